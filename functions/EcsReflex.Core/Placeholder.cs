@@ -1,0 +1,1 @@
+namespace EcsReflex.Core; public static class Placeholder {}

@@ -1,0 +1,1 @@
+namespace EcsReflex.Engine; public static class Placeholder {}
