@@ -1,0 +1,48 @@
+namespace EcsReflex.Core;
+
+/// <summary>Small helpers for ECS ARNs. Pure string work, no validation beyond what is needed.</summary>
+public static class Arns
+{
+    public static string LastSegment(string arn)
+    {
+        var i = arn.LastIndexOf('/');
+        return i >= 0 ? arn[(i + 1)..] : arn;
+    }
+
+    /// <summary>The name of a cluster given as a name or an ARN (<c>arn:...:cluster/NAME</c>).</summary>
+    public static string ClusterName(string nameOrArn)
+    {
+        const string marker = ":cluster/";
+        var i = nameOrArn.IndexOf(marker, StringComparison.Ordinal);
+        return i >= 0 ? nameOrArn[(i + marker.Length)..] : nameOrArn;
+    }
+
+    /// <summary>The task definition family of <c>arn:...:task-definition/FAMILY:REV</c> (or <c>FAMILY:REV</c>).</summary>
+    public static string? TaskDefinitionFamily(string? taskDefinitionArn)
+    {
+        if (string.IsNullOrEmpty(taskDefinitionArn)) return null;
+        var s = LastSegment(taskDefinitionArn);
+        var colon = s.LastIndexOf(':');
+        return colon > 0 ? s[..colon] : s;
+    }
+
+    /// <summary>
+    /// Cluster ARN of a service ARN. New format <c>arn:aws:ecs:R:A:service/CLUSTER/NAME</c>;
+    /// the old format <c>service/NAME</c> names no cluster (null: the "default" cluster is not assumed).
+    /// </summary>
+    public static string? ClusterArnOfService(string serviceArn)
+    {
+        var parts = serviceArn.Split(':', 6);
+        if (parts.Length < 6) return null;
+        var resource = parts[5];
+        if (!resource.StartsWith("service/", StringComparison.Ordinal)) return null;
+        var path = resource["service/".Length..].Split('/');
+        if (path.Length != 2) return null;
+        return $"{parts[0]}:{parts[1]}:{parts[2]}:{parts[3]}:{parts[4]}:cluster/{path[0]}";
+    }
+
+    public static string ServiceName(string serviceArnOrName) => LastSegment(serviceArnOrName);
+
+    /// <summary>The EC2 instance id is not in a container instance ARN; this returns the container instance id.</summary>
+    public static string ContainerInstanceId(string containerInstanceArn) => LastSegment(containerInstanceArn);
+}

@@ -1,0 +1,81 @@
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
+
+namespace EcsReflex.Core.Observed;
+
+// What EcsReflex observes of a cluster, in the shapes `aws ecs describe-*` prints. Plain data: the
+// replay's embedded cluster holds them, the AWS adapter fills them from the live account, and the
+// core's decisions read them.
+
+public sealed record ObservedService
+{
+    public required string ServiceArn { get; init; }
+    public required string ServiceName { get; init; }
+    public string? ClusterArn { get; init; }
+    public string? Status { get; init; }
+    public int DesiredCount { get; init; }
+    public int RunningCount { get; init; }
+    public int PendingCount { get; init; }
+    public string? LaunchType { get; init; }
+    public IReadOnlyList<CapacityProviderStrategyItem> CapacityProviderStrategy { get; init; } = [];
+    public IReadOnlyList<PlacementConstraint> PlacementConstraints { get; init; } = [];
+    public IReadOnlyList<PlacementStrategy> PlacementStrategy { get; init; } = [];
+}
+
+public sealed record ObservedTask
+{
+    public required string TaskArn { get; init; }
+    public string? ClusterArn { get; init; }
+    public string? TaskDefinitionArn { get; init; }
+    public string? ContainerInstanceArn { get; init; }
+    public string? Group { get; init; }
+    public string? StartedBy { get; init; }
+    public string? LastStatus { get; init; }
+    public string? DesiredStatus { get; init; }
+    public string? LaunchType { get; init; }
+    public string? CapacityProviderName { get; init; }
+    public string? Cpu { get; init; }
+    public string? Memory { get; init; }
+    public string? AvailabilityZone { get; init; }
+    public string? PlatformVersion { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public IReadOnlyList<Tag> Tags { get; init; } = [];
+}
+
+public sealed record ObservedContainerInstance
+{
+    public required string ContainerInstanceArn { get; init; }
+    public string? Ec2InstanceId { get; init; }
+    public string? Status { get; init; }
+    public bool? AgentConnected { get; init; }
+    public long? Version { get; init; }
+    public IReadOnlyList<KeyValue> Attributes { get; init; } = [];
+    public IReadOnlyList<InstanceResource> RegisteredResources { get; init; } = [];
+    public IReadOnlyList<InstanceResource> RemainingResources { get; init; } = [];
+    public int RunningTasksCount { get; init; }
+    public int PendingTasksCount { get; init; }
+    public DateTimeOffset? RegisteredAt { get; init; }
+
+    public string? Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)?.Value;
+}
+
+/// <summary>An Application Auto Scaling scalable target, as `describe-scalable-targets` prints it.</summary>
+public sealed record ObservedScalableTarget
+{
+    public required string ServiceNamespace { get; init; }
+    public required string ResourceId { get; init; }
+    public required string ScalableDimension { get; init; }
+    public int MinCapacity { get; init; }
+    public int MaxCapacity { get; init; }
+}
+
+public sealed record ClusterSnapshot
+{
+    public IReadOnlyList<ObservedService> Services { get; init; } = [];
+    public IReadOnlyList<ObservedTask> Tasks { get; init; } = [];
+    public IReadOnlyList<ObservedContainerInstance> ContainerInstances { get; init; } = [];
+    public IReadOnlyList<ObservedScalableTarget> ScalableTargets { get; init; } = [];
+
+    public static readonly ClusterSnapshot Empty = new();
+}

@@ -1,1 +1,0 @@
-namespace EcsReflex.Core; public static class Placeholder {}

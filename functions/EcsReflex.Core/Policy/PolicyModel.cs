@@ -1,0 +1,112 @@
+namespace EcsReflex.Core.Policy;
+
+/// <summary>The whole policy: what EcsReflex may touch, and how. Anything it does not name is never touched.</summary>
+public sealed record ReflexPolicy
+{
+    public required IReadOnlyList<ClusterPolicy> Clusters { get; init; }
+
+    /// <summary>The policy cluster an event's cluster ARN belongs to, or null when the policy does not name it.</summary>
+    public ClusterPolicy? FindCluster(string? clusterArn)
+    {
+        if (string.IsNullOrEmpty(clusterArn)) return null;
+        foreach (var c in Clusters)
+            if (c.Matches(clusterArn)) return c;
+        return null;
+    }
+}
+
+public sealed record ClusterPolicy
+{
+    /// <summary>As written in the policy: a name or an ARN.</summary>
+    public required string Cluster { get; init; }
+    public required IReadOnlyList<RescheduleRule> Reschedule { get; init; }
+    public required ClusterLimits Limits { get; init; }
+    public IReadOnlyList<ServicePolicy> Services { get; init; } = [];
+    public DrainPolicy? Drain { get; init; }
+
+    /// <summary>The policy of a service of this cluster, or null when the policy does not name it.</summary>
+    public ServicePolicy? FindService(string serviceArnOrName)
+    {
+        foreach (var s in Services)
+            if (s.Matches(serviceArnOrName)) return s;
+        return null;
+    }
+
+    public string Name => Arns.ClusterName(Cluster);
+    public bool IsArn => Cluster.StartsWith("arn:", StringComparison.Ordinal);
+
+    /// <summary>An ARN in the policy matches only that ARN; a bare name matches that name in any account and region.</summary>
+    public bool Matches(string clusterArnOrName) =>
+        IsArn ? string.Equals(Cluster, clusterArnOrName, StringComparison.Ordinal)
+              : string.Equals(Name, Arns.ClusterName(clusterArnOrName), StringComparison.Ordinal);
+}
+
+public sealed record ClusterLimits
+{
+    public const int DefaultMaxRelaunchesPerMinute = 20;
+    public int MaxRelaunchesPerMinute { get; init; } = DefaultMaxRelaunchesPerMinute;
+}
+
+public enum RestartMode { OnFailure, Always }
+
+public sealed record RescheduleRule
+{
+    public required string Name { get; init; }
+    /// <summary>Where the rule stands in the policy file (<c>clusters[0].reschedule[1]</c>), for messages that name a field.</summary>
+    public string Path { get; init; } = "";
+    public required TaskMatch Match { get; init; }
+    public RestartMode Restart { get; init; } = RestartMode.OnFailure;
+    public int MaxAttempts { get; init; } = 3;
+    public Backoff Backoff { get; init; } = new();
+    public int ResetAfterSeconds { get; init; } = 600;
+    public IReadOnlyList<int> IgnoreExitCodes { get; init; } = [];
+    public bool AvoidFailedInstance { get; init; } = true;
+    public PlacementSpec Placement { get; init; } = PlacementSpec.Empty;
+    public NetworkSpec? Network { get; init; }
+}
+
+/// <summary>All given conditions must hold.</summary>
+public sealed record TaskMatch
+{
+    public string? Group { get; init; }
+    public string? TaskDefinitionFamily { get; init; }
+    public string? StartedByPrefix { get; init; }
+
+    public bool Matches(string? group, string? taskDefinitionArn, string? startedBy) =>
+        (Group is null || string.Equals(Group, group, StringComparison.Ordinal))
+        && (TaskDefinitionFamily is null || string.Equals(TaskDefinitionFamily, Arns.TaskDefinitionFamily(taskDefinitionArn), StringComparison.Ordinal))
+        && (StartedByPrefix is null || (startedBy is not null && startedBy.StartsWith(StartedByPrefix, StringComparison.Ordinal)));
+}
+
+public sealed record Backoff
+{
+    public double InitialSeconds { get; init; } = 10;
+    public double Multiplier { get; init; } = 2;
+    public double MaxSeconds { get; init; } = 300;
+
+    /// <summary>Seconds to wait before attempt <paramref name="attempt"/> (1-based): min(initial × multiplier^(n−1), max).</summary>
+    public TimeSpan DelayFor(int attempt)
+    {
+        if (attempt < 1) return TimeSpan.Zero;
+        var seconds = InitialSeconds * Math.Pow(Multiplier, attempt - 1);
+        if (double.IsNaN(seconds) || seconds > MaxSeconds) seconds = MaxSeconds;
+        return TimeSpan.FromSeconds(Math.Max(0, seconds));
+    }
+}
+
+public sealed record PlacementConstraintSpec(string Type, string? Expression);
+public sealed record PlacementStrategySpec(string Type, string? Field);
+
+public sealed record PlacementSpec
+{
+    public static readonly PlacementSpec Empty = new();
+    public IReadOnlyList<PlacementConstraintSpec> Constraints { get; init; } = [];
+    public IReadOnlyList<PlacementStrategySpec> Strategy { get; init; } = [];
+}
+
+public sealed record NetworkSpec
+{
+    public required IReadOnlyList<string> Subnets { get; init; }
+    public IReadOnlyList<string> SecurityGroups { get; init; } = [];
+    public string AssignPublicIp { get; init; } = "DISABLED";
+}

@@ -1,0 +1,53 @@
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
+
+namespace EcsReflex.Core.State;
+
+/// <summary>
+/// What EcsReflex remembers between invocations. One interface, two stores: in memory (replay, tests,
+/// local runs) and DynamoDB (Lambda). Both pass the same contract tests.
+/// </summary>
+public interface IStateStore
+{
+    /// <summary>True when an event with this deduplication key was already processed.</summary>
+    Task<bool> HasEventAsync(string key, CancellationToken ct);
+
+    /// <summary>Records that the event was processed; the record expires at <paramref name="expiresAt"/>.</summary>
+    Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct);
+
+    Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct);
+
+    Task PutLineageAsync(LineageRecord record, CancellationToken ct);
+
+    /// <summary>
+    /// Takes one of the <paramref name="limit"/> relaunch slots of <paramref name="cluster"/> in the minute
+    /// starting at <paramref name="minute"/>; false when they are all taken. Shared by concurrent invocations.
+    /// </summary>
+    Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct);
+
+    /// <summary>Appends one entry to the decision audit trail.</summary>
+    Task AppendAuditAsync(AuditEntry entry, CancellationToken ct);
+}
+
+public sealed record AuditEntry(DateTimeOffset Time, string EventId, string Handler, string Outcome, string Reason,
+    string? Operation, string? RequestJson, string? Result);
+
+/// <summary>The ECS operations the actuator sends. Implemented by the embedded cluster and by the AWS adapter.</summary>
+public interface IEcsApi
+{
+    Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct);
+    Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct);
+    Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct);
+}
+
+/// <summary>What the engine reads about the cluster before deciding.</summary>
+public interface IClusterObserver
+{
+    /// <summary>The EC2 instance id behind a container instance, or null when it is not known.</summary>
+    Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
+}
+
+public sealed record RunTaskFailure(string? Arn, string? Reason, string? Detail);
+public sealed record RunTaskResponse(IReadOnlyList<string> TaskArns, IReadOnlyList<RunTaskFailure> Failures);
+public sealed record StopTaskResponse(string? TaskArn, string? LastStatus);
+public sealed record UpdateServiceResponse(string? ServiceArn, int? DesiredCount);

@@ -1,0 +1,114 @@
+using EcsReflex.Core;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Policy;
+using EcsReflex.Core.State;
+
+namespace EcsReflex.Engine.Acting;
+
+/// <summary>One action as it was carried out (or not): the exact request and what came of it.</summary>
+public sealed record ActionResult(ReflexAction Action, string Status, string? Detail)
+{
+    /// <summary>Sent and accepted (or, in dry-run, recorded).</summary>
+    public bool Done => Status is "done" or "dry-run" or "recorded";
+}
+
+/// <summary>The outcome of carrying out a decision.</summary>
+public sealed record Actuation(Outcome Outcome, string Reason, IReadOnlyList<ActionResult> Results, DateTimeOffset? DueAt);
+
+/// <summary>
+/// The one write path. Every action of every handler goes through here: dry-run, the per-cluster
+/// relaunch rate limit (shared through the state store), the audit trail. Handlers never branch on these.
+/// </summary>
+public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy, bool dryRun = false)
+{
+    public bool DryRun => dryRun;
+
+    /// <summary>How long to wait before retrying a RunTask that ECS could not place for lack of capacity.</summary>
+    public static readonly TimeSpan CapacityRetryDelay = TimeSpan.FromSeconds(60);
+
+    public async Task<Actuation> ExecuteAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct)
+    {
+        if (decision.Outcome != Outcome.Acted || decision.Actions.Count == 0)
+        {
+            await AuditAsync(now, eventId, handler, decision.Outcome.Name(), decision.Reason, null, null, null, ct);
+            return new Actuation(decision.Outcome, decision.Reason, [], decision.DueAt);
+        }
+
+        var results = new List<ActionResult>(decision.Actions.Count);
+        foreach (var action in decision.Actions)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (action.Request is RunTaskRequest run)
+            {
+                var limit = policy.FindCluster(run.Cluster)?.Limits.MaxRelaunchesPerMinute ?? ClusterLimits.DefaultMaxRelaunchesPerMinute;
+                var minute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero);
+                if (!await store.TryTakeRelaunchSlotAsync(Arns.ClusterName(run.Cluster), minute, limit, ct))
+                {
+                    var next = minute.AddMinutes(1);
+                    var reason = $"{decision.Reason}; held by the rate limit ({limit} relaunches a minute in {Arns.ClusterName(run.Cluster)}), deferred to {next:HH:mm:ss}";
+                    await AuditAsync(now, eventId, handler, "deferred", reason, action.Operation, ActionJson.ToJson(run), "rate-limited", ct);
+                    // Actions already done stay done: nothing is half-done because RunTask comes first in a decision.
+                    return new Actuation(Outcome.Deferred, reason, results, next);
+                }
+            }
+
+            var result = await SendAsync(action, ct);
+            results.Add(result);
+            await AuditAsync(now, eventId, handler, result.Status, decision.Reason, action.Operation, ActionJson.ToJson(action.Request), result.Detail, ct);
+            if (!result.Done)
+            {
+                if (result.Status == "capacity")
+                    return new Actuation(Outcome.Deferred,
+                        $"{decision.Reason}; ECS could not place it ({result.Detail}), retrying at {(now + CapacityRetryDelay):HH:mm:ss}",
+                        results, now + CapacityRetryDelay);
+                return new Actuation(Outcome.Failed, $"{decision.Reason}; {action.Operation} failed: {result.Detail}", results, null);
+            }
+        }
+
+        if (decision.Lineage is { } lineage) await store.PutLineageAsync(lineage, ct);
+        return new Actuation(Outcome.Acted, decision.Reason, results, null);
+    }
+
+    private async Task<ActionResult> SendAsync(ReflexAction action, CancellationToken ct)
+    {
+        if (action.Service == "reflex") return new ActionResult(action, "recorded", null);
+        if (dryRun) return new ActionResult(action, "dry-run", "not sent (dry run)");
+        switch (action.Request)
+        {
+            case RunTaskRequest run:
+            {
+                var response = await ecs.RunTaskAsync(run, ct);
+                if (response.Failures.Count > 0)
+                {
+                    var f = response.Failures[0];
+                    var detail = $"{f.Reason}{(f.Detail is null ? "" : $" ({f.Detail})")}";
+                    return new ActionResult(action, IsCapacity(f.Reason) ? "capacity" : "rejected-by-ecs", detail);
+                }
+                return new ActionResult(action, "done", response.TaskArns.Count > 0 ? $"started {Arns.LastSegment(response.TaskArns[0])}" : null);
+            }
+            case StopTaskRequest stop:
+            {
+                var r = await ecs.StopTaskAsync(stop, ct);
+                return new ActionResult(action, "done", $"stopping {Arns.LastSegment(r.TaskArn ?? stop.Task)}");
+            }
+            case UpdateServiceRequest update:
+            {
+                var r = await ecs.UpdateServiceAsync(update, ct);
+                return new ActionResult(action, "done", r.DesiredCount is { } d ? $"desired {d}" : null);
+            }
+            default:
+                throw new NotSupportedException($"the actuator cannot send {action.Service}:{action.Operation}");
+        }
+    }
+
+    /// <summary>RunTask failures that more capacity would fix: worth retrying later.</summary>
+    public static bool IsCapacity(string? reason) =>
+        reason is not null && (reason.StartsWith("RESOURCE:", StringComparison.Ordinal)
+                               || reason.Contains("Capacity is unavailable", StringComparison.OrdinalIgnoreCase)
+                               || reason == "AGENT");
+
+    private Task AuditAsync(DateTimeOffset now, string eventId, string handler, string outcome, string reason,
+        string? operation, string? request, string? result, CancellationToken ct) =>
+        store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct);
+}

@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using System.Text;
+using EcsReflex.Core;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Observed;
+using EcsReflex.Core.State;
+
+namespace EcsReflex.Engine.Cluster;
+
+/// <summary>
+/// The replay's in-memory ECS: starts from a snapshot and applies what the actuator sends, so later
+/// events see the effect of earlier actions. Behaves like ECS where EcsReflex relies on it:
+/// RunTask is idempotent on its client token.
+/// </summary>
+public sealed class EmbeddedCluster : IEcsApi, IClusterObserver
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, ObservedService> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ObservedTask> _tasks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ObservedContainerInstance> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    private readonly List<ObservedScalableTarget> _scalableTargets;
+
+    public EmbeddedCluster(ClusterSnapshot snapshot)
+    {
+        foreach (var s in snapshot.Services) _services[s.ServiceArn] = s;
+        foreach (var t in snapshot.Tasks) _tasks[t.TaskArn] = t;
+        foreach (var c in snapshot.ContainerInstances) _instances[c.ContainerInstanceArn] = c;
+        _scalableTargets = [.. snapshot.ScalableTargets];
+    }
+
+    /// <summary>The simulated time, set by the replay before each step.</summary>
+    public DateTimeOffset Now { get; set; }
+
+    public IReadOnlyList<ObservedTask> Tasks { get { lock (_gate) return [.. _tasks.Values]; } }
+    public IReadOnlyList<ObservedService> Services { get { lock (_gate) return [.. _services.Values]; } }
+    public IReadOnlyList<ObservedContainerInstance> ContainerInstances { get { lock (_gate) return [.. _instances.Values]; } }
+    public IReadOnlyList<ObservedScalableTarget> ScalableTargets { get { lock (_gate) return [.. _scalableTargets]; } }
+
+    /// <summary>How many RunTask calls actually started a task (idempotent replays excluded).</summary>
+    public int TasksStarted { get; private set; }
+
+    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (request.ClientToken is { } token && _tokens.TryGetValue(token, out var existing))
+                return Task.FromResult(new RunTaskResponse([existing], []));
+            var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.ClientToken ?? $"{request.Cluster}/{_tasks.Count}/{Now.UtcTicks}")))[..32];
+            var arn = TaskArn(request.Cluster, id);
+            _tasks[arn] = new ObservedTask
+            {
+                TaskArn = arn,
+                ClusterArn = request.Cluster,
+                TaskDefinitionArn = request.TaskDefinition,
+                Group = request.Group,
+                StartedBy = request.StartedBy,
+                LastStatus = "PROVISIONING",
+                DesiredStatus = "RUNNING",
+                LaunchType = request.LaunchType,
+                CapacityProviderName = request.CapacityProviderStrategy?.FirstOrDefault()?.CapacityProvider,
+                PlatformVersion = request.PlatformVersion,
+                CreatedAt = Now,
+                Tags = request.Tags ?? [],
+            };
+            if (request.ClientToken is { } t) _tokens[t] = arn;
+            TasksStarted++;
+            return Task.FromResult(new RunTaskResponse([arn], []));
+        }
+    }
+
+    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var task = FindTask(request.Task);
+            if (task is null) return Task.FromResult(new StopTaskResponse(request.Task, null));
+            _tasks[task.TaskArn] = task with { DesiredStatus = "STOPPED", LastStatus = "STOPPED" };
+            return Task.FromResult(new StopTaskResponse(task.TaskArn, "STOPPED"));
+        }
+    }
+
+    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var service = FindService(request.Cluster, request.Service);
+            if (service is null)
+                return Task.FromResult(new UpdateServiceResponse(null, null));
+            service = service with
+            {
+                DesiredCount = request.DesiredCount ?? service.DesiredCount,
+                PlacementConstraints = request.PlacementConstraints ?? service.PlacementConstraints,
+                PlacementStrategy = request.PlacementStrategy ?? service.PlacementStrategy,
+            };
+            _services[service.ServiceArn] = service;
+            return Task.FromResult(new UpdateServiceResponse(service.ServiceArn, service.DesiredCount));
+        }
+    }
+
+    public Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_instances.TryGetValue(containerInstanceArn, out var c)) return Task.FromResult(c.Ec2InstanceId);
+            var id = Arns.ContainerInstanceId(containerInstanceArn);
+            var match = _instances.Values.FirstOrDefault(i => Arns.ContainerInstanceId(i.ContainerInstanceArn) == id);
+            return Task.FromResult(match?.Ec2InstanceId);
+        }
+    }
+
+    public ObservedService? FindService(string cluster, string service)
+    {
+        lock (_gate)
+        {
+            if (_services.TryGetValue(service, out var s)) return s;
+            var name = Arns.ServiceName(service);
+            var clusterName = Arns.ClusterName(cluster);
+            return _services.Values.FirstOrDefault(x => x.ServiceName == name
+                && (x.ClusterArn is null || Arns.ClusterName(x.ClusterArn) == clusterName));
+        }
+    }
+
+    public ObservedTask? FindTask(string taskArnOrId)
+    {
+        lock (_gate)
+        {
+            if (_tasks.TryGetValue(taskArnOrId, out var t)) return t;
+            var id = Arns.LastSegment(taskArnOrId);
+            return _tasks.Values.FirstOrDefault(x => Arns.LastSegment(x.TaskArn) == id);
+        }
+    }
+
+    private static string TaskArn(string cluster, string id)
+    {
+        if (cluster.StartsWith("arn:", StringComparison.Ordinal))
+        {
+            var i = cluster.IndexOf(":cluster/", StringComparison.Ordinal);
+            if (i > 0) return $"{cluster[..i]}:task/{Arns.ClusterName(cluster)}/{id}";
+        }
+        return $"arn:aws:ecs:local:000000000000:task/{Arns.ClusterName(cluster)}/{id}";
+    }
+}

@@ -1,1 +1,0 @@
-namespace EcsReflex.Engine; public static class Placeholder {}

@@ -1,0 +1,126 @@
+using EcsReflex.Core;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Policy;
+using EcsReflex.Core.State;
+using EcsReflex.Engine.Acting;
+
+namespace EcsReflex.Engine;
+
+/// <summary>Handler names, as <c>_HANDLER</c> and the output name them.</summary>
+public static class Handlers
+{
+    public const string TaskRescheduler = "task-rescheduler";
+    public const string PlacementGuard = "placement-guard";
+    public const string ServiceScaler = "service-scaler";
+
+    /// <summary>The handler an event belongs to, or null when EcsReflex has none for it.</summary>
+    public static string? For(EventDetail detail) => detail switch
+    {
+        TaskStateChange => TaskRescheduler,
+        ContainerInstanceStateChange or ServiceAction or DeploymentStateChange => PlacementGuard,
+        AlarmStateChange => ServiceScaler,
+        _ => null,
+    };
+}
+
+/// <summary>What became of one event or one fired timer: the record the replay prints and the Lambda host logs.</summary>
+public sealed record Reaction
+{
+    public required string? Handler { get; init; }
+    public required Outcome Outcome { get; init; }
+    public required string Reason { get; init; }
+    public IReadOnlyList<ActionResult> Actions { get; init; } = [];
+    public DateTimeOffset? DueAt { get; init; }
+    public EventEnvelope? Event { get; init; }
+}
+
+/// <summary>
+/// The pipeline every handler shares: deduplicate, observe, decide (pure, in the core), act (through the
+/// actuator), remember. The replay and the Lambda host both call it; neither knows its inner steps.
+/// </summary>
+public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObserver observer, Actuator actuator)
+{
+    public static readonly TimeSpan DuplicateMemory = TimeSpan.FromHours(24);
+
+    public ReflexPolicy Policy => policy;
+
+    /// <summary>Deduplication keys of an event: its id, and what identifies the same change across ids.</summary>
+    public static IReadOnlyList<string> DedupKeys(EventEnvelope e) => e.Detail switch
+    {
+        TaskStateChange t when t.Version is { } v => [$"event#{e.Id}", $"task#{t.TaskArn}#{v}"],
+        ContainerInstanceStateChange i when i.Version is { } v => [$"event#{e.Id}", $"instance#{i.ContainerInstanceArn}#{v}"],
+        AlarmStateChange a when a.State.Timestamp is { } ts => [$"event#{e.Id}", $"alarm#{a.AlarmArn ?? a.AlarmName}#{ts.UtcTicks}"],
+        _ => [$"event#{e.Id}"],
+    };
+
+    /// <summary>Handles one delivered event.</summary>
+    public async Task<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct)
+    {
+        var handler = Handlers.For(e.Detail);
+        if (handler is null)
+            return new Reaction
+            {
+                Handler = null, Outcome = Outcome.Ignored, Event = e,
+                Reason = $"no handler for {e.DetailType} (source {e.Source})",
+            };
+
+        var keys = DedupKeys(e);
+        foreach (var key in keys)
+            if (await store.HasEventAsync(key, ct))
+                return new Reaction
+                {
+                    Handler = handler, Outcome = Outcome.Ignored, Event = e,
+                    Reason = key.StartsWith("event#", StringComparison.Ordinal)
+                        ? $"duplicate: event {e.Id} was already processed"
+                        : $"duplicate: the same change ({Describe(e)}) was already processed under another event id",
+                };
+
+        var reaction = await DecideAndActAsync(e, handler, now, ct);
+        if (reaction.Outcome != Outcome.Failed)
+            foreach (var key in keys)
+                await store.RecordEventAsync(key, now + DuplicateMemory, ct);
+        return reaction;
+    }
+
+    /// <summary>Handles deferred work that came due: the same decision path, at the new time.</summary>
+    public Task<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct)
+    {
+        var handler = Handlers.For(e.Detail) ?? "none";
+        return DecideAndActAsync(e, handler, now, ct);
+    }
+
+    private static string Describe(EventEnvelope e) => e.Detail switch
+    {
+        TaskStateChange t => $"task {t.TaskId} version {t.Version}",
+        ContainerInstanceStateChange i => $"container instance {Arns.ContainerInstanceId(i.ContainerInstanceArn)} version {i.Version}",
+        AlarmStateChange a => $"alarm {a.AlarmName} {a.State.Value} at {a.State.Timestamp:O}",
+        _ => e.Id,
+    };
+
+    private async Task<Reaction> DecideAndActAsync(EventEnvelope e, string handler, DateTimeOffset now, CancellationToken ct)
+    {
+        Decision decision;
+        switch (e.Detail)
+        {
+            case TaskStateChange t:
+                decision = TaskRescheduler.Decide(t, policy, await ObserveTaskAsync(t, ct), now);
+                break;
+            default:
+                return new Reaction { Handler = handler, Outcome = Outcome.Ignored, Event = e, Reason = $"no handler for {e.DetailType} yet" };
+        }
+        var done = await actuator.ExecuteAsync(decision, e.Id, handler, now, ct);
+        return new Reaction { Handler = handler, Outcome = done.Outcome, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e };
+    }
+
+    private async Task<TaskObservation> ObserveTaskAsync(TaskStateChange t, CancellationToken ct)
+    {
+        if (t.LastStatus != "STOPPED" || policy.FindCluster(t.ClusterArn) is not { } cluster) return TaskObservation.None;
+        var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : t.TaskId;
+        var record = await store.GetLineageAsync(cluster.Name, lineage, ct);
+        string? ec2 = null;
+        if (t.ContainerInstanceArn is { } ci && !TaskRescheduler.IsFargate(t))
+            ec2 = await observer.GetEc2InstanceIdAsync(t.ClusterArn, ci, ct);
+        return new TaskObservation { Lineage = record, FailedEc2InstanceId = ec2 };
+    }
+}

@@ -1,0 +1,120 @@
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Policy;
+using EcsReflex.Engine.Acting;
+using EcsReflex.Engine.Cluster;
+using EcsReflex.Engine.State;
+
+namespace EcsReflex.Engine.Replay;
+
+/// <summary>One line of the replay's output: a processed event or a fired timer.</summary>
+public sealed record ReplayRecord
+{
+    public required string Input { get; init; }
+    /// <summary><c>event</c> for a delivered input, <c>timer</c> for deferred work that came due.</summary>
+    public required string Trigger { get; init; }
+    public string? EventId { get; init; }
+    public required DateTimeOffset? Time { get; init; }
+    public string? DetailType { get; init; }
+    public string? Handler { get; init; }
+    public required Outcome Outcome { get; init; }
+    public required string Reason { get; init; }
+    public IReadOnlyList<ActionResult> Actions { get; init; } = [];
+    public DateTimeOffset? DueAt { get; init; }
+    public string? RejectionCode { get; init; }
+    /// <summary>A few words on the event (<c>task 5f9900fd STOPPED</c>), for the table.</summary>
+    public string? Summary { get; init; }
+}
+
+/// <summary>
+/// Replays events on the embedded cluster with a simulated clock that follows the events. Deferred
+/// work is fired at its due time, before any later event; what is still pending at the end is fired
+/// after the last event, so every decision is carried to its end.
+/// </summary>
+public sealed class ReplayEngine
+{
+    private readonly Reactor _reactor;
+    private readonly InMemoryStateStore _store;
+    private readonly PriorityQueue<(InputItem Item, EventEnvelope Event), (DateTimeOffset, long)> _timers = new();
+    private long _seq;
+    private DateTimeOffset _clock = DateTimeOffset.MinValue;
+
+    public ReplayEngine(ReflexPolicy policy, EmbeddedCluster cluster, InMemoryStateStore? store = null, bool dryRun = false)
+    {
+        Cluster = cluster;
+        _store = store ?? new InMemoryStateStore();
+        _reactor = new Reactor(policy, _store, cluster, new Actuator(cluster, _store, policy, dryRun));
+    }
+
+    public EmbeddedCluster Cluster { get; }
+    public InMemoryStateStore Store => _store;
+
+    /// <summary>At most this many timer firings, to stop a misbehaving policy from replaying forever.</summary>
+    public int MaxTimerFirings { get; init; } = 10_000_000;
+
+    public async IAsyncEnumerable<ReplayRecord> RunAsync(IEnumerable<InputItem> items, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var fired = 0;
+        foreach (var item in items)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (item.SortTime is { } t)
+                while (_timers.TryPeek(out _, out var due) && due.Item1 <= t && fired++ < MaxTimerFirings)
+                    yield return await FireNextAsync(ct);
+            yield return await ProcessAsync(item, ct);
+        }
+        while (_timers.Count > 0 && fired++ < MaxTimerFirings)
+            yield return await FireNextAsync(ct);
+    }
+
+    private void Advance(DateTimeOffset? to)
+    {
+        if (to is { } t && t > _clock) _clock = t;
+        Cluster.Now = _clock;
+        _store.Now = _clock;
+    }
+
+    private async Task<ReplayRecord> ProcessAsync(InputItem item, CancellationToken ct)
+    {
+        Advance(item.SortTime);
+        if (item.Event is not { } e)
+            return new ReplayRecord
+            {
+                Input = item.Input, Trigger = "event", Time = item.SortTime, Outcome = Outcome.Rejected,
+                Reason = item.Rejection!.Message, RejectionCode = item.Rejection.Code,
+            };
+        var reaction = await _reactor.HandleEventAsync(e, _clock, ct);
+        Schedule(item, e, reaction);
+        return ToRecord(item.Input, "event", e, reaction);
+    }
+
+    private async Task<ReplayRecord> FireNextAsync(CancellationToken ct)
+    {
+        _timers.TryDequeue(out var work, out var due);
+        Advance(due.Item1);
+        var reaction = await _reactor.HandleDueAsync(work.Event, _clock, ct);
+        Schedule(work.Item, work.Event, reaction);
+        return ToRecord(work.Item.Input, "timer", work.Event, reaction);
+    }
+
+    private void Schedule(InputItem item, EventEnvelope e, Reaction reaction)
+    {
+        if (reaction.Outcome == Outcome.Deferred && reaction.DueAt is { } due)
+            _timers.Enqueue((item, e), (due > _clock ? due : _clock, _seq++));
+    }
+
+    private ReplayRecord ToRecord(string input, string trigger, EventEnvelope e, Reaction r) => new()
+    {
+        Input = input,
+        Trigger = trigger,
+        EventId = e.Id,
+        Time = _clock,
+        DetailType = e.DetailType,
+        Handler = r.Handler,
+        Outcome = r.Outcome,
+        Reason = r.Reason,
+        Actions = r.Actions,
+        DueAt = r.DueAt,
+        Summary = Describe.Event(e),
+    };
+}

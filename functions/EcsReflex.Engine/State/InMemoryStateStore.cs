@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.State;
+
+namespace EcsReflex.Engine.State;
+
+/// <summary>
+/// The state store in memory: the replay's store, and the Lambda host's when no table is configured.
+/// Thread-safe; expiry is judged against the time the caller passes (the replay's simulated clock).
+/// </summary>
+public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _events = new();
+    private readonly ConcurrentDictionary<(string, string), LineageRecord> _lineages = new();
+    private readonly ConcurrentDictionary<(string, DateTimeOffset), int> _slots = new();
+    private readonly ConcurrentQueue<AuditEntry> _audit = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>The simulated "now" used for expiry; when unset, the time provider's.</summary>
+    public DateTimeOffset? Now { get; set; }
+
+    private DateTimeOffset Current => Now ?? _time.GetUtcNow();
+
+    public IReadOnlyCollection<AuditEntry> Audit => _audit;
+
+    public Task<bool> HasEventAsync(string key, CancellationToken ct) =>
+        Task.FromResult(_events.TryGetValue(key, out var expires) && expires > Current);
+
+    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        _events[key] = expiresAt;
+        return Task.CompletedTask;
+    }
+
+    public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) =>
+        Task.FromResult(_lineages.TryGetValue((cluster, lineage), out var r) ? r : null);
+
+    public Task PutLineageAsync(LineageRecord record, CancellationToken ct)
+    {
+        _lineages[(record.Cluster, record.Lineage)] = record;
+        return Task.CompletedTask;
+    }
+
+    public IReadOnlyCollection<LineageRecord> Lineages => _lineages.Values.ToList();
+
+    public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct)
+    {
+        var taken = false;
+        _slots.AddOrUpdate((cluster, minute), _ => { taken = limit > 0; return taken ? 1 : 0; },
+            (_, n) => { taken = n < limit; return taken ? n + 1 : n; });
+        return Task.FromResult(taken);
+    }
+
+    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct)
+    {
+        _audit.Enqueue(entry);
+        return Task.CompletedTask;
+    }
+}

@@ -1,1 +1,0 @@
-namespace EcsReflex.Core.Tests; public class T { [Fact] public void A() => Assert.True(true); }
