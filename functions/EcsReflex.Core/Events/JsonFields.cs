@@ -91,7 +91,9 @@ public static class JsonFields
         var e = v.Value;
         if (e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var n)) return n;
         if (e.ValueKind == JsonValueKind.String && long.TryParse(e.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
-        throw Wrong(Child(path, name), "an integer", e);
+        var isNumber = e.ValueKind == JsonValueKind.Number
+            || (e.ValueKind == JsonValueKind.String && double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        throw Wrong(Child(path, name), isNumber ? "a whole number" : "a number", e);
     }
 
     public static int? OptionalInt(JsonElement obj, string name, string path)
@@ -101,7 +103,9 @@ public static class JsonFields
         var e = v.Value;
         if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var n)) return n;
         if (e.ValueKind == JsonValueKind.String && int.TryParse(e.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
-        throw Wrong(Child(path, name), e.ValueKind is JsonValueKind.Number or JsonValueKind.String ? "a 32-bit integer" : "a number", e);
+        var isNumber = e.ValueKind == JsonValueKind.Number
+            || (e.ValueKind == JsonValueKind.String && double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        throw Wrong(Child(path, name), isNumber ? "a whole number from -2147483648 to 2147483647" : "a number", e);
     }
 
     public static double? OptionalDouble(JsonElement obj, string name, string path)

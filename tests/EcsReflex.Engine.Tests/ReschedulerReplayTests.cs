@@ -1,0 +1,155 @@
+using System.Text.Json.Nodes;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Policy;
+
+namespace EcsReflex.Engine.Tests;
+
+public class ReschedulerReplayTests
+{
+    private static List<RunTaskRequest> RunTasks(IEnumerable<Replay.ReplayRecord> records) =>
+        records.SelectMany(r => r.Actions).Where(a => a.Action.Operation == "RunTask").Select(a => (RunTaskRequest)a.Action.Request).ToList();
+
+    [Fact]
+    public async Task CrashLoop_RelaunchesUpToMaxAttempts_ThenGivesUp()
+    {
+        var (records, engine) = await ReplayHarness.RunScenarioAsync("crash-loop.jsonl");
+        var runs = RunTasks(records);
+        const string lineage = "1c468749f5b8473c6ce4eb03ddb636be";
+        Assert.Equal(new[] { 1, 2, 3, 4, 5 }.Select(n => $"reflex/{lineage}/{n}"), runs.Select(r => r.StartedBy));
+        var giveUp = Assert.Single(records.SelectMany(r => r.Actions), a => a.Action.Operation == "GiveUp");
+        Assert.Equal(lineage, ((GiveUpRequest)giveUp.Action.Request).Lineage);
+        Assert.True(engine.Store.Lineages.Single(l => l.Lineage == lineage).GivenUp);
+        // Each relaunch waited its back-off: 10, 20, 40, 80, 160 s after its stop.
+        var timers = records.Where(r => r.Trigger == "timer" && r.Outcome == Outcome.Acted).ToList();
+        var deferrals = records.Where(r => r.Trigger == "event" && r.Outcome == Outcome.Deferred).ToList();
+        Assert.Equal(5, timers.Count);
+        Assert.Equal(deferrals.Select(d => d.DueAt), timers.Select(t => t.Time));
+        var stops = File.ReadLines(RepoFiles.Path("events", "scenarios", "crash-loop.jsonl"))
+            .Select(l => DateTimeOffset.Parse(JsonNode.Parse(l)!["detail"]!["stoppedAt"]!.GetValue<string>())).ToList();
+        Assert.Equal(new[] { 10.0, 20, 40, 80, 160 }, deferrals.Zip(stops, (d, s) => (d.DueAt!.Value - s).TotalSeconds));
+        Assert.Equal(5, engine.Cluster.TasksStarted);
+    }
+
+    [Fact]
+    public async Task DuplicateDeliveries_LaunchOnce()
+    {
+        var (records, engine) = await ReplayHarness.RunScenarioAsync("duplicate.jsonl");
+        Assert.Single(RunTasks(records));
+        Assert.Equal(2, records.Count(r => r.Outcome == Outcome.Ignored && r.Reason.StartsWith("duplicate", StringComparison.Ordinal)));
+        Assert.Equal(1, engine.Cluster.TasksStarted);
+    }
+
+    [Fact]
+    public async Task SpotInterruption_RelaunchesAtOnceWithoutCounting()
+    {
+        var (records, _) = await ReplayHarness.RunScenarioAsync("spot-interruption.jsonl");
+        var runs = RunTasks(records);
+        Assert.Equal(["reflex/c9b0e059106e80ded8ff7134d5d10caf/2", "reflex/e5eaf4500e601e57a1615348a69cecb1/0"], runs.Select(r => r.StartedBy));
+        Assert.All(records.Where(r => r.Actions.Count > 0), r => Assert.Equal("event", r.Trigger));
+        Assert.DoesNotContain(records, r => r.Outcome == Outcome.Deferred);
+    }
+
+    [Fact]
+    public async Task BurstOf100Failures_IsHeldToThePerMinuteLimit_AndNothingIsDropped()
+    {
+        var (records, engine) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
+        var limit = ReplayHarness.RepoPolicy().Clusters[0].Limits.MaxRelaunchesPerMinute;
+        var launches = records.Where(r => r.Actions.Any(a => a.Action.Operation == "RunTask")).ToList();
+        Assert.Equal(100, launches.Count);
+        Assert.Equal(100, RunTasks(records).Select(r => r.ClientToken).Distinct().Count());
+        var perMinute = launches.GroupBy(r => r.Time!.Value.ToString("yyyy-MM-dd HH:mm")).Select(g => g.Count()).ToList();
+        Assert.All(perMinute, n => Assert.True(n <= limit, $"{n} relaunches in one minute, limit {limit}"));
+        Assert.Equal(limit, perMinute.Max());
+        Assert.Contains(records, r => r.Outcome == Outcome.Deferred && r.Reason.Contains("rate limit"));
+        Assert.Equal(100, engine.Cluster.TasksStarted);
+    }
+
+    [Fact]
+    public async Task RateLimitedRelaunches_AreDueAtTheNextMinute()
+    {
+        var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
+        var limited = records.Where(r => r.Reason.Contains("rate limit")).ToList();
+        Assert.NotEmpty(limited);
+        Assert.All(limited, r =>
+        {
+            Assert.Equal(0, r.DueAt!.Value.Second);
+            Assert.True(r.DueAt > r.Time);
+        });
+    }
+
+    [Fact]
+    public async Task ALowerPolicyLimit_IsHonoured()
+    {
+        var policy = ReplayHarness.RepoPolicy();
+        policy = policy with { Clusters = [policy.Clusters[0] with { Limits = new ClusterLimits { MaxRelaunchesPerMinute = 7 } }] };
+        var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl", policy);
+        var perMinute = records.Where(r => r.Actions.Any(a => a.Action.Operation == "RunTask"))
+            .GroupBy(r => r.Time!.Value.ToString("HH:mm")).Select(g => g.Count()).ToList();
+        Assert.Equal(100, perMinute.Sum());
+        Assert.Equal(7, perMinute.Max());
+    }
+
+    [Fact]
+    public async Task SampleEvents_GiveTheExpectedOutcomePerFile()
+    {
+        var files = Directory.EnumerateFiles(RepoFiles.Path("events"), "ecs-task-*.json").ToList();
+        var (records, _) = await ReplayHarness.RunAsync(files);
+        Outcome Final(string file) => records.Last(r => r.Input == file).Outcome;
+        Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-essential-exit-1.json"));
+        Assert.Equal(Outcome.Ignored, Final("ecs-task-stopped-essential-exit-0.json"));
+        Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-out-of-memory.json"));
+        Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-cannot-pull-container.json"));
+        Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-spot-interruption.json"));
+        Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-termination-notice.json"));
+        Assert.Equal(Outcome.Ignored, Final("ecs-task-stopped-user-initiated.json"));
+        Assert.Equal(Outcome.Ignored, Final("ecs-task-stopped-service-scheduler-initiated.json"));
+        Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-fargate-report-exit-2.json"));
+        Assert.Equal(Outcome.Ignored, Final("ecs-task-running-worker.json"));
+        var fargate = records.Last(r => r.Input == "ecs-task-stopped-fargate-report-exit-2.json").Actions.Single();
+        var run = (RunTaskRequest)fargate.Action.Request;
+        Assert.NotNull(run.NetworkConfiguration);
+        Assert.Null(run.PlacementConstraints);
+        var pull = (RunTaskRequest)records.Last(r => r.Input == "ecs-task-stopped-cannot-pull-container.json").Actions.Single().Action.Request;
+        Assert.Null(pull.PlacementConstraints); // a start failure is not the instance's fault
+    }
+
+    [Fact]
+    public async Task TimersFire_BeforeAnyLaterEvent()
+    {
+        var exit1 = File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json"));
+        var first = JsonNode.Parse(exit1)!;
+        var later = JsonNode.Parse(exit1)!;
+        later["id"] = "later-event";
+        later["detail"]!["taskArn"] = "arn:aws:ecs:us-east-1:123456789012:task/prod/ffffffffffffffffffffffffffffffff";
+        later["time"] = DateTimeOffset.Parse(first["time"]!.GetValue<string>()).AddSeconds(30).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        later["detail"]!["stoppedAt"] = later["time"]!.GetValue<string>();
+        var file = ReplayHarness.TempJsonl([first.ToJsonString(), later.ToJsonString()]);
+        try
+        {
+            var (records, _) = await ReplayHarness.RunAsync([file]);
+            Assert.Equal(["event", "timer", "event", "timer"], records.Select(r => r.Trigger));
+            Assert.Equal("later-event", records[2].EventId);
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public async Task MalformedLines_AreRejectedRecords_AndTheRestIsProcessed()
+    {
+        var good = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-0.json")))!.ToJsonString();
+        var bad = JsonNode.Parse(good)!;
+        bad["detail"]!["containers"]![0]!["exitCode"] = "abc";
+        var file = ReplayHarness.TempJsonl(["{ not json", good, bad.ToJsonString(), "[]"]);
+        try
+        {
+            var (records, _) = await ReplayHarness.RunAsync([file]);
+            var name = Path.GetFileName(file);
+            Assert.Equal([Outcome.Rejected, Outcome.Ignored, Outcome.Rejected, Outcome.Rejected], records.Select(r => r.Outcome));
+            Assert.Equal([$"{name}:1", $"{name}:2", $"{name}:3", $"{name}:4"], records.Select(r => r.Input));
+            Assert.Equal("detail.containers[0].exitCode: expected a number, got \"abc\"", records[2].Reason);
+            Assert.Equal(["invalid-json", null, "wrong-type", "not-an-event"], records.Select(r => r.RejectionCode));
+        }
+        finally { File.Delete(file); }
+    }
+}
