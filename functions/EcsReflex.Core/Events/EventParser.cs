@@ -1,5 +1,5 @@
 using System.Text.Json;
-using static EcsReflex.Core.Events.JsonFields;
+using static EcsReflex.Core.Events.JsonReading;
 
 namespace EcsReflex.Core.Events;
 
@@ -13,43 +13,28 @@ public sealed record UnsupportedDetail(string Source, string DetailType) : Event
 /// The one parser for the EventBridge events EcsReflex reads. Whatever the bytes, it either returns
 /// an <see cref="EventEnvelope"/> (whose detail is <see cref="UnsupportedDetail"/> for sources and
 /// detail types it does not handle) or throws <see cref="EventRejectedException"/>; nothing else.
+/// One forward pass with <see cref="Utf8JsonReader"/> (the detail is read once its type is known):
+/// the replay's throughput depends on it.
 /// </summary>
 public static class EventParser
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
-
-    public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8)
-    {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(utf8, Options);
-        }
-        catch (JsonException ex)
-        {
-            throw new EventRejectedException(RejectionKind.InvalidJson, "", $"not valid JSON: {ex.Message}", ex);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new EventRejectedException(RejectionKind.InvalidJson, "", $"not valid JSON: {ex.Message}", ex);
-        }
-        using (doc)
-        {
-            return Parse(doc.RootElement);
-        }
-    }
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
 
     public static EventEnvelope Parse(string json) => Parse(System.Text.Encoding.UTF8.GetBytes(json));
 
-    public static EventEnvelope Parse(JsonElement root)
+    public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8)
     {
         try
         {
-            return ParseEnvelope(root);
+            return ParseEnvelope(utf8.Span);
         }
         catch (EventRejectedException)
         {
             throw;
+        }
+        catch (JsonException ex)
+        {
+            throw new EventRejectedException(RejectionKind.InvalidJson, "", $"not valid JSON: {ex.Message}", ex);
         }
         catch (InvalidOperationException ex)
         {
@@ -62,212 +47,491 @@ public static class EventParser
         }
     }
 
-    private static EventEnvelope ParseEnvelope(JsonElement root)
+    /// <summary>Parses an event already held as a <see cref="JsonElement"/>.</summary>
+    public static EventEnvelope Parse(JsonElement root) => Parse(JsonSerializer.SerializeToUtf8Bytes(root, JsonElementContext.Default.JsonElement));
+
+    private static EventEnvelope ParseEnvelope(ReadOnlySpan<byte> bytes)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-            throw new EventRejectedException(RejectionKind.NotAnEvent, "", $"expected an EventBridge event (a JSON object), got {Describe(root)}");
-        if (!root.TryGetProperty("detail-type", out _) && !root.TryGetProperty("source", out _))
+        var r = new Utf8JsonReader(bytes, Options);
+        if (!r.Read()) throw new EventRejectedException(RejectionKind.InvalidJson, "", "not valid JSON: the input is empty");
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            var what = Describe(ref r);
+            if (r.TokenType is JsonTokenType.StartArray) r.Skip();
+            while (r.Read()) { } // trailing garbage is a JSON error, reported as such
+            throw new EventRejectedException(RejectionKind.NotAnEvent, "", $"expected an EventBridge event (a JSON object), got {what}");
+        }
+
+        string? version = null, id = null, detailType = null, source = null, account = null, region = null;
+        DateTimeOffset? time = null;
+        IReadOnlyList<string> resources = [];
+        int detailStart = -1, detailEnd = -1;
+        var sawSourceOrType = false;
+        EventRejectedException? detailProblem = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "version": version = String(ref r, "version"); break;
+                case "id": id = String(ref r, "id"); break;
+                case "detail-type": detailType = String(ref r, "detail-type"); sawSourceOrType = true; break;
+                case "source": source = String(ref r, "source"); sawSourceOrType = true; break;
+                case "account": account = String(ref r, "account"); break;
+                case "region": region = String(ref r, "region"); break;
+                case "time": time = Time(ref r, "time"); break;
+                case "resources": resources = Array(ref r, "resources", StringItem); break;
+                case "detail":
+                    if (r.TokenType == JsonTokenType.StartObject)
+                    {
+                        detailStart = (int)r.TokenStartIndex;
+                        r.Skip();
+                        detailEnd = (int)r.BytesConsumed;
+                    }
+                    else if (r.TokenType == JsonTokenType.Null) { detailStart = detailEnd = -1; }
+                    else
+                    {
+                        detailProblem = Wrong(ref r, "detail", "an object");
+                        r.Skip();
+                    }
+                    break;
+                default: r.Skip(); break;
+            }
+        }
+        while (r.Read()) { } // validates whatever follows the object
+
+        if (!sawSourceOrType)
             throw new EventRejectedException(RejectionKind.NotAnEvent, "", "not an EventBridge event: it has neither \"source\" nor \"detail-type\"");
+        if (source is null) throw Missing("source");
+        if (detailType is null) throw Missing("detail-type");
+        if (id is null) throw Missing("id");
+        if (detailProblem is not null) throw detailProblem;
+        if (detailStart < 0) throw Missing("detail");
 
-        var source = RequireString(root, "source", "");
-        var detailType = RequireString(root, "detail-type", "");
-        var id = RequireString(root, "id", "");
-        var version = OptionalString(root, "version", "") ?? "0";
-        var resources = Array(root, "resources", "", AsString);
-        var time = OptionalTime(root, "time", "");
-        var detailElement = RequireObject(root, "detail", "");
-
+        var detailBytes = bytes[detailStart..detailEnd];
         EventDetail detail = (source, detailType) switch
         {
-            (DetailTypes.EcsSource, DetailTypes.TaskStateChange) => ParseTask(detailElement),
-            (DetailTypes.EcsSource, DetailTypes.ContainerInstanceStateChange) => ParseInstance(detailElement),
-            (DetailTypes.EcsSource, DetailTypes.ServiceAction) => ParseServiceAction(detailElement, resources),
-            (DetailTypes.EcsSource, DetailTypes.DeploymentStateChange) => ParseDeployment(detailElement, resources),
-            (DetailTypes.CloudWatchSource, DetailTypes.AlarmStateChange) => ParseAlarm(detailElement, resources),
+            (DetailTypes.EcsSource, DetailTypes.TaskStateChange) => ParseTask(detailBytes),
+            (DetailTypes.EcsSource, DetailTypes.ContainerInstanceStateChange) => ParseInstance(detailBytes),
+            (DetailTypes.EcsSource, DetailTypes.ServiceAction) => ParseServiceAction(detailBytes, resources),
+            (DetailTypes.EcsSource, DetailTypes.DeploymentStateChange) => ParseDeployment(detailBytes, resources),
+            (DetailTypes.CloudWatchSource, DetailTypes.AlarmStateChange) => ParseAlarm(detailBytes, resources),
             _ => new UnsupportedDetail(source, detailType),
         };
 
         return new EventEnvelope
         {
-            Version = version,
+            Version = version ?? "0",
             Id = id,
             DetailType = detailType,
             Source = source,
-            Account = OptionalString(root, "account", ""),
+            Account = account,
             Time = time,
-            Region = OptionalString(root, "region", ""),
+            Region = region,
             Resources = resources,
             Detail = detail,
         };
     }
 
-    private const string D = "detail";
+    private static EventRejectedException Missing(string path) => new(RejectionKind.MissingField, path, "required field is missing");
 
-    private static KeyValue ReadKeyValue(JsonElement e, string path)
+    private static Utf8JsonReader Open(ReadOnlySpan<byte> detail)
     {
-        AsObject(e, path);
-        return new KeyValue(RequireString(e, "name", path), OptionalStringOrNumber(e, "value", path));
+        var r = new Utf8JsonReader(detail, Options);
+        r.Read(); // StartObject, checked by the envelope pass
+        return r;
     }
 
-    private static TaskStateChange ParseTask(JsonElement d)
+    private static TaskStateChange ParseTask(ReadOnlySpan<byte> bytes)
     {
+        var r = Open(bytes);
+        string? clusterArn = null, taskArn = null, lastStatus = null, taskDefinitionArn = null, group = null, startedBy = null,
+            desiredStatus = null, stopCode = null, stoppedReason = null, launchType = null, capacityProviderName = null,
+            platformVersion = null, availabilityZone = null, containerInstanceArn = null, cpu = null, memory = null;
+        bool? enableExecuteCommand = null;
+        long? version = null;
+        IReadOnlyList<ContainerDetail> containers = [];
+        IReadOnlyList<Attachment> attachments = [];
+        IReadOnlyList<KeyValue> attributes = [];
         JsonElement? overrides = null;
-        if (Get(d, "overrides") is { } o)
+        DateTimeOffset? createdAt = null, startedAt = null, stoppingAt = null, stoppedAt = null, updatedAt = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (o.ValueKind != JsonValueKind.Object) throw Wrong("detail.overrides", "an object", o);
-            overrides = o.Clone();
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
+                case "taskArn": taskArn = String(ref r, "detail.taskArn"); break;
+                case "lastStatus": lastStatus = String(ref r, "detail.lastStatus"); break;
+                case "taskDefinitionArn": taskDefinitionArn = String(ref r, "detail.taskDefinitionArn"); break;
+                case "group": group = String(ref r, "detail.group"); break;
+                case "startedBy": startedBy = String(ref r, "detail.startedBy"); break;
+                case "desiredStatus": desiredStatus = String(ref r, "detail.desiredStatus"); break;
+                case "stopCode": stopCode = String(ref r, "detail.stopCode"); break;
+                case "stoppedReason": stoppedReason = String(ref r, "detail.stoppedReason"); break;
+                case "launchType": launchType = String(ref r, "detail.launchType"); break;
+                case "capacityProviderName": capacityProviderName = String(ref r, "detail.capacityProviderName"); break;
+                case "platformVersion": platformVersion = String(ref r, "detail.platformVersion"); break;
+                case "availabilityZone": availabilityZone = String(ref r, "detail.availabilityZone"); break;
+                case "containerInstanceArn": containerInstanceArn = String(ref r, "detail.containerInstanceArn"); break;
+                case "cpu": cpu = StringOrNumber(ref r, "detail.cpu"); break;
+                case "memory": memory = StringOrNumber(ref r, "detail.memory"); break;
+                case "enableExecuteCommand": enableExecuteCommand = Bool(ref r, "detail.enableExecuteCommand"); break;
+                case "version": version = Long(ref r, "detail.version"); break;
+                case "containers": containers = Array(ref r, "detail.containers", ReadContainer); break;
+                case "attachments": attachments = Array(ref r, "detail.attachments", ReadAttachment); break;
+                case "attributes": attributes = Array(ref r, "detail.attributes", KeyValueItem); break;
+                case "overrides":
+                    if (r.TokenType == JsonTokenType.StartObject) overrides = JsonElement.ParseValue(ref r);
+                    else if (r.TokenType != JsonTokenType.Null) throw Wrong(ref r, "detail.overrides", "an object");
+                    break;
+                case "createdAt": createdAt = Time(ref r, "detail.createdAt"); break;
+                case "startedAt": startedAt = Time(ref r, "detail.startedAt"); break;
+                case "stoppingAt": stoppingAt = Time(ref r, "detail.stoppingAt"); break;
+                case "stoppedAt": stoppedAt = Time(ref r, "detail.stoppedAt"); break;
+                case "updatedAt": updatedAt = Time(ref r, "detail.updatedAt"); break;
+                default: r.Skip(); break;
+            }
         }
         return new TaskStateChange
         {
-            ClusterArn = RequireString(d, "clusterArn", D),
-            TaskArn = RequireString(d, "taskArn", D),
-            LastStatus = RequireString(d, "lastStatus", D),
-            TaskDefinitionArn = OptionalString(d, "taskDefinitionArn", D),
-            Group = OptionalString(d, "group", D),
-            StartedBy = OptionalString(d, "startedBy", D),
-            DesiredStatus = OptionalString(d, "desiredStatus", D),
-            StopCode = OptionalString(d, "stopCode", D),
-            StoppedReason = OptionalString(d, "stoppedReason", D),
-            LaunchType = OptionalString(d, "launchType", D),
-            CapacityProviderName = OptionalString(d, "capacityProviderName", D),
-            PlatformVersion = OptionalString(d, "platformVersion", D),
-            AvailabilityZone = OptionalString(d, "availabilityZone", D),
-            ContainerInstanceArn = OptionalString(d, "containerInstanceArn", D),
-            Cpu = OptionalStringOrNumber(d, "cpu", D),
-            Memory = OptionalStringOrNumber(d, "memory", D),
-            EnableExecuteCommand = OptionalBool(d, "enableExecuteCommand", D),
-            Version = OptionalLong(d, "version", D),
-            Containers = Array(d, "containers", D, ReadContainer),
+            ClusterArn = clusterArn ?? throw Missing("detail.clusterArn"),
+            TaskArn = taskArn ?? throw Missing("detail.taskArn"),
+            LastStatus = lastStatus ?? throw Missing("detail.lastStatus"),
+            TaskDefinitionArn = taskDefinitionArn,
+            Group = group,
+            StartedBy = startedBy,
+            DesiredStatus = desiredStatus,
+            StopCode = stopCode,
+            StoppedReason = stoppedReason,
+            LaunchType = launchType,
+            CapacityProviderName = capacityProviderName,
+            PlatformVersion = platformVersion,
+            AvailabilityZone = availabilityZone,
+            ContainerInstanceArn = containerInstanceArn,
+            Cpu = cpu,
+            Memory = memory,
+            EnableExecuteCommand = enableExecuteCommand,
+            Version = version,
+            Containers = containers,
             Overrides = overrides,
-            Attachments = Array(d, "attachments", D, ReadAttachment),
-            Attributes = Array(d, "attributes", D, ReadKeyValue),
-            CreatedAt = OptionalTime(d, "createdAt", D),
-            StartedAt = OptionalTime(d, "startedAt", D),
-            StoppingAt = OptionalTime(d, "stoppingAt", D),
-            StoppedAt = OptionalTime(d, "stoppedAt", D),
-            UpdatedAt = OptionalTime(d, "updatedAt", D),
+            Attachments = attachments,
+            Attributes = attributes,
+            CreatedAt = createdAt,
+            StartedAt = startedAt,
+            StoppingAt = stoppingAt,
+            StoppedAt = stoppedAt,
+            UpdatedAt = updatedAt,
         };
     }
 
-    private static ContainerDetail ReadContainer(JsonElement c, string path)
+    private static ContainerDetail ReadContainer(ref Utf8JsonReader r, string arrayPath, int i)
     {
-        AsObject(c, path);
-        return new ContainerDetail
+        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
+        string? name = null, arn = null, lastStatus = null, reason = null, image = null;
+        int? exitCode = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            Name = OptionalString(c, "name", path),
-            ContainerArn = OptionalString(c, "containerArn", path),
-            LastStatus = OptionalString(c, "lastStatus", path),
-            ExitCode = OptionalInt(c, "exitCode", path),
-            Reason = OptionalString(c, "reason", path),
-            Image = OptionalString(c, "image", path),
-        };
+            var n = Name(in r, buf);
+            r.Read();
+            switch (n)
+            {
+                case "name": name = String(ref r, ItemPath(arrayPath, i) + ".name"); break;
+                case "containerArn": arn = String(ref r, ItemPath(arrayPath, i) + ".containerArn"); break;
+                case "lastStatus": lastStatus = String(ref r, ItemPath(arrayPath, i) + ".lastStatus"); break;
+                case "exitCode":
+                    if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var code)) exitCode = code;
+                    else exitCode = Int(ref r, ItemPath(arrayPath, i) + ".exitCode");
+                    break;
+                case "reason": reason = String(ref r, ItemPath(arrayPath, i) + ".reason"); break;
+                case "image": image = String(ref r, ItemPath(arrayPath, i) + ".image"); break;
+                default: r.Skip(); break;
+            }
+        }
+        return new ContainerDetail { Name = name, ContainerArn = arn, LastStatus = lastStatus, ExitCode = exitCode, Reason = reason, Image = image };
     }
 
-    private static Attachment ReadAttachment(JsonElement a, string path)
+    private static Attachment ReadAttachment(ref Utf8JsonReader r, string arrayPath, int i)
     {
-        AsObject(a, path);
-        return new Attachment
+        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
+        string? id = null, type = null, status = null;
+        IReadOnlyList<KeyValue> details = [];
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            Id = OptionalString(a, "id", path),
-            Type = OptionalString(a, "type", path),
-            Status = OptionalString(a, "status", path),
-            Details = Array(a, "details", path, ReadKeyValue),
+            var n = Name(in r, buf);
+            r.Read();
+            switch (n)
+            {
+                case "id": id = String(ref r, ItemPath(arrayPath, i) + ".id"); break;
+                case "type": type = String(ref r, ItemPath(arrayPath, i) + ".type"); break;
+                case "status": status = String(ref r, ItemPath(arrayPath, i) + ".status"); break;
+                case "details": details = Array(ref r, ItemPath(arrayPath, i) + ".details", KeyValueItem); break;
+                default: r.Skip(); break;
+            }
+        }
+        return new Attachment { Id = id, Type = type, Status = status, Details = details };
+    }
+
+    private static ContainerInstanceStateChange ParseInstance(ReadOnlySpan<byte> bytes)
+    {
+        var r = Open(bytes);
+        string? clusterArn = null, arn = null, status = null, ec2 = null, statusReason = null;
+        bool? agent = null;
+        long? version = null;
+        int? running = null, pending = null;
+        IReadOnlyList<KeyValue> attributes = [];
+        IReadOnlyList<InstanceResource> registered = [], remaining = [];
+        DateTimeOffset? registeredAt = null, updatedAt = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
+                case "containerInstanceArn": arn = String(ref r, "detail.containerInstanceArn"); break;
+                case "status": status = String(ref r, "detail.status"); break;
+                case "ec2InstanceId": ec2 = String(ref r, "detail.ec2InstanceId"); break;
+                case "statusReason": statusReason = String(ref r, "detail.statusReason"); break;
+                case "agentConnected": agent = Bool(ref r, "detail.agentConnected"); break;
+                case "version": version = Long(ref r, "detail.version"); break;
+                case "attributes": attributes = Array(ref r, "detail.attributes", KeyValueItem); break;
+                case "registeredResources": registered = Array(ref r, "detail.registeredResources", ReadResourceItem); break;
+                case "remainingResources": remaining = Array(ref r, "detail.remainingResources", ReadResourceItem); break;
+                case "runningTasksCount": running = Int(ref r, "detail.runningTasksCount"); break;
+                case "pendingTasksCount": pending = Int(ref r, "detail.pendingTasksCount"); break;
+                case "registeredAt": registeredAt = Time(ref r, "detail.registeredAt"); break;
+                case "updatedAt": updatedAt = Time(ref r, "detail.updatedAt"); break;
+                default: r.Skip(); break;
+            }
+        }
+        return new ContainerInstanceStateChange
+        {
+            ClusterArn = clusterArn ?? throw Missing("detail.clusterArn"),
+            ContainerInstanceArn = arn ?? throw Missing("detail.containerInstanceArn"),
+            Status = status ?? throw Missing("detail.status"),
+            Ec2InstanceId = ec2,
+            StatusReason = statusReason,
+            AgentConnected = agent,
+            Version = version,
+            Attributes = attributes,
+            RegisteredResources = registered,
+            RemainingResources = remaining,
+            RunningTasksCount = running,
+            PendingTasksCount = pending,
+            RegisteredAt = registeredAt,
+            UpdatedAt = updatedAt,
         };
     }
 
-    private static ContainerInstanceStateChange ParseInstance(JsonElement d) => new()
+    private static InstanceResource ReadResourceItem(ref Utf8JsonReader r, string arrayPath, int i)
     {
-        ClusterArn = RequireString(d, "clusterArn", D),
-        ContainerInstanceArn = RequireString(d, "containerInstanceArn", D),
-        Status = RequireString(d, "status", D),
-        Ec2InstanceId = OptionalString(d, "ec2InstanceId", D),
-        StatusReason = OptionalString(d, "statusReason", D),
-        AgentConnected = OptionalBool(d, "agentConnected", D),
-        Version = OptionalLong(d, "version", D),
-        Attributes = Array(d, "attributes", D, ReadKeyValue),
-        RegisteredResources = Array(d, "registeredResources", D, ReadResource),
-        RemainingResources = Array(d, "remainingResources", D, ReadResource),
-        RunningTasksCount = OptionalInt(d, "runningTasksCount", D),
-        PendingTasksCount = OptionalInt(d, "pendingTasksCount", D),
-        RegisteredAt = OptionalTime(d, "registeredAt", D),
-        UpdatedAt = OptionalTime(d, "updatedAt", D),
-    };
-
-    public static InstanceResource ReadResource(JsonElement r, string path)
-    {
-        AsObject(r, path);
+        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
+        string? name = null, type = null;
+        long? integer = null, longValue = null;
+        double? doubleValue = null;
+        IReadOnlyList<string> set = [];
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var n = Name(in r, buf);
+            r.Read();
+            switch (n)
+            {
+                case "name": name = String(ref r, ItemPath(arrayPath, i) + ".name"); break;
+                case "type": type = String(ref r, ItemPath(arrayPath, i) + ".type"); break;
+                case "integerValue": integer = Long(ref r, ItemPath(arrayPath, i) + ".integerValue"); break;
+                case "longValue": longValue = Long(ref r, ItemPath(arrayPath, i) + ".longValue"); break;
+                case "doubleValue": doubleValue = Double(ref r, ItemPath(arrayPath, i) + ".doubleValue"); break;
+                case "stringSetValue":
+                    set = Array(ref r, ItemPath(arrayPath, i) + ".stringSetValue", static (ref Utf8JsonReader x, string p, int j) =>
+                        x.TokenType == JsonTokenType.Number ? System.Text.Encoding.UTF8.GetString(x.ValueSpan) : StringItem(ref x, p, j));
+                    break;
+                default: r.Skip(); break;
+            }
+        }
         return new InstanceResource
         {
-            Name = RequireString(r, "name", path),
-            Type = OptionalString(r, "type", path),
-            IntegerValue = OptionalLong(r, "integerValue", path),
-            LongValue = OptionalLong(r, "longValue", path),
-            DoubleValue = OptionalDouble(r, "doubleValue", path),
-            StringSetValue = Array(r, "stringSetValue", path, (e, p) => e.ValueKind == JsonValueKind.Number ? e.GetRawText() : AsString(e, p)),
+            Name = name ?? throw Missing(ItemPath(arrayPath, i) + ".name"),
+            Type = type, IntegerValue = integer, LongValue = longValue, DoubleValue = doubleValue, StringSetValue = set,
         };
     }
 
-    private static string? ServiceArnOf(IReadOnlyList<string> resources) =>
-        resources.FirstOrDefault(r => r.Contains(":service/", StringComparison.Ordinal));
-
-    private static ServiceAction ParseServiceAction(JsonElement d, IReadOnlyList<string> resources)
+    /// <summary>A resource as `describe-container-instances` prints it; used by the snapshot reader.</summary>
+    public static InstanceResource ReadResource(JsonElement e, string path)
     {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(e, JsonElementContext.Default.JsonElement);
+        var r = new Utf8JsonReader(bytes, Options);
+        r.Read();
+        try
+        {
+            return ReadResourceAt(ref r, path);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new EventRejectedException(RejectionKind.InvalidJson, path, ex.Message, ex);
+        }
+    }
+
+    private static InstanceResource ReadResourceAt(ref Utf8JsonReader r, string path)
+    {
+        // Reuse the item reader with a path that prints as the caller's.
+        var open = path.LastIndexOf('[');
+        if (open > 0 && path.EndsWith(']') && int.TryParse(path[(open + 1)..^1], out var index))
+            return ReadResourceItem(ref r, path[..open], index);
+        return ReadResourceItem(ref r, path, 0);
+    }
+
+    private static string? ServiceArnOf(IReadOnlyList<string> resources)
+    {
+        foreach (var r in resources)
+            if (r.Contains(":service/", StringComparison.Ordinal)) return r;
+        return null;
+    }
+
+    private static ServiceAction ParseServiceAction(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources)
+    {
+        var r = Open(bytes);
+        string? eventName = null, eventType = null, clusterArn = null, reason = null;
+        IReadOnlyList<string> capacityProviders = [], instances = [];
+        int? desired = null;
+        DateTimeOffset? createdAt = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "eventName": eventName = String(ref r, "detail.eventName"); break;
+                case "eventType": eventType = String(ref r, "detail.eventType"); break;
+                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
+                case "reason": reason = String(ref r, "detail.reason"); break;
+                case "capacityProviderArns": capacityProviders = Array(ref r, "detail.capacityProviderArns", StringItem); break;
+                case "containerInstanceArns": instances = Array(ref r, "detail.containerInstanceArns", StringItem); break;
+                case "desiredCount": desired = Int(ref r, "detail.desiredCount"); break;
+                case "createdAt": createdAt = Time(ref r, "detail.createdAt"); break;
+                default: r.Skip(); break;
+            }
+        }
         var serviceArn = ServiceArnOf(resources);
         return new ServiceAction
         {
-            EventName = RequireString(d, "eventName", D),
-            EventType = OptionalString(d, "eventType", D),
+            EventName = eventName ?? throw Missing("detail.eventName"),
+            EventType = eventType,
             ServiceArn = serviceArn,
-            ClusterArn = OptionalString(d, "clusterArn", D) ?? (serviceArn is null ? null : Arns.ClusterArnOfService(serviceArn)),
-            Reason = OptionalString(d, "reason", D),
-            CapacityProviderArns = Array(d, "capacityProviderArns", D, AsString),
-            ContainerInstanceArns = Array(d, "containerInstanceArns", D, AsString),
-            DesiredCount = OptionalInt(d, "desiredCount", D),
-            CreatedAt = OptionalTime(d, "createdAt", D),
+            ClusterArn = clusterArn ?? (serviceArn is null ? null : Arns.ClusterArnOfService(serviceArn)),
+            Reason = reason,
+            CapacityProviderArns = capacityProviders,
+            ContainerInstanceArns = instances,
+            DesiredCount = desired,
+            CreatedAt = createdAt,
         };
     }
 
-    private static DeploymentStateChange ParseDeployment(JsonElement d, IReadOnlyList<string> resources)
+    private static DeploymentStateChange ParseDeployment(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources)
     {
+        var r = Open(bytes);
+        string? eventName = null, eventType = null, deploymentId = null, clusterArn = null, reason = null;
+        DateTimeOffset? updatedAt = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "eventName": eventName = String(ref r, "detail.eventName"); break;
+                case "eventType": eventType = String(ref r, "detail.eventType"); break;
+                case "deploymentId": deploymentId = String(ref r, "detail.deploymentId"); break;
+                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
+                case "reason": reason = String(ref r, "detail.reason"); break;
+                case "updatedAt": updatedAt = Time(ref r, "detail.updatedAt"); break;
+                default: r.Skip(); break;
+            }
+        }
         var serviceArn = ServiceArnOf(resources);
         return new DeploymentStateChange
         {
-            EventName = RequireString(d, "eventName", D),
-            EventType = OptionalString(d, "eventType", D),
-            DeploymentId = OptionalString(d, "deploymentId", D),
+            EventName = eventName ?? throw Missing("detail.eventName"),
+            EventType = eventType,
+            DeploymentId = deploymentId,
             ServiceArn = serviceArn,
-            ClusterArn = OptionalString(d, "clusterArn", D) ?? (serviceArn is null ? null : Arns.ClusterArnOfService(serviceArn)),
-            Reason = OptionalString(d, "reason", D),
-            UpdatedAt = OptionalTime(d, "updatedAt", D),
+            ClusterArn = clusterArn ?? (serviceArn is null ? null : Arns.ClusterArnOfService(serviceArn)),
+            Reason = reason,
+            UpdatedAt = updatedAt,
         };
     }
 
-    private static AlarmStateChange ParseAlarm(JsonElement d, IReadOnlyList<string> resources)
+    private static AlarmStateChange ParseAlarm(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources)
     {
-        var state = ReadAlarmState(RequireObject(d, "state", D), "detail.state");
-        var prev = OptionalObject(d, "previousState", D) is { } p ? ReadAlarmState(p, "detail.previousState") : null;
-        var config = OptionalObject(d, "configuration", D) is { } c ? ReadAlarmConfiguration(c, "detail.configuration") : null;
+        var r = Open(bytes);
+        string? alarmName = null;
+        AlarmState? state = null, previous = null;
+        AlarmConfiguration? configuration = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "alarmName": alarmName = String(ref r, "detail.alarmName"); break;
+                case "state": state = ReadAlarmState(ref r, "detail.state"); break;
+                case "previousState": previous = ReadAlarmState(ref r, "detail.previousState"); break;
+                case "configuration": configuration = ReadAlarmConfiguration(ref r, "detail.configuration"); break;
+                default: r.Skip(); break;
+            }
+        }
+        string? alarmArn = null;
+        foreach (var res in resources)
+            if (res.Contains(":alarm:", StringComparison.Ordinal)) { alarmArn = res; break; }
         return new AlarmStateChange
         {
-            AlarmName = RequireString(d, "alarmName", D),
-            AlarmArn = resources.FirstOrDefault(r => r.Contains(":alarm:", StringComparison.Ordinal)),
-            State = state,
-            PreviousState = prev,
-            Configuration = config,
+            AlarmName = alarmName ?? throw Missing("detail.alarmName"),
+            AlarmArn = alarmArn,
+            State = state ?? throw Missing("detail.state"),
+            PreviousState = previous,
+            Configuration = configuration,
         };
     }
 
-    private static AlarmState ReadAlarmState(JsonElement s, string path)
+    private static AlarmState? ReadAlarmState(ref Utf8JsonReader r, string path)
     {
-        var raw = OptionalString(s, "reasonData", path);
+        if (r.TokenType == JsonTokenType.Null) return null;
+        ExpectObject(ref r, path);
+        string? value = null, reason = null, raw = null, suppressedBy = null;
+        DateTimeOffset? timestamp = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "value": value = String(ref r, path + ".value"); break;
+                case "reason": reason = String(ref r, path + ".reason"); break;
+                case "reasonData": raw = String(ref r, path + ".reasonData"); break;
+                case "timestamp": timestamp = Time(ref r, path + ".timestamp"); break;
+                case "actionsSuppressedBy": suppressedBy = String(ref r, path + ".actionsSuppressedBy"); break;
+                default: r.Skip(); break;
+            }
+        }
         return new AlarmState
         {
-            Value = RequireString(s, "value", path),
-            Reason = OptionalString(s, "reason", path),
+            Value = value ?? throw Missing(path + ".value"),
+            Reason = reason,
             ReasonDataJson = raw,
-            ReasonData = raw is null ? null : ParseReasonData(raw, Child(path, "reasonData")),
-            Timestamp = OptionalTime(s, "timestamp", path),
-            ActionsSuppressedBy = OptionalString(s, "actionsSuppressedBy", path),
+            ReasonData = raw is null ? null : ParseReasonData(raw, path + ".reasonData"),
+            Timestamp = timestamp,
+            ActionsSuppressedBy = suppressedBy,
         };
     }
 
@@ -278,60 +542,153 @@ public static class EventParser
     /// </summary>
     private static AlarmReasonData? ParseReasonData(string raw, string path)
     {
-        JsonDocument doc;
+        var bytes = System.Text.Encoding.UTF8.GetBytes(raw);
         try
         {
-            doc = JsonDocument.Parse(raw, Options);
+            var check = new Utf8JsonReader(bytes, Options);
+            while (check.Read()) { }
         }
         catch (JsonException)
         {
             return null;
         }
-        using (doc)
+        var r = new Utf8JsonReader(bytes, Options);
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return null;
+        IReadOnlyList<double> datapoints = [];
+        IReadOnlyList<string> triggering = [];
+        double? threshold = null;
+        string? statistic = null;
+        int? period = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            var r = doc.RootElement;
-            if (r.ValueKind != JsonValueKind.Object) return null;
-            return new AlarmReasonData
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
             {
-                RecentDatapoints = Array(r, "recentDatapoints", path, AsDouble),
-                Threshold = OptionalDouble(r, "threshold", path),
-                Statistic = OptionalString(r, "statistic", path),
-                Period = OptionalInt(r, "period", path),
-                TriggeringAlarmArns = Array(r, "triggeringAlarms", path, (t, p) =>
-                    t.ValueKind == JsonValueKind.Object ? OptionalString(t, "arn", p) ?? "" : AsString(t, p)),
-            };
+                case "recentDatapoints":
+                    datapoints = Array(ref r, path + ".recentDatapoints", static (ref Utf8JsonReader x, string p, int i) =>
+                        Double(ref x, ItemPath(p, i)) ?? throw Wrong(ref x, ItemPath(p, i), "a number"));
+                    break;
+                case "threshold": threshold = Double(ref r, path + ".threshold"); break;
+                case "statistic": statistic = String(ref r, path + ".statistic"); break;
+                case "period": period = Int(ref r, path + ".period"); break;
+                case "triggeringAlarms":
+                    triggering = Array(ref r, path + ".triggeringAlarms", static (ref Utf8JsonReader x, string p, int i) =>
+                    {
+                        if (x.TokenType == JsonTokenType.String) return x.GetString()!;
+                        if (x.TokenType != JsonTokenType.StartObject) throw Wrong(ref x, ItemPath(p, i), "an object");
+                        string arn = "";
+                        Span<char> b = stackalloc char[32];
+                        while (x.Read() && x.TokenType == JsonTokenType.PropertyName)
+                        {
+                            var n = Name(in x, b);
+                            x.Read();
+                            if (n.SequenceEqual("arn")) arn = String(ref x, ItemPath(p, i) + ".arn") ?? "";
+                            else x.Skip();
+                        }
+                        return arn;
+                    });
+                    break;
+                default: r.Skip(); break;
+            }
         }
+        return new AlarmReasonData { RecentDatapoints = datapoints, Threshold = threshold, Statistic = statistic, Period = period, TriggeringAlarmArns = triggering };
     }
 
-    private static AlarmConfiguration ReadAlarmConfiguration(JsonElement c, string path) => new()
+    private static AlarmConfiguration? ReadAlarmConfiguration(ref Utf8JsonReader r, string path)
     {
-        Description = OptionalString(c, "description", path),
-        AlarmRule = OptionalString(c, "alarmRule", path),
-        Metrics = Array(c, "metrics", path, ReadAlarmMetric),
-    };
+        if (r.TokenType == JsonTokenType.Null) return null;
+        ExpectObject(ref r, path);
+        string? description = null, rule = null;
+        IReadOnlyList<AlarmMetric> metrics = [];
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "description": description = String(ref r, path + ".description"); break;
+                case "alarmRule": rule = String(ref r, path + ".alarmRule"); break;
+                case "metrics": metrics = Array(ref r, path + ".metrics", ReadAlarmMetric); break;
+                default: r.Skip(); break;
+            }
+        }
+        return new AlarmConfiguration { Description = description, AlarmRule = rule, Metrics = metrics };
+    }
 
-    private static AlarmMetric ReadAlarmMetric(JsonElement m, string path)
+    private static AlarmMetric ReadAlarmMetric(ref Utf8JsonReader r, string arrayPath, int i)
     {
-        AsObject(m, path);
-        var stat = OptionalObject(m, "metricStat", path);
-        var sp = Child(path, "metricStat");
-        var metric = stat is { } s ? OptionalObject(s, "metric", sp) : null;
-        var mp = Child(sp, "metric");
+        var path = ItemPath(arrayPath, i);
+        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, path, "an object");
+        string? id = null, expression = null, label = null, ns = null, metricName = null, stat = null;
+        bool? returnData = null;
+        int? period = null;
         var dims = new Dictionary<string, string>();
-        if (metric is { } mm && OptionalObject(mm, "dimensions", mp) is { } dd)
-            foreach (var prop in dd.EnumerateObject())
-                dims[prop.Name] = prop.Value.ValueKind == JsonValueKind.String ? prop.Value.GetString()! : prop.Value.GetRawText();
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = Name(in r, buf);
+            r.Read();
+            switch (name)
+            {
+                case "id": id = String(ref r, path + ".id"); break;
+                case "expression": expression = String(ref r, path + ".expression"); break;
+                case "label": label = String(ref r, path + ".label"); break;
+                case "returnData": returnData = Bool(ref r, path + ".returnData"); break;
+                case "metricStat":
+                    if (r.TokenType == JsonTokenType.Null) break;
+                    ExpectObject(ref r, path + ".metricStat");
+                    while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var sn = Name(in r, buf);
+                        r.Read();
+                        switch (sn)
+                        {
+                            case "period": period = Int(ref r, path + ".metricStat.period"); break;
+                            case "stat": stat = String(ref r, path + ".metricStat.stat"); break;
+                            case "metric":
+                                if (r.TokenType == JsonTokenType.Null) break;
+                                ExpectObject(ref r, path + ".metricStat.metric");
+                                while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+                                {
+                                    var mn = Name(in r, buf);
+                                    r.Read();
+                                    switch (mn)
+                                    {
+                                        case "namespace": ns = String(ref r, path + ".metricStat.metric.namespace"); break;
+                                        case "name": metricName = String(ref r, path + ".metricStat.metric.name"); break;
+                                        case "dimensions":
+                                            if (r.TokenType == JsonTokenType.Null) break;
+                                            ExpectObject(ref r, path + ".metricStat.metric.dimensions");
+                                            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+                                            {
+                                                var key = r.GetString()!;
+                                                r.Read();
+                                                dims[key] = r.TokenType == JsonTokenType.String ? r.GetString()!
+                                                    : StringOrNumber(ref r, path + ".metricStat.metric.dimensions." + key) ?? "";
+                                            }
+                                            break;
+                                        default: r.Skip(); break;
+                                    }
+                                }
+                                break;
+                            default: r.Skip(); break;
+                        }
+                    }
+                    break;
+                default: r.Skip(); break;
+            }
+        }
         return new AlarmMetric
         {
-            Id = RequireString(m, "id", path),
-            Expression = OptionalString(m, "expression", path),
-            Label = OptionalString(m, "label", path),
-            ReturnData = OptionalBool(m, "returnData", path),
-            Namespace = metric is { } a ? OptionalString(a, "namespace", mp) : null,
-            MetricName = metric is { } b ? OptionalString(b, "name", mp) : null,
-            Dimensions = dims,
-            Period = stat is { } s2 ? OptionalInt(s2, "period", sp) : null,
-            Stat = stat is { } s3 ? OptionalString(s3, "stat", sp) : null,
+            Id = id ?? throw Missing(path + ".id"),
+            Expression = expression, Label = label, ReturnData = returnData,
+            Namespace = ns, MetricName = metricName, Dimensions = dims, Period = period, Stat = stat,
         };
     }
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+internal sealed partial class JsonElementContext : System.Text.Json.Serialization.JsonSerializerContext;

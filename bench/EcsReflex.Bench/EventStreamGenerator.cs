@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace EcsReflex.Bench;
+
+/// <summary>
+/// Generates a realistic, seeded stream of events from the project's sample events: new ids, times,
+/// task ARNs, instance versions and alarm datapoints, in time order. Same seed, same bytes.
+/// </summary>
+public sealed class EventStreamGenerator
+{
+    private readonly List<(JsonNode Node, int Weight)> _templates = [];
+    private readonly int _totalWeight;
+    private readonly Random _rnd;
+    private DateTimeOffset _time = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
+    private long _version = 1000;
+
+    public EventStreamGenerator(string eventsFolder, int seed)
+    {
+        _rnd = new Random(seed);
+        foreach (var f in Directory.EnumerateFiles(eventsFolder, "*.json").Order(StringComparer.Ordinal))
+        {
+            if (f.EndsWith(".snapshot.json", StringComparison.Ordinal)) continue;
+            var name = Path.GetFileName(f);
+            // Weights: task stops and runs dominate a real stream; then alarms, then the rest.
+            var weight = name.StartsWith("ecs-task-", StringComparison.Ordinal) ? 12
+                : name.StartsWith("cloudwatch-", StringComparison.Ordinal) ? 5
+                : 3;
+            _templates.Add((JsonNode.Parse(File.ReadAllText(f))!, weight));
+        }
+        _totalWeight = _templates.Sum(t => t.Weight);
+    }
+
+    public void Write(string path, int count)
+    {
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        for (var i = 0; i < count; i++) w.Write(Next() + "\n");
+    }
+
+    public IEnumerable<string> Generate(int count)
+    {
+        for (var i = 0; i < count; i++) yield return Next();
+    }
+
+    private JsonNode Pick()
+    {
+        var x = _rnd.Next(_totalWeight);
+        foreach (var (node, weight) in _templates)
+        {
+            if (x < weight) return node;
+            x -= weight;
+        }
+        return _templates[^1].Node;
+    }
+
+    private string Hex(int n)
+    {
+        Span<byte> b = stackalloc byte[n / 2];
+        _rnd.NextBytes(b);
+        return Convert.ToHexStringLower(b);
+    }
+
+    private static string Iso(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+    private static string Iso0000(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fff+0000", CultureInfo.InvariantCulture);
+
+    public string Next()
+    {
+        _time = _time.AddMilliseconds(500 + _rnd.Next(4000));
+        var e = Pick().DeepClone();
+        e["id"] = $"{Hex(8)}-{Hex(4)}-{Hex(4)}-{Hex(4)}-{Hex(12)}";
+        e["time"] = _time.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var d = e["detail"]!;
+        switch (e["detail-type"]!.GetValue<string>())
+        {
+            case "ECS Task State Change":
+            {
+                var id = Hex(32);
+                var arn = $"arn:aws:ecs:us-east-1:123456789012:task/prod/{id}";
+                e["resources"] = new JsonArray(arn);
+                d["taskArn"] = arn;
+                if (d["containers"] is JsonArray cs)
+                    foreach (var c in cs) if (c is JsonObject co && co.ContainsKey("taskArn")) co["taskArn"] = arn;
+                var ran = TimeSpan.FromSeconds(5 + _rnd.Next(900));
+                foreach (var k in new[] { "createdAt", "pullStartedAt", "pullStoppedAt", "startedAt" })
+                    if (d[k] is not null) d[k] = Iso(_time - ran);
+                foreach (var k in new[] { "stoppingAt", "executionStoppedAt", "stoppedAt", "updatedAt" })
+                    if (d[k] is not null) d[k] = Iso(_time);
+                d["version"] = 2 + _rnd.Next(4);
+                break;
+            }
+            case "ECS Container Instance State Change":
+                d["version"] = ++_version;
+                d["updatedAt"] = Iso(_time);
+                break;
+            case "CloudWatch Alarm State Change":
+            {
+                var state = d["state"]!;
+                state["timestamp"] = Iso0000(_time);
+                if (state["reasonData"] is JsonValue rv && rv.GetValue<string>() is { } raw && raw.Contains("recentDatapoints", StringComparison.Ordinal))
+                {
+                    var data = JsonNode.Parse(raw)!;
+                    var threshold = data["threshold"]?.GetValue<double>() ?? 50;
+                    data["recentDatapoints"] = new JsonArray(Math.Round(threshold * (0.5 + _rnd.NextDouble()), 2));
+                    state["reasonData"] = data.ToJsonString();
+                }
+                break;
+            }
+            case "ECS Service Action":
+                d["createdAt"] = Iso(_time);
+                break;
+            case "ECS Deployment State Change":
+                d["updatedAt"] = Iso(_time);
+                break;
+        }
+        return e.ToJsonString();
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BenchmarkDotNet.Running;
+using EcsReflex.Bench;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Policy;
+using EcsReflex.Engine.Cluster;
+using EcsReflex.Engine.Replay;
+
+// dotnet run -c Release --project bench/EcsReflex.Bench -- generate [--count N] [--seed S] [--out FILE]
+// dotnet run -c Release --project bench/EcsReflex.Bench -- replay FILE      (streaming replay: events/s, allocation, peak RSS)
+// dotnet run -c Release --project bench/EcsReflex.Bench -- bdn [BenchmarkDotNet args]
+var repo = Repo.Root;
+switch (args.FirstOrDefault())
+{
+    case "generate":
+    {
+        var count = int.Parse(Arg("--count") ?? "1000000");
+        var seed = int.Parse(Arg("--seed") ?? "42");
+        var output = Arg("--out") ?? Path.Combine(Path.GetTempPath(), $"reflex-stream-{count}-{seed}.jsonl");
+        var sw = Stopwatch.StartNew();
+        new EventStreamGenerator(Path.Combine(repo, "events"), seed).Write(output, count);
+        Console.WriteLine($"{output}: {count} events, {new FileInfo(output).Length / 1e6:F1} MB, {sw.Elapsed.TotalSeconds:F1} s");
+        return 0;
+    }
+    case "replay":
+    {
+        var file = args[1];
+        var policy = PolicyLoader.Load(File.ReadAllBytes(Path.Combine(repo, "reflex.policy.json")));
+        var snapshot = SnapshotReader.Parse(File.ReadAllBytes(Path.Combine(repo, "events", "cluster.snapshot.json")));
+        var bytesBefore = GC.GetTotalAllocatedBytes(true);
+        var sw = Stopwatch.StartNew();
+        var engine = new ReplayEngine(policy, new EmbeddedCluster(snapshot));
+        var summary = new ReplaySummary();
+        await foreach (var r in engine.RunAsync(ReplayInputs.Read(file, Path.GetFileName(file)))) summary.Add(r);
+        sw.Stop();
+        var alloc = GC.GetTotalAllocatedBytes(true) - bytesBefore;
+        Console.WriteLine(summary);
+        Console.WriteLine($"replay: {summary.Events} events in {sw.Elapsed.TotalSeconds:F2} s = {summary.Events / sw.Elapsed.TotalSeconds:N0} events/s; " +
+                          $"{alloc / (double)summary.Events:N0} B allocated per event; peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+        return 0;
+    }
+    case "raw":
+    {
+        var file = args[1];
+        var sw = Stopwatch.StartNew();
+        long tokens = 0, lines = 0;
+        foreach (var (_, bytes) in ReplayInputs.Lines(file))
+        {
+            var reader = new Utf8JsonReader(bytes.Span);
+            while (reader.Read()) tokens++;
+            lines++;
+        }
+        Console.WriteLine($"raw: {lines} events in {sw.Elapsed.TotalSeconds:F2} s = {lines / sw.Elapsed.TotalSeconds:N0} events/s ({tokens} tokens)");
+        return 0;
+    }
+    case "parse":
+    {
+        var file = args[1];
+        var sw = Stopwatch.StartNew();
+        long lines = 0;
+        var before = GC.GetTotalAllocatedBytes(true);
+        foreach (var (_, bytes) in ReplayInputs.Lines(file))
+        {
+            EventParser.Parse(bytes);
+            lines++;
+        }
+        Console.WriteLine($"parse: {lines} events in {sw.Elapsed.TotalSeconds:F2} s = {lines / sw.Elapsed.TotalSeconds:N0} events/s, {(GC.GetTotalAllocatedBytes(true) - before) / (double)lines:N0} B/event");
+        return 0;
+    }
+    case "bdn":
+        BenchmarkSwitcher.FromAssembly(typeof(Repo).Assembly).Run(args[1..]);
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: generate [--count N] [--seed S] [--out FILE] | replay FILE | raw FILE | bdn [args]");
+        return 2;
+}
+
+string? Arg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+namespace EcsReflex.Bench
+{
+    public static class Repo
+    {
+        public static string Root { get; } = Find();
+
+        private static string Find()
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("run from inside the repository");
+        }
+    }
+}

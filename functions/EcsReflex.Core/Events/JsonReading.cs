@@ -1,0 +1,173 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace EcsReflex.Core.Events;
+
+/// <summary>
+/// Typed reads of the current value of a <see cref="Utf8JsonReader"/>, with the same tolerance and the
+/// same messages as <see cref="JsonFields"/>: numbers as strings accepted, nulls read as absent,
+/// a wrong type rejected with its path. The path is passed in already built only where it is cheap
+/// (literals); callers build item paths only when they throw.
+/// </summary>
+internal static class JsonReading
+{
+    public delegate T ItemReader<T>(ref Utf8JsonReader r, string arrayPath, int index);
+
+    public static string ItemPath(string arrayPath, int index) => $"{arrayPath}[{index}]";
+
+    /// <summary>The current property name as chars (ASCII names fit the buffer); longer or escaped names come back as a string.</summary>
+    public static ReadOnlySpan<char> Name(in Utf8JsonReader r, Span<char> buffer)
+    {
+        if (!r.ValueIsEscaped && r.ValueSpan.Length <= buffer.Length && !r.HasValueSequence)
+        {
+            var n = Encoding.UTF8.GetChars(r.ValueSpan, buffer);
+            return buffer[..n];
+        }
+        return r.GetString();
+    }
+
+    public static string Describe(ref Utf8JsonReader r)
+    {
+        switch (r.TokenType)
+        {
+            case JsonTokenType.String:
+                var s = r.GetString() ?? "";
+                return s.Length > 40 ? $"\"{s[..40]}…\"" : $"\"{s}\"";
+            case JsonTokenType.Number: return Encoding.UTF8.GetString(r.HasValueSequence ? r.ValueSequence.ToArray() : r.ValueSpan);
+            case JsonTokenType.True: return "true";
+            case JsonTokenType.False: return "false";
+            case JsonTokenType.Null: return "null";
+            case JsonTokenType.StartArray: return "an array";
+            case JsonTokenType.StartObject: return "an object";
+            default: return "nothing";
+        }
+    }
+
+    public static EventRejectedException Wrong(ref Utf8JsonReader r, string path, string expected) =>
+        new(RejectionKind.WrongType, path, $"expected {expected}, got {Describe(ref r)}");
+
+    /// <summary>Moves to the value of the property the reader is on.</summary>
+    public static void Value(ref Utf8JsonReader r) => r.Read();
+
+    public static string? String(ref Utf8JsonReader r, string path) => r.TokenType switch
+    {
+        JsonTokenType.String => r.GetString(),
+        JsonTokenType.Null => null,
+        _ => throw Wrong(ref r, path, "a string"),
+    };
+
+    public static string? StringOrNumber(ref Utf8JsonReader r, string path) => r.TokenType switch
+    {
+        JsonTokenType.String => r.GetString(),
+        JsonTokenType.Number => Encoding.UTF8.GetString(r.ValueSpan),
+        JsonTokenType.Null => null,
+        _ => throw Wrong(ref r, path, "a string or a number"),
+    };
+
+    private static bool LooksNumeric(ref Utf8JsonReader r) =>
+        r.TokenType == JsonTokenType.Number
+        || (r.TokenType == JsonTokenType.String && double.TryParse(r.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+
+    public static long? Long(ref Utf8JsonReader r, string path)
+    {
+        if (r.TokenType == JsonTokenType.Null) return null;
+        if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n)) return n;
+        if (r.TokenType == JsonTokenType.String && !r.ValueIsEscaped && Utf8Parser.TryParse(r.ValueSpan, out n, out var used) && used == r.ValueSpan.Length) return n;
+        if (r.TokenType == JsonTokenType.String && long.TryParse(r.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
+        throw Wrong(ref r, path, LooksNumeric(ref r) ? "a whole number" : "a number");
+    }
+
+    public static int? Int(ref Utf8JsonReader r, string path)
+    {
+        if (r.TokenType == JsonTokenType.Null) return null;
+        if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var n)) return n;
+        if (r.TokenType == JsonTokenType.String && int.TryParse(r.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
+        throw Wrong(ref r, path, LooksNumeric(ref r) ? "a whole number from -2147483648 to 2147483647" : "a number");
+    }
+
+    public static double? Double(ref Utf8JsonReader r, string path)
+    {
+        if (r.TokenType == JsonTokenType.Null) return null;
+        if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d) && double.IsFinite(d)) return d;
+        if (r.TokenType == JsonTokenType.String && double.TryParse(r.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d) && double.IsFinite(d)) return d;
+        throw Wrong(ref r, path, "a number");
+    }
+
+    public static bool? Bool(ref Utf8JsonReader r, string path)
+    {
+        switch (r.TokenType)
+        {
+            case JsonTokenType.True: return true;
+            case JsonTokenType.False: return false;
+            case JsonTokenType.Null: return null;
+            case JsonTokenType.String when bool.TryParse(r.GetString(), out var b): return b;
+            default: throw Wrong(ref r, path, "true or false");
+        }
+    }
+
+    public static DateTimeOffset? Time(ref Utf8JsonReader r, string path)
+    {
+        switch (r.TokenType)
+        {
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.String:
+            {
+                Span<char> buffer = stackalloc char[40];
+                if (!r.ValueIsEscaped && !r.HasValueSequence && r.ValueSpan.Length <= buffer.Length)
+                {
+                    var n = Encoding.UTF8.GetChars(r.ValueSpan, buffer);
+                    if (Timestamps.TryParse(buffer[..n], out var t)) return t;
+                }
+                else if (Timestamps.TryParse(r.GetString(), out var t2)) return t2;
+                throw new EventRejectedException(RejectionKind.InvalidValue, path, $"expected an ISO 8601 timestamp, got {Describe(ref r)}");
+            }
+            case JsonTokenType.Number when r.TryGetDouble(out var epoch) && epoch is > 0 and < 253402300800:
+                return DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000));
+            default:
+                throw Wrong(ref r, path, "a timestamp");
+        }
+    }
+
+    public static void ExpectObject(ref Utf8JsonReader r, string path)
+    {
+        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, path, "an object");
+    }
+
+    /// <summary>Reads an array (null: empty). The reader is on the value; it ends on the array's end.</summary>
+    public static IReadOnlyList<T> Array<T>(ref Utf8JsonReader r, string path, ItemReader<T> read)
+    {
+        if (r.TokenType == JsonTokenType.Null) return [];
+        if (r.TokenType != JsonTokenType.StartArray) throw Wrong(ref r, path, "an array");
+        List<T>? list = null;
+        var i = 0;
+        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+        {
+            (list ??= []).Add(read(ref r, path, i));
+            i++;
+        }
+        return list is null ? [] : list;
+    }
+
+    public static string StringItem(ref Utf8JsonReader r, string arrayPath, int i) =>
+        r.TokenType == JsonTokenType.String ? r.GetString()! : throw Wrong(ref r, ItemPath(arrayPath, i), "a string");
+
+    public static KeyValue KeyValueItem(ref Utf8JsonReader r, string arrayPath, int i)
+    {
+        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
+        string? name = null, value = null;
+        Span<char> buf = stackalloc char[32];
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var n = Name(in r, buf);
+            r.Read();
+            if (n.SequenceEqual("name")) name = String(ref r, ItemPath(arrayPath, i) + ".name");
+            else if (n.SequenceEqual("value")) value = StringOrNumber(ref r, ItemPath(arrayPath, i) + ".value");
+            else r.Skip();
+        }
+        return new KeyValue(name ?? throw new EventRejectedException(RejectionKind.MissingField, ItemPath(arrayPath, i) + ".name", "required field is missing"), value);
+    }
+}
