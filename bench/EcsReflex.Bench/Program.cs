@@ -60,9 +60,10 @@ switch (args.FirstOrDefault())
         var sw = Stopwatch.StartNew();
         long lines = 0;
         var before = GC.GetTotalAllocatedBytes(true);
+        var pool = args.Contains("--no-pool") ? null : new StringPool();
         foreach (var (_, bytes) in ReplayInputs.Lines(file))
         {
-            EventParser.Parse(bytes);
+            EventParser.Parse(bytes, pool);
             lines++;
         }
         Console.WriteLine($"parse: {lines} events in {sw.Elapsed.TotalSeconds:F2} s = {lines / sw.Elapsed.TotalSeconds:N0} events/s, {(GC.GetTotalAllocatedBytes(true) - before) / (double)lines:N0} B/event");

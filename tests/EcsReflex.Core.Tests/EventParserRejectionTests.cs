@@ -190,3 +190,37 @@ public class EventParserRejectionTests
         Assert.Equal("detail.state.reasonData.recentDatapoints[0]", ex.Path);
     }
 }
+
+public class StringPoolTests
+{
+    [Fact]
+    public void PooledParse_GivesEqualEvents_AndSharesRepeatedStrings()
+    {
+        var pool = new StringPool();
+        var bytes = RepoFiles.Event("ecs-task-stopped-essential-exit-1.json");
+        var a = (TaskStateChange)EventParser.Parse(bytes, pool).Detail;
+        var b = (TaskStateChange)EventParser.Parse(bytes, pool).Detail;
+        var plain = (TaskStateChange)EventParser.Parse(bytes).Detail;
+        Assert.Equal(plain.ClusterArn, a.ClusterArn);
+        Assert.Equal(plain.Containers[0].Name, a.Containers[0].Name);
+        Assert.Same(a.ClusterArn, b.ClusterArn);
+        Assert.Same(a.TaskDefinitionArn, b.TaskDefinitionArn);
+    }
+
+    [Fact]
+    public void PooledParse_StillRejectsInvalidUtf8()
+    {
+        var text = System.Text.Encoding.UTF8.GetString(RepoFiles.Event("ecs-task-stopped-essential-exit-1.json"));
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text).ToList();
+        bytes.InsertRange(System.Text.Encoding.UTF8.GetByteCount(text[..(text.IndexOf("\"STOPPED\"", StringComparison.Ordinal) + 1)]), new byte[] { 0xFF });
+        var ex = Assert.Throws<EventRejectedException>(() => EventParser.Parse(bytes.ToArray(), new StringPool()));
+        Assert.Equal(RejectionKind.InvalidJson, ex.Kind);
+    }
+
+    [Fact]
+    public void ThePool_BoundsItsMemory_ByReplacingSlots()
+    {
+        var pool = new StringPool(slots: 4);
+        for (var i = 0; i < 1000; i++) Assert.Equal($"value-{i}", pool.Get(System.Text.Encoding.UTF8.GetBytes($"value-{i}")));
+    }
+}

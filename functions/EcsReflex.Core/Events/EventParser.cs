@@ -22,11 +22,14 @@ public static class EventParser
 
     public static EventEnvelope Parse(string json) => Parse(System.Text.Encoding.UTF8.GetBytes(json));
 
-    public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8)
+    public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8) => Parse(utf8, null);
+
+    /// <summary>Parses with a <see cref="StringPool"/> for the values that repeat across a stream.</summary>
+    public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8, StringPool? pool)
     {
         try
         {
-            return ParseEnvelope(utf8.Span);
+            return ParseEnvelope(utf8.Span, pool);
         }
         catch (EventRejectedException)
         {
@@ -50,7 +53,7 @@ public static class EventParser
     /// <summary>Parses an event already held as a <see cref="JsonElement"/>.</summary>
     public static EventEnvelope Parse(JsonElement root) => Parse(JsonSerializer.SerializeToUtf8Bytes(root, JsonElementContext.Default.JsonElement));
 
-    private static EventEnvelope ParseEnvelope(ReadOnlySpan<byte> bytes)
+    private static EventEnvelope ParseEnvelope(ReadOnlySpan<byte> bytes, StringPool? pool)
     {
         var r = new Utf8JsonReader(bytes, Options);
         if (!r.Read()) throw new EventRejectedException(RejectionKind.InvalidJson, "", "not valid JSON: the input is empty");
@@ -75,12 +78,12 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "version": version = String(ref r, "version"); break;
+                case "version": version = Pooled(ref r, pool, "version"); break;
                 case "id": id = String(ref r, "id"); break;
-                case "detail-type": detailType = String(ref r, "detail-type"); sawSourceOrType = true; break;
-                case "source": source = String(ref r, "source"); sawSourceOrType = true; break;
-                case "account": account = String(ref r, "account"); break;
-                case "region": region = String(ref r, "region"); break;
+                case "detail-type": detailType = Pooled(ref r, pool, "detail-type"); sawSourceOrType = true; break;
+                case "source": source = Pooled(ref r, pool, "source"); sawSourceOrType = true; break;
+                case "account": account = Pooled(ref r, pool, "account"); break;
+                case "region": region = Pooled(ref r, pool, "region"); break;
                 case "time": time = Time(ref r, "time"); break;
                 case "resources": resources = Array(ref r, "resources", StringItem); break;
                 case "detail":
@@ -113,11 +116,11 @@ public static class EventParser
         var detailBytes = bytes[detailStart..detailEnd];
         EventDetail detail = (source, detailType) switch
         {
-            (DetailTypes.EcsSource, DetailTypes.TaskStateChange) => ParseTask(detailBytes),
-            (DetailTypes.EcsSource, DetailTypes.ContainerInstanceStateChange) => ParseInstance(detailBytes),
-            (DetailTypes.EcsSource, DetailTypes.ServiceAction) => ParseServiceAction(detailBytes, resources),
-            (DetailTypes.EcsSource, DetailTypes.DeploymentStateChange) => ParseDeployment(detailBytes, resources),
-            (DetailTypes.CloudWatchSource, DetailTypes.AlarmStateChange) => ParseAlarm(detailBytes, resources),
+            (DetailTypes.EcsSource, DetailTypes.TaskStateChange) => ParseTask(detailBytes, pool),
+            (DetailTypes.EcsSource, DetailTypes.ContainerInstanceStateChange) => ParseInstance(detailBytes, pool),
+            (DetailTypes.EcsSource, DetailTypes.ServiceAction) => ParseServiceAction(detailBytes, resources, pool),
+            (DetailTypes.EcsSource, DetailTypes.DeploymentStateChange) => ParseDeployment(detailBytes, resources, pool),
+            (DetailTypes.CloudWatchSource, DetailTypes.AlarmStateChange) => ParseAlarm(detailBytes, resources, pool),
             _ => new UnsupportedDetail(source, detailType),
         };
 
@@ -144,7 +147,7 @@ public static class EventParser
         return r;
     }
 
-    private static TaskStateChange ParseTask(ReadOnlySpan<byte> bytes)
+    private static TaskStateChange ParseTask(ReadOnlySpan<byte> bytes, StringPool? pool)
     {
         var r = Open(bytes);
         string? clusterArn = null, taskArn = null, lastStatus = null, taskDefinitionArn = null, group = null, startedBy = null,
@@ -164,27 +167,27 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
+                case "clusterArn": clusterArn = Pooled(ref r, pool, "detail.clusterArn"); break;
                 case "taskArn": taskArn = String(ref r, "detail.taskArn"); break;
-                case "lastStatus": lastStatus = String(ref r, "detail.lastStatus"); break;
-                case "taskDefinitionArn": taskDefinitionArn = String(ref r, "detail.taskDefinitionArn"); break;
-                case "group": group = String(ref r, "detail.group"); break;
+                case "lastStatus": lastStatus = Pooled(ref r, pool, "detail.lastStatus"); break;
+                case "taskDefinitionArn": taskDefinitionArn = Pooled(ref r, pool, "detail.taskDefinitionArn"); break;
+                case "group": group = Pooled(ref r, pool, "detail.group"); break;
                 case "startedBy": startedBy = String(ref r, "detail.startedBy"); break;
-                case "desiredStatus": desiredStatus = String(ref r, "detail.desiredStatus"); break;
-                case "stopCode": stopCode = String(ref r, "detail.stopCode"); break;
-                case "stoppedReason": stoppedReason = String(ref r, "detail.stoppedReason"); break;
-                case "launchType": launchType = String(ref r, "detail.launchType"); break;
-                case "capacityProviderName": capacityProviderName = String(ref r, "detail.capacityProviderName"); break;
-                case "platformVersion": platformVersion = String(ref r, "detail.platformVersion"); break;
-                case "availabilityZone": availabilityZone = String(ref r, "detail.availabilityZone"); break;
-                case "containerInstanceArn": containerInstanceArn = String(ref r, "detail.containerInstanceArn"); break;
+                case "desiredStatus": desiredStatus = Pooled(ref r, pool, "detail.desiredStatus"); break;
+                case "stopCode": stopCode = Pooled(ref r, pool, "detail.stopCode"); break;
+                case "stoppedReason": stoppedReason = Pooled(ref r, pool, "detail.stoppedReason"); break;
+                case "launchType": launchType = Pooled(ref r, pool, "detail.launchType"); break;
+                case "capacityProviderName": capacityProviderName = Pooled(ref r, pool, "detail.capacityProviderName"); break;
+                case "platformVersion": platformVersion = Pooled(ref r, pool, "detail.platformVersion"); break;
+                case "availabilityZone": availabilityZone = Pooled(ref r, pool, "detail.availabilityZone"); break;
+                case "containerInstanceArn": containerInstanceArn = Pooled(ref r, pool, "detail.containerInstanceArn"); break;
                 case "cpu": cpu = StringOrNumber(ref r, "detail.cpu"); break;
                 case "memory": memory = StringOrNumber(ref r, "detail.memory"); break;
                 case "enableExecuteCommand": enableExecuteCommand = Bool(ref r, "detail.enableExecuteCommand"); break;
                 case "version": version = Long(ref r, "detail.version"); break;
-                case "containers": containers = Array(ref r, "detail.containers", ReadContainer); break;
-                case "attachments": attachments = Array(ref r, "detail.attachments", ReadAttachment); break;
-                case "attributes": attributes = Array(ref r, "detail.attributes", KeyValueItem); break;
+                case "containers": containers = Array(ref r, "detail.containers", ReadContainer, pool); break;
+                case "attachments": attachments = Array(ref r, "detail.attachments", ReadAttachment, pool); break;
+                case "attributes": attributes = Array(ref r, "detail.attributes", KeyValueItem, pool); break;
                 case "overrides":
                     if (r.TokenType == JsonTokenType.StartObject) overrides = JsonElement.ParseValue(ref r);
                     else if (r.TokenType != JsonTokenType.Null) throw Wrong(ref r, "detail.overrides", "an object");
@@ -229,7 +232,7 @@ public static class EventParser
         };
     }
 
-    private static ContainerDetail ReadContainer(ref Utf8JsonReader r, string arrayPath, int i)
+    private static ContainerDetail ReadContainer(ref Utf8JsonReader r, string arrayPath, int i, StringPool? pool)
     {
         if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
         string? name = null, arn = null, lastStatus = null, reason = null, image = null;
@@ -241,22 +244,22 @@ public static class EventParser
             r.Read();
             switch (n)
             {
-                case "name": name = String(ref r, ItemPath(arrayPath, i) + ".name"); break;
+                case "name": name = Pooled(ref r, pool, arrayPath); break;
                 case "containerArn": arn = String(ref r, ItemPath(arrayPath, i) + ".containerArn"); break;
-                case "lastStatus": lastStatus = String(ref r, ItemPath(arrayPath, i) + ".lastStatus"); break;
+                case "lastStatus": lastStatus = Pooled(ref r, pool, arrayPath); break;
                 case "exitCode":
                     if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var code)) exitCode = code;
                     else exitCode = Int(ref r, ItemPath(arrayPath, i) + ".exitCode");
                     break;
-                case "reason": reason = String(ref r, ItemPath(arrayPath, i) + ".reason"); break;
-                case "image": image = String(ref r, ItemPath(arrayPath, i) + ".image"); break;
+                case "reason": reason = Pooled(ref r, pool, arrayPath); break;
+                case "image": image = Pooled(ref r, pool, arrayPath); break;
                 default: r.Skip(); break;
             }
         }
         return new ContainerDetail { Name = name, ContainerArn = arn, LastStatus = lastStatus, ExitCode = exitCode, Reason = reason, Image = image };
     }
 
-    private static Attachment ReadAttachment(ref Utf8JsonReader r, string arrayPath, int i)
+    private static Attachment ReadAttachment(ref Utf8JsonReader r, string arrayPath, int i, StringPool? pool)
     {
         if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
         string? id = null, type = null, status = null;
@@ -269,16 +272,16 @@ public static class EventParser
             switch (n)
             {
                 case "id": id = String(ref r, ItemPath(arrayPath, i) + ".id"); break;
-                case "type": type = String(ref r, ItemPath(arrayPath, i) + ".type"); break;
-                case "status": status = String(ref r, ItemPath(arrayPath, i) + ".status"); break;
-                case "details": details = Array(ref r, ItemPath(arrayPath, i) + ".details", KeyValueItem); break;
+                case "type": type = Pooled(ref r, pool, arrayPath); break;
+                case "status": status = Pooled(ref r, pool, arrayPath); break;
+                case "details": details = Array(ref r, ItemPath(arrayPath, i) + ".details", KeyValueItem, pool); break;
                 default: r.Skip(); break;
             }
         }
         return new Attachment { Id = id, Type = type, Status = status, Details = details };
     }
 
-    private static ContainerInstanceStateChange ParseInstance(ReadOnlySpan<byte> bytes)
+    private static ContainerInstanceStateChange ParseInstance(ReadOnlySpan<byte> bytes, StringPool? pool)
     {
         var r = Open(bytes);
         string? clusterArn = null, arn = null, status = null, ec2 = null, statusReason = null;
@@ -295,16 +298,16 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
-                case "containerInstanceArn": arn = String(ref r, "detail.containerInstanceArn"); break;
-                case "status": status = String(ref r, "detail.status"); break;
-                case "ec2InstanceId": ec2 = String(ref r, "detail.ec2InstanceId"); break;
-                case "statusReason": statusReason = String(ref r, "detail.statusReason"); break;
+                case "clusterArn": clusterArn = Pooled(ref r, pool, "detail.clusterArn"); break;
+                case "containerInstanceArn": arn = Pooled(ref r, pool, "detail.containerInstanceArn"); break;
+                case "status": status = Pooled(ref r, pool, "detail.status"); break;
+                case "ec2InstanceId": ec2 = Pooled(ref r, pool, "detail.ec2InstanceId"); break;
+                case "statusReason": statusReason = Pooled(ref r, pool, "detail.statusReason"); break;
                 case "agentConnected": agent = Bool(ref r, "detail.agentConnected"); break;
                 case "version": version = Long(ref r, "detail.version"); break;
-                case "attributes": attributes = Array(ref r, "detail.attributes", KeyValueItem); break;
-                case "registeredResources": registered = Array(ref r, "detail.registeredResources", ReadResourceItem); break;
-                case "remainingResources": remaining = Array(ref r, "detail.remainingResources", ReadResourceItem); break;
+                case "attributes": attributes = Array(ref r, "detail.attributes", KeyValueItem, pool); break;
+                case "registeredResources": registered = Array(ref r, "detail.registeredResources", ReadResourceItem, pool); break;
+                case "remainingResources": remaining = Array(ref r, "detail.remainingResources", ReadResourceItem, pool); break;
                 case "runningTasksCount": running = Int(ref r, "detail.runningTasksCount"); break;
                 case "pendingTasksCount": pending = Int(ref r, "detail.pendingTasksCount"); break;
                 case "registeredAt": registeredAt = Time(ref r, "detail.registeredAt"); break;
@@ -331,7 +334,7 @@ public static class EventParser
         };
     }
 
-    private static InstanceResource ReadResourceItem(ref Utf8JsonReader r, string arrayPath, int i)
+    private static InstanceResource ReadResourceItem(ref Utf8JsonReader r, string arrayPath, int i, StringPool? pool)
     {
         if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
         string? name = null, type = null;
@@ -345,14 +348,14 @@ public static class EventParser
             r.Read();
             switch (n)
             {
-                case "name": name = String(ref r, ItemPath(arrayPath, i) + ".name"); break;
-                case "type": type = String(ref r, ItemPath(arrayPath, i) + ".type"); break;
+                case "name": name = Pooled(ref r, pool, arrayPath); break;
+                case "type": type = Pooled(ref r, pool, arrayPath); break;
                 case "integerValue": integer = Long(ref r, ItemPath(arrayPath, i) + ".integerValue"); break;
                 case "longValue": longValue = Long(ref r, ItemPath(arrayPath, i) + ".longValue"); break;
                 case "doubleValue": doubleValue = Double(ref r, ItemPath(arrayPath, i) + ".doubleValue"); break;
                 case "stringSetValue":
-                    set = Array(ref r, ItemPath(arrayPath, i) + ".stringSetValue", static (ref Utf8JsonReader x, string p, int j) =>
-                        x.TokenType == JsonTokenType.Number ? System.Text.Encoding.UTF8.GetString(x.ValueSpan) : StringItem(ref x, p, j));
+                    set = Array(ref r, ItemPath(arrayPath, i) + ".stringSetValue", static (ref Utf8JsonReader x, string p, int j, StringPool? sp) =>
+                        x.TokenType == JsonTokenType.Number ? System.Text.Encoding.UTF8.GetString(x.ValueSpan) : StringItem(ref x, p, j, sp), pool);
                     break;
                 default: r.Skip(); break;
             }
@@ -385,8 +388,8 @@ public static class EventParser
         // Reuse the item reader with a path that prints as the caller's.
         var open = path.LastIndexOf('[');
         if (open > 0 && path.EndsWith(']') && int.TryParse(path[(open + 1)..^1], out var index))
-            return ReadResourceItem(ref r, path[..open], index);
-        return ReadResourceItem(ref r, path, 0);
+            return ReadResourceItem(ref r, path[..open], index, null);
+        return ReadResourceItem(ref r, path, 0, null);
     }
 
     private static string? ServiceArnOf(IReadOnlyList<string> resources)
@@ -396,7 +399,7 @@ public static class EventParser
         return null;
     }
 
-    private static ServiceAction ParseServiceAction(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources)
+    private static ServiceAction ParseServiceAction(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources, StringPool? pool)
     {
         var r = Open(bytes);
         string? eventName = null, eventType = null, clusterArn = null, reason = null;
@@ -410,12 +413,12 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "eventName": eventName = String(ref r, "detail.eventName"); break;
-                case "eventType": eventType = String(ref r, "detail.eventType"); break;
-                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
+                case "eventName": eventName = Pooled(ref r, pool, "detail.eventName"); break;
+                case "eventType": eventType = Pooled(ref r, pool, "detail.eventType"); break;
+                case "clusterArn": clusterArn = Pooled(ref r, pool, "detail.clusterArn"); break;
                 case "reason": reason = String(ref r, "detail.reason"); break;
-                case "capacityProviderArns": capacityProviders = Array(ref r, "detail.capacityProviderArns", StringItem); break;
-                case "containerInstanceArns": instances = Array(ref r, "detail.containerInstanceArns", StringItem); break;
+                case "capacityProviderArns": capacityProviders = Array(ref r, "detail.capacityProviderArns", StringItem, pool); break;
+                case "containerInstanceArns": instances = Array(ref r, "detail.containerInstanceArns", StringItem, pool); break;
                 case "desiredCount": desired = Int(ref r, "detail.desiredCount"); break;
                 case "createdAt": createdAt = Time(ref r, "detail.createdAt"); break;
                 default: r.Skip(); break;
@@ -436,7 +439,7 @@ public static class EventParser
         };
     }
 
-    private static DeploymentStateChange ParseDeployment(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources)
+    private static DeploymentStateChange ParseDeployment(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources, StringPool? pool)
     {
         var r = Open(bytes);
         string? eventName = null, eventType = null, deploymentId = null, clusterArn = null, reason = null;
@@ -448,10 +451,10 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "eventName": eventName = String(ref r, "detail.eventName"); break;
-                case "eventType": eventType = String(ref r, "detail.eventType"); break;
+                case "eventName": eventName = Pooled(ref r, pool, "detail.eventName"); break;
+                case "eventType": eventType = Pooled(ref r, pool, "detail.eventType"); break;
                 case "deploymentId": deploymentId = String(ref r, "detail.deploymentId"); break;
-                case "clusterArn": clusterArn = String(ref r, "detail.clusterArn"); break;
+                case "clusterArn": clusterArn = Pooled(ref r, pool, "detail.clusterArn"); break;
                 case "reason": reason = String(ref r, "detail.reason"); break;
                 case "updatedAt": updatedAt = Time(ref r, "detail.updatedAt"); break;
                 default: r.Skip(); break;
@@ -470,7 +473,7 @@ public static class EventParser
         };
     }
 
-    private static AlarmStateChange ParseAlarm(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources)
+    private static AlarmStateChange ParseAlarm(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources, StringPool? pool)
     {
         var r = Open(bytes);
         string? alarmName = null;
@@ -483,7 +486,7 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "alarmName": alarmName = String(ref r, "detail.alarmName"); break;
+                case "alarmName": alarmName = Pooled(ref r, pool, "detail.alarmName"); break;
                 case "state": state = ReadAlarmState(ref r, "detail.state"); break;
                 case "previousState": previous = ReadAlarmState(ref r, "detail.previousState"); break;
                 case "configuration": configuration = ReadAlarmConfiguration(ref r, "detail.configuration"); break;
@@ -567,14 +570,14 @@ public static class EventParser
             switch (name)
             {
                 case "recentDatapoints":
-                    datapoints = Array(ref r, path + ".recentDatapoints", static (ref Utf8JsonReader x, string p, int i) =>
+                    datapoints = Array(ref r, path + ".recentDatapoints", static (ref Utf8JsonReader x, string p, int i, StringPool? _) =>
                         Double(ref x, ItemPath(p, i)) ?? throw Wrong(ref x, ItemPath(p, i), "a number"));
                     break;
                 case "threshold": threshold = Double(ref r, path + ".threshold"); break;
                 case "statistic": statistic = String(ref r, path + ".statistic"); break;
                 case "period": period = Int(ref r, path + ".period"); break;
                 case "triggeringAlarms":
-                    triggering = Array(ref r, path + ".triggeringAlarms", static (ref Utf8JsonReader x, string p, int i) =>
+                    triggering = Array(ref r, path + ".triggeringAlarms", static (ref Utf8JsonReader x, string p, int i, StringPool? _) =>
                     {
                         if (x.TokenType == JsonTokenType.String) return x.GetString()!;
                         if (x.TokenType != JsonTokenType.StartObject) throw Wrong(ref x, ItemPath(p, i), "an object");
@@ -618,7 +621,7 @@ public static class EventParser
         return new AlarmConfiguration { Description = description, AlarmRule = rule, Metrics = metrics };
     }
 
-    private static AlarmMetric ReadAlarmMetric(ref Utf8JsonReader r, string arrayPath, int i)
+    private static AlarmMetric ReadAlarmMetric(ref Utf8JsonReader r, string arrayPath, int i, StringPool? pool)
     {
         var path = ItemPath(arrayPath, i);
         if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, path, "an object");

@@ -14,7 +14,7 @@ namespace EcsReflex.Core.Events;
 /// </summary>
 internal static class JsonReading
 {
-    public delegate T ItemReader<T>(ref Utf8JsonReader r, string arrayPath, int index);
+    public delegate T ItemReader<T>(ref Utf8JsonReader r, string arrayPath, int index, StringPool? pool);
 
     public static string ItemPath(string arrayPath, int index) => $"{arrayPath}[{index}]";
 
@@ -58,6 +58,14 @@ internal static class JsonReading
         JsonTokenType.Null => null,
         _ => throw Wrong(ref r, path, "a string"),
     };
+
+    /// <summary>Like <see cref="String"/>, through the pool for values that repeat across a stream.</summary>
+    public static string? Pooled(ref Utf8JsonReader r, StringPool? pool, string path)
+    {
+        if (pool is not null && r.TokenType == JsonTokenType.String && !r.ValueIsEscaped && !r.HasValueSequence)
+            return pool.Get(r.ValueSpan);
+        return String(ref r, path);
+    }
 
     public static string? StringOrNumber(ref Utf8JsonReader r, string path) => r.TokenType switch
     {
@@ -138,7 +146,7 @@ internal static class JsonReading
     }
 
     /// <summary>Reads an array (null: empty). The reader is on the value; it ends on the array's end.</summary>
-    public static IReadOnlyList<T> Array<T>(ref Utf8JsonReader r, string path, ItemReader<T> read)
+    public static IReadOnlyList<T> Array<T>(ref Utf8JsonReader r, string path, ItemReader<T> read, StringPool? pool = null)
     {
         if (r.TokenType == JsonTokenType.Null) return [];
         if (r.TokenType != JsonTokenType.StartArray) throw Wrong(ref r, path, "an array");
@@ -146,16 +154,16 @@ internal static class JsonReading
         var i = 0;
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            (list ??= []).Add(read(ref r, path, i));
+            (list ??= []).Add(read(ref r, path, i, pool));
             i++;
         }
         return list is null ? [] : list;
     }
 
-    public static string StringItem(ref Utf8JsonReader r, string arrayPath, int i) =>
-        r.TokenType == JsonTokenType.String ? r.GetString()! : throw Wrong(ref r, ItemPath(arrayPath, i), "a string");
+    public static string StringItem(ref Utf8JsonReader r, string arrayPath, int i, StringPool? pool) =>
+        r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath)! : throw Wrong(ref r, ItemPath(arrayPath, i), "a string");
 
-    public static KeyValue KeyValueItem(ref Utf8JsonReader r, string arrayPath, int i)
+    public static KeyValue KeyValueItem(ref Utf8JsonReader r, string arrayPath, int i, StringPool? pool)
     {
         if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
         string? name = null, value = null;
@@ -164,8 +172,8 @@ internal static class JsonReading
         {
             var n = Name(in r, buf);
             r.Read();
-            if (n.SequenceEqual("name")) name = String(ref r, ItemPath(arrayPath, i) + ".name");
-            else if (n.SequenceEqual("value")) value = StringOrNumber(ref r, ItemPath(arrayPath, i) + ".value");
+            if (n.SequenceEqual("name")) name = r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath) : String(ref r, ItemPath(arrayPath, i) + ".name");
+            else if (n.SequenceEqual("value")) value = r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath) : StringOrNumber(ref r, ItemPath(arrayPath, i) + ".value");
             else r.Skip();
         }
         return new KeyValue(name ?? throw new EventRejectedException(RejectionKind.MissingField, ItemPath(arrayPath, i) + ".name", "required field is missing"), value);

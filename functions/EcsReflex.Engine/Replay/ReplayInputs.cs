@@ -49,9 +49,10 @@ public static class ReplayInputs
         if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
             DateTimeOffset? last = null;
+            var pool = new StringPool(); // repeated values (ARNs, statuses) are read once per stream
             foreach (var (line, bytes) in Lines(file))
             {
-                var item = ParseOne($"{label}:{line}", bytes, last);
+                var item = ParseOne($"{label}:{line}", bytes, last, pool);
                 last = item.SortTime ?? last;
                 yield return item;
             }
@@ -62,11 +63,11 @@ public static class ReplayInputs
         }
     }
 
-    public static InputItem ParseOne(string input, ReadOnlyMemory<byte> bytes, DateTimeOffset? fallbackTime)
+    public static InputItem ParseOne(string input, ReadOnlyMemory<byte> bytes, DateTimeOffset? fallbackTime, StringPool? pool = null)
     {
         try
         {
-            var e = EventParser.Parse(bytes);
+            var e = EventParser.Parse(bytes, pool);
             return new InputItem(input, e, null, e.EffectiveTime ?? fallbackTime);
         }
         catch (EventRejectedException ex)
