@@ -16,8 +16,6 @@ public static class HtmlReportWriter
     /// <summary>Rejected inputs listed in the page; the rest are in the decisions table (outcome "rejected").</summary>
     public const int MaxRejectedRows = 500;
 
-    /// <summary>Lineages active within this gap of each other share one lane chart.</summary>
-    public static readonly TimeSpan LaneGap = TimeSpan.FromMinutes(30);
 
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -131,16 +129,17 @@ public static class HtmlReportWriter
 
         // Relaunches per minute
         w.Write("<section id=\"relaunches\" data-testid=\"section-relaunches\"><h2>Relaunches per minute</h2>");
-        if (m.Relaunches.Count == 0 || !hasPeriod)
+        if (m.Relaunches.Count == 0)
             w.Write("<p class=\"empty\" data-testid=\"no-relaunches\">No relaunch in this period.</p>");
         else
         {
+            var split = Episodes.ShouldSplit(m.Start, m.End);
             w.Write("<p class=\"legend\"><span class=\"key bar\"></span>relaunches (RunTask) <span class=\"key bar at-limit\"></span>at the limit <span class=\"key limit\"></span>policy limit (<code>limits.maxRelaunchesPerMinute</code>)</p>");
             foreach (var r in m.Relaunches)
             {
-                w.Write($"<figure class=\"chart-box\" id=\"chart-relaunches-{Id(r.Cluster)}\" data-testid=\"chart-relaunches\" data-cluster=\"{Escape(r.Cluster)}\" data-total=\"{r.Total}\" data-limit=\"{r.LimitPerMinute}\">");
-                w.Write($"<figcaption><b>{Escape(r.Cluster)}</b>: {Count(r.Total)} relaunch{(r.Total == 1 ? "" : "es")}, limit {r.LimitPerMinute} a minute{(r.Bucket > TimeSpan.FromMinutes(1) ? $"; each bar is {Duration(r.Bucket)} and shows its busiest minute" : "")}</figcaption>");
-                w.Write(SvgCharts.Relaunches(r, start, end));
+                w.Write($"<figure class=\"chart-box\" id=\"chart-relaunches-{Id(r.Cluster)}-{Time(r.Start, "yyyyMMddTHHmm")}\" data-testid=\"chart-relaunches\" data-cluster=\"{Escape(r.Cluster)}\" data-total=\"{r.Total}\" data-limit=\"{r.LimitPerMinute}\">");
+                w.Write($"<figcaption><b>{Escape(r.Cluster)}</b>{(split ? $" · {Range(r.Start, r.End)} UTC" : "")}: {Count(r.Total)} relaunch{(r.Total == 1 ? "" : "es")}, limit {r.LimitPerMinute} a minute{(r.Bucket > TimeSpan.FromMinutes(1) ? $"; each bar is {Duration(r.Bucket)} and shows its busiest minute" : "")}</figcaption>");
+                w.Write(SvgCharts.Relaunches(r, r.Start, r.End));
                 w.Write("</figure>\n");
             }
         }
@@ -148,7 +147,7 @@ public static class HtmlReportWriter
 
         // Lanes
         w.Write("<section id=\"lineages\" data-testid=\"section-lineages\"><h2>Task lineages</h2>");
-        if (m.Lanes.Count == 0 || !hasPeriod)
+        if (m.LaneGroups.Count == 0)
             w.Write("<p class=\"empty\" data-testid=\"no-lanes\">No task lineage was relaunched, held back or given up in this period.</p>");
         else
         {
@@ -156,12 +155,12 @@ public static class HtmlReportWriter
             if (m.LineagesTotal > m.Lanes.Count)
                 w.Write($" · <span data-testid=\"lanes-capped\">showing the {m.Lanes.Count} busiest of {Count(m.LineagesTotal)} lineages</span>");
             w.Write("</p>");
-            foreach (var g in LaneGroup.Of(m.Lanes, LaneGap))
+            foreach (var g in m.LaneGroups)
             {
-                var pad = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, (g.End - g.Start).Ticks / 30));
                 w.Write($"<figure class=\"chart-box\" data-testid=\"chart-lanes\" data-lanes=\"{g.Lanes.Count}\">");
-                w.Write($"<figcaption>{Time(g.Start)} – {Time(g.End, g.Start.UtcDateTime.Date == g.End.UtcDateTime.Date ? "HH:mm:ss" : "yyyy-MM-dd HH:mm:ss")} UTC · {g.Lanes.Count} lineage{(g.Lanes.Count == 1 ? "" : "s")}</figcaption>");
-                w.Write(SvgCharts.Lanes(g.Lanes, g.Start - pad, g.End + pad));
+                if (m.LaneGroups.Count > 1)
+                    w.Write($"<figcaption>{Range(g.Start, g.End)} UTC · {g.Lanes.Count} lineage{(g.Lanes.Count == 1 ? "" : "s")}</figcaption>");
+                w.Write(SvgCharts.Lanes(g.Lanes, g.Start, g.End));
                 w.Write("</figure>\n");
             }
         }
@@ -213,6 +212,9 @@ public static class HtmlReportWriter
         var filter = outcome is null ? "" : $" data-filter-outcome=\"{outcome}\" role=\"button\" tabindex=\"0\" title=\"Show the {outcome} decisions\"";
         w.Write($"<div class=\"{cls}\" data-testid=\"{testId}\" data-value=\"{value}\"{filter}><b class=\"num\">{Count(value)}</b><span class=\"label\">{Escape(label)}</span></div>");
     }
+
+    private static string Range(DateTimeOffset from, DateTimeOffset to) =>
+        $"{Time(from, "yyyy-MM-dd HH:mm")} – {Time(to, from.UtcDateTime.Date == to.UtcDateTime.Date ? "HH:mm" : "yyyy-MM-dd HH:mm")}";
 
     private static string Duration(TimeSpan t) =>
         t.TotalDays >= 1 ? $"{t.TotalDays:0.#} day{(t.TotalDays == 1 ? "" : "s")}"

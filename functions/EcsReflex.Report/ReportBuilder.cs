@@ -286,6 +286,7 @@ public sealed class ReportBuilder
         var start = _window.From ?? _first;
         var end = _window.To ?? _last;
         if (start is { } s0 && end is { } e0 && e0 < s0) end = start;
+        var lanes = BuildLanes(start, end);
 
         return new ReportModel
         {
@@ -308,7 +309,8 @@ public sealed class ReportBuilder
             },
             ScaledServices = BuildSeries(start, end),
             Relaunches = BuildRelaunches(start, end),
-            Lanes = BuildLanes(start, end),
+            Lanes = lanes,
+            LaneGroups = GroupLanes(lanes, start, end),
             LineagesTotal = _lanes.Count,
             Decisions = BuildRows(),
             RejectedInputs = _rejected,
@@ -372,24 +374,54 @@ public sealed class ReportBuilder
     private List<RelaunchSeries> BuildRelaunches(DateTimeOffset? start, DateTimeOffset? end)
     {
         var list = new List<RelaunchSeries>();
-        var span = start is { } s && end is { } e ? e - s : TimeSpan.Zero;
-        var bucket = TimeBuckets.Choose(span, MaxRelaunchBuckets, TimeSpan.FromMinutes(1));
+        if (start is not { } s || end is not { } e) return list;
+        var split = Episodes.ShouldSplit(start, end);
+        var minute = TimeSpan.FromMinutes(1);
         foreach (var (cluster, track) in _relaunches.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
-            var buckets = track.PerMinute
-                .GroupBy(kv => TimeBuckets.Floor(kv.Key, bucket))
-                .Select(g => new RelaunchBucket(g.Key, g.Sum(kv => kv.Value), g.Max(kv => kv.Value)))
-                .ToList();
-            list.Add(new RelaunchSeries
+            var episodes = split
+                ? Episodes.Split(track.PerMinute, kv => kv.Key, kv => kv.Key + minute, Episodes.Gap)
+                    .Select(x =>
+                    {
+                        var pad = Episodes.Pad(x.Start, x.End, TimeSpan.FromMinutes(2));
+                        return (Start: x.Start - pad, End: x.End + pad, Items: x.Items);
+                    })
+                    .ToList()
+                : [(s, e, track.PerMinute.ToList())];
+            foreach (var (from, to, minutes) in episodes)
             {
-                Cluster = cluster,
-                LimitPerMinute = ReportPolicy.RelaunchLimit(_policy, track.ClusterAsWritten),
-                Bucket = bucket,
-                Buckets = buckets,
-                Total = buckets.Sum(b => b.Total),
-            });
+                var bucket = TimeBuckets.Choose(to - from, MaxRelaunchBuckets, minute);
+                var buckets = minutes
+                    .GroupBy(kv => TimeBuckets.Floor(kv.Key, bucket))
+                    .Select(g => new RelaunchBucket(g.Key, g.Sum(kv => kv.Value), g.Max(kv => kv.Value)))
+                    .ToList();
+                list.Add(new RelaunchSeries
+                {
+                    Cluster = cluster,
+                    Start = from,
+                    End = to,
+                    LimitPerMinute = ReportPolicy.RelaunchLimit(_policy, track.ClusterAsWritten),
+                    Bucket = bucket,
+                    Buckets = buckets,
+                    Total = buckets.Sum(b => b.Total),
+                });
+            }
         }
         return list;
+    }
+
+    private static List<LaneGroup> GroupLanes(IReadOnlyList<LineageLane> lanes, DateTimeOffset? start, DateTimeOffset? end)
+    {
+        if (lanes.Count == 0 || start is not { } s || end is not { } e) return [];
+        if (!Episodes.ShouldSplit(start, end)) return [new LaneGroup(s, e, lanes)];
+        return
+        [
+            .. LaneGroup.Of(lanes, Episodes.Gap).Select(g =>
+            {
+                var pad = Episodes.Pad(g.Start, g.End, TimeSpan.FromSeconds(5));
+                return g with { Start = g.Start - pad, End = g.End + pad };
+            }),
+        ];
     }
 
     private List<LineageLane> BuildLanes(DateTimeOffset? start, DateTimeOffset? end)

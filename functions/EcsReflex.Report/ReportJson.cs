@@ -89,6 +89,8 @@ public static class ReportJson
         {
             w.WriteStartObject();
             w.WriteString("cluster", r.Cluster);
+            Time(w, "start", r.Start);
+            Time(w, "end", r.End);
             w.WriteNumber("limitPerMinute", r.LimitPerMinute);
             w.WriteNumber("bucketSeconds", r.Bucket.TotalSeconds);
             w.WriteNumber("total", r.Total);

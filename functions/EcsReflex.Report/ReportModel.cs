@@ -31,6 +31,8 @@ public sealed record ReportModel
     public IReadOnlyList<ScaledServiceSeries> ScaledServices { get; init; } = [];
     public IReadOnlyList<RelaunchSeries> Relaunches { get; init; } = [];
     public IReadOnlyList<LineageLane> Lanes { get; init; } = [];
+    /// <summary><see cref="Lanes"/> as drawn: one group over the period, or one per episode when the period is long.</summary>
+    public IReadOnlyList<LaneGroup> LaneGroups { get; init; } = [];
     /// <summary>How many lineages had something to show; <see cref="Lanes"/> holds the busiest of them.</summary>
     public int LineagesTotal { get; init; }
     public IReadOnlyList<DecisionRow> Decisions { get; init; } = [];
@@ -112,10 +114,13 @@ public sealed record SeriesPoint(DateTimeOffset Time, int Value, int Low, int Hi
 
 public sealed record AlarmMark(DateTimeOffset Time, string Alarm, string State, string? PreviousState, string? Reason);
 
-/// <summary>Relaunches (RunTask carried out) per minute in one cluster, with the policy's limit.</summary>
+/// <summary>Relaunches (RunTask carried out) per minute in one cluster, with the policy's limit, over Start..End.</summary>
 public sealed record RelaunchSeries
 {
     public required string Cluster { get; init; }
+    /// <summary>The time axis: the whole period, or one episode of it when the period is long.</summary>
+    public required DateTimeOffset Start { get; init; }
+    public required DateTimeOffset End { get; init; }
     public required int LimitPerMinute { get; init; }
     /// <summary>Length of a bucket: one minute, or more for long periods.</summary>
     public required TimeSpan Bucket { get; init; }
@@ -147,26 +152,51 @@ public sealed record LaneGroup(DateTimeOffset Start, DateTimeOffset End, IReadOn
     /// Groups lanes into episodes: a lane joins the current group when it starts within <paramref name="gap"/>
     /// of the group's end. A report spanning days then draws each burst of activity at a readable scale.
     /// </summary>
-    public static IReadOnlyList<LaneGroup> Of(IReadOnlyList<LineageLane> lanes, TimeSpan gap)
-    {
-        var groups = new List<LaneGroup>();
-        var current = new List<LineageLane>();
-        DateTimeOffset start = default, end = default;
-        foreach (var (lane, s, e) in lanes.Where(l => l.Marks.Count > 0).Select(l => (l, First(l), Last(l))).OrderBy(x => x.Item2))
-        {
-            if (current.Count > 0 && s > end + gap)
-            {
-                groups.Add(new LaneGroup(start, end, current));
-                current = [];
-            }
-            if (current.Count == 0) { start = s; end = e; }
-            current.Add(lane);
-            if (e > end) end = e;
-        }
-        if (current.Count > 0) groups.Add(new LaneGroup(start, end, current));
-        return groups;
-    }
+    public static IReadOnlyList<LaneGroup> Of(IReadOnlyList<LineageLane> lanes, TimeSpan gap) =>
+        [.. Episodes.Split(lanes.Where(l => l.Marks.Count > 0), First, Last, gap).Select(e => new LaneGroup(e.Start, e.End, e.Items))];
 
     public static DateTimeOffset First(LineageLane l) => l.Marks.Min(m => m.Time);
     public static DateTimeOffset Last(LineageLane l) => l.Marks.Max(m => m.Until is { } u && u > m.Time ? u : m.Time);
+}
+
+/// <summary>
+/// Long periods are drawn as episodes: activity separated by a quiet gap gets a time axis of its own,
+/// so a week of replay with three incidents shows three readable charts instead of three slivers.
+/// </summary>
+public static class Episodes
+{
+    /// <summary>A quiet time longer than this starts a new episode.</summary>
+    public static readonly TimeSpan Gap = TimeSpan.FromMinutes(30);
+
+    /// <summary>Periods up to this long are drawn on one axis, the whole period; longer ones are split.</summary>
+    public static readonly TimeSpan SplitAbove = TimeSpan.FromHours(6);
+
+    public static bool ShouldSplit(DateTimeOffset? start, DateTimeOffset? end) =>
+        start is { } s && end is { } e && e - s > SplitAbove;
+
+    /// <summary>Room left on each side of an episode so that marks at its ends stay visible.</summary>
+    public static TimeSpan Pad(DateTimeOffset start, DateTimeOffset end, TimeSpan minimum) =>
+        TimeSpan.FromTicks(Math.Max(minimum.Ticks, (end - start).Ticks / 30));
+
+    /// <summary>Splits items (each spanning first..last) into runs where each starts within <paramref name="gap"/> of the run's end.</summary>
+    public static List<(DateTimeOffset Start, DateTimeOffset End, List<T> Items)> Split<T>(
+        IEnumerable<T> items, Func<T, DateTimeOffset> first, Func<T, DateTimeOffset> last, TimeSpan gap)
+    {
+        var episodes = new List<(DateTimeOffset, DateTimeOffset, List<T>)>();
+        var current = new List<T>();
+        DateTimeOffset start = default, end = default;
+        foreach (var (item, s, e) in items.Select(i => (i, first(i), last(i))).OrderBy(x => x.Item2))
+        {
+            if (current.Count > 0 && s > end + gap)
+            {
+                episodes.Add((start, end, current));
+                current = [];
+            }
+            if (current.Count == 0) { start = s; end = e; }
+            current.Add(item);
+            if (e > end) end = e;
+        }
+        if (current.Count > 0) episodes.Add((start, end, current));
+        return episodes;
+    }
 }

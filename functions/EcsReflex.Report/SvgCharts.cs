@@ -66,7 +66,7 @@ public static class SvgCharts
     /// <summary>Relaunches per minute in one cluster, with the policy's limit.</summary>
     public static string Relaunches(RelaunchSeries r, DateTimeOffset start, DateTimeOffset end)
     {
-        const double height = 200;
+        const double height = 160;
         var axis = new TimeAxis(start, end, Left, Width - Right);
         var peak = r.Buckets.Count > 0 ? r.Buckets.Max(b => b.PeakPerMinute) : 0;
         double yMax = Math.Max(peak, r.LimitPerMinute);

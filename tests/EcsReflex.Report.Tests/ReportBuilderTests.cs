@@ -139,16 +139,47 @@ public class ReportBuilderTests
     }
 
     [Fact]
-    public void Relaunches_OverAWeek_UseWiderBucketsThatKeepTheBusiestMinute()
+    public void Relaunches_OverAWeekOfSteadyActivity_UseWiderBucketsThatKeepTheBusiestMinute()
     {
         var records = new List<ReplayRecord>();
-        for (var day = 0; day < 7; day++)
-            for (var i = 0; i < 4; i++) records.Add(Relaunch($"d{day}-{i}", 1, T0.AddDays(day).AddSeconds(i)));
+        for (var k = 0; k < 7 * 24 * 6; k++) // every ten minutes for a week: one episode
+            for (var i = 0; i < 4; i++) records.Add(Relaunch($"k{k}-{i}", 1, T0.AddMinutes(k * 10).AddSeconds(i)));
         var prod = Assert.Single(Build(records).Relaunches);
         Assert.True(prod.Bucket > TimeSpan.FromMinutes(1));
         Assert.InRange(prod.Buckets.Count, 1, ReportBuilder.MaxRelaunchBuckets);
         Assert.All(prod.Buckets, b => Assert.Equal(4, b.PeakPerMinute));
-        Assert.Equal(28, prod.Total);
+        Assert.Equal(7 * 24 * 6 * 4, prod.Total);
+    }
+
+    [Fact]
+    public void Relaunches_InBurstsDaysApart_GetOneChartPerEpisode_AtMinuteResolution()
+    {
+        var records = new List<ReplayRecord>();
+        for (var day = 0; day < 3; day++)
+            for (var i = 0; i < 13; i++) records.Add(Relaunch($"d{day}-{i}", 1, T0.AddDays(day).AddSeconds(i * 5)));
+        var m = Build(records);
+        Assert.Equal(3, m.Relaunches.Count);
+        Assert.All(m.Relaunches, r =>
+        {
+            Assert.Equal(TimeSpan.FromMinutes(1), r.Bucket);
+            Assert.Equal(13, r.Total);
+            Assert.Equal([12, 1], r.Buckets.Select(b => b.Total)); // 5 s apart: 12 a minute
+            Assert.True(r.Start < r.Buckets[0].Start && r.End > r.Buckets[^1].Start.AddMinutes(1));
+            Assert.True(r.End - r.Start < TimeSpan.FromHours(1));
+        });
+        Assert.Equal(3, m.LaneGroups.Count);
+    }
+
+    [Fact]
+    public void ShortPeriods_AreDrawnOnOneAxis_TheWholeWindow()
+    {
+        var window = new ReportWindow(T0, T0.AddHours(2));
+        var m = Build([Relaunch("a", 1, T0.AddMinutes(5)), Relaunch("b", 1, T0.AddMinutes(100))], window);
+        var r = Assert.Single(m.Relaunches);
+        Assert.Equal((window.From!.Value, window.To!.Value), (r.Start, r.End));
+        var g = Assert.Single(m.LaneGroups);
+        Assert.Equal((window.From!.Value, window.To!.Value), (g.Start, g.End));
+        Assert.Equal(2, g.Lanes.Count);
     }
 
     [Fact]
