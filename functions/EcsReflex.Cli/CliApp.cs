@@ -99,7 +99,7 @@ public static class CliApp
 
         var engine = plan.NewEngine();
         var progress = ReplayProgress.Create(terminal ?? RedirectedTerminal.Instance, stderr, plan.TotalBytes);
-        // Rows written to the terminal the bar is drawn on erase it first.
+        // Rows written to the terminal the bar is drawn on go above it.
         var sharesTerminal = progress.Enabled && !(terminal?.IsOutputRedirected ?? true);
         var items = plan.Items(progress.OnBytesRead);
         var summary = new ReplaySummary();
@@ -111,8 +111,8 @@ public static class CliApp
                 await foreach (var r in engine.RunAsync(items, ct))
                 {
                     summary.Add(r);
-                    if (sharesTerminal) progress.Clear();
-                    w.Write(r);
+                    if (sharesTerminal) progress.Around(() => { w.Write(r); rawStdout.Flush(); });
+                    else w.Write(r);
                     progress.OnRecord(r.Trigger == "timer");
                 }
                 rawStdout.Flush();
@@ -125,8 +125,8 @@ public static class CliApp
                 await foreach (var r in engine.RunAsync(items, ct))
                 {
                     summary.Add(r);
-                    if (sharesTerminal) progress.Clear();
-                    table.Write(r);
+                    if (sharesTerminal) progress.Around(() => { table.Write(r); stdout.Flush(); });
+                    else table.Write(r);
                     progress.OnRecord(r.Trigger == "timer");
                 }
                 progress.Finish();

@@ -21,6 +21,7 @@ public sealed class ReplayProgress
     private long _lastDraw;
     private bool _drawn;
     private int _drawnLength;
+    private string _lastLine = "";
 
     private ReplayProgress(bool enabled, TextWriter error, ITerminal terminal, long totalBytes, TimeProvider time)
     {
@@ -71,21 +72,38 @@ public sealed class ReplayProgress
     /// <summary>Erases the bar at the end of the run.</summary>
     public void Finish() => Clear();
 
-    /// <summary>The line as it is drawn after <paramref name="elapsed"/>, cut to the terminal's width.</summary>
+    /// <summary>The line as it is drawn after <paramref name="elapsed"/>, fitted to the terminal's width (the bar shrinks first).</summary>
     public string Render(TimeSpan elapsed)
     {
-        var sb = new StringBuilder();
         var fraction = TotalBytes > 0 ? Math.Clamp((double)BytesRead / TotalBytes, 0, 1) : 0;
-        var filled = (int)Math.Round(fraction * BarWidth);
-        sb.Append("replaying [").Append('#', filled).Append('.', BarWidth - filled).Append("] ");
-        sb.Append(CultureInfo.InvariantCulture, $"{fraction * 100,3:0}%  ");
-        sb.Append(Events.ToString("N0", CultureInfo.InvariantCulture)).Append(" events");
-        if (Timers > 0) sb.Append(" + ").Append(Timers.ToString("N0", CultureInfo.InvariantCulture)).Append(" timers");
+        var tail = new StringBuilder();
+        tail.Append(CultureInfo.InvariantCulture, $" {fraction * 100,3:0}%  ");
+        tail.Append(Events.ToString("N0", CultureInfo.InvariantCulture)).Append(" events");
+        if (Timers > 0) tail.Append(" + ").Append(Timers.ToString("N0", CultureInfo.InvariantCulture)).Append(" timers");
         var seconds = elapsed.TotalSeconds;
-        if (seconds > 0) sb.Append("  ").Append((Events / seconds).ToString("N0", CultureInfo.InvariantCulture)).Append(" events/s");
-        sb.Append("  ").Append(TimeLeft(elapsed) is { } left ? $"{Format(left)} left" : "estimating…");
+        if (seconds > 0) tail.Append("  ").Append((Events / seconds).ToString("N0", CultureInfo.InvariantCulture)).Append(" events/s");
+        tail.Append("  ").Append(TimeLeft(elapsed) is { } left ? $"{Format(left)} left" : "estimating…");
         var width = Math.Max(20, _terminal.Width - 1);
-        return sb.Length > width ? sb.ToString(0, width) : sb.ToString();
+        var barWidth = Math.Clamp(width - tail.Length - 2, 5, BarWidth);
+        var filled = (int)Math.Round(fraction * barWidth);
+        var line = new StringBuilder().Append('[').Append('#', filled).Append('.', barWidth - filled).Append(']').Append(tail).ToString();
+        return line.Length > width ? line[..width] : line;
+    }
+
+    /// <summary>
+    /// Writes a line to the terminal the bar is drawn on: erases the bar, lets <paramref name="write"/> write,
+    /// and draws the bar again below it, so rows and bar never mix.
+    /// </summary>
+    public void Around(Action write)
+    {
+        if (!_drawn)
+        {
+            write();
+            return;
+        }
+        Clear();
+        write();
+        Draw(_lastLine);
     }
 
     /// <summary>The time left at the rate so far, from the bytes read; null until there is enough to tell.</summary>
@@ -106,5 +124,6 @@ public sealed class ReplayProgress
         _error.Flush();
         _drawn = true;
         _drawnLength = line.Length;
+        _lastLine = line;
     }
 }

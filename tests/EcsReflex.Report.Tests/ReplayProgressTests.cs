@@ -53,7 +53,7 @@ public class ReplayProgressTests
         p.OnRecord(false);
         p.OnRecord(true);
         var drawn = err.ToString();
-        Assert.StartsWith("\rreplaying [", drawn);
+        Assert.StartsWith("\r[", drawn);
         Assert.Equal(1, drawn.Count(c => c == '\r'));
         Assert.DoesNotContain("\n", drawn);
         p.Finish();
@@ -74,15 +74,35 @@ public class ReplayProgressTests
         Assert.Contains("250 events/s", line);
         Assert.Contains("0:30 left", line); // a quarter read in 10 s: three quarters left take 30 s
         Assert.Equal(TimeSpan.FromSeconds(30), p.TimeLeft(TimeSpan.FromSeconds(10)));
-        Assert.Contains("[######..................]", line);
+        Assert.StartsWith("[######..................]", line);
+    }
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(60)]
+    [InlineData(30)]
+    public void Render_FitsTheTerminalWidth_ShrinkingTheBarBeforeTheNumbers(int width)
+    {
+        var p = ReplayProgress.Create(new FakeTerminal(false, width: width), new StringWriter(), 1_000_000, new FakeTimeProvider());
+        p.OnBytesRead(500_000);
+        for (var i = 0; i < 123_456; i++) p.OnRecord(false);
+        var line = p.Render(TimeSpan.FromSeconds(12));
+        Assert.True(line.Length <= width - 1, line);
+        Assert.StartsWith("[", line);
+        if (width >= 60) Assert.EndsWith("0:12 left", line);
     }
 
     [Fact]
-    public void Render_FitsTheTerminalWidth()
+    public void Around_WritesTheRowAboveTheBar_AndDrawsTheBarAgain()
     {
-        var p = ReplayProgress.Create(new FakeTerminal(false, width: 40), new StringWriter(), 100, new FakeTimeProvider());
-        p.OnBytesRead(50);
-        Assert.True(p.Render(TimeSpan.FromSeconds(3)).Length <= 39);
+        var time = new FakeTimeProvider();
+        var err = new StringWriter();
+        var p = ReplayProgress.Create(new FakeTerminal(false), err, 100, time);
+        time.Advance(TimeSpan.FromSeconds(1));
+        p.OnRecord(false);
+        var bar = err.ToString()[1..];
+        p.Around(() => err.Write("a row\n"));
+        Assert.EndsWith("\r" + new string(' ', bar.Length) + "\r" + "a row\n" + "\r" + bar, err.ToString());
     }
 
     [Fact]
