@@ -20,7 +20,7 @@ public static class ReportCommand
     {
         var from = new Option<string?>("--from") { Description = "Show decisions from this event time on (ISO 8601, e.g. 2026-03-03T02:00:00Z; no offset means UTC). Earlier events are still replayed, so the state is right, but not shown." };
         var to = new Option<string?>("--to") { Description = "Show decisions before this event time (excluded). Later events are not read." };
-        var output = new Option<string>("--output", "-o") { Description = $"The HTML file to write (default {DefaultOutput}).", DefaultValueFactory = _ => DefaultOutput };
+        var output = new Option<string>("--output", "-o") { Description = "The HTML file to write.", DefaultValueFactory = _ => DefaultOutput };
 
         var report = new Command("report", "Replay events on the embedded cluster and write what EcsReflex decided as one self-contained HTML page.");
         report.Options.Add(policyOption);

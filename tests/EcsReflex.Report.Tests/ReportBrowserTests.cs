@@ -116,6 +116,12 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
         await page.Locator("[data-testid='filter-clear']").ClickAsync();
         await page.Locator("[data-testid='filter-service']").SelectOptionAsync("web");
         Assert.InRange(await Shown(page), 1, records.Count - 1);
+
+        // A summary card filters the table by its outcome.
+        await page.Locator("[data-testid='filter-clear']").ClickAsync();
+        await page.Locator("[data-testid='summary-outcome-ignored']").ClickAsync();
+        Assert.Equal("ignored", await page.Locator("[data-testid='filter-outcome']").InputValueAsync());
+        Assert.Equal(records.Count(r => r.Outcome == Outcome.Ignored), await Shown(page));
         await page.CloseAsync();
     }
 
