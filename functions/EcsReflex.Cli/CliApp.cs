@@ -1,7 +1,5 @@
 using System.CommandLine;
 using EcsReflex.Core.Policy;
-using EcsReflex.Core.Observed;
-using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Replay;
 
 namespace EcsReflex.Cli;
@@ -21,8 +19,9 @@ public static class CliApp
     public const string DefaultSnapshot = "events/cluster.snapshot.json";
     public const string DefaultEvents = "events";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Stream rawStdout)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Stream rawStdout, ITerminal? terminal = null)
     {
+        terminal ??= RedirectedTerminal.Instance;
         var policyOption = new Option<string>("--policy") { Description = "The policy file.", DefaultValueFactory = _ => DefaultPolicy };
 
         var validate = new Command("validate", "Load and validate the policy; print every problem with its path. Exit 0 when valid, 2 when not.");
@@ -41,11 +40,12 @@ public static class CliApp
         replay.Arguments.Add(pathsArgument);
         replay.SetAction((parse, ct) => Replay(new ReplayOptions(
             parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? []),
-            stdout, stderr, rawStdout, ct));
+            stdout, stderr, rawStdout, ct, terminal));
 
         var root = new RootCommand("EcsReflex: automatic reactions to Amazon ECS cluster events.");
         root.Subcommands.Add(validate);
         root.Subcommands.Add(replay);
+        root.Subcommands.Add(ReportCommand.Create(policyOption, snapshotOption, pathsArgument, stdout, stderr, terminal));
 
         var parsed = root.Parse(args);
         try
@@ -92,44 +92,16 @@ public static class CliApp
 
     public sealed record ReplayOptions(string Policy, string? Snapshot, string Format, string[] Paths);
 
-    public static async Task<int> Replay(ReplayOptions o, TextWriter stdout, TextWriter stderr, Stream rawStdout, CancellationToken ct)
+    public static async Task<int> Replay(ReplayOptions o, TextWriter stdout, TextWriter stderr, Stream rawStdout, CancellationToken ct, ITerminal? terminal = null)
     {
-        if (!TryLoadPolicy(o.Policy, stderr, out var policy)) return UsageError;
+        var plan = ReplaySetup.TryPrepare(o.Policy, o.Snapshot, o.Paths, stderr);
+        if (plan is null) return UsageError;
 
-        var snapshot = ClusterSnapshot.Empty;
-        var snapshotPath = o.Snapshot ?? (File.Exists(DefaultSnapshot) ? DefaultSnapshot : null);
-        if (snapshotPath is not null)
-        {
-            try
-            {
-                snapshot = SnapshotReader.Parse(File.ReadAllBytes(snapshotPath));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"{snapshotPath}: cannot read the snapshot: {ex.Message}");
-                return UsageError;
-            }
-            catch (SnapshotInvalidException ex)
-            {
-                stderr.WriteLine($"{snapshotPath}: {ex.Message}");
-                return UsageError;
-            }
-        }
-
-        IReadOnlyList<string> files;
-        try
-        {
-            var paths = o.Paths.Length > 0 ? o.Paths : [DefaultEvents];
-            files = ReplayInputs.ResolveFiles(paths);
-        }
-        catch (InputPathException ex)
-        {
-            foreach (var p in ex.Problems) stderr.WriteLine(p);
-            return UsageError;
-        }
-
-        var engine = new ReplayEngine(policy, new EmbeddedCluster(snapshot));
-        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Path.GetRelativePath(Directory.GetCurrentDirectory(), f))).ToList());
+        var engine = plan.NewEngine();
+        var progress = ReplayProgress.Create(terminal ?? RedirectedTerminal.Instance, stderr, plan.TotalBytes);
+        // Rows written to the terminal the bar is drawn on go above it.
+        var sharesTerminal = progress.Enabled && !(terminal?.IsOutputRedirected ?? true);
+        var items = plan.Items(progress.OnBytesRead);
         var summary = new ReplaySummary();
         try
         {
@@ -139,9 +111,12 @@ public static class CliApp
                 await foreach (var r in engine.RunAsync(items, ct))
                 {
                     summary.Add(r);
-                    w.Write(r);
+                    if (sharesTerminal) progress.Around(() => { w.Write(r); rawStdout.Flush(); });
+                    else w.Write(r);
+                    progress.OnRecord(r.Trigger == "timer");
                 }
                 rawStdout.Flush();
+                progress.Finish();
                 stderr.WriteLine(summary.ToString());
             }
             else
@@ -150,14 +125,18 @@ public static class CliApp
                 await foreach (var r in engine.RunAsync(items, ct))
                 {
                     summary.Add(r);
-                    table.Write(r);
+                    if (sharesTerminal) progress.Around(() => { table.Write(r); stdout.Flush(); });
+                    else table.Write(r);
+                    progress.OnRecord(r.Trigger == "timer");
                 }
+                progress.Finish();
                 stdout.WriteLine();
                 stdout.WriteLine(summary.ToString());
             }
         }
         catch (IOException ex)
         {
+            progress.Finish();
             stderr.WriteLine($"cannot read an input: {ex.Message}");
             return UsageError;
         }

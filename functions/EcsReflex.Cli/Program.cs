@@ -1,3 +1,3 @@
 using EcsReflex.Cli;
 
-return await CliApp.RunAsync(args, Console.Out, Console.Error, Console.OpenStandardOutput());
+return await CliApp.RunAsync(args, Console.Out, Console.Error, Console.OpenStandardOutput(), new SystemTerminal());

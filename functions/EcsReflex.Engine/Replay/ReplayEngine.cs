@@ -24,6 +24,8 @@ public sealed record ReplayRecord
     public string? RejectionCode { get; init; }
     /// <summary>A few words on the event (<c>task 5f9900fd STOPPED</c>), for the table.</summary>
     public string? Summary { get; init; }
+    /// <summary>The event this record is about (null for an input that could not be read), for reports that need its details.</summary>
+    public EventEnvelope? Event { get; init; }
 }
 
 /// <summary>
@@ -116,5 +118,6 @@ public sealed class ReplayEngine
         Actions = r.Actions,
         DueAt = r.DueAt,
         Summary = Describe.Event(e),
+        Event = e,
     };
 }

@@ -43,14 +43,17 @@ public static class ReplayInputs
         && !f.EndsWith(".policy.json", StringComparison.OrdinalIgnoreCase)
         && !f.EndsWith(".schema.json", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Reads one file lazily. Opening errors surface as <see cref="IOException"/> on first read.</summary>
-    public static IEnumerable<InputItem> Read(string file, string label)
+    /// <summary>
+    /// Reads one file lazily. Opening errors surface as <see cref="IOException"/> on first read.
+    /// <paramref name="bytesRead"/>, when given, hears how many bytes of the file were read, as they are read (for progress).
+    /// </summary>
+    public static IEnumerable<InputItem> Read(string file, string label, Action<long>? bytesRead = null)
     {
         if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
             DateTimeOffset? last = null;
             var pool = new StringPool(); // repeated values (ARNs, statuses) are read once per stream
-            foreach (var (line, bytes) in Lines(file))
+            foreach (var (line, bytes) in Lines(file, bytesRead))
             {
                 var item = ParseOne($"{label}:{line}", bytes, last, pool);
                 last = item.SortTime ?? last;
@@ -59,7 +62,9 @@ public static class ReplayInputs
         }
         else
         {
-            yield return ParseOne(label, File.ReadAllBytes(file), null);
+            var all = File.ReadAllBytes(file);
+            bytesRead?.Invoke(all.Length);
+            yield return ParseOne(label, all, null);
         }
     }
 
@@ -77,7 +82,7 @@ public static class ReplayInputs
     }
 
     /// <summary>Non-blank lines of a file as bytes, with 1-based line numbers. Streams in 64 KiB chunks.</summary>
-    public static IEnumerable<(int Line, ReadOnlyMemory<byte> Bytes)> Lines(string file)
+    public static IEnumerable<(int Line, ReadOnlyMemory<byte> Bytes)> Lines(string file, Action<long>? bytesRead = null)
     {
         using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         var buffer = new byte[64 * 1024];
@@ -102,6 +107,7 @@ public static class ReplayInputs
             }
             if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
             var read = stream.Read(buffer, end, buffer.Length - end);
+            if (read > 0) bytesRead?.Invoke(read);
             if (read == 0)
             {
                 if (end > start && !IsBlank(buffer.AsSpan(start, end - start)))

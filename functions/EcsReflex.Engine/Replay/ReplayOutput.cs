@@ -67,7 +67,7 @@ public sealed class JsonLinesWriter(Stream output) : IDisposable
         _w.WriteEndArray();
         _w.WriteEndObject();
         _w.Flush();
-        _w.Reset();
+        _w.Reset(); // one JSON document per line: without a reset the writer refuses a second top-level object
         output.WriteByte((byte)'\n');
     }
 

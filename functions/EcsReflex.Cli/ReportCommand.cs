@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Globalization;
+using EcsReflex.Engine.Replay;
+using EcsReflex.Report;
+
+namespace EcsReflex.Cli;
+
+/// <summary>
+/// <c>reflex report [--policy FILE] [--snapshot FILE] [--from TIME] [--to TIME] [-o FILE] [PATH...]</c>:
+/// runs the same replay as <c>reflex replay</c> and writes what it decided as one self-contained HTML page.
+/// </summary>
+public static class ReportCommand
+{
+    public const string DefaultOutput = "reflex-report.html";
+
+    public sealed record Options(string Policy, string? Snapshot, string? From, string? To, string Output, string[] Paths);
+
+    public static Command Create(Option<string> policyOption, Option<string?> snapshotOption, Argument<string[]> pathsArgument,
+        TextWriter stdout, TextWriter stderr, ITerminal terminal)
+    {
+        var from = new Option<string?>("--from") { Description = "Show decisions from this event time on (ISO 8601, e.g. 2026-03-03T02:00:00Z; no offset means UTC). Earlier events are still replayed, so the state is right, but not shown." };
+        var to = new Option<string?>("--to") { Description = "Show decisions before this event time (excluded). Later events are not read." };
+        var output = new Option<string>("--output", "-o") { Description = "The HTML file to write.", DefaultValueFactory = _ => DefaultOutput };
+
+        var report = new Command("report", "Replay events on the embedded cluster and write what EcsReflex decided as one self-contained HTML page.");
+        report.Options.Add(policyOption);
+        report.Options.Add(snapshotOption);
+        report.Options.Add(from);
+        report.Options.Add(to);
+        report.Options.Add(output);
+        report.Arguments.Add(pathsArgument);
+        report.SetAction((parse, ct) => RunAsync(new Options(
+            parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(from), parse.GetValue(to),
+            parse.GetValue(output)!, parse.GetValue(pathsArgument) ?? []), stdout, stderr, terminal, ct));
+        return report;
+    }
+
+    /// <summary>Parses a <c>--from</c>/<c>--to</c> value: ISO 8601, a time without offset is UTC.</summary>
+    public static bool TryParseTime(string text, out DateTimeOffset time) =>
+        DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time);
+
+    public static async Task<int> RunAsync(Options o, TextWriter stdout, TextWriter stderr, ITerminal terminal, CancellationToken ct)
+    {
+        DateTimeOffset? from = null, to = null;
+        var bad = false;
+        foreach (var (flag, value) in new[] { ("--from", o.From), ("--to", o.To) })
+        {
+            if (value is null) continue;
+            if (!TryParseTime(value, out var t))
+            {
+                stderr.WriteLine($"{flag}: expected an ISO 8601 time such as 2026-03-03T02:00:00Z, got \"{value}\"");
+                bad = true;
+            }
+            else if (flag == "--from") from = t;
+            else to = t;
+        }
+        if (from is { } f && to is { } u && u <= f)
+        {
+            stderr.WriteLine($"--to ({u:yyyy-MM-ddTHH:mm:ssZ}) must be after --from ({f:yyyy-MM-ddTHH:mm:ssZ})");
+            bad = true;
+        }
+        if (bad) return CliApp.UsageError;
+
+        var plan = ReplaySetup.TryPrepare(o.Policy, o.Snapshot, o.Paths, stderr);
+        if (plan is null) return CliApp.UsageError;
+
+        var window = new ReportWindow(from, to);
+        var builder = new ReportBuilder(plan.Policy, plan.Snapshot, window, o.Policy, plan.Labels);
+        var summary = new ReplaySummary();
+        var progress = ReplayProgress.Create(terminal, stderr, plan.TotalBytes);
+        var items = plan.Items(progress.OnBytesRead);
+        // The replay is causal: nothing after --to can change a decision before it, so reading stops there.
+        if (to is not null) items = items.TakeWhile(i => !window.IsAfter(i.SortTime));
+        try
+        {
+            await foreach (var r in plan.NewEngine().RunAsync(items, ct))
+            {
+                builder.Add(r);
+                if (window.Contains(r.Time)) summary.Add(r);
+                progress.OnRecord(r.Trigger == "timer");
+            }
+        }
+        catch (IOException ex)
+        {
+            progress.Finish();
+            stderr.WriteLine($"cannot read an input: {ex.Message}");
+            return CliApp.UsageError;
+        }
+        progress.Finish();
+
+        var model = builder.Build();
+        try
+        {
+            using var file = new FileStream(o.Output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            HtmlReportWriter.Write(model, file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"{o.Output}: cannot write the report: {ex.Message}");
+            return CliApp.UsageError;
+        }
+        stdout.WriteLine($"{o.Output}: {summary}");
+        return CliApp.Ok;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text;
+using System.Text.Json;
+using EcsReflex.Cli;
+
+namespace EcsReflex.Report.Tests;
+
+public class ReportCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("reflex-report-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Out, string Err, byte[] Raw)> Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var raw = new MemoryStream();
+        var code = await CliApp.RunAsync(args, stdout, stderr, raw);
+        return (code, stdout.ToString(), stderr.ToString(), raw.ToArray());
+    }
+
+    private string[] Args(string output, params string[] more) =>
+        ["report", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "-o", output, .. more];
+
+    [Fact]
+    public async Task Report_ShowsTheSameDecisionsAsReplay()
+    {
+        var output = Path.Combine(_dir, "r.html");
+        var (code, stdout, stderr, _) = await Run(Args(output, Repo.Events));
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith($"{output}: ", stdout);
+
+        var (replayCode, _, replayErr, raw) = await Run("replay", "--format", "jsonl", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, Repo.Events);
+        Assert.True(replayCode == 0, replayErr);
+        var lines = Encoding.UTF8.GetString(raw).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+
+        using var data = Synthetic.DataOf(await File.ReadAllTextAsync(output));
+        var rows = data.RootElement.GetProperty("decisions").EnumerateArray().ToList();
+        Assert.Equal(lines.Count, rows.Count);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            Assert.Equal(lines[i].GetProperty("time").GetString(), rows[i].GetProperty("t").GetString());
+            Assert.Equal(lines[i].GetProperty("outcome").GetString(), rows[i].GetProperty("o").GetString());
+            Assert.Equal(lines[i].GetProperty("reason").GetString(), rows[i].GetProperty("r").GetString());
+            Assert.Equal(lines[i].GetProperty("actions").GetArrayLength(), rows[i].TryGetProperty("a", out var a) ? a.GetArrayLength() : 0);
+        }
+    }
+
+    [Fact]
+    public async Task Report_FromTo_ShowsOnlyThatPeriod_ButReplaysWhatCameBefore()
+    {
+        var output = Path.Combine(_dir, "window.html");
+        // The crash loop runs 02:14–02:51 on 2026-03-03; the window starts after its third relaunch.
+        var (code, _, stderr, _) = await Run(Args(output, "--from", "2026-03-03T02:30:00Z", "--to", "2026-03-03T03:00:00Z", Repo.Scenario("crash-loop")));
+        Assert.True(code == 0, stderr);
+        using var data = Synthetic.DataOf(await File.ReadAllTextAsync(output));
+        var rows = data.RootElement.GetProperty("decisions").EnumerateArray().ToList();
+        Assert.All(rows, r => Assert.InRange(r.GetProperty("t").GetString()!, "2026-03-03T02:30", "2026-03-03T03:00"));
+        // Attempts 4 and 5 and the give-up are inside; their attempt numbers prove the earlier failures were replayed.
+        Assert.Contains(rows, r => r.GetProperty("r").GetString()!.Contains("attempt 4 of 5", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.GetProperty("r").GetString()!.Contains("giving up", StringComparison.Ordinal));
+        Assert.Equal(1, data.RootElement.GetProperty("summary").GetProperty("giveUps").GetInt32());
+        Assert.Equal(2, data.RootElement.GetProperty("summary").GetProperty("relaunches").GetInt32());
+        Assert.Equal("2026-03-03T02:30:00.000Z", data.RootElement.GetProperty("start").GetString());
+    }
+
+    [Theory]
+    [InlineData("--from", "yesterday", "--from: expected an ISO 8601 time")]
+    [InlineData("--to", "25:00", "--to: expected an ISO 8601 time")]
+    public async Task Report_WithABadTime_ExitsTwoNamingTheFlag(string flag, string value, string message)
+    {
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "x.html"), flag, value, Repo.Events));
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains(message, stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.html")));
+    }
+
+    [Fact]
+    public async Task Report_WithToBeforeFrom_ExitsTwo()
+    {
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "x.html"), "--from", "2026-03-03T03:00:00Z", "--to", "2026-03-03T02:00:00Z"));
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("--to (2026-03-03T02:00:00Z) must be after --from (2026-03-03T03:00:00Z)", stderr);
+    }
+
+    [Fact]
+    public async Task Report_WithAMissingInput_ExitsTwo()
+    {
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "x.html"), Path.Combine(_dir, "nope.jsonl")));
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("nope.jsonl: no such file or folder", stderr);
+    }
+
+    [Fact]
+    public async Task Report_IntoAFolderThatDoesNotExist_ExitsTwo()
+    {
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "missing", "r.html"), Repo.Scenario("duplicate")));
+        Assert.Equal(CliApp.UsageError, code);
+        Assert.Contains("cannot write the report", stderr);
+    }
+
+    [Fact]
+    public async Task Report_ListsRejectedInputsWithFileAndLine()
+    {
+        var input = Path.Combine(_dir, "mixed.jsonl");
+        var good = (await File.ReadAllLinesAsync(Repo.Scenario("spot-interruption")))[0];
+        await File.WriteAllLinesAsync(input, [good, "{ not json", "{\"version\":\"0\"}"]);
+        var output = Path.Combine(_dir, "mixed.html");
+        var (code, _, stderr, _) = await Run(Args(output, input));
+        Assert.True(code == 0, stderr);
+        var html = await File.ReadAllTextAsync(output);
+        using var data = Synthetic.DataOf(html);
+        Assert.Equal(2, data.RootElement.GetProperty("summary").GetProperty("rejectedInputs").GetInt32());
+        Assert.Equal(2, html.Split("data-testid=\"rejected-row\"").Length - 1);
+        Assert.Contains("mixed.jsonl</td><td class=\"num\">2</td>", html);
+        Assert.Contains("mixed.jsonl</td><td class=\"num\">3</td>", html);
+    }
+
+    [Theory]
+    [InlineData("2026-03-03T02:00:00Z", "2026-03-03T02:00:00+00:00")]
+    [InlineData("2026-03-03T02:00:00.250Z", "2026-03-03T02:00:00.2500000+00:00")]
+    [InlineData("2026-03-03T04:00:00+02:00", "2026-03-03T02:00:00+00:00")]
+    [InlineData("2026-03-03T02:00", "2026-03-03T02:00:00+00:00")] // no offset: UTC
+    [InlineData("2026-03-03", "2026-03-03T00:00:00+00:00")]
+    public void TryParseTime_ReadsIso8601AsUtc(string text, string expected)
+    {
+        Assert.True(ReportCommand.TryParseTime(text, out var t));
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), t);
+        Assert.Equal(TimeSpan.Zero, t.Offset);
+    }
+}
