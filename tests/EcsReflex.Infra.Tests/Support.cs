@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using Amazon.CDK;
+using Amazon.CDK.Assertions;
+using Amazon.CDK.AWS.Lambda;
+using EcsReflex.Core.Policy;
+
+// The CDK runs in one jsii (node) process per test process; its .NET client is not made for concurrent calls.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace EcsReflex.Infra.Tests;
+
+/// <summary>A temporary folder removed at dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("ecsreflex-infra-tests-").FullName;
+    public string File(string name, string content)
+    {
+        var p = System.IO.Path.Combine(Path, name);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(p)!);
+        System.IO.File.WriteAllText(p, content);
+        return p;
+    }
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Builds stacks the way tests need them: the function code is a folder with a dummy bootstrap, passed through props.</summary>
+public static class Stacks
+{
+    /// <summary>
+    /// The policy of most template tests: a cluster by ARN with a family rule and a family-group rule, a
+    /// cluster by name with a rule that matches only by startedBy prefix, and a cluster with no rule.
+    /// </summary>
+    public const string TestPolicy = """
+        {
+          "clusters": [
+            {
+              "cluster": "arn:aws:ecs:eu-west-1:111122223333:cluster/prod",
+              "reschedule": [
+                { "name": "reports", "match": { "taskDefinitionFamily": "report", "startedByPrefix": "scheduler" } },
+                { "name": "workers", "match": { "group": "family:worker" } }
+              ]
+            },
+            {
+              "cluster": "batch",
+              "reschedule": [ { "name": "airflow", "match": { "startedByPrefix": "airflow/" } } ]
+            },
+            { "cluster": "idle" }
+          ]
+        }
+        """;
+
+    public const string ProdArn = "arn:aws:ecs:eu-west-1:111122223333:cluster/prod";
+    public const string ProdPrefix = "arn:aws:ecs:eu-west-1:111122223333:";
+    public const string StackPrefix = "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:";
+
+    public static ReflexStack Build(ReflexPolicy policy, Func<ReflexStackProps, ReflexStackProps>? tweak = null)
+    {
+        var code = Directory.CreateTempSubdirectory("ecsreflex-code-").FullName;
+        System.IO.File.WriteAllText(System.IO.Path.Combine(code, "bootstrap"), "#!/bin/sh\n");
+        var props = new ReflexStackProps { Policy = policy, Code = Code.FromAsset(code) };
+        if (tweak is not null) props = tweak(props);
+        return new ReflexStack(new App(), "EcsReflex", props);
+    }
+
+    /// <summary>The synthesized template as JSON nodes, to walk it where Match is awkward (every IAM statement).</summary>
+    public static JsonNode Json(Template template) =>
+        JsonNode.Parse(Newtonsoft.Json.JsonConvert.SerializeObject(template.ToJSON()))!;
+
+    public static IEnumerable<(string Policy, JsonObject Statement)> Statements(JsonNode template)
+    {
+        foreach (var (id, resource) in template["Resources"]!.AsObject())
+        {
+            if ((string?)resource!["Type"] != "AWS::IAM::Policy") continue;
+            foreach (var s in resource["Properties"]!["PolicyDocument"]!["Statement"]!.AsArray())
+                yield return (id, s!.AsObject());
+        }
+    }
+
+    public static IReadOnlyList<JsonNode?> AsList(JsonNode? node) => node is JsonArray a ? [.. a] : [node];
+
+    /// <summary>The statements of the role of one handler's function.</summary>
+    public static List<JsonObject> StatementsOf(JsonNode template, string handler)
+    {
+        var prefix = ReflexStack.Pascal(handler) + "Role";
+        return [.. Statements(template).Where(s => s.Policy.StartsWith(prefix, StringComparison.Ordinal)).Select(s => s.Statement)];
+    }
+
+    public static Dictionary<string, object> Obj(params (string Key, object Value)[] entries) =>
+        entries.ToDictionary(e => e.Key, e => e.Value);
+}
