@@ -108,7 +108,10 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     }
 
     [Fact]
-    public void NoPassRoles_MeansNoPassRoleStatementAndAWarning()
+    public void Iam_NoStatementAllowsAMutatingEcsActionOnEveryResource() => AssertNoMutatingEcsActionOnEveryResource(json);
+
+    [Fact]
+    public void NoPassRoles_MeansNoPassRoleStatement()
     {
         Assert.DoesNotContain(Statements(json), s => AsList(s.Statement["Action"]).Any(a => (string?)a == "iam:PassRole"));
     }

@@ -88,6 +88,25 @@ public static class Stacks
         return [.. Statements(template).Where(s => s.Policy.StartsWith(prefix, StringComparison.Ordinal)).Select(s => s.Statement)];
     }
 
+    private static readonly string[] MutatingEcsActions =
+        ["ecs:RunTask", "ecs:StopTask", "ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource", "ecs:StartTask", "ecs:CreateService",
+         "ecs:DeleteService", "ecs:UpdateContainerInstancesState", "ecs:PutAttributes", "ecs:DeleteAttributes"];
+
+    /// <summary>No IAM statement of the template allows a mutating ECS action (or any wildcard action) on "*".</summary>
+    public static void AssertNoMutatingEcsActionOnEveryResource(JsonNode template)
+    {
+        var statements = Statements(template).ToList();
+        Assert.NotEmpty(statements);
+        foreach (var (policy, s) in statements)
+        {
+            var actions = AsList(s["Action"]).Select(a => (string)a!).ToList();
+            var resources = AsList(s["Resource"]).Select(r => r is JsonValue ? (string?)r : null).ToList();
+            Assert.DoesNotContain(actions, a => a.EndsWith('*'));
+            if (actions.Any(MutatingEcsActions.Contains))
+                Assert.False(resources.Contains("*"), $"{policy} allows {string.Join(", ", actions)} on \"*\"");
+        }
+    }
+
     public static Dictionary<string, object> Obj(params (string Key, object Value)[] entries) =>
         entries.ToDictionary(e => e.Key, e => e.Value);
 }
