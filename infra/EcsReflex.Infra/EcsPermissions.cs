@@ -79,9 +79,12 @@ public static class EcsPermissions
     /// ecs:RunTask per cluster, on that cluster's task definitions only (a family allowed in one cluster is not
     /// allowed in another), with ecs:TagResource for the tags RunTask sets, and iam:PassRole for the roles named.
     /// </summary>
-    private static List<Grant> RunTask(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)
+    private static List<Grant> RunTask(IReadOnlyList<ClusterScope> all, IReadOnlyList<string> passRoles)
     {
         var statements = new List<Grant>();
+        // A cluster without reschedule rules names no task definition: nothing to relaunch there.
+        var clusters = all.Where(c => c.TaskDefinitionArns.Count > 0).ToList();
+        if (clusters.Count == 0) return statements;
         for (var i = 0; i < clusters.Count; i++)
             statements.Add(Statement($"RunTaskInCluster{i}", ["ecs:RunTask"], clusters[i].TaskDefinitionArns, InClusters([clusters[i]])));
         statements.Add(Statement("TagLaunchedTasks", ["ecs:TagResource"], clusters.Select(c => c.TasksArn),

@@ -71,6 +71,21 @@ public class AppTests
     }
 
     [Fact]
+    public void Stack_TableLayoutProp_NamesTheKeysAndTheTtlAttribute()
+    {
+        using var dir = new TempDir();
+        var stack = Build(dir, PolicyLoader.Load(TestPolicy), p => new ReflexStackProps
+        {
+            Policy = p.Policy, Code = p.Code,
+            Table = new EcsReflex.Infra.Constructs.StateTableLayout { PartitionKey = "PK", SortKey = "SK", TimeToLiveAttribute = "expiresAt" },
+        });
+
+        Template.FromStack(stack).HasResourceProperties("AWS::DynamoDB::Table", Match.ObjectLike(Obj(
+            ("KeySchema", new object[] { Obj(("AttributeName", "PK"), ("KeyType", "HASH")), Obj(("AttributeName", "SK"), ("KeyType", "RANGE")) }),
+            ("TimeToLiveSpecification", Obj(("AttributeName", "expiresAt"), ("Enabled", true))))));
+    }
+
+    [Fact]
     public void Stage_PutsAnExecutableBootstrapAndThePolicyUnderItsDeployedName_AndNothingElse()
     {
         using var dir = new TempDir();

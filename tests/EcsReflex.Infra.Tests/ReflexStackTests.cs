@@ -6,8 +6,9 @@ using static EcsReflex.Infra.Tests.Stacks;
 namespace EcsReflex.Infra.Tests;
 
 /// <summary>The stack of <see cref="Stacks.TestPolicy"/>, synthesized once for the tests of this class.</summary>
-public sealed class TestPolicyStack
+public sealed class TestPolicyStack : IDisposable
 {
+    private readonly TempDir dir = new();
     public const string TaskRole = "arn:aws:iam::111122223333:role/report-task";
     public const string ExecutionRole = "arn:aws:iam::111122223333:role/ecsTaskExecutionRole";
     public const string Topic = "arn:aws:sns:eu-west-1:111122223333:oncall";
@@ -18,13 +19,15 @@ public sealed class TestPolicyStack
 
     public TestPolicyStack()
     {
-        Stack = Build(PolicyLoader.Load(TestPolicy), p => new ReflexStackProps
+        Stack = Build(dir, PolicyLoader.Load(TestPolicy), p => new ReflexStackProps
         {
             Policy = p.Policy, Code = p.Code, PassRoles = [TaskRole, ExecutionRole], AlarmTopicArn = Topic,
         });
         Template = Template.FromStack(Stack);
         Json = Stacks.Json(Template);
     }
+
+    public void Dispose() => dir.Dispose();
 }
 
 public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolicyStack>

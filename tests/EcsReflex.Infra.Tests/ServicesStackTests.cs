@@ -10,8 +10,9 @@ namespace EcsReflex.Infra.Tests;
 /// with placement and with scaling. The loader does not read those sections yet, so the policy is built from
 /// the records their issues fill in.
 /// </summary>
-public sealed class ServicesPolicyStack
+public sealed class ServicesPolicyStack : IDisposable
 {
+    private readonly TempDir dir = new();
     public Template Template { get; }
     public JsonNode Json { get; }
 
@@ -36,11 +37,15 @@ public sealed class ServicesPolicyStack
                     Cluster = "batch", Limits = new(), Reschedule = [],
                     Services = [new ServicePolicy { Service = "queue", Placement = new ServicePlacementPolicy() }],
                 },
+                // Drain without reschedule rules: the guard may stop and list here, but names no task definition to run.
+                new ClusterPolicy { Cluster = "edge", Limits = new(), Reschedule = [], Drain = new DrainPolicy() },
             ],
         };
-        Template = Template.FromStack(Build(policy));
+        Template = Template.FromStack(Build(dir, policy));
         Json = Stacks.Json(Template);
     }
+
+    public void Dispose() => dir.Dispose();
 }
 
 public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<ServicesPolicyStack>
@@ -61,7 +66,8 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     public void PlacementGuard_Rules_MatchContainerInstancesOfDrainClustersAndEventsOfPlacementServicesExactly()
     {
         template.ResourceCountIs("AWS::Events::Rule", 4);
-        template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Container Instance State Change", Obj(("clusterArn", new[] { ProdArn }))));
+        template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Container Instance State Change",
+            Obj(("clusterArn", new object[] { ProdArn, Obj(("suffix", ":cluster/edge")) }))));
         template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Service Action",
             Obj(("eventName", new[] { "SERVICE_TASK_PLACEMENT_FAILURE", "SERVICE_STEADY_STATE" })), PlacementServices));
         template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Deployment State Change",
@@ -81,17 +87,23 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     public void PlacementGuard_Iam_StopsListsAndRunsOnlyInDrainClustersAndUpdatesOnlyPlacementServices()
     {
         var statements = StatementsOf(json, Handlers.PlacementGuard).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
+        var drainClusters = $$$"""{"ArnEquals":{"ecs:cluster":["{{{ProdArn}}}",{"Fn::Sub":"{{{StackPrefix}}}cluster/edge"}]}}""";
         var prodCondition = $$$"""{"ArnEquals":{"ecs:cluster":["{{{ProdArn}}}"]}}""";
 
         Assert.Equal(["DescribeAndUpdateServices", "DescribeContainerInstances", "ListContainerInstances", "ListTasks", "RunTaskInCluster0", "StopAndDescribeTasks", "TagLaunchedTasks"],
             statements.Keys.Order());
         Assert.Equal(JsonNode.Parse($$$"""["ecs:StopTask","ecs:DescribeTasks"]""")!.ToJsonString(), statements["StopAndDescribeTasks"]["Action"]!.ToJsonString());
-        Assert.Equal(ProdPrefix + "task/prod/*", (string?)statements["StopAndDescribeTasks"]["Resource"]);
-        Assert.Equal(prodCondition, statements["StopAndDescribeTasks"]["Condition"]!.ToJsonString());
+        Assert.Equal(JsonNode.Parse($$$"""["{{{ProdPrefix}}}task/prod/*",{"Fn::Sub":"{{{StackPrefix}}}task/edge/*"}]""")!.ToJsonString(),
+            statements["StopAndDescribeTasks"]["Resource"]!.ToJsonString());
+        Assert.Equal(drainClusters, statements["StopAndDescribeTasks"]["Condition"]!.ToJsonString());
         Assert.Equal("*", (string?)statements["ListTasks"]["Resource"]);
-        Assert.Equal(prodCondition, statements["ListTasks"]["Condition"]!.ToJsonString());
-        Assert.Equal(ProdArn, (string?)statements["ListContainerInstances"]["Resource"]);
+        Assert.Equal(drainClusters, statements["ListTasks"]["Condition"]!.ToJsonString());
+        Assert.Equal(JsonNode.Parse($$$"""["{{{ProdArn}}}",{"Fn::Sub":"{{{StackPrefix}}}cluster/edge"}]""")!.ToJsonString(),
+            statements["ListContainerInstances"]["Resource"]!.ToJsonString());
+        // edge has no reschedule rule, so it names no task definition: RunTask only in prod, on its family.
         Assert.Equal(ProdPrefix + "task-definition/worker:*", (string?)statements["RunTaskInCluster0"]["Resource"]);
+        Assert.Equal(prodCondition, statements["RunTaskInCluster0"]["Condition"]!.ToJsonString());
+        Assert.Equal(ProdPrefix + "task/prod/*", (string?)statements["TagLaunchedTasks"]["Resource"]);
         Assert.Equal(
             JsonNode.Parse($$$"""[ "{{{ProdPrefix}}}service/prod/api", {"Fn::Sub":"{{{StackPrefix}}}service/batch/queue"} ]""")!.ToJsonString(),
             statements["DescribeAndUpdateServices"]["Resource"]!.ToJsonString());

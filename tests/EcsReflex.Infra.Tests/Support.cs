@@ -56,11 +56,11 @@ public static class Stacks
     public const string ProdPrefix = "arn:aws:ecs:eu-west-1:111122223333:";
     public const string StackPrefix = "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:";
 
-    public static ReflexStack Build(ReflexPolicy policy, Func<ReflexStackProps, ReflexStackProps>? tweak = null)
+    /// <param name="code">Where the dummy function code goes; the caller removes it.</param>
+    public static ReflexStack Build(TempDir code, ReflexPolicy policy, Func<ReflexStackProps, ReflexStackProps>? tweak = null)
     {
-        var code = Directory.CreateTempSubdirectory("ecsreflex-code-").FullName;
-        System.IO.File.WriteAllText(System.IO.Path.Combine(code, "bootstrap"), "#!/bin/sh\n");
-        var props = new ReflexStackProps { Policy = policy, Code = Code.FromAsset(code) };
+        code.File("code/bootstrap", "#!/bin/sh\n");
+        var props = new ReflexStackProps { Policy = policy, Code = Code.FromAsset(System.IO.Path.Combine(code.Path, "code")) };
         if (tweak is not null) props = tweak(props);
         return new ReflexStack(new App(), "EcsReflex", props);
     }
