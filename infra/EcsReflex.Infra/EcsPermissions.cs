@@ -1,0 +1,152 @@
+using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
+
+namespace EcsReflex.Infra;
+
+/// <summary>
+/// The IAM statements each handler needs for ECS, CloudWatch, Application Auto Scaling and iam:PassRole,
+/// derived from the policy scope: nothing the policy does not name. (DynamoDB, SQS and logs come from the
+/// grant methods of the stack's own table, queues and log groups.) A handler whose part of the policy is
+/// empty gets no statement at all. No mutating ECS action is ever allowed on <c>"*"</c>.
+/// </summary>
+public static class EcsPermissions
+{
+    public const string EcsTasksService = "ecs-tasks.amazonaws.com";
+
+    public static HandlerPermissions For(string handler, PolicyScope scope, IReadOnlyList<string> passRoles)
+    {
+        IReadOnlyList<Grant> grants = handler switch
+        {
+            Handlers.TaskRescheduler or Handlers.RelaunchDue => Relaunch(scope.RescheduleClusters, passRoles),
+            Handlers.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
+            Handlers.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
+            _ => throw new ArgumentOutOfRangeException(nameof(handler), handler, "not a handler of the bootstrap"),
+        };
+        return new HandlerPermissions(grants);
+    }
+
+    /// <summary>
+    /// Why the wildcards in <paramref name="statements"/> are as narrow as they can be, for cdk-nag's
+    /// AwsSolutions-IAM5 (wildcard permissions): one suppression per kind of wildcard that is present.
+    /// </summary>
+    internal static IReadOnlyList<Nag.Suppression> Justify(IReadOnlyList<Grant> grants)
+    {
+        var resources = grants.SelectMany(g => g.Resources).ToList();
+        var suppressions = new List<Nag.Suppression>();
+        if (resources.Any(r => r.Contains(":task/", StringComparison.Ordinal) || r.Contains(":container-instance/", StringComparison.Ordinal)
+                               || (r.Contains(":task-definition/", StringComparison.Ordinal) && !r.EndsWith(":task-definition/*", StringComparison.Ordinal))))
+            suppressions.Add(new("AwsSolutions-IAM5",
+                "ECS task, container instance and task definition ARNs end in an id or a revision that ECS picks at run time; each wildcard is limited to one policy cluster (ARN path and ecs:cluster condition) or one policy task definition family",
+                @"/^Resource::arn:.*:ecs:.*:(task|container-instance)\/[A-Za-z0-9_-]+\/\*$/g",
+                @"/^Resource::arn:.*:ecs:.*:task-definition\/[A-Za-z0-9_-]+:\*$/g"));
+        if (resources.Any(r => r.EndsWith(":task-definition/*", StringComparison.Ordinal)))
+            suppressions.Add(new("AwsSolutions-IAM5",
+                "a reschedule rule that names no task definition family (it matches by startedByPrefix or a custom group) can meet any family; RunTask stays limited to that policy cluster by the ecs:cluster condition, and the synth warns how to narrow it",
+                @"/^Resource::arn:.*:ecs:.*:task-definition\/\*$/g"));
+        if (resources.Contains("*"))
+            suppressions.Add(new("AwsSolutions-IAM5",
+                "ecs:ListTasks and the Application Auto Scaling reads support no resource-level permission; none of them changes anything, and ListTasks is limited to the policy's clusters by the ecs:cluster condition",
+                "Resource::*"));
+        return suppressions;
+    }
+
+    /// <summary>Relaunching standalone tasks of <paramref name="clusters"/> with the task definitions their rules cover.</summary>
+    private static List<Grant> Relaunch(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)
+    {
+        var statements = new List<Grant>();
+        if (clusters.Count == 0) return statements;
+        statements.AddRange(RunTask(clusters, passRoles));
+        statements.Add(Statement("DescribeTasks", ["ecs:DescribeTasks"], clusters.Select(c => c.TasksArn), InClusters(clusters)));
+        statements.Add(Statement("DescribeContainerInstances", ["ecs:DescribeContainerInstances"], clusters.Select(c => c.ContainerInstancesArn), InClusters(clusters)));
+        return statements;
+    }
+
+    /// <summary>Moving standalone tasks off draining or disconnected instances of <paramref name="clusters"/>.</summary>
+    private static List<Grant> Drain(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)
+    {
+        var statements = new List<Grant>();
+        if (clusters.Count == 0) return statements;
+        statements.Add(Statement("ListContainerInstances", ["ecs:ListContainerInstances"], clusters.Select(c => c.Arn)));
+        statements.Add(Statement("DescribeContainerInstances", ["ecs:DescribeContainerInstances"], clusters.Select(c => c.ContainerInstancesArn), InClusters(clusters)));
+        // ListTasks authorizes on no resource that names the cluster: "*", limited by the ecs:cluster condition.
+        statements.Add(Statement("ListTasks", ["ecs:ListTasks"], ["*"], InClusters(clusters)));
+        statements.Add(Statement("StopAndDescribeTasks", ["ecs:StopTask", "ecs:DescribeTasks"], clusters.Select(c => c.TasksArn), InClusters(clusters)));
+        statements.AddRange(RunTask(clusters, passRoles));
+        return statements;
+    }
+
+    /// <summary>
+    /// ecs:RunTask per cluster, on that cluster's task definitions only (a family allowed in one cluster is not
+    /// allowed in another), with ecs:TagResource for the tags RunTask sets, and iam:PassRole for the roles named.
+    /// </summary>
+    private static List<Grant> RunTask(IReadOnlyList<ClusterScope> all, IReadOnlyList<string> passRoles)
+    {
+        var statements = new List<Grant>();
+        // A cluster without reschedule rules names no task definition: nothing to relaunch there.
+        var clusters = all.Where(c => c.TaskDefinitionArns.Count > 0).ToList();
+        if (clusters.Count == 0) return statements;
+        for (var i = 0; i < clusters.Count; i++)
+            statements.Add(Statement($"RunTaskInCluster{i}", ["ecs:RunTask"], clusters[i].TaskDefinitionArns, InClusters([clusters[i]])));
+        statements.Add(Statement("TagLaunchedTasks", ["ecs:TagResource"], clusters.Select(c => c.TasksArn),
+            new() { ["StringEquals"] = new Dictionary<string, object> { ["ecs:CreateAction"] = new[] { "RunTask" } } }));
+        if (passRoles.Count > 0)
+            statements.Add(Statement("PassTaskRoles", ["iam:PassRole"], passRoles,
+                new() { ["StringEquals"] = new Dictionary<string, object> { ["iam:PassedToService"] = new[] { EcsTasksService } } }));
+        return statements;
+    }
+
+    private static List<Grant> Services(IReadOnlyList<ServiceScope> services) =>
+        services.Count == 0 ? [] : [Statement("DescribeAndUpdateServices", ["ecs:DescribeServices", "ecs:UpdateService"], services.Select(s => s.Arn))];
+
+    private static List<Grant> Alarms(IReadOnlyList<string> alarmNames) =>
+        alarmNames.Count == 0 ? [] : [Statement("DescribeAlarms", ["cloudwatch:DescribeAlarms"], alarmNames.Select(PolicyScope.AlarmArn))];
+
+    /// <summary>
+    /// Whether Application Auto Scaling owns a service's desired count: these reads support no resource-level
+    /// permission, so they are on "*"; they change nothing.
+    /// </summary>
+    private static List<Grant> AutoScalingReads(IReadOnlyList<ServiceScope> services) =>
+        services.Count == 0 ? [] :
+        [
+            Statement("ReadAutoScaling", ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"], ["*"]),
+        ];
+
+    private static Dictionary<string, object> InClusters(IEnumerable<ClusterScope> clusters) =>
+        new() { ["ArnEquals"] = new Dictionary<string, object> { ["ecs:cluster"] = clusters.Select(c => Render(c.Arn)).ToArray() } };
+
+    private static Grant Statement(string sid, string[] actions, IEnumerable<string> resources, Dictionary<string, object>? conditions = null) =>
+        new(sid, actions, [.. resources.Distinct(StringComparer.Ordinal)], conditions);
+
+    /// <summary>One statement as plain data: the resources as the scope wrote them (templates not yet rendered).</summary>
+    internal sealed record Grant(string Sid, string[] Actions, IReadOnlyList<string> Resources, Dictionary<string, object>? Conditions)
+    {
+        public PolicyStatement ToStatement()
+        {
+            var props = new PolicyStatementProps
+            {
+                Sid = Sid,
+                Effect = Effect.ALLOW,
+                Actions = Actions,
+                Resources = [.. Resources.Select(Render)],
+            };
+            if (Conditions is not null) props.Conditions = Conditions;
+            return new PolicyStatement(props);
+        }
+    }
+
+    /// <summary>A literal ARN as is; a template over the stack's partition, region and account as <c>Fn::Sub</c>.</summary>
+    public static string Render(string arn) => PolicyScope.IsTemplate(arn) ? Fn.Sub(arn) : arn;
+}
+
+/// <summary>A handler's statements, and the cdk-nag justifications of the wildcards they hold.</summary>
+public sealed class HandlerPermissions
+{
+    internal HandlerPermissions(IReadOnlyList<EcsPermissions.Grant> grants)
+    {
+        Statements = [.. grants.Select(g => g.ToStatement())];
+        Justifications = EcsPermissions.Justify(grants);
+    }
+
+    public IReadOnlyList<PolicyStatement> Statements { get; }
+    public IReadOnlyList<Nag.Suppression> Justifications { get; }
+}
