@@ -7,7 +7,6 @@ using EcsReflex.Aws.CloudWatch;
 using EcsReflex.Aws.Config;
 using EcsReflex.Aws.Ecs;
 using EcsReflex.Aws.Http;
-using RetryPolicy = EcsReflex.Aws.Http.RetryPolicy;
 
 namespace EcsReflex.Aws;
 
@@ -39,7 +38,7 @@ public sealed class AwsClients : IDisposable
 
     /// <summary>Reads the configuration; throws <see cref="AwsConfigurationException"/> saying what to set when it cannot work.</summary>
     public static AwsClients Create(IEnvironment environment, string? region = null, string? profile = null,
-        IAwsCredentialsSource? credentials = null, TimeProvider? time = null, RetryPolicy? retry = null, IJitter? jitter = null,
+        IAwsCredentialsSource? credentials = null, TimeProvider? time = null, AwsRetryPolicy? retry = null, IJitter? jitter = null,
         HttpMessageHandler? innerHandler = null)
     {
         var resolvedRegion = AwsRegions.Resolve(environment, region, profile);
@@ -48,7 +47,7 @@ public sealed class AwsClients : IDisposable
             Region = resolvedRegion,
             Endpoints = new AwsEndpoints(environment),
             Time = time ?? TimeProvider.System,
-            Retry = retry ?? RetryPolicy.Default,
+            Retry = retry ?? AwsRetryPolicy.Default,
             Jitter = jitter ?? new RandomJitter(),
         };
         credentials ??= new DefaultCredentialsSource(environment, profile);

@@ -17,7 +17,7 @@ public sealed record AwsClientOptions
     public required string Region { get; init; }
     public required AwsEndpoints Endpoints { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
-    public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
+    public AwsRetryPolicy Retry { get; init; } = AwsRetryPolicy.Default;
     public IJitter Jitter { get; init; } = new RandomJitter();
 }
 

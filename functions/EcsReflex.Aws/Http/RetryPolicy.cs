@@ -5,7 +5,7 @@ namespace EcsReflex.Aws.Http;
 /// full jitter (a uniformly random wait between 0 and min(cap, base × 2^(n−1)) before retry n), as the
 /// AWS SDKs' standard mode does. Waits run on a <see cref="TimeProvider"/>, so tests use a fake clock.
 /// </summary>
-public sealed record RetryPolicy
+public sealed record AwsRetryPolicy
 {
     /// <summary>Requests sent at most, the first included.</summary>
     public int MaxAttempts { get; init; } = 6;
@@ -14,7 +14,7 @@ public sealed record RetryPolicy
     /// <summary>How long one attempt may wait for its answer before it counts as a timeout (and is retried).</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public static readonly RetryPolicy Default = new();
+    public static readonly AwsRetryPolicy Default = new();
 
     /// <summary>The upper bound of the wait before retry <paramref name="retry"/> (1-based).</summary>
     public TimeSpan Ceiling(int retry)
