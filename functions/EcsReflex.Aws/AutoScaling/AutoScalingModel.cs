@@ -38,7 +38,7 @@ public sealed record ScalableTarget
 
 public sealed record DescribeScalableTargetsResponse
 {
-    public IReadOnlyList<ScalableTarget> ScalableTargets { get; init; } = [];
+    public IReadOnlyList<ScalableTarget> ScalableTargets { get; set; } = [];
     public string? NextToken { get; init; }
 }
 
@@ -62,7 +62,7 @@ public sealed record StepAdjustment
 public sealed record StepScalingPolicyConfiguration
 {
     public string? AdjustmentType { get; init; }
-    public IReadOnlyList<StepAdjustment> StepAdjustments { get; init; } = [];
+    public IReadOnlyList<StepAdjustment> StepAdjustments { get; set; } = [];
     public int? MinAdjustmentMagnitude { get; init; }
     public int? Cooldown { get; init; }
     public string? MetricAggregationType { get; init; }
@@ -101,13 +101,13 @@ public sealed record ScalingPolicy
     public required string PolicyType { get; init; }
     public StepScalingPolicyConfiguration? StepScalingPolicyConfiguration { get; init; }
     public TargetTrackingScalingPolicyConfiguration? TargetTrackingScalingPolicyConfiguration { get; init; }
-    public IReadOnlyList<Alarm> Alarms { get; init; } = [];
+    public IReadOnlyList<Alarm> Alarms { get; set; } = [];
     [JsonConverter(typeof(EpochSecondsConverter))] public DateTimeOffset? CreationTime { get; init; }
 }
 
 public sealed record DescribeScalingPoliciesResponse
 {
-    public IReadOnlyList<ScalingPolicy> ScalingPolicies { get; init; } = [];
+    public IReadOnlyList<ScalingPolicy> ScalingPolicies { get; set; } = [];
     public string? NextToken { get; init; }
 }
 

@@ -74,7 +74,7 @@ public sealed class SqsDelayQueue(IAmazonSQS sqs, string queueUrl) : IDelayQueue
 
 public sealed record SqsEvent
 {
-    [JsonPropertyName("Records")] public IReadOnlyList<SqsMessage> Records { get; init; } = [];
+    [JsonPropertyName("Records")] public IReadOnlyList<SqsMessage> Records { get; set; } = [];
 }
 
 public sealed record SqsMessage
@@ -92,7 +92,7 @@ public sealed record SqsMessage
 /// <summary>What Lambda reads back with <c>ReportBatchItemFailures</c>: the messages to deliver again; all others are deleted.</summary>
 public sealed record SqsBatchResponse
 {
-    [JsonPropertyName("batchItemFailures")] public IReadOnlyList<BatchItemFailure> BatchItemFailures { get; init; } = [];
+    [JsonPropertyName("batchItemFailures")] public IReadOnlyList<BatchItemFailure> BatchItemFailures { get; set; } = [];
 }
 
 public sealed record BatchItemFailure([property: JsonPropertyName("itemIdentifier")] string ItemIdentifier);

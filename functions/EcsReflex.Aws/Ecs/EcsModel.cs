@@ -8,7 +8,8 @@ namespace EcsReflex.Aws.Ecs;
 // Shapes of the ECS API (2014-11-13) that EcsReflex reads and the describe/list requests it sends, named
 // after the official model (operation, shape and member names). RunTask, StopTask and UpdateService
 // requests are the core's own records (EcsReflex.Core.Ecs), sent unchanged. Members EcsReflex does not
-// read are ignored when answers are parsed.
+// read are ignored when answers are parsed. Lists that answers may leave out have a setter (not init): the
+// source generator sets init-only members through an object initializer, which would turn a missing list into null.
 
 public sealed record DescribeTasksRequest
 {
@@ -71,7 +72,7 @@ public sealed record Attachment
     [JsonPropertyName("id")] public string? Id { get; init; }
     [JsonPropertyName("type")] public string? Type { get; init; }
     [JsonPropertyName("status")] public string? Status { get; init; }
-    [JsonPropertyName("details")] public IReadOnlyList<KeyValuePair> Details { get; init; } = [];
+    [JsonPropertyName("details")] public IReadOnlyList<KeyValuePair> Details { get; set; } = [];
 }
 
 public sealed record Attribute
@@ -120,10 +121,10 @@ public sealed record EcsTask
     [JsonPropertyName("startedAt"), JsonConverter(typeof(EpochSecondsConverter))] public DateTimeOffset? StartedAt { get; init; }
     [JsonPropertyName("stoppingAt"), JsonConverter(typeof(EpochSecondsConverter))] public DateTimeOffset? StoppingAt { get; init; }
     [JsonPropertyName("stoppedAt"), JsonConverter(typeof(EpochSecondsConverter))] public DateTimeOffset? StoppedAt { get; init; }
-    [JsonPropertyName("containers")] public IReadOnlyList<Container> Containers { get; init; } = [];
-    [JsonPropertyName("attachments")] public IReadOnlyList<Attachment> Attachments { get; init; } = [];
-    [JsonPropertyName("attributes")] public IReadOnlyList<Attribute> Attributes { get; init; } = [];
-    [JsonPropertyName("tags")] public IReadOnlyList<Tag> Tags { get; init; } = [];
+    [JsonPropertyName("containers")] public IReadOnlyList<Container> Containers { get; set; } = [];
+    [JsonPropertyName("attachments")] public IReadOnlyList<Attachment> Attachments { get; set; } = [];
+    [JsonPropertyName("attributes")] public IReadOnlyList<Attribute> Attributes { get; set; } = [];
+    [JsonPropertyName("tags")] public IReadOnlyList<Tag> Tags { get; set; } = [];
     /// <summary>Kept as received: a relaunch sends it back unchanged.</summary>
     [JsonPropertyName("overrides")] public JsonElement? Overrides { get; init; }
 }
@@ -135,7 +136,7 @@ public sealed record Resource
     [JsonPropertyName("doubleValue")] public double? DoubleValue { get; init; }
     [JsonPropertyName("longValue")] public long? LongValue { get; init; }
     [JsonPropertyName("integerValue")] public long? IntegerValue { get; init; }
-    [JsonPropertyName("stringSetValue")] public IReadOnlyList<string> StringSetValue { get; init; } = [];
+    [JsonPropertyName("stringSetValue")] public IReadOnlyList<string> StringSetValue { get; set; } = [];
 }
 
 public sealed record ContainerInstance
@@ -150,10 +151,10 @@ public sealed record ContainerInstance
     [JsonPropertyName("runningTasksCount")] public int RunningTasksCount { get; init; }
     [JsonPropertyName("pendingTasksCount")] public int PendingTasksCount { get; init; }
     [JsonPropertyName("registeredAt"), JsonConverter(typeof(EpochSecondsConverter))] public DateTimeOffset? RegisteredAt { get; init; }
-    [JsonPropertyName("attributes")] public IReadOnlyList<Attribute> Attributes { get; init; } = [];
-    [JsonPropertyName("registeredResources")] public IReadOnlyList<Resource> RegisteredResources { get; init; } = [];
-    [JsonPropertyName("remainingResources")] public IReadOnlyList<Resource> RemainingResources { get; init; } = [];
-    [JsonPropertyName("tags")] public IReadOnlyList<Tag> Tags { get; init; } = [];
+    [JsonPropertyName("attributes")] public IReadOnlyList<Attribute> Attributes { get; set; } = [];
+    [JsonPropertyName("registeredResources")] public IReadOnlyList<Resource> RegisteredResources { get; set; } = [];
+    [JsonPropertyName("remainingResources")] public IReadOnlyList<Resource> RemainingResources { get; set; } = [];
+    [JsonPropertyName("tags")] public IReadOnlyList<Tag> Tags { get; set; } = [];
 }
 
 public sealed record Service
@@ -170,16 +171,16 @@ public sealed record Service
     [JsonPropertyName("taskDefinition")] public string? TaskDefinition { get; init; }
     [JsonPropertyName("schedulingStrategy")] public string? SchedulingStrategy { get; init; }
     [JsonPropertyName("createdAt"), JsonConverter(typeof(EpochSecondsConverter))] public DateTimeOffset? CreatedAt { get; init; }
-    [JsonPropertyName("capacityProviderStrategy")] public IReadOnlyList<CapacityProviderStrategyItem> CapacityProviderStrategy { get; init; } = [];
-    [JsonPropertyName("placementConstraints")] public IReadOnlyList<PlacementConstraint> PlacementConstraints { get; init; } = [];
-    [JsonPropertyName("placementStrategy")] public IReadOnlyList<PlacementStrategy> PlacementStrategy { get; init; } = [];
-    [JsonPropertyName("tags")] public IReadOnlyList<Tag> Tags { get; init; } = [];
+    [JsonPropertyName("capacityProviderStrategy")] public IReadOnlyList<CapacityProviderStrategyItem> CapacityProviderStrategy { get; set; } = [];
+    [JsonPropertyName("placementConstraints")] public IReadOnlyList<PlacementConstraint> PlacementConstraints { get; set; } = [];
+    [JsonPropertyName("placementStrategy")] public IReadOnlyList<PlacementStrategy> PlacementStrategy { get; set; } = [];
+    [JsonPropertyName("tags")] public IReadOnlyList<Tag> Tags { get; set; } = [];
 }
 
 public sealed record RunTaskResponse
 {
-    [JsonPropertyName("tasks")] public IReadOnlyList<EcsTask> Tasks { get; init; } = [];
-    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; init; } = [];
+    [JsonPropertyName("tasks")] public IReadOnlyList<EcsTask> Tasks { get; set; } = [];
+    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; set; } = [];
 }
 
 public sealed record StopTaskResponse
@@ -194,32 +195,32 @@ public sealed record UpdateServiceResponse
 
 public sealed record DescribeTasksResponse
 {
-    [JsonPropertyName("tasks")] public IReadOnlyList<EcsTask> Tasks { get; init; } = [];
-    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; init; } = [];
+    [JsonPropertyName("tasks")] public IReadOnlyList<EcsTask> Tasks { get; set; } = [];
+    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; set; } = [];
 }
 
 public sealed record ListTasksResponse
 {
-    [JsonPropertyName("taskArns")] public IReadOnlyList<string> TaskArns { get; init; } = [];
+    [JsonPropertyName("taskArns")] public IReadOnlyList<string> TaskArns { get; set; } = [];
     [JsonPropertyName("nextToken")] public string? NextToken { get; init; }
 }
 
 public sealed record DescribeServicesResponse
 {
-    [JsonPropertyName("services")] public IReadOnlyList<Service> Services { get; init; } = [];
-    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; init; } = [];
+    [JsonPropertyName("services")] public IReadOnlyList<Service> Services { get; set; } = [];
+    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; set; } = [];
 }
 
 public sealed record ListContainerInstancesResponse
 {
-    [JsonPropertyName("containerInstanceArns")] public IReadOnlyList<string> ContainerInstanceArns { get; init; } = [];
+    [JsonPropertyName("containerInstanceArns")] public IReadOnlyList<string> ContainerInstanceArns { get; set; } = [];
     [JsonPropertyName("nextToken")] public string? NextToken { get; init; }
 }
 
 public sealed record DescribeContainerInstancesResponse
 {
-    [JsonPropertyName("containerInstances")] public IReadOnlyList<ContainerInstance> ContainerInstances { get; init; } = [];
-    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; init; } = [];
+    [JsonPropertyName("containerInstances")] public IReadOnlyList<ContainerInstance> ContainerInstances { get; set; } = [];
+    [JsonPropertyName("failures")] public IReadOnlyList<Failure> Failures { get; set; } = [];
 }
 
 /// <summary>
