@@ -67,6 +67,7 @@ public sealed class JsonLinesWriter(Stream output) : IDisposable
         _w.WriteEndArray();
         _w.WriteEndObject();
         _w.Flush();
+        _w.Reset(); // one JSON document per line: the next record starts a new one
         output.WriteByte((byte)'\n');
     }
 
