@@ -95,13 +95,25 @@ public sealed class TransportFaultTests
     [Fact]
     public async Task Send_WhenTheErrorTypeIsOnlyInTheHeader_ReadsItFromXAmznErrorType()
     {
+        var (stub, clients) = await StartAsync(_ => StubReply.ErrorInHeader("AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/"));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var ex = await Assert.ThrowsAsync<AwsServiceException>(() => clients.Ecs.ListTasksAsync(Request, CancellationToken.None));
+
+        Assert.Equal(("AccessDeniedException", AwsErrorKind.Client, "req-h"), (ex.ErrorCode, ex.Kind, ex.RequestId));
+    }
+
+    [Fact]
+    public async Task Send_WhenAnErrorNamesNoCode_UsesTheHttpStatusAsTheCode()
+    {
         var (stub, clients) = await StartAsync(_ => StubReply.Raw(400, "{}", "application/x-amz-json-1.1"));
         await using var _ = stub;
         using var __ = clients;
-        // Kestrel stub cannot add the header through Raw; the JSON body without __type gives the status-derived code.
+
         var ex = await Assert.ThrowsAsync<AwsServiceException>(() => clients.Ecs.ListTasksAsync(Request, CancellationToken.None));
-        Assert.Equal("Http400", ex.ErrorCode);
-        Assert.Equal(AwsErrorKind.Client, ex.Kind);
+
+        Assert.Equal(("Http400", AwsErrorKind.Client), (ex.ErrorCode, ex.Kind));
     }
 
     public static TheoryData<string, string> MalformedBodies => new()

@@ -27,13 +27,19 @@ public abstract record StubReply
     public static StubReply Error(string type, string message, int status = 400, string? requestId = "req-1") =>
         new JsonReply(status, $$"""{"__type":"{{type}}","message":"{{message}}"}""", "application/x-amz-json-1.1", requestId);
     public static StubReply Raw(int status, string body, string contentType = "text/html") => new JsonReply(status, body, contentType, null);
+    /// <summary>An error whose code is only in the <c>x-amzn-ErrorType</c> header, as some services send it.</summary>
+    public static StubReply ErrorInHeader(string type, int status = 400) =>
+        new JsonReply(status, "{}", "application/x-amz-json-1.1", "req-h") { ErrorTypeHeader = type };
     /// <summary>Closes the connection without an answer (a reset).</summary>
     public static readonly StubReply Reset = new ResetReply();
     /// <summary>Answers after <paramref name="delay"/> of real time (or never, when the client gives up first).</summary>
     public static StubReply Slow(TimeSpan delay, StubReply then) => new SlowReply(delay, then);
 }
 
-public sealed record JsonReply(int Status, string Body, string ContentType, string? RequestId) : StubReply;
+public sealed record JsonReply(int Status, string Body, string ContentType, string? RequestId) : StubReply
+{
+    public string? ErrorTypeHeader { get; init; }
+}
 public sealed record ResetReply : StubReply;
 public sealed record SlowReply(TimeSpan Delay, StubReply Then) : StubReply;
 
@@ -111,6 +117,7 @@ public sealed class AwsStub : IAsyncDisposable
                 context.Response.StatusCode = r.Status;
                 context.Response.ContentType = r.ContentType;
                 if (r.RequestId is not null) context.Response.Headers["x-amzn-RequestId"] = r.RequestId;
+                if (r.ErrorTypeHeader is not null) context.Response.Headers["x-amzn-ErrorType"] = r.ErrorTypeHeader;
                 await context.Response.WriteAsync(r.Body);
                 return;
         }
