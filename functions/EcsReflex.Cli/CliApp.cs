@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EcsReflex.Aws.Config;
 using EcsReflex.Core.Policy;
 using EcsReflex.Engine.Replay;
 
@@ -19,7 +20,7 @@ public static class CliApp
     public const string DefaultSnapshot = "events/cluster.snapshot.json";
     public const string DefaultEvents = "events";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Stream rawStdout, ITerminal? terminal = null)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Stream rawStdout, ITerminal? terminal = null, IEnvironment? environment = null)
     {
         terminal ??= RedirectedTerminal.Instance;
         var policyOption = new Option<string>("--policy") { Description = "The policy file.", DefaultValueFactory = _ => DefaultPolicy };
@@ -38,9 +39,15 @@ public static class CliApp
         replay.Options.Add(snapshotOption);
         replay.Options.Add(formatOption);
         replay.Arguments.Add(pathsArgument);
-        replay.SetAction((parse, ct) => Replay(new ReplayOptions(
-            parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? []),
-            stdout, stderr, rawStdout, ct, terminal));
+        AwsReplay.AddTo(replay);
+        replay.SetAction((parse, ct) =>
+        {
+            var options = new ReplayOptions(parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? []);
+            var aws = AwsReplay.Read(parse);
+            return aws is { Aws: false, Execute: false, Region: null, Profile: null }
+                ? Replay(options, stdout, stderr, rawStdout, ct, terminal)
+                : AwsReplay.RunAsync(options, aws, environment ?? new ProcessEnvironment(), stdout, stderr, rawStdout, ct);
+        });
 
         var root = new RootCommand("EcsReflex: automatic reactions to Amazon ECS cluster events.");
         root.Subcommands.Add(validate);

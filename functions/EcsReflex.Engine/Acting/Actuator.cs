@@ -53,7 +53,24 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 }
             }
 
-            var result = await SendAsync(action, ct);
+            ActionResult result;
+            try
+            {
+                result = await SendAsync(action, ct);
+            }
+            catch (ApiCallException ex) when (!ex.IsTransient)
+            {
+                // The service refused the request (bad parameter, access denied...): retrying cannot help. Reported, audited.
+                result = new ActionResult(action, "error", $"{ex.ErrorCode}: {ex.ErrorMessage}");
+            }
+            catch (ApiCallException ex)
+            {
+                // Throttled past the retry budget, server errors, the deadline: audited, then the invocation fails so it is retried.
+                if (!ct.IsCancellationRequested)
+                    await AuditAsync(now, eventId, handler, "transient-error", decision.Reason, action.Operation, ActionJson.ToJson(action.Request),
+                        $"{ex.ErrorCode}: {ex.ErrorMessage}", ct);
+                throw;
+            }
             results.Add(result);
             await AuditAsync(now, eventId, handler, result.Status, decision.Reason, action.Operation, ActionJson.ToJson(action.Request), result.Detail, ct);
             if (!result.Done)
@@ -85,7 +102,9 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                     var detail = $"{f.Reason}{(f.Detail is null ? "" : $" ({f.Detail})")}";
                     return new ActionResult(action, IsCapacity(f.Reason) ? "capacity" : "rejected-by-ecs", detail);
                 }
-                return new ActionResult(action, "done", response.TaskArns.Count > 0 ? $"started {Arns.LastSegment(response.TaskArns[0])}" : null);
+                if (response.TaskArns.Count == 0)
+                    return new ActionResult(action, "rejected-by-ecs", "ECS started no task and reported no failure");
+                return new ActionResult(action, "done", $"started {Arns.LastSegment(response.TaskArns[0])}");
             }
             case StopTaskRequest stop:
             {

@@ -1,6 +1,8 @@
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
 using EcsReflex.Core.Policy;
+using EcsReflex.Core.State;
 using EcsReflex.Engine.Acting;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.State;
@@ -42,10 +44,24 @@ public sealed class ReplayEngine
     private DateTimeOffset _clock = DateTimeOffset.MinValue;
 
     public ReplayEngine(ReflexPolicy policy, EmbeddedCluster cluster, InMemoryStateStore? store = null, bool dryRun = false)
+        : this(policy, cluster, cluster, cluster, store, dryRun)
+    {
+    }
+
+    /// <summary>
+    /// Replays with other ECS adapters (the live account, for <c>reflex replay --aws</c>): the simulated clock still
+    /// follows the events; <see cref="Cluster"/> is then an empty embedded cluster that only keeps the time.
+    /// </summary>
+    public ReplayEngine(ReflexPolicy policy, IEcsApi ecs, IClusterObserver observer, InMemoryStateStore? store = null, bool dryRun = false)
+        : this(policy, new EmbeddedCluster(ClusterSnapshot.Empty), ecs, observer, store, dryRun)
+    {
+    }
+
+    private ReplayEngine(ReflexPolicy policy, EmbeddedCluster cluster, IEcsApi ecs, IClusterObserver observer, InMemoryStateStore? store, bool dryRun)
     {
         Cluster = cluster;
         _store = store ?? new InMemoryStateStore();
-        _reactor = new Reactor(policy, _store, cluster, new Actuator(cluster, _store, policy, dryRun));
+        _reactor = new Reactor(policy, _store, observer, new Actuator(ecs, _store, policy, dryRun));
     }
 
     public EmbeddedCluster Cluster { get; }

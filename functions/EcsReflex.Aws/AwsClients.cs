@@ -1,0 +1,84 @@
+using Amazon;
+using Amazon.DynamoDBv2;
+using Amazon.Runtime;
+using Amazon.SQS;
+using EcsReflex.Aws.AutoScaling;
+using EcsReflex.Aws.CloudWatch;
+using EcsReflex.Aws.Config;
+using EcsReflex.Aws.Ecs;
+using EcsReflex.Aws.Http;
+
+namespace EcsReflex.Aws;
+
+/// <summary>
+/// Every AWS client EcsReflex uses, configured one way: region from <c>--region</c> or <c>AWS_REGION</c>,
+/// credentials from AWSSDK.Core's default chain (or a profile), endpoints from <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>
+/// and <c>AWS_ENDPOINT_URL</c> when set. The ECS, Application Auto Scaling and CloudWatch clients are the
+/// project's own; DynamoDB and SQS are the official SDK clients.
+/// </summary>
+public sealed class AwsClients : IDisposable
+{
+    private readonly IAwsCredentialsSource _credentials;
+
+    private AwsClients(AwsTransport transport, IAwsCredentialsSource credentials)
+    {
+        Transport = transport;
+        _credentials = credentials;
+        Ecs = new EcsClient(transport);
+        AutoScaling = new AutoScalingClient(transport);
+        CloudWatch = new CloudWatchClient(transport);
+    }
+
+    public AwsTransport Transport { get; }
+    public AwsClientOptions Options => Transport.Options;
+    public string Region => Options.Region;
+    public EcsClient Ecs { get; }
+    public AutoScalingClient AutoScaling { get; }
+    public CloudWatchClient CloudWatch { get; }
+
+    /// <summary>Reads the configuration; throws <see cref="AwsConfigurationException"/> saying what to set when it cannot work.</summary>
+    public static AwsClients Create(IEnvironment environment, string? region = null, string? profile = null,
+        IAwsCredentialsSource? credentials = null, TimeProvider? time = null, AwsRetryPolicy? retry = null, IJitter? jitter = null,
+        HttpMessageHandler? innerHandler = null)
+    {
+        var resolvedRegion = AwsRegions.Resolve(environment, region, profile);
+        var options = new AwsClientOptions
+        {
+            Region = resolvedRegion,
+            Endpoints = new AwsEndpoints(environment),
+            Time = time ?? TimeProvider.System,
+            Retry = retry ?? AwsRetryPolicy.Default,
+            Jitter = jitter ?? new RandomJitter(),
+        };
+        credentials ??= new DefaultCredentialsSource(environment, profile);
+        return new AwsClients(AwsTransport.Create(credentials, options, innerHandler), credentials);
+    }
+
+    /// <summary>The official DynamoDB client, with the same region, credentials and endpoint rules.</summary>
+    public IAmazonDynamoDB CreateDynamoDb()
+    {
+        var config = new AmazonDynamoDBConfig { RetryMode = RequestRetryMode.Standard, MaxErrorRetry = Options.Retry.MaxAttempts - 1 };
+        Configure(config, AwsService.DynamoDb);
+        return new AmazonDynamoDBClient(_credentials.GetCredentials(), config);
+    }
+
+    /// <summary>The official SQS client, with the same region, credentials and endpoint rules.</summary>
+    public IAmazonSQS CreateSqs()
+    {
+        var config = new AmazonSQSConfig { RetryMode = RequestRetryMode.Standard, MaxErrorRetry = Options.Retry.MaxAttempts - 1 };
+        Configure(config, AwsService.Sqs);
+        return new AmazonSQSClient(_credentials.GetCredentials(), config);
+    }
+
+    private void Configure(ClientConfig config, AwsService service)
+    {
+        if (Options.Endpoints.Configured(service) is { } url)
+        {
+            config.ServiceURL = url.ToString();
+            config.AuthenticationRegion = Region;
+        }
+        else config.RegionEndpoint = RegionEndpoint.GetBySystemName(Region);
+    }
+
+    public void Dispose() => Transport.Dispose();
+}

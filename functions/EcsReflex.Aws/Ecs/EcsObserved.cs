@@ -1,0 +1,69 @@
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+
+namespace EcsReflex.Aws.Ecs;
+
+/// <summary>ECS answers as the core's observed model (the same shapes the replay's snapshot holds).</summary>
+public static class EcsObserved
+{
+    public static ObservedTask ToObserved(EcsTask t) => new()
+    {
+        TaskArn = t.TaskArn,
+        ClusterArn = t.ClusterArn,
+        TaskDefinitionArn = t.TaskDefinitionArn,
+        ContainerInstanceArn = t.ContainerInstanceArn,
+        Group = t.Group,
+        StartedBy = t.StartedBy,
+        LastStatus = t.LastStatus,
+        DesiredStatus = t.DesiredStatus,
+        LaunchType = t.LaunchType,
+        CapacityProviderName = t.CapacityProviderName,
+        Cpu = t.Cpu,
+        Memory = t.Memory,
+        AvailabilityZone = t.AvailabilityZone,
+        PlatformVersion = t.PlatformVersion,
+        CreatedAt = t.CreatedAt,
+        StartedAt = t.StartedAt,
+        Tags = t.Tags,
+    };
+
+    public static ObservedService ToObserved(Service s) => new()
+    {
+        ServiceArn = s.ServiceArn,
+        ServiceName = s.ServiceName,
+        ClusterArn = s.ClusterArn,
+        Status = s.Status,
+        DesiredCount = s.DesiredCount,
+        RunningCount = s.RunningCount,
+        PendingCount = s.PendingCount,
+        LaunchType = s.LaunchType,
+        CapacityProviderStrategy = s.CapacityProviderStrategy,
+        PlacementConstraints = s.PlacementConstraints,
+        PlacementStrategy = s.PlacementStrategy,
+    };
+
+    public static ObservedContainerInstance ToObserved(ContainerInstance c) => new()
+    {
+        ContainerInstanceArn = c.ContainerInstanceArn,
+        Ec2InstanceId = c.Ec2InstanceId,
+        Status = c.Status,
+        AgentConnected = c.AgentConnected,
+        Version = c.Version,
+        Attributes = c.Attributes.Select(a => new KeyValue(a.Name, a.Value)).ToList(),
+        RegisteredResources = c.RegisteredResources.Where(r => r.Name is not null).Select(ToObserved).ToList(),
+        RemainingResources = c.RemainingResources.Where(r => r.Name is not null).Select(ToObserved).ToList(),
+        RunningTasksCount = c.RunningTasksCount,
+        PendingTasksCount = c.PendingTasksCount,
+        RegisteredAt = c.RegisteredAt,
+    };
+
+    private static InstanceResource ToObserved(Resource r) => new()
+    {
+        Name = r.Name!,
+        Type = r.Type,
+        IntegerValue = r.IntegerValue,
+        DoubleValue = r.DoubleValue,
+        LongValue = r.LongValue,
+        StringSetValue = r.StringSetValue,
+    };
+}

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.State;
+
+namespace EcsReflex.Aws.State;
+
+/// <summary>The key of one stored item: a partition key and a sort key, both strings.</summary>
+public readonly record struct ItemKey(string Pk, string Sk)
+{
+    public override string ToString() => $"{Pk} / {Sk}";
+}
+
+/// <summary>
+/// One stored item, whatever its kind: the record itself as JSON in <see cref="Data"/>, an expiry (the table's
+/// TTL attribute) and the two numbers conditional writes work on (<see cref="Version"/>, <see cref="Count"/>).
+/// </summary>
+public sealed record StoredItem
+{
+    public required ItemKey Key { get; init; }
+    /// <summary>What the item is (<c>event</c>, <c>lineage</c>, <c>relaunches</c>, <c>audit</c>...), for people reading the table.</summary>
+    public required string Kind { get; init; }
+    public string? Data { get; init; }
+    public DateTimeOffset? ExpiresAt { get; init; }
+    public long? Version { get; init; }
+    public long? Count { get; init; }
+
+    /// <summary>Still there for EcsReflex at <paramref name="now"/>: TTL deletion is lazy, so expired items are ignored on read.</summary>
+    public bool IsLiveAt(DateTimeOffset now) => ExpiresAt is not { } e || e > now;
+}
+
+/// <summary>
+/// What EcsReflex remembers, on any key-value table that offers a handful of conditional primitives. Every
+/// record kind (keys, expiry, JSON) is defined here, once; a backend implements only the primitives (the
+/// DynamoDB one is <see cref="DynamoDbStateStore"/>, the only class that uses the SDK). A new kind of record is
+/// a key scheme and a pair of methods here, nothing more.
+/// </summary>
+/// <remarks>
+/// Layout (partition key <c>pk</c>, sort key <c>sk</c>):
+/// <list type="bullet">
+/// <item>processed events: <c>dedup#&lt;key&gt;</c> / <c>dedup</c>, expires after 24 h, written with a conditional put;</item>
+/// <item>task lineages: <c>cluster#&lt;cluster&gt;</c> / <c>lineage#&lt;lineage&gt;</c>, kept 30 days after their last change;</item>
+/// <item>relaunch slots: <c>cluster#&lt;cluster&gt;</c> / <c>relaunches#&lt;minute&gt;</c>, an atomic conditional counter, expires after 1 h;</item>
+/// <item>decision audit: <c>audit#&lt;event id&gt;</c> / <c>&lt;time&gt;#&lt;sequence&gt;#&lt;random&gt;</c>, expires 30 days after the decision.</item>
+/// </list>
+/// </remarks>
+public abstract class PersistentStateStore(TimeProvider? time = null) : IStateStore
+{
+    public static readonly TimeSpan LineageRetention = TimeSpan.FromDays(30);
+    public static readonly TimeSpan AuditRetention = TimeSpan.FromDays(30);
+    public static readonly TimeSpan SlotRetention = TimeSpan.FromHours(1);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private long _auditSequence;
+
+    protected DateTimeOffset Now => _time.GetUtcNow();
+
+    // ---------------- primitives a backend provides ----------------
+
+    /// <summary>The item, or null. Reads are strongly consistent.</summary>
+    protected internal abstract Task<StoredItem?> GetItemAsync(ItemKey key, CancellationToken ct);
+
+    /// <summary>Writes the item, replacing any.</summary>
+    protected internal abstract Task PutItemAsync(StoredItem item, CancellationToken ct);
+
+    /// <summary>Writes the item only when none exists or the one there expired before <paramref name="now"/>; false otherwise.</summary>
+    protected internal abstract Task<bool> PutItemIfAbsentAsync(StoredItem item, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>Writes the item only when the stored one has <paramref name="expectedVersion"/> (null: when none exists); false otherwise.</summary>
+    protected internal abstract Task<bool> PutItemIfVersionAsync(StoredItem item, long? expectedVersion, CancellationToken ct);
+
+    /// <summary>
+    /// Atomically adds one to the item's <see cref="StoredItem.Count"/> (an absent item counts 0) when it is below
+    /// <paramref name="limit"/>, and sets its expiry; false, changing nothing, when it is not.
+    /// </summary>
+    protected internal abstract Task<bool> IncrementIfBelowAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct);
+
+    /// <summary>The items of one partition whose sort key starts with <paramref name="sortKeyPrefix"/>, in sort key order.</summary>
+    protected internal abstract Task<IReadOnlyList<StoredItem>> QueryAsync(string pk, string sortKeyPrefix, CancellationToken ct);
+
+    // ---------------- processed events ----------------
+
+    public static ItemKey EventKey(string key) => new($"dedup#{key}", "dedup");
+
+    public async Task<bool> HasEventAsync(string key, CancellationToken ct) =>
+        await GetItemAsync(EventKey(key), ct).ConfigureAwait(false) is { } item && item.IsLiveAt(Now);
+
+    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => TryRecordEventAsync(key, expiresAt, ct);
+
+    /// <summary>Records the event unless a live record exists; false when another invocation recorded it first.</summary>
+    public Task<bool> TryRecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
+        PutItemIfAbsentAsync(new StoredItem { Key = EventKey(key), Kind = "event", ExpiresAt = expiresAt }, Now, ct);
+
+    // ---------------- task lineages ----------------
+
+    public static ItemKey LineageKey(string cluster, string lineage) => new($"cluster#{cluster}", $"lineage#{lineage}");
+
+    public async Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
+    {
+        var item = await GetItemAsync(LineageKey(cluster, lineage), ct).ConfigureAwait(false);
+        return item is { Data: { } data } && item.IsLiveAt(Now) ? Deserialize(item, data, StateJsonContext.Default.LineageRecord) : null;
+    }
+
+    public Task PutLineageAsync(LineageRecord record, CancellationToken ct) =>
+        PutItemAsync(new StoredItem
+        {
+            Key = LineageKey(record.Cluster, record.Lineage),
+            Kind = "lineage",
+            Data = JsonSerializer.Serialize(record, StateJsonContext.Default.LineageRecord),
+            ExpiresAt = Now + LineageRetention,
+        }, ct);
+
+    // ---------------- relaunch rate limit ----------------
+
+    public static ItemKey RelaunchSlotsKey(string cluster, DateTimeOffset minute) =>
+        new($"cluster#{cluster}", $"relaunches#{minute.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture)}Z");
+
+    public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
+        limit <= 0
+            ? Task.FromResult(false)
+            : IncrementIfBelowAsync(RelaunchSlotsKey(cluster, minute), "relaunches", limit, minute + SlotRetention, ct);
+
+    // ---------------- decision audit ----------------
+
+    public static string AuditPartition(string eventId) => $"audit#{eventId}";
+
+    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct)
+    {
+        var sequence = Interlocked.Increment(ref _auditSequence);
+        var sk = string.Create(CultureInfo.InvariantCulture,
+            $"{entry.Time.ToUniversalTime():yyyy-MM-ddTHH:mm:ss.fffffffZ}#{sequence:D10}#{Random.Shared.Next():x8}");
+        return PutItemAsync(new StoredItem
+        {
+            Key = new ItemKey(AuditPartition(entry.EventId), sk),
+            Kind = "audit",
+            Data = JsonSerializer.Serialize(entry, StateJsonContext.Default.AuditEntry),
+            ExpiresAt = entry.Time + AuditRetention,
+        }, ct);
+    }
+
+    /// <summary>The audit trail of one event, in the order it was written.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(string eventId, CancellationToken ct)
+    {
+        var items = await QueryAsync(AuditPartition(eventId), "", ct).ConfigureAwait(false);
+        return items.Where(i => i.Data is not null).Select(i => Deserialize(i, i.Data!, StateJsonContext.Default.AuditEntry)).ToList();
+    }
+
+    private static T Deserialize<T>(StoredItem item, string data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(data, type) ?? throw new JsonException("null");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"state item {item.Key} ({item.Kind}) holds data that cannot be read: {ex.Message}", ex);
+        }
+    }
+}
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(LineageRecord))]
+[JsonSerializable(typeof(AuditEntry))]
+public sealed partial class StateJsonContext : JsonSerializerContext;

@@ -1,0 +1,255 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using EcsReflex.Aws.AutoScaling;
+using EcsReflex.Aws.CloudWatch;
+using EcsReflex.Aws.Ecs;
+using EcsReflex.Aws.Ports;
+using EcsReflex.Aws.Tests.Support;
+using EcsReflex.Core.Ecs;
+
+namespace EcsReflex.Aws.Tests;
+
+/// <summary>
+/// Every request EcsReflex can send, checked against the official service models (aws-sdk v2's apis/*.min.json):
+/// the actions of every sample event and scenario, and the describe/list requests the clients build, as they go
+/// on the wire. Failures name the operation and the JSON path.
+/// </summary>
+public sealed class ConformanceTests
+{
+    private static readonly ServiceModel EcsModel = ServiceModel.Load("ecs-2014-11-13.min.json");
+    private static readonly ServiceModel AasModel = ServiceModel.Load("application-autoscaling-2016-02-06.min.json");
+    private static readonly ServiceModel CwModel = ServiceModel.Load("monitoring-2010-08-01.min.json");
+
+    public static TheoryData<string, string, string> BrokenBodies => new()
+    {
+        { "RunTask", """{"taskDefinition":"td:1","count":1,"bogus":true}""", "RunTask $.bogus: unknown member" },
+        { "RunTask", """{"cluster":"prod"}""", "RunTask $.taskDefinition: required member missing" },
+        { "RunTask", """{"taskDefinition":"td:1","count":"1"}""", "RunTask $.count: expected an integer" },
+        { "RunTask", """{"taskDefinition":"td:1","placementConstraints":[{"type":"memberOf","expresion":"x"}]}""", "RunTask $.placementConstraints[0].expresion: unknown member" },
+        { "RunTask", """{"taskDefinition":"td:1","tags":{"key":"a"}}""", "RunTask $.tags: expected a list" },
+        { "RunTask", """{"taskDefinition":"td:1","networkConfiguration":{"awsvpcConfiguration":{"securityGroups":["sg-1"]}}}""", "RunTask $.networkConfiguration.awsvpcConfiguration.subnets: required member missing" },
+        { "RunTask", """{"taskDefinition":"td:1","overrides":{"containerOverrides":[{"name":"a","environment":[{"name":"X","value":1}]}]}}""", "RunTask $.overrides.containerOverrides[0].environment[0].value: expected a string" },
+        { "RunTask", """{"taskDefinition":"td:1","group":null}""", "RunTask $.group: null is not a string" },
+        { "UpdateService", """{"service":"web","desiredCount":2.5}""", "UpdateService $.desiredCount: expected an integer" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenBodies))]
+    public void Validate_WhenABodyBreaksTheModel_NamesTheOperationAndPath(string operation, string body, string expected)
+    {
+        var problems = EcsModel.Validate(operation, body);
+        Assert.Contains(problems, p => p.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_MapsAreCheckedKeyByKey()
+    {
+        // DescribeScalingPolicies has no map; TagResource's tags list and RunTask overrides do not either, so use ECS
+        // RegisterTaskDefinition's dockerLabels (a map of strings) to pin map handling.
+        var ok = EcsModel.Validate("RegisterTaskDefinition", """{"family":"f","containerDefinitions":[{"name":"a","dockerLabels":{"k":"v"}}]}""");
+        var bad = EcsModel.Validate("RegisterTaskDefinition", """{"family":"f","containerDefinitions":[{"name":"a","dockerLabels":{"k":3}}]}""");
+        Assert.Empty(ok);
+        Assert.Contains(bad, p => p.StartsWith("RegisterTaskDefinition $.containerDefinitions[0].dockerLabels[\"k\"]: expected a string", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Replay_OfEverySampleAndScenario_ProducesOnlyRequestsTheEcsModelAccepts()
+    {
+        var actions = await SampleReplay.AwsActionsAsync();
+
+        Assert.Contains(actions, a => a.Action.Operation == "RunTask");
+        var problems = new List<string>();
+        foreach (var (input, action) in actions)
+        {
+            Assert.Equal("ecs", action.Service);
+            Assert.True(EcsModel.HasOperation(action.Operation), $"{input}: ECS has no operation {action.Operation}");
+            problems.AddRange(EcsModel.Validate(action.Operation, ActionJson.ToJson(action.Request)).Select(p => $"{input}: {p}"));
+        }
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    public static TheoryData<string, ActionRequest> CoreRequestsWithEveryMember => new()
+    {
+        { "RunTask", new RunTaskRequest
+            {
+                Cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod", TaskDefinition = "arn:aws:ecs:us-east-1:123456789012:task-definition/worker:7",
+                Count = 1, Group = "family:worker", StartedBy = "reflex/abc/2", CapacityProviderStrategy = [new CapacityProviderStrategyItem { CapacityProvider = "FARGATE_SPOT", Weight = 1, Base = 0 }],
+                PlatformVersion = "1.4.0", EnableExecuteCommand = true,
+                NetworkConfiguration = new NetworkConfiguration { AwsvpcConfiguration = new AwsVpcConfiguration { Subnets = ["subnet-1"], SecurityGroups = ["sg-1"], AssignPublicIp = "DISABLED" } },
+                Overrides = JsonDocument.Parse("""{"containerOverrides":[{"name":"worker","command":["run"],"environment":[{"name":"A","value":"1"}],"memory":512}],"cpu":"256","taskRoleArn":"arn:aws:iam::123456789012:role/r"}""").RootElement,
+                PlacementConstraints = [new PlacementConstraint { Type = "memberOf", Expression = "ec2InstanceId != i-0abc" }],
+                PlacementStrategy = [new PlacementStrategy { Type = "spread", Field = "attribute:ecs.availability-zone" }],
+                Tags = [new Tag("reflex:lineage", "abc")], ClientToken = "reflex-0123",
+            } },
+        { "RunTask", new RunTaskRequest { Cluster = "prod", TaskDefinition = "worker:1", LaunchType = "EC2" } },
+        { "StopTask", new StopTaskRequest { Cluster = "prod", Task = "arn:aws:ecs:us-east-1:123456789012:task/prod/abc", Reason = "moved off a draining instance by EcsReflex" } },
+        { "UpdateService", new UpdateServiceRequest
+            {
+                Cluster = "prod", Service = "web", DesiredCount = 4,
+                PlacementConstraints = [new PlacementConstraint { Type = "distinctInstance" }],
+                PlacementStrategy = [new PlacementStrategy { Type = "binpack", Field = "memory" }, new PlacementStrategy { Type = "random" }],
+            } },
+    };
+
+    [Theory]
+    [MemberData(nameof(CoreRequestsWithEveryMember))]
+    public void CoreRequests_WithEveryMemberSet_MatchTheEcsModel(string operation, ActionRequest request)
+    {
+        Assert.Empty(EcsModel.Validate(operation, ActionJson.ToJson(request)));
+    }
+
+    [Fact]
+    public async Task Replay_Requests_GoOnTheWireByteForByteAsPrinted()
+    {
+        var actions = await SampleReplay.AwsActionsAsync();
+        await using var stub = await AwsStub.StartAsync(r => r.Operation switch
+        {
+            "RunTask" => StubReply.Json("""{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:123456789012:task/prod/new"}],"failures":[]}"""),
+            _ => StubReply.Json("{}"),
+        });
+        using var clients = StubClients.Create(stub);
+        var api = new AwsEcsApi(clients.Ecs);
+
+        foreach (var (_, action) in actions)
+        {
+            switch (action.Request)
+            {
+                case RunTaskRequest r: await api.RunTaskAsync(r, default); break;
+                case StopTaskRequest s: await api.StopTaskAsync(s, default); break;
+                case UpdateServiceRequest u: await api.UpdateServiceAsync(u, default); break;
+            }
+        }
+
+        var sent = stub.Requests;
+        Assert.Equal(actions.Count, sent.Count);
+        for (var i = 0; i < sent.Count; i++)
+        {
+            Assert.Equal(actions[i].Action.Operation, sent[i].Operation);
+            Assert.Equal(ActionJson.ToJson(actions[i].Action.Request), sent[i].Body);
+            Assert.Equal($"{EcsModel.Metadata("targetPrefix")}.{actions[i].Action.Operation}", sent[i].Target);
+        }
+    }
+
+    [Fact]
+    public async Task DescribeRequests_OfEveryClient_MatchTheirModelsOnTheWire()
+    {
+        await using var stub = await AwsStub.StartAsync(r => r.Operation == "DescribeAlarms"
+            ? StubReply.Xml("""<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>""")
+            : StubReply.Json("{}"));
+        using var clients = StubClients.Create(stub);
+        const string cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+
+        await clients.Ecs.DescribeTasksAsync(new DescribeTasksRequest { Cluster = cluster, Tasks = ["t1", "t2"], Include = ["TAGS"] }, default);
+        await clients.Ecs.ListAllTaskArnsAsync(new ListTasksRequest
+        {
+            Cluster = cluster, ContainerInstance = "ci-1", Family = "worker", StartedBy = "reflex/abc/1", ServiceName = "web",
+            DesiredStatus = "RUNNING", LaunchType = "EC2", MaxResults = 100, NextToken = "tok",
+        }, default);
+        await clients.Ecs.DescribeAllServicesAsync(cluster, ["web", "api"], default);
+        await clients.Ecs.ListAllContainerInstanceArnsAsync(new ListContainerInstancesRequest { Cluster = cluster, Filter = "attribute:ecs.instance-type == t3.large", Status = "DRAINING", MaxResults = 50 }, default);
+        await clients.Ecs.DescribeContainerInstancesAsync(new DescribeContainerInstancesRequest { Cluster = cluster, ContainerInstances = ["ci-1"], Include = ["TAGS"] }, default);
+        await new AwsClusterObserver(clients.Ecs).GetEc2InstanceIdAsync(cluster, "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ci-9", default);
+        await clients.AutoScaling.DescribeAllScalableTargetsAsync(new DescribeScalableTargetsRequest
+        {
+            ServiceNamespace = AutoScalingClient.EcsNamespace, ResourceIds = [AutoScalingClient.ServiceResourceId(cluster, "web")],
+            ScalableDimension = AutoScalingClient.DesiredCountDimension, MaxResults = 50,
+        }, default);
+        await clients.AutoScaling.DescribeAllScalingPoliciesAsync(new DescribeScalingPoliciesRequest
+        {
+            ServiceNamespace = "ecs", ResourceId = "service/prod/web", ScalableDimension = AutoScalingClient.DesiredCountDimension, PolicyNames = ["p1"], MaxResults = 10,
+        }, default);
+        await clients.CloudWatch.DescribeAllAlarmsAsync(new DescribeAlarmsRequest
+        {
+            AlarmNames = ["web-cpu-high", "web-cpu-low"], AlarmTypes = ["MetricAlarm", "CompositeAlarm"], StateValue = "ALARM", MaxRecords = 100, NextToken = "n1",
+        }, default);
+
+        var problems = new List<string>();
+        var operations = new HashSet<string>();
+        foreach (var r in stub.Requests)
+        {
+            operations.Add(r.Operation);
+            if (r.Target is { } target)
+            {
+                var model = target.StartsWith(EcsModel.Metadata("targetPrefix") + ".", StringComparison.Ordinal) ? EcsModel
+                    : target.StartsWith(AasModel.Metadata("targetPrefix") + ".", StringComparison.Ordinal) ? AasModel
+                    : throw new Xunit.Sdk.XunitException($"unexpected target {target}");
+                Assert.True(model.HasOperation(r.Operation), $"no operation {r.Operation} in the model");
+                problems.AddRange(model.Validate(r.Operation, r.Body));
+            }
+            else
+            {
+                var form = r.Form;
+                Assert.Equal(CwModel.Metadata("apiVersion"), form["Version"]);
+                var structure = CwModel.FromQuery(form["Action"], form, problems);
+                problems.AddRange(CwModel.Validate(form["Action"], structure));
+                Assert.Equal("web-cpu-low", form["AlarmNames.member.2"]);
+            }
+        }
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Equal(
+            ["DescribeAlarms", "DescribeContainerInstances", "DescribeScalableTargets", "DescribeScalingPolicies", "DescribeServices", "DescribeTasks", "ListContainerInstances", "ListTasks"],
+            operations.Order(StringComparer.Ordinal));
+    }
+
+    public static TheoryData<string, string, Type> ResponseTypes => new()
+    {
+        { "ecs", "RunTask", typeof(RunTaskResponse) },
+        { "ecs", "StopTask", typeof(StopTaskResponse) },
+        { "ecs", "UpdateService", typeof(UpdateServiceResponse) },
+        { "ecs", "DescribeTasks", typeof(DescribeTasksResponse) },
+        { "ecs", "ListTasks", typeof(ListTasksResponse) },
+        { "ecs", "DescribeServices", typeof(DescribeServicesResponse) },
+        { "ecs", "ListContainerInstances", typeof(ListContainerInstancesResponse) },
+        { "ecs", "DescribeContainerInstances", typeof(DescribeContainerInstancesResponse) },
+        { "application-autoscaling", "DescribeScalableTargets", typeof(DescribeScalableTargetsResponse) },
+        { "application-autoscaling", "DescribeScalingPolicies", typeof(DescribeScalingPoliciesResponse) },
+    };
+
+    /// <summary>Every member the project reads from an answer exists in the model's output shape, with a matching type.</summary>
+    [Theory]
+    [MemberData(nameof(ResponseTypes))]
+    public void ResponseTypes_ReadOnlyMembersTheModelDefines(string service, string operation, Type type)
+    {
+        var (model, context) = service == "ecs"
+            ? (EcsModel, (JsonSerializerContext)EcsJsonContext.Default)
+            : (AasModel, AutoScalingJsonContext.Default);
+        var problems = new List<string>();
+        Compare(model, model.Output(operation), context, type, $"{operation}", problems, []);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    private static void Compare(ServiceModel model, JsonElement shape, JsonSerializerContext context, Type type, string path, List<string> problems, HashSet<Type> seen)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        var kind = ServiceModel.TypeOf(shape);
+        if (type == typeof(JsonElement)) return;
+        if (type == typeof(string)) { Expect(kind == "string", "string"); return; }
+        if (type == typeof(bool)) { Expect(kind == "boolean", "boolean"); return; }
+        if (type == typeof(int) || type == typeof(long)) { Expect(kind is "integer" or "long", "integer"); return; }
+        if (type == typeof(double)) { Expect(kind is "double" or "float", "double"); return; }
+        if (type == typeof(DateTimeOffset)) { Expect(kind == "timestamp", "timestamp"); return; }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>))
+        {
+            if (Expect(kind == "list", "list"))
+                Compare(model, model.Resolve(shape.GetProperty("member")), context, type.GetGenericArguments()[0], path + "[]", problems, seen);
+            return;
+        }
+        if (!Expect(kind == "structure", "structure") || !seen.Add(type)) return;
+        var info = context.GetTypeInfo(type) ?? throw new Xunit.Sdk.XunitException($"{type.Name} is not in {context.GetType().Name}");
+        var members = shape.GetProperty("members");
+        foreach (var p in info.Properties)
+        {
+            if (!members.TryGetProperty(p.Name, out var member))
+                problems.Add($"{path}.{p.Name}: the model's output has no such member");
+            else Compare(model, model.Resolve(member), context, p.PropertyType, $"{path}.{p.Name}", problems, seen);
+        }
+        seen.Remove(type);
+
+        bool Expect(bool ok, string what)
+        {
+            if (!ok) problems.Add($"{path}: the project reads a {what} ({type.Name}) where the model has {kind}");
+            return ok;
+        }
+    }
+}

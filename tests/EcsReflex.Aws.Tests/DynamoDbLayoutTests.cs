@@ -1,0 +1,145 @@
+using Amazon.DynamoDBv2.Model;
+using EcsReflex.Aws.State;
+using EcsReflex.Aws.Tests.Support;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.State;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EcsReflex.Aws.Tests;
+
+/// <summary>The table layout the CDK stack and docs/aws.md promise: keys, kinds and the TTL attribute, read raw over the protocol.</summary>
+public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixture<DynaliteFixture>
+{
+    private static readonly DateTimeOffset Start = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private async Task<(DynamoDbStateStore Store, string Table, FakeTimeProvider Time)> CreateAsync()
+    {
+        var table = await dynalite.NewTableAsync();
+        var time = new FakeTimeProvider(Start);
+        return (new DynamoDbStateStore(dynalite.Client, table, time), table, time);
+    }
+
+    private async Task<Dictionary<string, AttributeValue>> RawAsync(string table, string pk, string sk)
+    {
+        var r = await dynalite.Client.GetItemAsync(new GetItemRequest
+        {
+            TableName = table, ConsistentRead = true,
+            Key = new() { ["pk"] = new AttributeValue { S = pk }, ["sk"] = new AttributeValue { S = sk } },
+        });
+        Assert.True(r.Item is { Count: > 0 }, $"no item {pk} / {sk}");
+        return r.Item;
+    }
+
+    [Fact]
+    public async Task RecordEvent_WritesADedupItemWithTheTtlInEpochSeconds()
+    {
+        var (store, table, _) = await CreateAsync();
+        await store.RecordEventAsync("event#abc", Start.AddHours(24), default);
+
+        var item = await RawAsync(table, "dedup#event#abc", "dedup");
+        Assert.Equal("event", item["kind"].S);
+        Assert.Equal(Start.AddHours(24).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
+    }
+
+    [Fact]
+    public async Task RecordEvent_WithAFractionalExpiry_RoundsTheTtlUpSoItNeverExpiresEarly()
+    {
+        var (store, table, _) = await CreateAsync();
+        await store.RecordEventAsync("event#frac", Start.AddSeconds(10.2), default);
+
+        var item = await RawAsync(table, "dedup#event#frac", "dedup");
+        Assert.Equal((Start.ToUnixTimeSeconds() + 11).ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
+    }
+
+    [Fact]
+    public async Task TryRecordEvent_WhenAnotherInvocationRecordedItFirst_ReturnsFalse()
+    {
+        var (store, _, _) = await CreateAsync();
+        var first = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => store.TryRecordEventAsync("event#race", Start.AddHours(24), default)));
+        Assert.Equal(1, first.Count(x => x));
+    }
+
+    [Fact]
+    public async Task PutLineage_StoresItUnderTheClusterWithAThirtyDayTtl()
+    {
+        var (store, table, _) = await CreateAsync();
+        await store.PutLineageAsync(new LineageRecord { Cluster = "prod", Lineage = "5f99", Rule = "r", Attempt = 2 }, default);
+
+        var item = await RawAsync(table, "cluster#prod", "lineage#5f99");
+        Assert.Equal("lineage", item["kind"].S);
+        Assert.Contains("\"attempt\":2", item["data"].S);
+        Assert.Equal(Start.AddDays(30).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
+    }
+
+    [Fact]
+    public async Task TakeRelaunchSlot_KeepsAnAtomicCounterPerClusterMinute()
+    {
+        var (store, table, _) = await CreateAsync();
+        for (var i = 0; i < 4; i++) await store.TryTakeRelaunchSlotAsync("prod", Start, 3, default);
+
+        var item = await RawAsync(table, "cluster#prod", "relaunches#2025-03-01T12:00Z");
+        Assert.Equal("3", item["count"].N);
+        Assert.Equal(Start.AddHours(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
+    }
+
+    [Fact]
+    public async Task AppendAudit_ExpiresThirtyDaysAfterTheDecision()
+    {
+        var (store, table, _) = await CreateAsync();
+        await store.AppendAuditAsync(new AuditEntry(Start, "ev-9", "task-rescheduler", "done", "r", "RunTask", "{}", null), default);
+
+        var r = await dynalite.Client.QueryAsync(new QueryRequest
+        {
+            TableName = table, KeyConditionExpression = "pk = :pk",
+            ExpressionAttributeValues = new() { [":pk"] = new AttributeValue { S = "audit#ev-9" } },
+        });
+        var item = Assert.Single(r.Items);
+        Assert.StartsWith("2025-03-01T12:00:00.0000000Z#", item["sk"].S);
+        Assert.Equal(Start.AddDays(30).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
+    }
+
+    [Fact]
+    public async Task PutItemIfVersion_AcceptsOnlyTheExpectedVersion()
+    {
+        var (store, _, _) = await CreateAsync();
+        var key = new ItemKey("service#prod#web", "scaling");
+        StoredItem V(long v) => new() { Key = key, Kind = "scaling", Data = $$"""{"v":{{v}}}""", Version = v };
+
+        Assert.True(await store.PutItemIfVersionAsync(V(1), null, default));
+        Assert.False(await store.PutItemIfVersionAsync(V(1), null, default));
+        Assert.False(await store.PutItemIfVersionAsync(V(2), 7, default));
+        Assert.True(await store.PutItemIfVersionAsync(V(2), 1, default));
+        Assert.Equal(2, (await store.GetItemAsync(key, default))!.Version);
+    }
+
+    [Fact]
+    public async Task PutItemIfVersion_UnderConcurrentWriters_LetsExactlyOneWin()
+    {
+        var (store, _, _) = await CreateAsync();
+        var key = new ItemKey("service#prod#web", "scaling");
+        await store.PutItemIfVersionAsync(new StoredItem { Key = key, Kind = "scaling", Version = 1 }, null, default);
+
+        var wins = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            Task.Run(() => store.PutItemIfVersionAsync(new StoredItem { Key = key, Kind = "scaling", Version = 2, Data = $"{i}" }, 1, default))));
+
+        Assert.Equal(1, wins.Count(w => w));
+    }
+
+    [Fact]
+    public async Task GetLineage_WhenTheDataIsCorrupt_FailsNamingTheItem()
+    {
+        var (store, table, _) = await CreateAsync();
+        await dynalite.Client.PutItemAsync(new PutItemRequest
+        {
+            TableName = table,
+            Item = new()
+            {
+                ["pk"] = new AttributeValue { S = "cluster#prod" }, ["sk"] = new AttributeValue { S = "lineage#bad" },
+                ["kind"] = new AttributeValue { S = "lineage" }, ["data"] = new AttributeValue { S = "{not json" },
+            },
+        });
+
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => store.GetLineageAsync("prod", "bad", default));
+        Assert.Contains("cluster#prod / lineage#bad", ex.Message);
+    }
+}
