@@ -191,7 +191,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
                 ("BillingMode", "PAY_PER_REQUEST"),
                 ("KeySchema", new object[] { Obj(("AttributeName", "pk"), ("KeyType", "HASH")), Obj(("AttributeName", "sk"), ("KeyType", "RANGE")) }),
                 ("AttributeDefinitions", new object[] { Obj(("AttributeName", "pk"), ("AttributeType", "S")), Obj(("AttributeName", "sk"), ("AttributeType", "S")) }),
-                ("TimeToLiveSpecification", Obj(("AttributeName", "ttl"), ("Enabled", true))),
+                ("TimeToLiveSpecification", Obj(("AttributeName", "expiresAt"), ("Enabled", true))),
                 ("PointInTimeRecoverySpecification", Obj(("PointInTimeRecoveryEnabled", true))),
                 ("SSESpecification", Obj(("SSEEnabled", true)))))))));
     }

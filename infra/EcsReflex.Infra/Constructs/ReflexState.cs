@@ -14,7 +14,7 @@ public sealed record StateTableLayout
 {
     public string PartitionKey { get; init; } = "pk";
     public string SortKey { get; init; } = "sk";
-    public string TimeToLiveAttribute { get; init; } = "ttl";
+    public string TimeToLiveAttribute { get; init; } = "expiresAt";
 }
 
 public sealed record ReflexStateProps
