@@ -163,6 +163,7 @@ public static class ServiceScaler
 
         var proposal = ask;
         string? held = null;
+        string? assumption = null;
         if (dir == ScalingDirection.Out)
         {
             // The arbiter: of the service's scale-out alarms in ALARM, the largest capacity wins.
@@ -186,7 +187,7 @@ public static class ServiceScaler
                 held = $"the cooldown: {svc} scaled out {record.LastFrom} → {record.LastTarget} at {Time(record.LastScaledAt!.Value, now)}, so scale-in waits until {Time(record.LastScaledAt!.Value + scaling.ScaleOutCooldown, now)} (scaleOutCooldownSeconds {scaling.ScaleOutCooldownSeconds})";
             else if (inCooling)
                 held = $"the cooldown: {svc} scaled in {record.LastFrom} → {record.LastTarget} at {Time(record.LastScaledAt!.Value, now)}, so the next scale-in waits until {Time(record.LastScaledAt!.Value + scaling.ScaleInCooldown, now)} (scaleInCooldownSeconds {scaling.ScaleInCooldownSeconds})";
-            else if (ScaleOutAlarmInAlarm(t, memory, now, obs, notes) is { } blocker)
+            else if (ScaleOutAlarmInAlarm(t, memory, now, obs, out assumption) is { } blocker)
                 held = blocker;
             else if (recommendations.Where(r => r.Count > proposal).MaxBy(r => (r.Count, r.At)) is { } high)
             {
@@ -203,6 +204,7 @@ public static class ServiceScaler
 
         recommendations.Add(new ScalingRecommendation(now, proposal, a.AlarmName));
         var remembered = Remember(ask);
+        if (assumption is not null) notes.Add(assumption);
         var tail = notes.Count > 0 ? "; " + string.Join("; ", notes) : "";
 
         if (held is not null)
@@ -210,7 +212,7 @@ public static class ServiceScaler
         if (proposal == current)
             return new(Decision.Ignored(raw == current
                 ? $"{head}: {svc} already runs {current} ({bound}){tail}"
-                : $"{head}: {current} → {raw}, held by the bound ({bound}){tail}"), remembered);
+                : $"{head}: {current} → {raw}, held by the bound ({(raw > hi ? $"max {hi}{hiWhose}" : $"min {lo}{loWhose}")}){tail}"), remembered);
 
         var next = remembered with
         {
@@ -232,8 +234,9 @@ public static class ServiceScaler
     }
 
     /// <summary>The arbiter's rule for scale-in: the reason it is held while a scale-out alarm of the service is in ALARM, or null.</summary>
-    private static string? ScaleOutAlarmInAlarm(ScalingTarget t, IReadOnlyList<RememberedAlarm> memory, DateTimeOffset now, ScalingObservation obs, List<string> notes)
+    private static string? ScaleOutAlarmInAlarm(ScalingTarget t, IReadOnlyList<RememberedAlarm> memory, DateTimeOffset now, ScalingObservation obs, out string? assumption)
     {
+        assumption = null;
         var assumed = new List<string>();
         foreach (var other in t.Scaling.Alarms.Where(x => x.Direction == ScalingDirection.Out && x.AlarmName != t.Alarm.AlarmName))
         {
@@ -245,7 +248,7 @@ public static class ServiceScaler
         // Only an alarm the scaler never saw matters here: a remembered state, even an old one, is the last
         // transition it was told of. Live, the engine asked CloudWatch for both kinds before deciding.
         if (assumed.Count > 0)
-            notes.Add($"{string.Join(", ", assumed)} assumed not in ALARM (never seen{(obs.AlarmStatesUnavailable is { } why ? $"; {why}" : "")})");
+            assumption = $"{string.Join(", ", assumed)} assumed not in ALARM (never seen{(obs.AlarmStatesUnavailable is { } why ? $"; {why}" : "")})";
         return null;
     }
 
