@@ -27,7 +27,16 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
             {
                 var expected = previous?.Version ?? 0;
                 if (!await store.TryPutScalingRecordAsync(next, expected, ct)) continue; // lost the race: decide again
-                var done = await actuator.ExecuteAsync(decision.Decision, e.Id, handler, now, ct);
+                Actuation done;
+                try
+                {
+                    done = await actuator.ExecuteAsync(decision.Decision, e.Id, handler, now, ct);
+                }
+                catch when (decision.Decision.Outcome == Outcome.Acted)
+                {
+                    await ForgetChangeAsync(next, previous, CancellationToken.None);
+                    throw;
+                }
                 if (decision.Decision.Outcome == Outcome.Acted && !(done.Outcome == Outcome.Acted && done.Results.All(r => r.Status == "done")))
                     await ForgetChangeAsync(next, previous, ct);
                 return Reaction(e, handler, done);
