@@ -205,6 +205,20 @@ public class ScalingDecisionTests
         Assert.Contains(reason, d.Decision.Reason);
     }
 
+    [Fact]
+    public void Decide_WhenASmallerScaleOutComesWithinTheCooldown_HoldsItRatherThanScalingIn()
+    {
+        var clock = new FakeTimeProvider(T0);
+        var sim = new Simulation(WebPolicy(), 4);
+        sim.Feed(Alarm("web-cpu-high", "ALARM", clock.GetUtcNow(), 95), clock.GetUtcNow());          // +3: 4 → 7
+        clock.Advance(TimeSpan.FromSeconds(10));
+        sim.Feed(Alarm("web-cpu-high", "OK", clock.GetUtcNow(), 60), clock.GetUtcNow());             // its ask no longer competes
+        clock.Advance(TimeSpan.FromSeconds(20));
+        var d = sim.Feed(Alarm("web-latency-high", "ALARM", clock.GetUtcNow(), 260), clock.GetUtcNow()); // +2 from 4 = 6
+        Assert.Equal(7, sim.DesiredCount);
+        Assert.Equal("web-latency-high at 260 (threshold 250, +10) → step +2 from 4 (where the scale-out cooldown started): asks 6, held by the cooldown: within 60 s of the scale-out to 7 at 10:00:00, only a larger target is applied (until 10:01:00)", d.Decision.Reason);
+    }
+
     public static TheoryData<string, int, string, double, int, string> AfterScaleIn => new()
     {
         // a scale-in 8 → 6 at T0 by web-cpu-low, then at T0 + seconds:

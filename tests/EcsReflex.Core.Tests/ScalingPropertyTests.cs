@@ -107,6 +107,29 @@ public class ScalingPropertyTests
     }
 
     [Fact]
+    public void AScaleOutAlarmNeverLowersTheCount_AndAScaleInAlarmNeverRaisesIt_ExceptToReachTheBounds()
+    {
+        GenCase(startInBounds: false).Sample(c =>
+        {
+            var (lo, hi) = c.Bounds;
+            var policy = c.Policy();
+            var sim = new Simulation(policy, c.Initial);
+            foreach (var (step, at, now) in Once(c))
+            {
+                var before = sim.DesiredCount;
+                var alarm = Event(step, at);
+                var d = sim.Feed(alarm, now, c.Target);
+                if (d.Desired() is not { } after) continue;
+                var direction = policy.Clusters[0].Services[0].Scaling!.FindAlarm(alarm.AlarmName)!.Direction;
+                if (direction == ScalingDirection.Out)
+                    Assert.True(after > before || before > hi, $"scale-out alarm took {before} → {after}: {d.Decision.Reason}");
+                else
+                    Assert.True(after < before || before < lo, $"scale-in alarm took {before} → {after}: {d.Decision.Reason}");
+            }
+        }, iter: 400);
+    }
+
+    [Fact]
     public void ReplayingTheSequenceTwice_WithDuplicatesInterleaved_EndsAtTheSameCountAsOnce()
     {
         Gen.Select(GenCase(startInBounds: true), Gen.Int[0, 1000].Array[40]).Sample((c, picks) =>

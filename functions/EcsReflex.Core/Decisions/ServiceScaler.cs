@@ -162,6 +162,7 @@ public static class ServiceScaler
         var head = $"{trigger} → {stepText}{fromText}";
 
         var proposal = ask;
+        int? asked = null; // what a scale-out alarm asked for, before it was floored at the current count (shown when held)
         string? held = null;
         string? assumption = null;
         if (dir == ScalingDirection.Out)
@@ -178,8 +179,14 @@ public static class ServiceScaler
                 proposal = rival.Count;
                 notes.Add($"the arbiter keeps the largest ask: {rival.AlarmName} (in ALARM) asks {rival.Count}");
             }
-            if (outCooling && record.LastTarget is { } lastTarget && proposal <= lastTarget && proposal >= current)
-                held = $"the cooldown: within {scaling.ScaleOutCooldownSeconds} s of the scale-out to {lastTarget} at {Time(record.LastScaledAt!.Value, now)}, only a larger target is applied (until {Time(record.LastScaledAt!.Value + scaling.ScaleOutCooldown, now)})";
+            // A scale-out alarm never lowers the count; only a count above the max is brought down to it.
+            if (current <= hi)
+            {
+                if (outCooling && record.LastTarget is { } lastTarget && proposal <= lastTarget)
+                    held = $"the cooldown: within {scaling.ScaleOutCooldownSeconds} s of the scale-out to {lastTarget} at {Time(record.LastScaledAt!.Value, now)}, only a larger target is applied (until {Time(record.LastScaledAt!.Value + scaling.ScaleOutCooldown, now)})";
+                asked = proposal;
+                proposal = Math.Max(proposal, current);
+            }
         }
         else if (proposal < current)
         {
@@ -208,7 +215,7 @@ public static class ServiceScaler
         var tail = notes.Count > 0 ? "; " + string.Join("; ", notes) : "";
 
         if (held is not null)
-            return new(Decision.Ignored($"{head}: {(proposal == current ? $"asks {proposal}" : $"{current} → {proposal}")}, held by {held}{tail}"), remembered);
+            return new(Decision.Ignored($"{head}: {(asked is { } x ? $"asks {x}" : $"{current} → {proposal}")}, held by {held}{tail}"), remembered);
         if (proposal == current)
             return new(Decision.Ignored(raw == current
                 ? $"{head}: {svc} already runs {current} ({bound}){tail}"
