@@ -106,6 +106,8 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             case TaskStateChange t:
                 decision = TaskRescheduler.Decide(t, policy, await ObserveTaskAsync(t, ct), now);
                 break;
+            case AlarmStateChange a:
+                return await new ScalerStep(policy, store, observer, actuator).RunAsync(e, a, handler, now, ct);
             default:
                 return new Reaction { Handler = handler, Outcome = Outcome.Ignored, Event = e, Reason = $"no handler for {e.DetailType} yet" };
         }

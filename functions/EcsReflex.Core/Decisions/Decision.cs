@@ -20,6 +20,9 @@ public static class OutcomeNames
 /// <summary>One thing to do: <c>service</c> (<c>ecs</c>, <c>reflex</c>…), <c>operation</c> and the exact request.</summary>
 public sealed record ReflexAction(string Service, string Operation, ActionRequest Request)
 {
+    /// <summary>A few words for the table when the request alone cannot say it (<c>web desired 4 → 5</c>); not sent.</summary>
+    public string? Summary { get; init; }
+
     public static ReflexAction RunTask(RunTaskRequest r) => new("ecs", "RunTask", r);
     public static ReflexAction StopTask(StopTaskRequest r) => new("ecs", "StopTask", r);
     public static ReflexAction UpdateService(UpdateServiceRequest r) => new("ecs", "UpdateService", r);

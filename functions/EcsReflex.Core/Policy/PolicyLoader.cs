@@ -74,6 +74,7 @@ public static partial class PolicyLoader
                 r.Error($"clusters[{i}].cluster", $"cluster \"{key}\" is already configured at clusters[{first}]; merge the two entries");
             else seen[key] = i;
         }
+        ScalingPolicy.CheckAlarmsDriveOneService(r, clusters);
         return new ReflexPolicy { Clusters = clusters };
     }
 

@@ -1,5 +1,6 @@
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Observed;
 
 namespace EcsReflex.Core.State;
 
@@ -27,6 +28,18 @@ public interface IStateStore
 
     /// <summary>Appends one entry to the decision audit trail.</summary>
     Task AppendAuditAsync(AuditEntry entry, CancellationToken ct);
+
+    /// <summary>The service scaler's record of a service (policy cluster name, service name), or null before its first write.</summary>
+    Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) =>
+        throw new NotSupportedException($"{GetType().Name} does not keep service scaling records");
+
+    /// <summary>
+    /// Writes <paramref name="record"/> only if the stored record's version is still
+    /// <paramref name="expectedVersion"/> (0: no record yet); the stored copy gets version
+    /// <paramref name="expectedVersion"/> + 1. False when another writer came first: re-read and decide again.
+    /// </summary>
+    Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) =>
+        throw new NotSupportedException($"{GetType().Name} does not keep service scaling records");
 }
 
 public sealed record AuditEntry(DateTimeOffset Time, string EventId, string Handler, string Outcome, string Reason,
@@ -45,6 +58,17 @@ public interface IClusterObserver
 {
     /// <summary>The EC2 instance id behind a container instance, or null when it is not known.</summary>
     Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
+
+    /// <summary>
+    /// A service's desired count and the Application Auto Scaling scalable target registered for it
+    /// (<c>ecs:service:DesiredCount</c> of <c>service/CLUSTER/NAME</c>), for the service scaler.
+    /// </summary>
+    Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
+        throw new NotSupportedException($"{GetType().Name} cannot observe services for scaling");
+
+    /// <summary>The current states of some CloudWatch alarms, or why they cannot be had (CloudWatch <c>DescribeAlarms</c> live).</summary>
+    Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
+        Task.FromResult(AlarmStatesObservation.None($"{GetType().Name} cannot describe CloudWatch alarms"));
 }
 
 public sealed record RunTaskFailure(string? Arn, string? Reason, string? Detail);

@@ -109,6 +109,21 @@ public sealed class EmbeddedCluster : IEcsApi, IClusterObserver
         }
     }
 
+    public Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var found = FindService(cluster, service);
+            var resourceId = $"service/{Arns.ClusterName(found?.ClusterArn ?? cluster)}/{found?.ServiceName ?? Arns.ServiceName(service)}";
+            var target = _scalableTargets.FirstOrDefault(t => t is { ServiceNamespace: "ecs", ScalableDimension: "ecs:service:DesiredCount" } && t.ResourceId == resourceId);
+            return Task.FromResult(new ServiceScalingView(found, target));
+        }
+    }
+
+    /// <summary>The embedded cluster has no CloudWatch: the scaler knows alarm states only from the events replayed.</summary>
+    public Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
+        Task.FromResult(AlarmStatesObservation.None("the embedded cluster cannot describe alarms: it knows only the alarm events replayed"));
+
     public ObservedService? FindService(string cluster, string service)
     {
         lock (_gate)

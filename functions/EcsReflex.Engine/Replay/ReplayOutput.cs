@@ -24,7 +24,7 @@ public static class Describe
 
     public static string Short(string id) => id.Length > 8 ? id[..8] : id;
 
-    public static string Action(ReflexAction a) => a.Request switch
+    public static string Action(ReflexAction a) => a.Summary is { } summary ? $"{a.Operation} {summary}" : a.Request switch
     {
         RunTaskRequest r => $"RunTask {Arns.LastSegment(r.TaskDefinition)} as {r.StartedBy}",
         StopTaskRequest s => $"StopTask {Short(Arns.LastSegment(s.Task))}",

@@ -56,4 +56,27 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         _audit.Enqueue(entry);
         return Task.CompletedTask;
     }
+
+    private readonly Dictionary<(string, string), ServiceScalingRecord> _scaling = new();
+    private readonly Lock _scalingGate = new();
+
+    public Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
+    {
+        lock (_scalingGate) return Task.FromResult(_scaling.TryGetValue((cluster, service), out var r) ? r : null);
+    }
+
+    /// <summary>Conditional on the stored version, like DynamoDB's <c>ConditionExpression</c>: the compare and the write are one step.</summary>
+    public Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
+    {
+        lock (_scalingGate)
+        {
+            var key = (record.Cluster, record.Service);
+            var stored = _scaling.TryGetValue(key, out var r) ? r.Version : 0;
+            if (stored != expectedVersion) return Task.FromResult(false);
+            _scaling[key] = record with { Version = expectedVersion + 1 };
+            return Task.FromResult(true);
+        }
+    }
+
+    public IReadOnlyCollection<ServiceScalingRecord> ScalingRecords { get { lock (_scalingGate) return [.. _scaling.Values]; } }
 }

@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+using EcsReflex.Core.Policy;
+using EcsReflex.Core.State;
+using EcsReflex.Engine.Cluster;
+using EcsReflex.Engine.Replay;
+using EcsReflex.Engine.State;
+
+namespace EcsReflex.Engine.Tests;
+
+/// <summary>Policy, cluster, alarm events and replay helpers for the scaler's engine tests.</summary>
+internal static class ScalingHarness
+{
+    public const string ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    public static readonly DateTimeOffset T0 = new(2026, 3, 7, 10, 0, 0, TimeSpan.Zero);
+
+    public static ReflexPolicy Policy(int outCooldown = 60) => PolicyLoader.Load($$"""
+    { "clusters": [{ "cluster": "{{ClusterArn}}", "services": [{ "service": "web", "scaling": {
+        "minCount": 2, "maxCount": 40, "scaleOutCooldownSeconds": {{outCooldown}}, "scaleInCooldownSeconds": 300, "scaleInStabilizationSeconds": 300,
+        "alarms": [
+          { "alarmName": "web-cpu-high", "adjustmentType": "ChangeInCapacity",
+            "steps": [ { "lowerBound": 0, "upperBound": 20, "adjustment": 1 }, { "lowerBound": 20, "adjustment": 3 } ] },
+          { "alarmName": "web-cpu-low", "adjustmentType": "PercentChangeInCapacity", "minAdjustmentMagnitude": 1,
+            "steps": [ { "upperBound": 0, "adjustment": -25 } ] },
+          { "alarmName": "web-latency-high", "adjustmentType": "ChangeInCapacity",
+            "steps": [ { "lowerBound": 0, "adjustment": 2 } ] } ] } }] }] }
+    """);
+
+    public static double ThresholdOf(string alarm) => alarm switch { "web-cpu-low" => 20, "web-latency-high" => 250, _ => 70 };
+
+    public static EmbeddedCluster WebCluster(int desired) => new(new ClusterSnapshot
+    {
+        Services = [new ObservedService
+        {
+            ServiceArn = "arn:aws:ecs:us-east-1:123456789012:service/prod/web", ServiceName = "web", ClusterArn = ClusterArn,
+            Status = "ACTIVE", DesiredCount = desired,
+        }],
+    });
+
+    public static int DesiredOfWeb(this EmbeddedCluster c) => c.FindService(ClusterArn, "web")!.DesiredCount;
+
+    /// <summary>A CloudWatch Alarm State Change as CloudWatch sends it; <c>reasonData</c> is a JSON string.</summary>
+    public static EventEnvelope AlarmEvent(string alarm, string state, DateTimeOffset at, double? metric, string? id = null)
+    {
+        var ts = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'+0000'", CultureInfo.InvariantCulture);
+        var reasonData = new JsonObject
+        {
+            ["version"] = "1.0", ["queryDate"] = ts, ["statistic"] = "Average", ["period"] = 60,
+            ["recentDatapoints"] = metric is { } v ? new JsonArray(v) : new JsonArray(),
+            ["threshold"] = ThresholdOf(alarm),
+        };
+        var json = new JsonObject
+        {
+            ["version"] = "0",
+            ["id"] = id ?? $"{alarm}-{state}-{at.ToUnixTimeMilliseconds()}",
+            ["detail-type"] = "CloudWatch Alarm State Change",
+            ["source"] = "aws.cloudwatch",
+            ["account"] = "123456789012",
+            ["time"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            ["region"] = "us-east-1",
+            ["resources"] = new JsonArray($"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{alarm}"),
+            ["detail"] = new JsonObject
+            {
+                ["alarmName"] = alarm,
+                ["state"] = new JsonObject { ["value"] = state, ["reason"] = "test", ["reasonData"] = reasonData.ToJsonString(), ["timestamp"] = ts },
+            },
+        };
+        return EventParser.Parse(json.ToJsonString());
+    }
+
+    public static async Task<List<ReplayRecord>> ReplayAsync(ReplayEngine engine, IEnumerable<InputItem> items)
+    {
+        var records = new List<ReplayRecord>();
+        await foreach (var r in engine.RunAsync(items)) records.Add(r);
+        return records;
+    }
+
+    public static InputItem Item(EventEnvelope e, int n) => new($"test:{n}", e, null, e.EffectiveTime);
+
+    public static IEnumerable<UpdateServiceRequest> UpdateServices(this IEnumerable<ReplayRecord> records) =>
+        records.SelectMany(r => r.Actions).Select(a => a.Action.Request).OfType<UpdateServiceRequest>();
+}
+
+/// <summary>The ECS API of the embedded cluster, recording every UpdateService it is sent (optionally refusing them).</summary>
+internal sealed class RecordingEcs(EmbeddedCluster cluster, Exception? failUpdates = null) : IEcsApi
+{
+    public ConcurrentQueue<UpdateServiceRequest> Updates { get; } = new();
+
+    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
+    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
+
+    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
+    {
+        if (failUpdates is not null) throw failUpdates;
+        Updates.Enqueue(request);
+        return cluster.UpdateServiceAsync(request, ct);
+    }
+}
+
+/// <summary>
+/// The in-memory store, except that the first read of the scaling record by each of <paramref name="racers"/>
+/// invocations waits until all of them have read: they all decide from the same version and race to write.
+/// </summary>
+internal sealed class RacingStore(InMemoryStateStore inner, int racers) : IStateStore
+{
+    private int _arrived;
+    private readonly TaskCompletionSource _allRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _writes;
+
+    public int SuccessfulWrites => Volatile.Read(ref _writes);
+
+    public async Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
+    {
+        var record = await inner.GetScalingRecordAsync(cluster, service, ct);
+        var n = Interlocked.Increment(ref _arrived);
+        if (n <= racers)
+        {
+            if (n == racers) _allRead.SetResult();
+            await _allRead.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        }
+        return record;
+    }
+
+    public async Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
+    {
+        var ok = await inner.TryPutScalingRecordAsync(record, expectedVersion, ct);
+        if (ok) Interlocked.Increment(ref _writes);
+        return ok;
+    }
+
+    public Task<bool> HasEventAsync(string key, CancellationToken ct) => inner.HasEventAsync(key, ct);
+    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => inner.RecordEventAsync(key, expiresAt, ct);
+    public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) => inner.GetLineageAsync(cluster, lineage, ct);
+    public Task PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
+    public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) => inner.TryTakeRelaunchSlotAsync(cluster, minute, limit, ct);
+    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
+}
