@@ -11,18 +11,13 @@ public sealed record ScaledServiceDeclaration(string Cluster, string Service, in
 /// </summary>
 public static class ReportPolicy
 {
-    /// <summary>
-    /// Services with a <c>scaling</c> section. Their bounds and alarm names are filled in once the scaler's
-    /// policy model carries them: with <c>s.Scaling</c> of type <see cref="ScalingPolicy"/>, set
-    /// <c>MinCount: s.Scaling.MinCount, MaxCount: s.Scaling.MaxCount, AlarmNames: [.. s.Scaling.Alarms.Select(a => a.AlarmName)]</c>.
-    /// Until then a chart shows no min/max lines and marks the alarms learnt from the decisions.
-    /// </summary>
+    /// <summary>Services with a <c>scaling</c> section, with their bounds and the alarms that drive them.</summary>
     public static IReadOnlyList<ScaledServiceDeclaration> ScaledServices(ReflexPolicy policy) =>
     [
         .. from c in policy.Clusters
            from s in c.Services
            where s.Scaling is not null
-           select new ScaledServiceDeclaration(c.Name, s.Name, MinCount: null, MaxCount: null, AlarmNames: []),
+           select new ScaledServiceDeclaration(c.Name, s.Name, s.Scaling!.MinCount, s.Scaling.MaxCount, [.. s.Scaling.Alarms.Select(a => a.AlarmName)]),
     ];
 
     /// <summary>The relaunch limit of a cluster (name or ARN, as a request names it), as the actuator applies it.</summary>

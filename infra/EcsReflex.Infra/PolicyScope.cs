@@ -52,16 +52,8 @@ public sealed record PolicyScope
     public static PolicyScope From(ReflexPolicy policy) =>
         new() { Clusters = [.. policy.Clusters.Select((c, i) => ClusterScope.From(c, $"clusters[{i}]"))] };
 
-    /// <summary>
-    /// The alarm names a service's scaling listens to. Today the policy's <c>scaling</c> section carries
-    /// no alarms (the loader still rejects it), so there are none; when the service scaler's policy lands
-    /// this returns the names of <c>scaling.alarms[].alarmName</c>, and every rule and grant follows.
-    /// </summary>
-    public static IReadOnlyList<string> AlarmNamesOf(ScalingPolicy scaling)
-    {
-        _ = scaling;
-        return [];
-    }
+    /// <summary>The alarm names a service's scaling listens to (<c>scaling.alarms[].alarmName</c>): the scaler's rule and grants follow them.</summary>
+    public static IReadOnlyList<string> AlarmNamesOf(ScalingPolicy scaling) => [.. scaling.Alarms.Select(a => a.AlarmName)];
 }
 
 /// <summary>One policy cluster as the stack sees it.</summary>

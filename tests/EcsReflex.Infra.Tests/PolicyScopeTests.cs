@@ -113,7 +113,11 @@ public class PolicyScopeTests
                     Cluster = Stacks.ProdArn, Reschedule = [], Limits = new(), Drain = new DrainPolicy(),
                     Services =
                     [
-                        new ServicePolicy { Service = "web", Scaling = new ScalingPolicy() },
+                        new ServicePolicy { Service = "web", Scaling = new ScalingPolicy { MinCount = 1, MaxCount = 10, Alarms =
+                        [
+                            new ScalingAlarm { AlarmName = "web-cpu-high", AdjustmentType = AdjustmentType.ChangeInCapacity, Direction = ScalingDirection.Out, Steps = [new ScalingStep(0, null, 1)] },
+                            new ScalingAlarm { AlarmName = "web-cpu-low", AdjustmentType = AdjustmentType.ChangeInCapacity, Direction = ScalingDirection.In, Steps = [new ScalingStep(null, 0, -1)] },
+                        ], } },
                         new ServicePolicy { Service = "api", Placement = new ServicePlacementPolicy() },
                     ],
                 },
@@ -133,7 +137,7 @@ public class PolicyScopeTests
         Assert.Equal([Stacks.ProdPrefix + "service/prod/api", "arn:aws:ecs:us-east-1:111122223333:service/batch/queue"],
             scope.PlacementServices.Select(s => s.EventMatcher));
         Assert.Equal(["prod"], scope.DrainClusters.Select(c => c.Name));
-        Assert.Empty(scope.AlarmNames); // the scaling section carries no alarm names yet
+        Assert.Equal(["web-cpu-high", "web-cpu-low"], scope.AlarmNames);
     }
 
     [Fact]

@@ -28,7 +28,11 @@ public sealed class ServicesPolicyStack : IDisposable
                     Reschedule = [new RescheduleRule { Name = "workers", Match = new TaskMatch { Group = "family:worker" } }],
                     Services =
                     [
-                        new ServicePolicy { Service = "web", Scaling = new ScalingPolicy() },
+                        new ServicePolicy { Service = "web", Scaling = new ScalingPolicy { MinCount = 1, MaxCount = 10, Alarms =
+                            [
+                                new ScalingAlarm { AlarmName = "web-cpu-high", AdjustmentType = AdjustmentType.ChangeInCapacity, Direction = ScalingDirection.Out, Steps = [new ScalingStep(0, null, 1)] },
+                                new ScalingAlarm { AlarmName = "web-cpu-low", AdjustmentType = AdjustmentType.ChangeInCapacity, Direction = ScalingDirection.In, Steps = [new ScalingStep(null, 0, -1)] },
+                            ], } },
                         new ServicePolicy { Service = "api", Placement = new ServicePlacementPolicy() },
                     ],
                 },
@@ -65,7 +69,7 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     [Fact]
     public void PlacementGuard_Rules_MatchContainerInstancesOfDrainClustersAndEventsOfPlacementServicesExactly()
     {
-        template.ResourceCountIs("AWS::Events::Rule", 4);
+        template.ResourceCountIs("AWS::Events::Rule", 5); // rescheduler, three for the placement guard, scaler
         template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Container Instance State Change",
             Obj(("clusterArn", new object[] { ProdArn, Obj(("suffix", ":cluster/edge")) }))));
         template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Service Action",
@@ -75,12 +79,14 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     }
 
     [Fact]
-    public void ServiceScaler_WhenTheScalingSectionNamesNoAlarmsYet_GetsNoRule()
+    public void ServiceScaler_Rule_MatchesOnlyTheAlarmsThePolicyMaps()
     {
-        var rules = json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == "AWS::Events::Rule")
+        var p = Obj(("source", new[] { "aws.cloudwatch" }), ("detail-type", new[] { "CloudWatch Alarm State Change" }),
+            ("detail", Obj(("alarmName", new[] { "web-cpu-high", "web-cpu-low" }))));
+        template.HasResourceProperties("AWS::Events::Rule", Match.ObjectLike(Obj(("EventPattern", Match.ObjectEquals(p)))));
+        var sources = json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == "AWS::Events::Rule")
             .Select(r => (string?)r.Value!["Properties"]!["EventPattern"]!["source"]![0]).ToList();
-
-        Assert.DoesNotContain("aws.cloudwatch", rules);
+        Assert.Single(sources, s => s == "aws.cloudwatch");
     }
 
     [Fact]
@@ -114,7 +120,8 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     {
         var statements = StatementsOf(json, Handlers.ServiceScaler).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
 
-        Assert.Equal(["DescribeAndUpdateServices", "ReadAutoScaling"], statements.Keys.Order());
+        Assert.Equal(["DescribeAlarms", "DescribeAndUpdateServices", "ReadAutoScaling"], statements.Keys.Order());
+        Assert.Equal("cloudwatch:DescribeAlarms", (string?)statements["DescribeAlarms"]["Action"]);
         Assert.Equal(ProdPrefix + "service/prod/web", (string?)statements["DescribeAndUpdateServices"]["Resource"]);
         Assert.All(statements["ReadAutoScaling"]["Action"]!.AsArray(), a => Assert.StartsWith("application-autoscaling:Describe", (string?)a));
     }

@@ -69,11 +69,17 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Equal(1, await Number(page, "summary-give-ups")); // the crash loop gives up once
         Assert.Equal(0, await Number(page, "summary-rejected-inputs"));
         Assert.Equal(Repo.Policy, await page.Locator("[data-testid='summary-policy']").InnerTextAsync());
-        Assert.Matches(@"^2026-03-02 \d\d:\d\d:\d\d – 2026-03-06 \d\d:\d\d:\d\d UTC$", await page.Locator("[data-testid='summary-period']").InnerTextAsync());
+        Assert.Matches(@"^2026-03-02 \d\d:\d\d:\d\d – 2026-03-07 \d\d:\d\d:\d\d UTC$", await page.Locator("[data-testid='summary-period']").InnerTextAsync());
 
-        // This branch's policy scales no service: the page says so instead of drawing an empty chart.
-        Assert.Equal(0, await page.Locator("[data-testid='chart-desired']").CountAsync());
-        Assert.True(await page.Locator("[data-testid='no-scaled-services']").IsVisibleAsync());
+        // The policy scales web and api: one chart each. web's points are its snapshot count and then
+        // every desired count the replay's UpdateService requests set, in order.
+        Assert.Equal(["api", "web"], (await page.Locator("[data-testid='chart-desired']").EvaluateAllAsync<string[]>("cs => cs.map(c => c.dataset.service)")).Order());
+        var webCounts = records.SelectMany(r => r.Actions).Select(a => a.Action.Request)
+            .OfType<EcsReflex.Core.Ecs.UpdateServiceRequest>().Where(u => u.Service.EndsWith("web") && u.DesiredCount is not null)
+            .Select(u => u.DesiredCount!.Value.ToString()).ToList();
+        Assert.NotEmpty(webCounts);
+        var web = page.Locator("[data-testid='chart-desired'][data-service='web']");
+        Assert.Equal(new[] { "4" }.Concat(webCounts).ToArray(), await web.Locator("[data-testid='desired-point']").EvaluateAllAsync<string[]>("ps => ps.map(p => p.dataset.value)"));
         // Five days with quiet gaps: one relaunch chart per episode, all of cluster prod.
         Assert.Equal(["prod", "prod", "prod", "prod", "prod"], await page.Locator("[data-testid='chart-relaunches']").EvaluateAllAsync<string[]>("cs => cs.map(c => c.dataset.cluster)"));
         Assert.Equal(5, await page.Locator("[data-testid='rate-limit-line']").CountAsync());
