@@ -39,9 +39,12 @@ public static class CliApp
         replay.Options.Add(snapshotOption);
         replay.Options.Add(formatOption);
         replay.Arguments.Add(pathsArgument);
-        replay.SetAction((parse, ct) => Replay(new ReplayOptions(
-            parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? []),
-            stdout, stderr, rawStdout, ct));
+        var lambda = CliLambda.AddOptions(replay);
+        replay.SetAction((parse, ct) =>
+        {
+            var o = new ReplayOptions(parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? []);
+            return lambda.Requested(parse) ? lambda.ReplayAsync(parse, o, stdout, stderr, rawStdout, ct) : Replay(o, stdout, stderr, rawStdout, ct);
+        });
 
         var root = new RootCommand("EcsReflex: automatic reactions to Amazon ECS cluster events.");
         root.Subcommands.Add(validate);

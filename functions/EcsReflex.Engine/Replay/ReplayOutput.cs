@@ -67,6 +67,7 @@ public sealed class JsonLinesWriter(Stream output) : IDisposable
         _w.WriteEndArray();
         _w.WriteEndObject();
         _w.Flush();
+        _w.Reset(); // each line is its own JSON document
         output.WriteByte((byte)'\n');
     }
 

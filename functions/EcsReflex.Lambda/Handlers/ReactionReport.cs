@@ -24,7 +24,7 @@ public sealed record ReactionReport
     public string? DecidedBy { get; init; }
     public required Outcome Outcome { get; init; }
     public required string Reason { get; init; }
-    /// <summary>For a poison input: the rejection code (<c>invalid-json</c>, <c>missing-field</c>…, <c>misrouted</c>, <c>rejected</c>).</summary>
+    /// <summary>For an input rejected before any decision (by the parser, or misrouted): the code (<c>invalid-json</c>, <c>missing-field</c>…, <c>misrouted</c>). A decision that rejects has outcome <c>rejected</c> and no code, as in the replay.</summary>
     public string? Rejection { get; init; }
     public DateTimeOffset? DueAt { get; init; }
     /// <summary>The "now" the decision was taken at.</summary>

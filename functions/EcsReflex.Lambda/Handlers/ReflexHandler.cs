@@ -110,7 +110,6 @@ public abstract class ReflexHandler : IInvocationHandler
         RequestId = invocation.RequestId, Trigger = trigger, MessageId = messageId,
         EventId = e.Id, DetailType = e.DetailType, DecidedBy = r.Handler,
         Outcome = r.Outcome, Reason = r.Reason, DueAt = r.DueAt, DecidedAt = now, Actions = r.Actions,
-        Rejection = r.Outcome == Outcome.Rejected ? "rejected" : null,
         DelayQueue = handedOff.DelayQueue, DeadLetter = handedOff.DeadLetter,
         DurationMs = ElapsedMs(started), DecisionMs = decisionMs,
     };
