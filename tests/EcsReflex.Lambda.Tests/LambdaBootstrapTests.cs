@@ -170,6 +170,32 @@ public sealed class LambdaBootstrapTests
         Assert.Equal(LambdaBootstrap.DeadlineExceeded, Assert.Single(client.Errors).Error.ErrorType);
     }
 
+    [Fact]
+    public async Task Run_WhenTheRuntimeApiRefusesAResponse_LogsItAndExitsForANewSandbox()
+    {
+        var client = new RefusingClient();
+        var output = new RecordingLineWriter();
+        var loop = new LambdaBootstrap(client, () => new LambdaHandlerStub((_, _) => Task.FromResult<ReadOnlyMemory<byte>>("{}"u8.ToArray())),
+            new DictionaryEnvironment(), TimeProvider.System, output);
+
+        var exit = await loop.RunAsync(CancellationToken.None);
+
+        Assert.Equal(3, exit);
+        var line = Json.Parse(Assert.Single(output.Lines));
+        Assert.Equal("runtime API failed", line.GetProperty("message").GetString());
+        Assert.Contains("413", line.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+    }
+
+    private sealed class RefusingClient : IRuntimeApiClient
+    {
+        public Task<InvocationRequest> GetNextInvocationAsync(CancellationToken ct) =>
+            Task.FromResult(TestRuntimeApiClient.Invocation("big", "{}", DateTimeOffset.UtcNow.AddMinutes(1)));
+        public Task SendResponseAsync(string requestId, ReadOnlyMemory<byte> body, CancellationToken ct) =>
+            throw new RuntimeApiException("the Runtime API refused the invocation response: 413 Payload Too Large");
+        public Task ReportInvocationErrorAsync(string requestId, ErrorReport error, CancellationToken ct) => Task.CompletedTask;
+        public Task ReportInitializationErrorAsync(ErrorReport error, CancellationToken ct) => Task.CompletedTask;
+    }
+
     [Theory]
     [InlineData(60_000, 500)]
     [InlineData(2_000, 500)]

@@ -19,7 +19,7 @@ public sealed class LambdaBootstrap(
 {
     public const string DeadlineExceeded = "Reflex.DeadlineExceeded";
 
-    /// <summary>Exit codes: 0 stopped by the token, 1 init failed, 2 a handler ignored its deadline.</summary>
+    /// <summary>Exit codes: 0 stopped by the token, 1 init failed, 2 a handler ignored its deadline, 3 the Runtime API failed.</summary>
     public async Task<int> RunAsync(CancellationToken ct)
     {
         IInvocationHandler handler;
@@ -51,8 +51,26 @@ public sealed class LambdaBootstrap(
             {
                 return 0;
             }
-            if (!await InvokeAsync(handler, invocation, log, ct)) return 2;
+            catch (RuntimeApiException ex)
+            {
+                return RuntimeApiFailed(log, ex);
+            }
+            try
+            {
+                if (!await InvokeAsync(handler, invocation, log, ct)) return 2;
+            }
+            catch (RuntimeApiException ex)
+            {
+                return RuntimeApiFailed(log, ex);
+            }
         }
+    }
+
+    /// <summary>The Runtime API answered something unusable: logged, and the process exits (Lambda starts a new one).</summary>
+    private static int RuntimeApiFailed(JsonLog log, RuntimeApiException ex)
+    {
+        log.Failure("runtime API failed", w => w.WriteString("errorMessage", ex.Message));
+        return 3;
     }
 
     /// <summary>The margin kept between the work's cancellation and Lambda's deadline: a quarter of the time left, at most 500 ms.</summary>

@@ -18,7 +18,6 @@ public sealed class TestRuntimeApiClient : IRuntimeApiClient
     public List<(string RequestId, byte[] Body)> Responses { get; } = [];
     public List<(string RequestId, ErrorReport Error)> Errors { get; } = [];
     public List<ErrorReport> InitErrors { get; } = [];
-    /// <summary>What <c>_X_AMZN_TRACE_ID</c> was while each invocation ran, read by the handler through the environment.</summary>
     public int NextCalls { get; private set; }
 
     public Task<InvocationRequest> GetNextInvocationAsync(CancellationToken ct)
