@@ -98,6 +98,12 @@ public static class BootstrapPublisher
         await File.WriteAllTextAsync(Path.Combine(staging, "publish.log"), log, ct);
         if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
         Directory.Move(staging, target);
+        // A cache: publishes of older sources are of no further use.
+        foreach (var old in Directory.EnumerateDirectories(parent).Where(d => !string.Equals(d, target, StringComparison.Ordinal)))
+        {
+            try { Directory.Delete(old, recursive: true); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
         progress?.WriteLine($"published in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
         return new PublishedBootstrap(target, Path.Combine(target, "bootstrap"), Path.Combine(target, "publish.log"), false, Stopwatch.GetElapsedTime(started));
     }
