@@ -33,7 +33,7 @@ public sealed class EmulatorTests
         Assert.Equal("{\"hello\":1}", Encoding.UTF8.GetString(invocation.Payload.Span));
         Assert.Equal("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1", invocation.TraceId);
         Assert.Equal("arn:aws:lambda:us-east-1:123456789012:function:reflex-task-rescheduler", invocation.InvokedFunctionArn);
-        Assert.InRange(invocation.Deadline - before, TimeSpan.FromSeconds(28), TimeSpan.FromSeconds(31));
+        Assert.InRange(invocation.Deadline - before, TimeSpan.FromSeconds(29), TimeSpan.FromSeconds(40));
         Assert.Equal(localNow, invocation.LocalNow);
         Assert.False(done.IsError);
         Assert.Equal("{\"ok\":true}", Encoding.UTF8.GetString(done.Body));

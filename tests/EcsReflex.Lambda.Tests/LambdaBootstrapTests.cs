@@ -123,7 +123,7 @@ public sealed class LambdaBootstrapTests
             await Task.Delay(Timeout.Infinite, ct);
             return "{}"u8.ToArray();
         });
-        var (loop, client, _, _) = Loop(handler, TestRuntimeApiClient.Invocation("slow", "{}", In(TimeSpan.FromMilliseconds(400))));
+        var (loop, client, _, _) = Loop(handler, TestRuntimeApiClient.Invocation("slow", "{}", In(TimeSpan.FromSeconds(2))));
 
         var exit = await loop.RunAsync(client.Stop);
 
