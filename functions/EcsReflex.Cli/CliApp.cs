@@ -40,13 +40,21 @@ public static class CliApp
         replay.Options.Add(formatOption);
         replay.Arguments.Add(pathsArgument);
         AwsReplay.AddTo(replay);
+        var lambda = CliLambda.AddOptions(replay);
         replay.SetAction((parse, ct) =>
         {
             var options = new ReplayOptions(parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? []);
             var aws = AwsReplay.Read(parse);
-            return aws is { Aws: false, Execute: false, Region: null, Profile: null }
-                ? Replay(options, stdout, stderr, rawStdout, ct, terminal)
-                : AwsReplay.RunAsync(options, aws, environment ?? new ProcessEnvironment(), stdout, stderr, rawStdout, ct);
+            var wantsAws = aws is not { Aws: false, Execute: false, Region: null, Profile: null };
+            if (wantsAws && lambda.Requested(parse))
+            {
+                stderr.WriteLine("reflex replay: --aws and --lambda cannot be combined: --lambda runs the real binary on the embedded cluster, --aws observes a real account");
+                return Task.FromResult(UsageError);
+            }
+            if (lambda.Requested(parse)) return lambda.ReplayAsync(parse, options, stdout, stderr, rawStdout, ct);
+            return wantsAws
+                ? AwsReplay.RunAsync(options, aws, environment ?? new ProcessEnvironment(), stdout, stderr, rawStdout, ct)
+                : Replay(options, stdout, stderr, rawStdout, ct, terminal);
         });
 
         var root = new RootCommand("EcsReflex: automatic reactions to Amazon ECS cluster events.");

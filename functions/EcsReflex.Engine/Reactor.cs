@@ -55,7 +55,13 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     };
 
     /// <summary>Handles one delivered event.</summary>
-    public async Task<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct)
+    /// <param name="handOff">
+    /// Called with the decided reaction before the event is remembered as processed (the Lambda host queues
+    /// deferred work and dead-letters rejected events here). When it throws, the event is not remembered,
+    /// so its retry decides again and nothing handed on is lost.
+    /// </param>
+    public async Task<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
+        Func<Reaction, CancellationToken, Task>? handOff = null)
     {
         var handler = Handlers.For(e.Detail);
         if (handler is null)
@@ -77,6 +83,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 };
 
         var reaction = await DecideAndActAsync(e, handler, now, ct);
+        if (handOff is not null) await handOff(reaction, ct);
         if (reaction.Outcome != Outcome.Failed)
             foreach (var key in keys)
                 await store.RecordEventAsync(key, now + DuplicateMemory, ct);

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EcsReflex.Aws.Deferred;
+using IDelayQueue = EcsReflex.Aws.Deferred.IDelayQueue;
+using DeferredWork = EcsReflex.Aws.Deferred.DeferredWork;
 using EcsReflex.Aws.Http;
 using EcsReflex.Aws.Tests.Support;
 using EcsReflex.Core.Decisions;

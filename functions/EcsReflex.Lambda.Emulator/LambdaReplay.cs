@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+using EcsReflex.Engine;
+using EcsReflex.Engine.Cluster;
+using EcsReflex.Engine.Replay;
+using EcsReflex.Engine.State;
+
+namespace EcsReflex.Lambda.Emulator;
+
+public sealed record LambdaReplayOptions
+{
+    /// <summary>The bootstrap to run: the published Native AOT binary (or <c>dotnet bootstrap.dll</c>).</summary>
+    public required BootstrapCommand Bootstrap { get; init; }
+    public required string PolicyPath { get; init; }
+    public ClusterSnapshot Snapshot { get; init; } = ClusterSnapshot.Empty;
+    /// <summary>Send every event to this handler; by default each goes to its detail type's handler.</summary>
+    public string? Handler { get; init; }
+    public TimeSpan InvocationTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long to wait for an invocation's log lines after its response.</summary>
+    public TimeSpan LogTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public int MaxTimerFirings { get; init; } = 10_000_000;
+}
+
+/// <summary>The bootstrap could not start, or failed its init: the message says why (the bootstrap's own init error when it sent one).</summary>
+public sealed class LambdaReplayException(string message) : Exception(message);
+
+/// <summary>One handler's bootstrap process and its emulator, with its timings.</summary>
+public sealed class FunctionInstance : IAsyncDisposable
+{
+    internal FunctionInstance(string handler, RuntimeApiEmulator emulator, BootstrapProcess process, TimeSpan initDuration)
+    {
+        Handler = handler;
+        Emulator = emulator;
+        Process = process;
+        InitDuration = initDuration;
+    }
+
+    public string Handler { get; }
+    public RuntimeApiEmulator Emulator { get; }
+    public BootstrapProcess Process { get; }
+    /// <summary>From the exec to the first <c>next</c> request.</summary>
+    public TimeSpan InitDuration { get; }
+    public List<TimeSpan> InvokeDurations { get; } = [];
+    /// <summary>Index of the first stdout line not yet read for an invocation.</summary>
+    internal int Cursor { get; set; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Process.DisposeAsync();
+        await Emulator.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Replays events through the real bootstrap binary: one process per handler (as deployed), each against
+/// its own Runtime API emulator, all sharing one in-memory store and embedded cluster served by the
+/// emulators (as deployed functions share one table), in local replay mode (dry run). The simulated clock
+/// follows the events exactly as <see cref="ReplayEngine"/>'s does; deferred work the bootstrap puts on the
+/// delay queue is delivered to the <c>relaunch-due</c> bootstrap at its due time, as an SQS batch.
+/// The records are built from what the bootstrap logged, so they show what CloudWatch Logs would.
+/// </summary>
+public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
+{
+    public const string RelaunchDue = "relaunch-due";
+
+    private readonly LocalServices _local = new(new InMemoryStateStore(), new EmbeddedCluster(options.Snapshot));
+    private readonly Dictionary<string, FunctionInstance> _functions = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<(string Input, QueuedWork Work), (DateTimeOffset, long)> _timers = new();
+    private long _seq;
+    private long _messages;
+    private DateTimeOffset _clock = DateTimeOffset.MinValue;
+
+    public LocalServices Local => _local;
+    public IReadOnlyDictionary<string, FunctionInstance> Functions => _functions;
+
+    public async IAsyncEnumerable<ReplayRecord> RunAsync(IEnumerable<RawInput> inputs, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var fired = 0;
+        foreach (var input in inputs)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (input.Item.SortTime is { } t)
+                while (_timers.TryPeek(out _, out var due) && due.Item1 <= t && fired++ < options.MaxTimerFirings)
+                    yield return await FireNextAsync(ct);
+            yield return await ProcessAsync(input, ct);
+        }
+        while (_timers.Count > 0 && fired++ < options.MaxTimerFirings)
+            yield return await FireNextAsync(ct);
+    }
+
+    private void Advance(DateTimeOffset? to)
+    {
+        if (to is { } t && t > _clock) _clock = t;
+        _local.Now = _clock;
+    }
+
+    private async Task<ReplayRecord> ProcessAsync(RawInput input, CancellationToken ct)
+    {
+        var item = input.Item;
+        Advance(item.SortTime);
+        var handler = options.Handler
+                      ?? (item.Event is { } ev ? Handlers.For(ev.Detail) : RawInputs.HandlerForUnparsed(input.Bytes));
+        if (handler is null)
+        {
+            var e = item.Event!;
+            return new ReplayRecord
+            {
+                Input = item.Input, Trigger = "event", EventId = e.Id, Time = _clock, DetailType = e.DetailType,
+                Outcome = Outcome.Ignored, Summary = Describe.Event(e),
+                Reason = $"no handler for {e.DetailType} (source {e.Source}): no function subscribes to it, so it was sent to none",
+            };
+        }
+        var function = await FunctionAsync(handler, ct);
+        var (result, reaction) = await InvokeAsync(function, input.Bytes, ct);
+        var record = ToRecord(item.Input, "event", item.Event, result, reaction, item.SortTime);
+        Schedule(item.Input);
+        return record;
+    }
+
+    private async Task<ReplayRecord> FireNextAsync(CancellationToken ct)
+    {
+        _timers.TryDequeue(out var timer, out var due);
+        Advance(due.Item1);
+        var function = await FunctionAsync(RelaunchDue, ct);
+        var id = $"local-{++_messages:D8}";
+        var payload = SqsEvents.Batch([(id, timer.Work.Body)], _clock);
+        var (result, reaction) = await InvokeAsync(function, payload, ct);
+        EventEnvelope? e = null;
+        try
+        {
+            e = EventParser.Parse(timer.Work.Work.EventJson);
+        }
+        catch (EventRejectedException)
+        {
+        }
+        var record = ToRecord(timer.Input, "timer", e, result, reaction, _clock);
+        Schedule(timer.Input);
+        return record;
+    }
+
+    /// <summary>Deferred work the last invocation queued becomes timers, ordered as the in-process replay orders them.</summary>
+    private void Schedule(string input)
+    {
+        foreach (var w in _local.DrainDeferred())
+            _timers.Enqueue((input, w), (w.Work.DueAt > _clock ? w.Work.DueAt : _clock, _seq++));
+    }
+
+    private async Task<(InvocationResult Result, JsonElement? Reaction)> InvokeAsync(FunctionInstance f, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        var call = f.Emulator.InvokeAsync(payload, new InvokeOptions
+        {
+            LocalNow = _clock, Timeout = options.InvocationTimeout,
+            FunctionArn = $"arn:aws:lambda:local:000000000000:function:reflex-{f.Handler}",
+        }, ct);
+        if (await Task.WhenAny(call, f.Process.Exited) != call)
+            throw new LambdaReplayException($"the {f.Handler} bootstrap ({f.Process.Describe()}) exited during an invocation{Stderr(f.Process)}");
+        var result = await call;
+        f.InvokeDurations.Add(result.Duration);
+
+        // The bootstrap writes its reaction line(s), then the invocation's EMF line, then posts the result.
+        var emf = await f.Process.WaitForLineAsync(l => ReactionLines.IsEmf(l, result.RequestId), f.Cursor, options.LogTimeout, ct);
+        var end = emf?.Index ?? f.Process.Lines.Count - 1;
+        JsonElement? reaction = null;
+        var lines = f.Process.Lines;
+        for (var i = f.Cursor; i <= end && i < lines.Count; i++)
+            if (ReactionLines.Is(lines[i], result.RequestId, "message", "reaction", out var json))
+                reaction ??= json;
+        f.Cursor = end + 1;
+        return (result, reaction);
+    }
+
+    private ReplayRecord ToRecord(string input, string trigger, EventEnvelope? e, InvocationResult result, JsonElement? reaction, DateTimeOffset? time)
+    {
+        if (reaction is not { } r)
+        {
+            var why = result.IsError
+                ? $"the bootstrap failed the invocation: {result.Error?.ErrorType}: {result.Error?.ErrorMessage}"
+                : "the bootstrap answered without logging a reaction";
+            return new ReplayRecord
+            {
+                Input = input, Trigger = trigger, EventId = e?.Id, Time = _clock, DetailType = e?.DetailType,
+                Outcome = Outcome.Failed, Reason = why, Summary = e is null ? null : Describe.Event(e),
+            };
+        }
+        return new ReplayRecord
+        {
+            Input = input,
+            Trigger = trigger,
+            EventId = ReactionLines.Str(r, "eventId"),
+            Time = ReactionLines.Str(r, "eventId") is null && trigger == "event" ? time : _clock,
+            DetailType = ReactionLines.Str(r, "detailType"),
+            Handler = ReactionLines.Str(r, "decidedBy"),
+            Outcome = ReactionLines.ReadOutcome(ReactionLines.Str(r, "outcome")),
+            Reason = ReactionLines.Str(r, "reason") ?? "",
+            Actions = ReactionLines.ReadActions(r),
+            DueAt = ReactionLines.Time(r, "dueAt"),
+            RejectionCode = ReactionLines.Str(r, "rejection"),
+            Summary = e is null || ReactionLines.Str(r, "eventId") is null ? null : Describe.Event(e),
+        };
+    }
+
+    /// <summary>The handler's bootstrap, started (and its init awaited) on first use.</summary>
+    public async Task<FunctionInstance> FunctionAsync(string handler, CancellationToken ct)
+    {
+        if (_functions.TryGetValue(handler, out var existing)) return existing;
+        var emulator = await RuntimeApiEmulator.StartAsync(_local, ct);
+        BootstrapProcess process;
+        try
+        {
+            process = BootstrapProcess.Start(options.Bootstrap, new Dictionary<string, string?>
+            {
+                ["AWS_LAMBDA_RUNTIME_API"] = emulator.RuntimeApi,
+                ["_HANDLER"] = handler,
+                ["REFLEX_POLICY"] = Path.GetFullPath(options.PolicyPath),
+                ["REFLEX_LOCAL_REPLAY"] = "1",
+                ["REFLEX_DRY_RUN"] = "1",
+                ["AWS_LAMBDA_FUNCTION_NAME"] = $"reflex-{handler}",
+            });
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            await emulator.DisposeAsync();
+            throw new LambdaReplayException($"cannot start the bootstrap {options.Bootstrap}: {ex.Message}");
+        }
+
+        var timeout = Task.Delay(options.StartTimeout, ct);
+        await Task.WhenAny(emulator.FirstNext, emulator.InitError, process.Exited, timeout);
+        string? failure = null;
+        if (emulator.InitError.IsCompleted)
+        {
+            var err = await emulator.InitError;
+            failure = $"the {handler} bootstrap failed its init: {err.ErrorType}: {err.ErrorMessage}";
+        }
+        else if (!emulator.FirstNext.IsCompleted)
+            failure = process.Exited.IsCompleted
+                ? $"the {handler} bootstrap ({process.Describe()}) exited before asking for an event{Stderr(process)}"
+                : $"the {handler} bootstrap did not ask for an event within {options.StartTimeout.TotalSeconds} s{Stderr(process)}";
+        if (failure is not null)
+        {
+            await process.DisposeAsync();
+            await emulator.DisposeAsync();
+            throw new LambdaReplayException(failure);
+        }
+        var f = new FunctionInstance(handler, emulator, process, Stopwatch.GetElapsedTime(process.StartedAt, await emulator.FirstNext));
+        _functions[handler] = f;
+        return f;
+    }
+
+    private static string Stderr(BootstrapProcess p)
+    {
+        var errors = p.Errors;
+        return errors.Count == 0 ? "" : ": " + string.Join(" | ", errors.TakeLast(10));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var f in _functions.Values) await f.DisposeAsync();
+        _functions.Clear();
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Text.Json;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.State;
+using EcsReflex.Lambda.Client;
+using EcsReflex.Lambda.Logging;
+using EcsReflex.Lambda.Metrics;
+
+namespace EcsReflex.Lambda.Handlers;
+
+/// <summary>
+/// <c>relaunch-due</c>: the delay queue's consumer. Takes an SQS batch of deferred work
+/// (<see cref="DeferredWorkJson"/>), decides each again at its due time through the same path as the
+/// replay's timers, and answers with partial batch failures
+/// (<c>{"batchItemFailures":[{"itemIdentifier":"…"}]}</c>): a message is acknowledged only when its
+/// work is done, re-deferred, or dead-lettered as poison; anything else (a transient error, a failed
+/// action, the deadline) lists it as failed so SQS delivers it again.
+/// </summary>
+public sealed class RelaunchDueHandler(HostServices services, JsonLog log, TimeProvider time)
+    : ReflexHandler(Configuration.HandlerNames.RelaunchDue, services, log, time)
+{
+    /// <summary>A message delivered this much before its due time is decided now; earlier, it is re-queued.</summary>
+    public static readonly TimeSpan EarlyTolerance = TimeSpan.FromSeconds(1);
+
+    protected override async Task<ReadOnlyMemory<byte>> HandleAsync(InvocationRequest invocation, InvocationMetrics metrics, CancellationToken ct)
+    {
+        var started = Timestamp();
+        List<(string? Id, string? Body, string? Problem)> messages;
+        try
+        {
+            messages = ReadBatch(invocation.Payload);
+        }
+        catch (EventRejectedException ex)
+        {
+            var poison = await DeadLetterAsync(invocation, "timer", null, null, ex.Code, ex.Message, Utf8(invocation.Payload), started, ct);
+            Report(poison, metrics);
+            return BatchResponse([]);
+        }
+
+        var failures = new List<string>();
+        foreach (var (id, body, problem) in messages)
+        {
+            var itemStarted = Timestamp();
+            if (problem is not null)
+            {
+                // Without an id it cannot be reported as failed, and retrying it cannot help: dead-letter it.
+                Report(await DeadLetterAsync(invocation, "timer", id, null, "missing-field", problem, body ?? "", itemStarted, ct), metrics);
+                continue;
+            }
+            if (ct.IsCancellationRequested)
+            {
+                failures.Add(id!);
+                Report(NotDone(invocation, id!, "not started before the invocation's deadline; left for SQS to deliver again", itemStarted), metrics);
+                continue;
+            }
+            try
+            {
+                Report(await HandleMessageAsync(invocation, id!, body!, itemStarted, ct), metrics, failures, id!);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                failures.Add(id!);
+                Report(NotDone(invocation, id!, "cut short by the invocation's deadline; left for SQS to deliver again", itemStarted), metrics);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failures.Add(id!);
+                if (Services.AwsErrorCode(ex) is { } code) metrics.AddAwsError(code);
+                Report(NotDone(invocation, id!, $"{ex.GetType().Name}: {ex.Message}; left for SQS to deliver again", itemStarted), metrics);
+            }
+        }
+        return BatchResponse(failures);
+    }
+
+    private void Report(ReactionReport report, InvocationMetrics metrics, List<string> failures, string id)
+    {
+        if (report.Outcome == Outcome.Failed) failures.Add(id);
+        Report(report, metrics);
+    }
+
+    private ReactionReport NotDone(InvocationRequest invocation, string id, string reason, long started) => new()
+    {
+        RequestId = invocation.RequestId, Trigger = "timer", MessageId = id,
+        Outcome = Outcome.Failed, Reason = reason, DurationMs = ElapsedMs(started),
+    };
+
+    private async Task<ReactionReport> HandleMessageAsync(InvocationRequest invocation, string id, string body, long started, CancellationToken ct)
+    {
+        DeferredWork work;
+        EventEnvelope e;
+        try
+        {
+            work = DeferredWorkJson.Parse(body);
+            e = EventParser.Parse(work.EventJson);
+        }
+        catch (EventRejectedException ex)
+        {
+            return await DeadLetterAsync(invocation, "timer", id, null, ex.Code, ex.Message, body, started, ct);
+        }
+        if (Engine.Handlers.For(e.Detail) is null)
+            return await DeadLetterAsync(invocation, "timer", id, e, "misrouted",
+                $"deferred work for {e.DetailType} events from {e.Source}, which no EcsReflex handler decides: nothing sends such work, so the message did not come from EcsReflex", body, started, ct);
+
+        var now = Services.Clock.Now(invocation);
+        if (work.DueAt > now + EarlyTolerance)
+        {
+            // SQS delays at most 15 minutes: longer waits come back early and go round again.
+            await Services.DelayQueue.SendAsync(work, ct);
+            return new ReactionReport
+            {
+                RequestId = invocation.RequestId, Trigger = "timer", MessageId = id, EventId = e.Id, DetailType = e.DetailType,
+                DecidedBy = Engine.Handlers.For(e.Detail), Outcome = Outcome.Deferred, DueAt = work.DueAt, DecidedAt = now,
+                Reason = $"not due until {JsonLog.FormatTime(work.DueAt)}: re-queued", DelayQueue = Services.DelayQueueMode,
+                DurationMs = ElapsedMs(started),
+            };
+        }
+
+        var decisionStarted = Timestamp();
+        var reaction = await Reactor.HandleDueAsync(e, now, ct);
+        var decisionMs = ElapsedMs(decisionStarted);
+        var handedOff = await HandOffAsync(invocation, id, work.EventJson, reaction, ct);
+        return ToReport(invocation, "timer", id, e, reaction, now, handedOff, started, decisionMs);
+    }
+
+    /// <summary>The SQS event's records: id and body, or the problem that makes one unusable.</summary>
+    public static List<(string? Id, string? Body, string? Problem)> ReadBatch(ReadOnlyMemory<byte> payload)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(payload);
+        }
+        catch (JsonException ex)
+        {
+            throw new EventRejectedException(RejectionKind.InvalidJson, "", $"not valid JSON, so not an SQS batch: {ex.Message}", ex);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("Records", out var records) || records.ValueKind != JsonValueKind.Array)
+                throw new EventRejectedException(RejectionKind.NotAnEvent, "Records",
+                    "not an SQS batch (no \"Records\" array): relaunch-due takes its events from the delay queue only; point only the delay queue's event source mapping at it");
+            var result = new List<(string?, string?, string?)>();
+            var i = 0;
+            foreach (var r in records.EnumerateArray())
+            {
+                var path = $"Records[{i++}]";
+                string? id = null, body = null;
+                if (r.ValueKind == JsonValueKind.Object)
+                {
+                    if (r.TryGetProperty("messageId", out var m) && m.ValueKind == JsonValueKind.String) id = m.GetString();
+                    if (r.TryGetProperty("body", out var b) && b.ValueKind == JsonValueKind.String) body = b.GetString();
+                }
+                var problem = id is null ? $"{path}.messageId: required field is missing" : body is null ? $"{path}.body: required field is missing" : null;
+                result.Add((id, body ?? (r.ValueKind == JsonValueKind.Object ? r.GetRawText() : null), problem));
+            }
+            return result;
+        }
+    }
+
+    public static byte[] BatchResponse(IReadOnlyList<string> failedMessageIds)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("batchItemFailures");
+            foreach (var id in failedMessageIds)
+            {
+                w.WriteStartObject();
+                w.WriteString("itemIdentifier", id);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.State;
+using EcsReflex.Engine.Local;
+
+namespace EcsReflex.Lambda.Local;
+
+/// <summary>
+/// Local replay mode only: the state store, cluster observer, delay queue and dead-letter queue served by
+/// the project's Runtime API emulator (<see cref="LocalProtocol"/>), so every handler process of one
+/// replay shares one in-memory store and embedded cluster, as deployed functions share one table.
+/// </summary>
+public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IDelayQueue, IDeadLetterSender, IDisposable
+{
+    private static readonly LocalProtocolJsonContext Json = LocalProtocolJsonContext.Default;
+    private static readonly MediaTypeHeaderValue JsonType = new("application/json");
+    private readonly HttpClient _http;
+
+    public EmulatorServicesClient(string runtimeApi, HttpMessageHandler? handler = null)
+    {
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { UseProxy = false, UseCookies = false }, disposeHandler: true)
+        {
+            BaseAddress = new Uri($"http://{runtimeApi}"),
+            Timeout = TimeSpan.FromSeconds(30),
+            DefaultRequestVersion = HttpVersion.Version11,
+        };
+    }
+
+    public async Task<bool> HasEventAsync(string key, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.HasEvent, new EventKeyRequest(key), Json.EventKeyRequest, Json.BoolResult, ct)).Value;
+
+    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
+        PostAsync(LocalProtocol.RecordEvent, new EventKeyRequest(key, expiresAt), Json.EventKeyRequest, Json.BoolResult, ct);
+
+    public async Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetLineage, new LineageKeyRequest(cluster, lineage), Json.LineageKeyRequest, Json.LineageResult, ct)).Value;
+
+    public Task PutLineageAsync(LineageRecord record, CancellationToken ct) =>
+        PostAsync(LocalProtocol.PutLineage, record, Json.LineageRecord, Json.BoolResult, ct);
+
+    public async Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.TakeSlot, new RelaunchSlotRequest(cluster, minute, limit), Json.RelaunchSlotRequest, Json.BoolResult, ct)).Value;
+
+    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
+        PostAsync(LocalProtocol.Audit, entry, Json.AuditEntry, Json.BoolResult, ct);
+
+    public async Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.Ec2InstanceId, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.StringResult, ct)).Value;
+
+    async Task IDelayQueue.SendAsync(DeferredWork work, CancellationToken ct)
+    {
+        using var content = new StringContent(DeferredWorkJson.Write(work), Encoding.UTF8);
+        content.Headers.ContentType = JsonType;
+        using var response = await _http.PostAsync(LocalProtocol.DelayQueue, content, ct);
+        await EnsureOkAsync(response, LocalProtocol.DelayQueue, ct);
+    }
+
+    Task IDeadLetterSender.SendAsync(DeadLetter letter, CancellationToken ct) =>
+        PostAsync(LocalProtocol.DeadLetters, letter, Json.DeadLetter, Json.BoolResult, ct);
+
+    private async Task<TResponse> PostAsync<TRequest, TResponse>(string path, TRequest body, JsonTypeInfo<TRequest> requestType,
+        JsonTypeInfo<TResponse> responseType, CancellationToken ct)
+    {
+        using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, requestType));
+        content.Headers.ContentType = JsonType;
+        using var response = await _http.PostAsync(path, content, ct);
+        await EnsureOkAsync(response, path, ct);
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        return JsonSerializer.Deserialize(bytes, responseType)
+               ?? throw new InvalidOperationException($"the emulator answered {path} with null");
+    }
+
+    private static async Task EnsureOkAsync(HttpResponseMessage response, string path, CancellationToken ct)
+    {
+        if (response.StatusCode == HttpStatusCode.OK) return;
+        throw new InvalidOperationException($"the emulator's local services refused {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+    }
+
+    public void Dispose() => _http.Dispose();
+}

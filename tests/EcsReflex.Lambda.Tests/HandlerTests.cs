@@ -1,0 +1,341 @@
+using System.Text;
+using System.Text.Json;
+using EcsReflex.Core.State;
+using EcsReflex.Lambda.Bootstrap;
+using EcsReflex.Lambda.Tests.TestHelpers;
+
+namespace EcsReflex.Lambda.Tests;
+
+public sealed class HandlerTests
+{
+    private const string Rescheduler = "task-rescheduler";
+    private const string RelaunchDue = "relaunch-due";
+
+    [Fact]
+    public async Task TaskRescheduler_WhenTheBackOffDefersTheRelaunch_QueuesTheOriginalEventWithItsDueTime()
+    {
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-essential-exit-1.json");
+        var payload = Repo.Event("ecs-task-stopped-essential-exit-1.json");
+
+        var response = await h.InvokeAsync(Rescheduler, payload);
+
+        Assert.Equal("deferred", response.GetProperty("outcome").GetString());
+        var work = Assert.Single(h.Delay.Sent);
+        Assert.Equal(Encoding.UTF8.GetString(payload), work.EventJson);
+        Assert.Equal(DateTimeOffset.Parse("2026-03-02T09:20:21.482Z"), work.DueAt);
+        Assert.Equal("queued", response.GetProperty("delayQueue").GetString());
+        Assert.Empty(h.DeadLetters.Sent);
+    }
+
+    [Fact]
+    public async Task TaskRescheduler_WhenTheDelayQueueFails_FailsTheInvocationAndTheRetryDefersAgain()
+    {
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-essential-exit-1.json");
+        var payload = Repo.Event("ecs-task-stopped-essential-exit-1.json");
+        h.Delay.FailWith = new HttpRequestException("SQS is unreachable");
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => h.InvokeAsync(Rescheduler, payload));
+        h.Delay.FailWith = null;
+        var retry = await h.InvokeAsync(Rescheduler, payload);
+
+        // Not remembered as processed by the failed attempt: the retry is not taken for a duplicate.
+        Assert.Equal("deferred", retry.GetProperty("outcome").GetString());
+        Assert.Single(h.Delay.Sent);
+    }
+
+    [Fact]
+    public async Task TaskRescheduler_WhenTheSameEventArrivesTwice_ActsOnce()
+    {
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
+        var payload = Repo.Event("ecs-task-stopped-spot-interruption.json");
+
+        var first = await h.InvokeAsync(Rescheduler, payload);
+        var second = await h.InvokeAsync(Rescheduler, payload);
+
+        Assert.Equal("acted", first.GetProperty("outcome").GetString());
+        Assert.Equal("RunTask", first.GetProperty("actions")[0].GetProperty("operation").GetString());
+        Assert.Equal("dry-run", first.GetProperty("actions")[0].GetProperty("status").GetString());
+        Assert.Equal("ignored", second.GetProperty("outcome").GetString());
+        Assert.StartsWith("duplicate", second.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, string> PoisonPayloads => new()
+    {
+        { "not json at all", "invalid-json", "not valid JSON" },
+        { "[1,2,3]", "not-an-event", "expected an EventBridge event" },
+        { """{"version":"0","id":"e-1","detail-type":"ECS Task State Change","source":"aws.ecs","time":"2026-03-02T09:20:11Z","detail":{"clusterArn":"arn:aws:ecs:us-east-1:123456789012:cluster/prod","lastStatus":"STOPPED"}}""", "missing-field", "detail.taskArn: required field is missing" },
+        { """{"version":"0","id":"e-2","detail-type":"ECS Task State Change","source":"aws.ecs","time":"2026-03-02T09:20:11Z","detail":{"clusterArn":"c","taskArn":"t","lastStatus":"STOPPED","containers":[{"exitCode":"abc"}]}}""", "wrong-type", "detail.containers[0].exitCode" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PoisonPayloads))]
+    public async Task EventHandler_WhenTheParserRejectsTheEvent_DeadLettersItWithTheReasonThenAcknowledges(string payload, string code, string reasonPart)
+    {
+        var h = new HostHarness(DateTimeOffset.Parse("2026-03-02T09:20:11Z"));
+
+        var response = await h.InvokeAsync(Rescheduler, Encoding.UTF8.GetBytes(payload));
+
+        var letter = Assert.Single(h.DeadLetters.Sent);
+        Assert.Equal(code, letter.Code);
+        Assert.Contains(reasonPart, letter.Reason, StringComparison.Ordinal);
+        Assert.Equal(payload, letter.Payload);
+        Assert.Equal(Rescheduler, letter.Handler);
+        Assert.Equal("rejected", response.GetProperty("outcome").GetString());
+        Assert.Equal(code, response.GetProperty("rejection").GetString());
+        var line = Assert.Single(h.Reactions);
+        Assert.Equal("warn", line.GetProperty("level").GetString());
+        Assert.Equal(1, Assert.Single(h.Emf).GetProperty("Reactions.Rejected").GetInt32());
+    }
+
+    [Fact]
+    public async Task EventHandler_WhenTheDeadLetterQueueFails_FailsTheInvocationRatherThanAcknowledging()
+    {
+        var h = new HostHarness(DateTimeOffset.Parse("2026-03-02T09:20:11Z"));
+        h.DeadLetters.FailWith = new HttpRequestException("SQS is unreachable");
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => h.InvokeAsync(Rescheduler, "{oops"u8.ToArray()));
+
+        var emf = Assert.Single(h.Emf);
+        Assert.Equal(1, emf.GetProperty("AwsErrors.ServiceUnavailable").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("cloudwatch-alarm-alarm-web-cpu-high.json", Rescheduler, "belong to the service-scaler handler, not task-rescheduler")]
+    [InlineData("ecs-task-stopped-essential-exit-1.json", "placement-guard", "belong to the task-rescheduler handler, not placement-guard")]
+    public async Task EventHandler_WhenAnEventIsForAnotherHandler_DeadLettersItAsMisrouted(string sample, string handler, string reasonPart)
+    {
+        var h = HostHarness.AtTimeOf(sample);
+
+        var response = await h.InvokeAsync(handler, Repo.Event(sample));
+
+        Assert.Equal("rejected", response.GetProperty("outcome").GetString());
+        var letter = Assert.Single(h.DeadLetters.Sent);
+        Assert.Equal("misrouted", letter.Code);
+        Assert.Contains(reasonPart, letter.Reason, StringComparison.Ordinal);
+        Assert.Empty(h.Delay.Sent);
+    }
+
+    [Fact]
+    public async Task TaskRescheduler_WhenTheDecisionRejectsTheEvent_DeadLettersItAndAcknowledges()
+    {
+        // The Fargate report task needs a network configuration the rule does not give.
+        const string policy = """
+            { "clusters": [ { "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+              "reschedule": [ { "name": "reports", "match": { "taskDefinitionFamily": "report" }, "maxAttempts": 3,
+                                "backoff": { "initialSeconds": 0, "multiplier": 1, "maxSeconds": 0 } } ] } ] }
+            """;
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-fargate-report-exit-2.json", policy);
+
+        var response = await h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-fargate-report-exit-2.json"));
+
+        Assert.Equal("rejected", response.GetProperty("outcome").GetString());
+        var letter = Assert.Single(h.DeadLetters.Sent);
+        Assert.Equal("rejected", letter.Code);
+        Assert.Contains(".network", letter.Reason, StringComparison.Ordinal);
+        Assert.Equal("queued", response.GetProperty("deadLetter").GetString());
+    }
+
+    [Fact]
+    public async Task TaskRescheduler_WhenEcsRefusesTheRelaunch_FailsTheInvocationAndCountsTheAwsError()
+    {
+        var ecs = new ScriptedEcsApi { RunTaskFailure = new Core.State.RunTaskFailure(null, "MISSING", "task definition is inactive") };
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json", dryRun: false, ecs: ecs);
+
+        var ex = await Assert.ThrowsAsync<InvocationFailedException>(() => h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json")));
+
+        Assert.Equal("Reflex.ActionFailed", ex.ErrorType);
+        Assert.Contains("MISSING", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("failed", Assert.Single(h.Reactions).GetProperty("outcome").GetString());
+        var emf = Assert.Single(h.Emf);
+        Assert.Equal(1, emf.GetProperty("AwsErrors.MISSING").GetInt32());
+        Assert.Equal(1, emf.GetProperty("Reactions.Failed").GetInt32());
+    }
+
+    [Fact]
+    public async Task TaskRescheduler_WhenEcsIsUnreachable_LetsTheTransientErrorFailTheInvocation()
+    {
+        var ecs = new ScriptedEcsApi { Throw = new HttpRequestException("connection reset") };
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json", dryRun: false, ecs: ecs);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json")));
+
+        Assert.Empty(h.DeadLetters.Sent);
+        Assert.Equal(1, Assert.Single(h.Emf).GetProperty("AwsErrors.ServiceUnavailable").GetInt32());
+    }
+
+    [Fact]
+    public async Task ReactionLogLine_CarriesTimeLevelRequestHandlerEventOutcomeReasonActionsAndDuration()
+    {
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
+
+        await h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json"));
+
+        var line = Assert.Single(h.Reactions);
+        Assert.True(DateTimeOffset.TryParse(line.GetProperty("time").GetString(), out _));
+        Assert.Equal("info", line.GetProperty("level").GetString());
+        Assert.Equal("req-1", line.GetProperty("requestId").GetString());
+        Assert.Equal(Rescheduler, line.GetProperty("handler").GetString());
+        Assert.Equal(Rescheduler, line.GetProperty("decidedBy").GetString());
+        Assert.Equal(EcsReflex.Core.Events.EventParser.Parse(Repo.Event("ecs-task-stopped-spot-interruption.json")).Id, line.GetProperty("eventId").GetString());
+        Assert.Equal("acted", line.GetProperty("outcome").GetString());
+        Assert.Contains("SpotInterruption", line.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        var action = Assert.Single(line.GetProperty("actions").EnumerateArray().ToList());
+        Assert.Equal("ecs", action.GetProperty("service").GetString());
+        Assert.Equal("RunTask", action.GetProperty("operation").GetString());
+        Assert.StartsWith("reflex/", action.GetProperty("request").GetProperty("startedBy").GetString(), StringComparison.Ordinal);
+        Assert.True(line.GetProperty("durationMs").GetDouble() >= 0);
+        Assert.True(line.GetProperty("decisionMs").GetDouble() >= 0);
+    }
+
+    [Fact]
+    public async Task EmfLine_IsOneDocumentPerInvocationWithTheDeclaredMetricsAndTheirValues()
+    {
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
+
+        await h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json"));
+
+        var emf = Assert.Single(h.Emf);
+        var directive = Assert.Single(emf.GetProperty("_aws").GetProperty("CloudWatchMetrics").EnumerateArray().ToList());
+        Assert.Equal("EcsReflex", directive.GetProperty("Namespace").GetString());
+        Assert.Equal(["Handler"], directive.GetProperty("Dimensions")[0].EnumerateArray().Select(d => d.GetString()));
+        var declared = directive.GetProperty("Metrics").EnumerateArray().Select(m => m.GetProperty("Name").GetString()!).ToList();
+        foreach (var name in declared) Assert.True(emf.TryGetProperty(name, out _), $"metric {name} is declared but has no value");
+        Assert.Contains("DecisionDuration", declared);
+        Assert.Equal("Milliseconds", directive.GetProperty("Metrics").EnumerateArray().Single(m => m.GetProperty("Name").GetString() == "DecisionDuration").GetProperty("Unit").GetString());
+        Assert.True(emf.GetProperty("_aws").GetProperty("Timestamp").GetInt64() > 0);
+        Assert.Equal(Rescheduler, emf.GetProperty("Handler").GetString());
+        Assert.Equal(1, emf.GetProperty("Reactions").GetInt32());
+        Assert.Equal(1, emf.GetProperty("Reactions.Acted").GetInt32());
+        Assert.Equal(0, emf.GetProperty("Reactions.Deferred").GetInt32());
+        Assert.Equal(1, emf.GetProperty("Relaunches").GetInt32());
+        Assert.Equal(0, emf.GetProperty("GiveUps").GetInt32());
+        Assert.Equal(0, emf.GetProperty("AwsErrors").GetInt32());
+    }
+
+    [Fact]
+    public async Task RelaunchDue_DecidesDueWork_DeadLettersPoisonMessages_AndReportsOnlyFailedOnesForRetry()
+    {
+        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
+        var h = new HostHarness(due);
+        var good = DeferredWorkJson.Write(new DeferredWork(eventJson, due));
+        var batch = HostHarness.SqsBatch(("m-good", good), ("m-poison", "{\"event\":{},\"dueAt\":\"2026-03-02T09:20:21Z\"}"), ("m-garbage", "not json"));
+
+        var response = await h.InvokeAsync(RelaunchDue, batch);
+
+        Assert.Empty(response.GetProperty("batchItemFailures").EnumerateArray());
+        var reactions = h.Reactions;
+        Assert.Equal(["m-good", "m-poison", "m-garbage"], reactions.Select(r => r.GetProperty("messageId").GetString()));
+        Assert.Equal("acted", reactions[0].GetProperty("outcome").GetString());
+        Assert.Equal(Rescheduler, reactions[0].GetProperty("decidedBy").GetString());
+        Assert.Equal(["not-an-event", "invalid-json"], h.DeadLetters.Sent.Select(d => d.Code));
+        Assert.Equal(["m-poison", "m-garbage"], h.DeadLetters.Sent.Select(d => d.MessageId));
+        var emf = Assert.Single(h.Emf);
+        Assert.Equal(3, emf.GetProperty("Reactions").GetInt32());
+        Assert.Equal(1, emf.GetProperty("Relaunches").GetInt32());
+        Assert.Equal(2, emf.GetProperty("Reactions.Rejected").GetInt32());
+    }
+
+    [Fact]
+    public async Task RelaunchDue_WhenAMessageFailsTransiently_ListsItInBatchItemFailuresAndGoesOn()
+    {
+        var eventJson = Repo.EventText("ecs-task-stopped-spot-interruption.json");
+        var now = EcsReflex.Core.Events.EventParser.Parse(eventJson).EffectiveTime!.Value;
+        var ecs = new ScriptedEcsApi { Throw = new HttpRequestException("throttled") };
+        var h = new HostHarness(now, dryRun: false, ecs: ecs);
+        var body = DeferredWorkJson.Write(new DeferredWork(eventJson, now));
+        var exit1 = DeferredWorkJson.Write(new DeferredWork(Repo.EventText("ecs-task-stopped-essential-exit-0.json"), now));
+
+        var response = await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", body), ("m-2", exit1)));
+
+        var failure = Assert.Single(response.GetProperty("batchItemFailures").EnumerateArray().ToList());
+        Assert.Equal("m-1", failure.GetProperty("itemIdentifier").GetString());
+        Assert.Equal(["failed", "ignored"], h.Reactions.Select(r => r.GetProperty("outcome").GetString()));
+        Assert.Equal(1, Assert.Single(h.Emf).GetProperty("AwsErrors.ServiceUnavailable").GetInt32());
+    }
+
+    [Fact]
+    public async Task RelaunchDue_WhenWorkComesBeforeItsDueTime_RequeuesItUnchanged()
+    {
+        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var due = DateTimeOffset.Parse("2026-03-02T09:40:00Z");
+        var h = new HostHarness(due.AddMinutes(-15));
+
+        var response = await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", DeferredWorkJson.Write(new DeferredWork(eventJson, due)))));
+
+        Assert.Empty(response.GetProperty("batchItemFailures").EnumerateArray());
+        var requeued = Assert.Single(h.Delay.Sent);
+        Assert.Equal(due, requeued.DueAt);
+        Assert.Equal(eventJson.Trim(), requeued.EventJson); // the event object exactly, without the file's trailing newline
+        Assert.Equal("deferred", Assert.Single(h.Reactions).GetProperty("outcome").GetString());
+    }
+
+    [Fact]
+    public async Task RelaunchDue_WhenTheDeadlineHasFired_LeavesEveryUnfinishedMessageForRedelivery()
+    {
+        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
+        var h = new HostHarness(due);
+        var body = DeferredWorkJson.Write(new DeferredWork(eventJson, due));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        var response = Json.Parse((await h.Handler(RelaunchDue).HandleAsync(h.Invocation(HostHarness.SqsBatch(("m-1", body), ("m-2", body))), cancelled.Token)).ToArray());
+
+        Assert.Equal(["m-1", "m-2"], response.GetProperty("batchItemFailures").EnumerateArray().Select(f => f.GetProperty("itemIdentifier").GetString()));
+        Assert.Empty(h.Delay.Sent);
+    }
+
+    [Fact]
+    public async Task RelaunchDue_WhenThePayloadIsNotAnSqsBatch_DeadLettersIt()
+    {
+        var h = new HostHarness(DateTimeOffset.Parse("2026-03-02T09:20:21Z"));
+
+        var response = await h.InvokeAsync(RelaunchDue, Repo.Event("ecs-task-stopped-essential-exit-1.json"));
+
+        Assert.Empty(response.GetProperty("batchItemFailures").EnumerateArray());
+        var letter = Assert.Single(h.DeadLetters.Sent);
+        Assert.Equal("not-an-event", letter.Code);
+        Assert.Contains("Records", letter.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 40)", 1)]
+    [InlineData("web-cpu-low at 12 → step -2: 6 → 4 (min 2)", -1)]
+    [InlineData("desired 3 -> 3", 0)]
+    [InlineData("desired 5", null)]
+    [InlineData(null, null)]
+    public void ScalingDirection_ReadsTheLastCountChangeOfTheText(string? text, int? expected) =>
+        Assert.Equal(expected, Metrics.InvocationMetrics.ScalingDirection(text));
+
+    [Theory]
+    [InlineData("RESOURCE:MEMORY (no container instance met all of its requirements)", "RESOURCE:MEMORY")]
+    [InlineData("MISSING", "MISSING")]
+    [InlineData(null, "RunTaskFailure")]
+    public void FailureCode_IsTheRunTaskFailureReason(string? detail, string expected) =>
+        Assert.Equal(expected, Metrics.InvocationMetrics.FailureCode(detail));
+
+    [Fact]
+    public void DeferredWorkJson_RoundTripsTheEventTextAndDueTime()
+    {
+        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json").Trim();
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
+
+        var body = DeferredWorkJson.Write(new DeferredWork(eventJson, due));
+        var back = DeferredWorkJson.Parse(body);
+
+        Assert.Equal(due, back.DueAt);
+        Assert.Equal(JsonSerializer.Serialize(Json.Parse(eventJson)), JsonSerializer.Serialize(Json.Parse(back.EventJson)));
+        Assert.Equal("2026-03-02T09:20:21.482Z", Json.Parse(body).GetProperty("dueAt").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"dueAt\":\"2026-03-02T09:20:21Z\"}", "body.event: required field is missing")]
+    [InlineData("{\"event\":{}}", "body.dueAt: required field is missing")]
+    [InlineData("{\"event\":{},\"dueAt\":\"soon\"}", "body.dueAt: expected an ISO 8601 timestamp")]
+    public void DeferredWorkJson_RejectsABodyNamingTheField(string body, string message)
+    {
+        var ex = Assert.Throws<EcsReflex.Core.Events.EventRejectedException>(() => DeferredWorkJson.Parse(body));
+        Assert.StartsWith(message, ex.Message, StringComparison.Ordinal);
+    }
+}
