@@ -84,7 +84,7 @@ public sealed record QuerySubject(QuerySubjectKind Kind, string? AttributeName =
 public abstract record QueryExpression(int Position)
 {
     /// <summary>The canonical text: symbol operators, single spaces, lower-case keywords, lists as <c>[a, b]</c>.</summary>
-    public override string ToString() => QueryFormatter.Format(this);
+    public sealed override string ToString() => QueryFormatter.Format(this);
 }
 
 public sealed record QueryAnd(QueryExpression Left, QueryExpression Right, int Position) : QueryExpression(Position);
