@@ -39,7 +39,7 @@ internal static class PlacementTestSupport
 
     public static string Json(ActionRequest r) => ActionJson.ToJson(r);
 
-    public const string Cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    public const string ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
     public const string InstanceA = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/424b1fee9709931505d95954058b4714";
     public const string InstanceB = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/eee5ec7b4db846c31a728415e4a8e902";
     public const string InstanceC = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/e25ff36ce5fe4bfa26826e3d682b4c41";

@@ -13,7 +13,9 @@ namespace EcsReflex.Engine.Cluster;
 /// The embedded cluster as a simulator of ECS:
 /// <list type="bullet">
 /// <item>RunTask places tasks on the snapshot's container instances like ECS (see <see cref="PlacementSimulator"/>):
-/// resources, constraints, strategies; when nothing fits, the response's <c>failures</c> say why.</item>
+/// resources, constraints, strategies; when nothing fits, the response's <c>failures</c> say why. A task
+/// launched through a capacity provider considers only that provider's instances and, when nothing fits,
+/// waits in PROVISIONING for the provider to scale out, as ECS does (no failure, no RUNNING event).</item>
 /// <item>It emits the task state changes ECS would: RUNNING <see cref="TaskStartDelay"/> after a task is
 /// placed, STOPPED (stop code UserInitiated, the StopTask reason as stoppedReason) <see cref="TaskStopDelay"/>
 /// after StopTask; the replay feeds them back through the handlers.</item>
@@ -97,8 +99,9 @@ public sealed partial class EmbeddedCluster
                 };
                 var outcome = PlacementSimulator.Place(ask, candidates);
                 if (outcome.Chosen is { } chosen) host = chosen.Instance;
-                else if (capacityProvider is not null && outcome.Failures.All(f => f.Reason?.StartsWith("RESOURCE:", StringComparison.Ordinal) == true || f.Reason == "No Container Instances were found in your cluster."))
-                    // With a capacity provider ECS keeps the task PROVISIONING until the provider scales out.
+                else if (capacityProvider is not null && outcome.Failures.All(f => f.Reason != "InvalidParameterException"))
+                    // With a capacity provider ECS keeps the task PROVISIONING until the provider scales out
+                    // (a new instance can bring the resources, or be one the constraints accept).
                     note = $"waiting for capacity provider {capacityProvider} to scale out ({outcome.Failures[0].Reason})";
                 else
                 {
