@@ -207,6 +207,23 @@ public class PlacementPolicyTests
     }
 
     [Fact]
+    public void Schema_DescribesTheSameDrainAndPlacementFieldsAndLimitsAsTheLoader()
+    {
+        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(PlacementCoreTestSupport.RepoRoot, "reflex.policy.schema.json")));
+        var defs = schema.RootElement.GetProperty("$defs");
+        static string[] Keys(System.Text.Json.JsonElement def) =>
+            def.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["agentDisconnectedGraceSeconds", "stopOriginalAfterSeconds"], Keys(defs.GetProperty("drain")));
+        Assert.Equal(["constraints", "enforce", "fallback", "restoreAfterSeconds", "strategy"], Keys(defs.GetProperty("servicePlacement")));
+        Assert.Equal(["constraints", "strategy"], Keys(defs.GetProperty("rulePlacement")));
+        Assert.Equal(PlacementValidator.MaxConstraints - 1, defs.GetProperty("rulePlacement").GetProperty("properties").GetProperty("constraints").GetProperty("maxItems").GetInt32());
+        Assert.Equal(PlacementValidator.MaxConstraints, defs.GetProperty("constraints").GetProperty("maxItems").GetInt32());
+        Assert.Equal(PlacementValidator.MaxStrategies, defs.GetProperty("strategies").GetProperty("maxItems").GetInt32());
+        Assert.Equal(DrainPolicy.DefaultAgentDisconnectedGraceSeconds, defs.GetProperty("drain").GetProperty("properties").GetProperty("agentDisconnectedGraceSeconds").GetProperty("default").GetInt32());
+        Assert.Equal(ServicePlacementPolicy.DefaultRestoreAfterSeconds, defs.GetProperty("servicePlacement").GetProperty("properties").GetProperty("restoreAfterSeconds").GetProperty("default").GetInt32());
+    }
+
+    [Fact]
     public void Validator_RequestShapedPlacement_CountsTheTaskDefinitionsConstraints()
     {
         var constraints = Enumerable.Repeat(new Ecs.PlacementConstraint { Type = "distinctInstance" }, 8).ToList();
