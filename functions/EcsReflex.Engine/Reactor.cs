@@ -49,7 +49,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     public ReflexPolicy Policy => policy;
 
     private PlacementGuardStep? _placementGuard;
-    private PlacementGuardStep PlacementGuardStep => _placementGuard ??= new PlacementGuardStep(policy, store, observer, actuator);
+    private PlacementGuardStep Guard => _placementGuard ??= new PlacementGuardStep(policy, store, observer, actuator);
 
     /// <summary>Deduplication keys of an event: its id, and what identifies the same change across ids.</summary>
     public static IReadOnlyList<string> DedupKeys(EventEnvelope e) => e.Detail switch
@@ -110,7 +110,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         switch (e.Detail)
         {
             case var d when handler == Handlers.PlacementGuard && PlacementGuardStep.Handles(d):
-                return await PlacementGuardStep.HandleAsync(e, handler, due, now, ct);
+                return await Guard.HandleAsync(e, handler, due, now, ct); // Engine/PlacementGuardStep.cs
             case TaskStateChange t:
                 decision = TaskRescheduler.Decide(t, policy, await ObserveTaskAsync(t, ct), now);
                 break;

@@ -219,6 +219,26 @@ public class DrainDecisionTests
     }
 
     [Fact]
+    public void Decide_ALateRunningEventOfAnOlderTaskOfTheLineage_StopsNothing()
+    {
+        var move = new DrainMoveRecord
+        {
+            Cluster = "prod", Lineage = WorkerId, Rule = "batch-workers", OriginalTaskArn = Worker, ContainerInstanceArn = InstanceB,
+            Ec2InstanceId = Ec2B, ReplacementStartedBy = $"reflex/{WorkerId}/2", ReplacementClientToken = "t", StartedAt = Now,
+        };
+        var older = new TaskStateChange
+        {
+            ClusterArn = Cluster, TaskArn = "arn:aws:ecs:us-east-1:123456789012:task/prod/eeee3333", StartedBy = $"reflex/{WorkerId}/1", LastStatus = "RUNNING",
+        };
+        var d = PlacementGuard.DecideTaskRunning(older, Policy(), new TaskRunningObservation { Move = move }, Now.AddSeconds(30));
+        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Contains("older than the replacement", d.Decision.Reason);
+        var createdBefore = older with { StartedBy = $"reflex/{WorkerId}/2", CreatedAt = Now.AddMinutes(-30) };
+        Assert.Equal(Outcome.Ignored, PlacementGuard.DecideTaskRunning(createdBefore, Policy(), new TaskRunningObservation { Move = move }, Now.AddSeconds(30)).Decision.Outcome);
+        Assert.Empty(d.Writes);
+    }
+
+    [Fact]
     public void Decide_RunningTaskWithoutAMove_IsIgnored()
     {
         var t = new TaskStateChange { ClusterArn = Cluster, TaskArn = "arn:aws:ecs:us-east-1:123456789012:task/prod/bbbb", StartedBy = "reflex/x/1", LastStatus = "RUNNING" };

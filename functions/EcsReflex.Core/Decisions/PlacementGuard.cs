@@ -74,6 +74,8 @@ public sealed record PlacementGuardDecision
 public static class PlacementGuard
 {
     public const string MovedFromTag = "reflex:movedFrom";
+    /// <summary>How far ECS's clock may lag the decider's when telling an older task from the replacement.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
     public const string DrainPurpose = "drain";
 
     /// <summary>The RUNNING events the guard watches: tasks EcsReflex started (a replacement may be among them).</summary>
@@ -418,6 +420,10 @@ public static class PlacementGuard
             return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: it is the original of a move; it stops once its replacement runs"));
         var from = move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn);
         var original = Short(Arns.LastSegment(move.OriginalTaskArn));
+        // A late event of an older task of the lineage is not the replacement (nor a retry of it).
+        if ((TaskRescheduler.TryParseLineage(t.StartedBy, out _, out var attempt) && TaskRescheduler.TryParseLineage(move.ReplacementStartedBy, out _, out var replacementAttempt) && attempt < replacementAttempt)
+            || (t.CreatedAt is { } created && created < move.StartedAt - ClockSkew))
+            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: it is older than the replacement of {original} ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})"));
         if (move.OriginalStoppedAt is { } stoppedAt)
             return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}; the original {original} on {from} was already stopped at {Clock(stoppedAt)}"));
         var running = move with { ReplacementTaskArn = t.TaskArn, ReplacementRunningAt = move.ReplacementRunningAt ?? now };
