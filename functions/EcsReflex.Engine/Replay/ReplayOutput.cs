@@ -68,6 +68,7 @@ public sealed class JsonLinesWriter(Stream output) : IDisposable
         _w.WriteEndObject();
         _w.Flush();
         output.WriteByte((byte)'\n');
+        _w.Reset(); // each line is its own JSON document
     }
 
     public void Dispose() => _w.Dispose();
