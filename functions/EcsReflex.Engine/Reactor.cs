@@ -17,6 +17,7 @@ public static class Handlers
     /// <summary>The handler an event belongs to, or null when EcsReflex has none for it.</summary>
     public static string? For(EventDetail detail) => detail switch
     {
+        TaskStateChange t when Core.Decisions.PlacementGuard.WatchesTask(t) => PlacementGuard, // RUNNING tasks EcsReflex started: replacements
         TaskStateChange => TaskRescheduler,
         ContainerInstanceStateChange or ServiceAction or DeploymentStateChange => PlacementGuard,
         AlarmStateChange => ServiceScaler,
@@ -33,6 +34,8 @@ public sealed record Reaction
     public IReadOnlyList<ActionResult> Actions { get; init; } = [];
     public DateTimeOffset? DueAt { get; init; }
     public EventEnvelope? Event { get; init; }
+    /// <summary>When to decide again on the same event although this reaction acted (a drain's stopOriginalAfterSeconds).</summary>
+    public DateTimeOffset? FollowUpAt { get; init; }
 }
 
 /// <summary>
@@ -44,6 +47,9 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     public static readonly TimeSpan DuplicateMemory = TimeSpan.FromHours(24);
 
     public ReflexPolicy Policy => policy;
+
+    private PlacementGuardStep? _placementGuard;
+    private PlacementGuardStep Guard => _placementGuard ??= new PlacementGuardStep(policy, store, observer, actuator);
 
     /// <summary>Deduplication keys of an event: its id, and what identifies the same change across ids.</summary>
     public static IReadOnlyList<string> DedupKeys(EventEnvelope e) => e.Detail switch
@@ -94,7 +100,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     public Task<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct)
     {
         var handler = Handlers.For(e.Detail) ?? "none";
-        return DecideAndActAsync(e, handler, now, ct);
+        return DecideAndActAsync(e, handler, now, ct, due: true);
     }
 
     private static string Describe(EventEnvelope e) => e.Detail switch
@@ -105,11 +111,13 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         _ => e.Id,
     };
 
-    private async Task<Reaction> DecideAndActAsync(EventEnvelope e, string handler, DateTimeOffset now, CancellationToken ct)
+    private async Task<Reaction> DecideAndActAsync(EventEnvelope e, string handler, DateTimeOffset now, CancellationToken ct, bool due = false)
     {
         Decision decision;
         switch (e.Detail)
         {
+            case var d when handler == Handlers.PlacementGuard && PlacementGuardStep.Handles(d):
+                return await Guard.HandleAsync(e, handler, due, now, ct); // Engine/PlacementGuardStep.cs
             case TaskStateChange t:
                 decision = TaskRescheduler.Decide(t, policy, await ObserveTaskAsync(t, ct), now);
                 break;
@@ -130,6 +138,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         string? ec2 = null;
         if (t.ContainerInstanceArn is { } ci && !TaskRescheduler.IsFargate(t))
             ec2 = await observer.GetEc2InstanceIdAsync(t.ClusterArn, ci, ct);
-        return new TaskObservation { Lineage = record, FailedEc2InstanceId = ec2 };
+        var move = await store.GetDrainMoveAsync(cluster.Name, lineage, ct);
+        return new TaskObservation { Lineage = record, FailedEc2InstanceId = ec2, DrainMove = move };
     }
 }

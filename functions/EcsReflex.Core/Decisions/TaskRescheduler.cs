@@ -17,6 +17,8 @@ public sealed record TaskObservation
     public LineageRecord? Lineage { get; init; }
     /// <summary>EC2 instance id of the container instance the task ran on, when known.</summary>
     public string? FailedEc2InstanceId { get; init; }
+    /// <summary>The placement guard's move of the stopped task's lineage, if one was recorded.</summary>
+    public DrainMoveRecord? DrainMove { get; init; }
 
     public static readonly TaskObservation None = new();
 }
@@ -148,6 +150,8 @@ public static class TaskRescheduler
             case StopKind.Success when rule.Restart != RestartMode.Always:
                 return Decision.Ignored($"{prefix}: success, and rule {rule.Name} restarts on failure only");
         }
+        if (observed.DrainMove is { } move && move.OriginalTaskArn == t.TaskArn)
+            return Decision.Ignored($"{prefix}, but it was being moved off container instance {move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn)}: its replacement ({move.ReplacementStartedBy}) carries lineage {lineage} on, so it is not relaunched");
 
         var stoppedAt = t.StoppedAt ?? t.UpdatedAt ?? now;
         var ranFor = t.StartedAt is { } started ? stoppedAt - started : (TimeSpan?)null;
@@ -213,7 +217,8 @@ public static class TaskRescheduler
         };
     }
 
-    private static RescheduleRule? FindRule(ClusterPolicy cluster, TaskStateChange t, bool reflexStarted, LineageRecord? record)
+    /// <summary>The rule covering a task: the rule that started its chain, else the first whose match holds.</summary>
+    public static RescheduleRule? FindRule(ClusterPolicy cluster, TaskStateChange t, bool reflexStarted, LineageRecord? record)
     {
         if (reflexStarted && record is not null)
         {

@@ -41,6 +41,15 @@ public sealed record ObservedTask
     public DateTimeOffset? CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public IReadOnlyList<Tag> Tags { get; init; } = [];
+    /// <summary>The task's overrides as described, sent back unchanged when the task is replaced.</summary>
+    public System.Text.Json.JsonElement? Overrides { get; init; }
+    public bool? EnableExecuteCommand { get; init; }
+    public IReadOnlyList<Attachment> Attachments { get; init; } = [];
+    /// <summary><c>version</c>: grows with every change of the task.</summary>
+    public long? Version { get; init; }
+    public DateTimeOffset? StoppedAt { get; init; }
+    public string? StopCode { get; init; }
+    public string? StoppedReason { get; init; }
 }
 
 public sealed record ObservedContainerInstance
@@ -56,6 +65,10 @@ public sealed record ObservedContainerInstance
     public int RunningTasksCount { get; init; }
     public int PendingTasksCount { get; init; }
     public DateTimeOffset? RegisteredAt { get; init; }
+    /// <summary>The capacity provider the instance belongs to, when it was registered through one.</summary>
+    public string? CapacityProviderName { get; init; }
+    /// <summary><c>versionInfo.agentVersion</c>: the ECS container agent version.</summary>
+    public string? AgentVersion { get; init; }
 
     public string? Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)?.Value;
 }

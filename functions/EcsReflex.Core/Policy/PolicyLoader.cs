@@ -173,61 +173,49 @@ public static partial class PolicyLoader
             ResetAfterSeconds = r.Int(e, path, "resetAfterSeconds", 600, min: 0, max: 31_536_000),
             IgnoreExitCodes = r.IntList(e, path, "ignoreExitCodes"),
             AvoidFailedInstance = r.Bool(e, path, "avoidFailedInstance", true),
-            Placement = r.OptionalObject(e, path, "placement") is { } p ? ReadPlacement(r, p, Reader.Join(path, "placement")) : PlacementSpec.Empty,
+            Placement = r.OptionalObject(e, path, "placement") is { } p ? ReadPlacement(r, p, Reader.Join(path, "placement"), 1, RuleAddedConstraintWhy) : PlacementSpec.Empty,
             Network = r.OptionalObject(e, path, "network") is { } n ? ReadNetwork(r, n, Reader.Join(path, "network")) : null,
         };
     }
 
-    public const int MaxConstraints = 10;
-    public const int MaxStrategies = 5;
+    public const int MaxConstraints = Placement.PlacementValidator.MaxConstraints;
+    public const int MaxStrategies = Placement.PlacementValidator.MaxStrategies;
 
-    internal static PlacementSpec ReadPlacement(Reader r, JsonElement e, string path, params string[] extraFields)
+    /// <summary>Why a rule's placement may hold one constraint fewer than ECS allows.</summary>
+    public const string RuleAddedConstraintWhy = "a memberOf constraint that keeps a relaunched or moved task off its old instance";
+
+    internal static PlacementSpec ReadPlacement(Reader r, JsonElement e, string path, params string[] extraFields) =>
+        ReadPlacement(r, e, path, 0, null, extraFields);
+
+    /// <summary>
+    /// Reads a placement and validates it with <see cref="Placement.PlacementValidator"/>: constraint and
+    /// strategy types and fields, memberOf expressions in the cluster query language (errors name the
+    /// character), and the limits (<paramref name="addedConstraints"/> are constraints EcsReflex adds itself).
+    /// </summary>
+    internal static PlacementSpec ReadPlacement(Reader r, JsonElement e, string path, int addedConstraints, string? addedWhy, params string[] extraFields)
     {
         r.Object(e, path, ["constraints", "strategy", .. extraFields]);
+        // A missing, empty or non-string type is reported by RequiredString; the validator judges the rest.
         var constraints = r.List(e, path, "constraints", required: false, (rr, c, cp) =>
         {
             rr.Object(c, cp, "type", "expression");
-            var type = rr.RequiredString(c, cp, "type") ?? "";
-            var expr = rr.OptionalString(c, cp, "expression");
-            switch (type)
-            {
-                case "distinctInstance":
-                    if (expr is not null) rr.Error(Reader.Join(cp, "expression"), "distinctInstance takes no expression; remove it");
-                    break;
-                case "memberOf":
-                    if (string.IsNullOrWhiteSpace(expr)) rr.Error(Reader.Join(cp, "expression"), "memberOf needs an expression in the cluster query language, for example \"attribute:ecs.instance-type =~ m5.*\"");
-                    else if (expr.Length > 2000) rr.Error(Reader.Join(cp, "expression"), $"is {expr.Length} characters long; ECS accepts at most 2000");
-                    break;
-                case "": break;
-                default: rr.Error(Reader.Join(cp, "type"), $"\"{type}\" is not a constraint type; use \"distinctInstance\" or \"memberOf\""); break;
-            }
-            return new PlacementConstraintSpec(type, expr);
+            var spec = new PlacementConstraintSpec(rr.RequiredString(c, cp, "type") ?? "", rr.OptionalString(c, cp, "expression"));
+            if (spec.Type.Length > 0 && Placement.PlacementValidator.ValidateConstraint(spec.Type, spec.Expression) is { } problem)
+                rr.Error(Reader.Join(cp, problem.Path), problem.Message);
+            return spec;
         });
-        if (constraints.Count > MaxConstraints)
-            r.Error(Reader.Join(path, "constraints"), $"has {constraints.Count} constraints; ECS accepts at most {MaxConstraints} per task");
+        if (Placement.PlacementValidator.CountProblem(constraints.Count, addedConstraints, addedWhy) is { } count)
+            r.Error(Reader.Join(path, "constraints"), count);
         var strategy = r.List(e, path, "strategy", required: false, (rr, s, sp) =>
         {
             rr.Object(s, sp, "type", "field");
-            var type = rr.RequiredString(s, sp, "type") ?? "";
-            var field = rr.OptionalString(s, sp, "field");
-            switch (type)
-            {
-                case "binpack":
-                    if (field is not ("cpu" or "memory")) rr.Error(Reader.Join(sp, "field"), $"binpack packs on \"cpu\" or \"memory\", not {(field is null ? "nothing" : $"\"{field}\"")}");
-                    break;
-                case "spread":
-                    if (string.IsNullOrWhiteSpace(field)) rr.Error(Reader.Join(sp, "field"), "spread needs a field, for example \"instanceId\" or \"attribute:ecs.availability-zone\"");
-                    break;
-                case "random":
-                    if (field is not null) rr.Error(Reader.Join(sp, "field"), "random takes no field; remove it");
-                    break;
-                case "": break;
-                default: rr.Error(Reader.Join(sp, "type"), $"\"{type}\" is not a placement strategy; use \"binpack\", \"spread\" or \"random\""); break;
-            }
-            return new PlacementStrategySpec(type, field);
+            var spec = new PlacementStrategySpec(rr.RequiredString(s, sp, "type") ?? "", rr.OptionalString(s, sp, "field"));
+            if (spec.Type.Length > 0 && Placement.PlacementValidator.ValidateStrategy(spec.Type, spec.Field) is { } problem)
+                rr.Error(Reader.Join(sp, problem.Path), problem.Message);
+            return spec;
         });
         if (strategy.Count > MaxStrategies)
-            r.Error(Reader.Join(path, "strategy"), $"has {strategy.Count} strategies; ECS accepts at most {MaxStrategies}");
+            r.Error(Reader.Join(path, "strategy"), $"has {strategy.Count} strategies; ECS accepts at most {MaxStrategies}: remove {strategy.Count - MaxStrategies}");
         return new PlacementSpec { Constraints = constraints, Strategy = strategy };
     }
 

@@ -40,6 +40,24 @@ public interface IStateStore
     /// </summary>
     Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) =>
         throw new NotSupportedException($"{GetType().Name} does not keep service scaling records");
+    // Placement guard: the last state change seen per container instance, drain moves, service fallbacks.
+
+    Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct);
+
+    /// <summary>
+    /// Records the instance state unless a newer version is already recorded (a conditional write, so a
+    /// late delivery cannot roll it back); false when it was not written.
+    /// </summary>
+    Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct);
+
+    /// <summary>The drain move of a task lineage (the replacement carries the lineage on), or null.</summary>
+    Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct);
+
+    Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct);
+
+    Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct);
+
+    Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct);
 }
 
 public sealed record AuditEntry(DateTimeOffset Time, string EventId, string Handler, string Outcome, string Reason,
@@ -69,6 +87,14 @@ public interface IClusterObserver
     /// <summary>The current states of some CloudWatch alarms, or why they cannot be had (CloudWatch <c>DescribeAlarms</c> live).</summary>
     Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
         Task.FromResult(AlarmStatesObservation.None($"{GetType().Name} cannot describe CloudWatch alarms"));
+    /// <summary>The tasks on a container instance that are not stopped (ListTasks by container instance + DescribeTasks).</summary>
+    Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
+
+    /// <summary>A service as describe-services shows it (with its placement), or null when it does not exist.</summary>
+    Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct);
+
+    /// <summary>A container instance as describe-container-instances shows it, or null when it is unknown.</summary>
+    Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 }
 
 public sealed record RunTaskFailure(string? Arn, string? Reason, string? Detail);

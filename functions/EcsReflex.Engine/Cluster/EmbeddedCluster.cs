@@ -10,9 +10,10 @@ namespace EcsReflex.Engine.Cluster;
 /// <summary>
 /// The replay's in-memory ECS: starts from a snapshot and applies what the actuator sends, so later
 /// events see the effect of earlier actions. Behaves like ECS where EcsReflex relies on it:
-/// RunTask is idempotent on its client token.
+/// RunTask is idempotent on its client token, places tasks and emits task state changes
+/// (EmbeddedCluster.Simulation.cs).
 /// </summary>
-public sealed class EmbeddedCluster : IEcsApi, IClusterObserver
+public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, ObservedService> _services = new(StringComparer.Ordinal);
@@ -42,42 +43,12 @@ public sealed class EmbeddedCluster : IEcsApi, IClusterObserver
 
     public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
     {
-        lock (_gate)
-        {
-            if (request.ClientToken is { } token && _tokens.TryGetValue(token, out var existing))
-                return Task.FromResult(new RunTaskResponse([existing], []));
-            var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.ClientToken ?? $"{request.Cluster}/{_tasks.Count}/{Now.UtcTicks}")))[..32];
-            var arn = TaskArn(request.Cluster, id);
-            _tasks[arn] = new ObservedTask
-            {
-                TaskArn = arn,
-                ClusterArn = request.Cluster,
-                TaskDefinitionArn = request.TaskDefinition,
-                Group = request.Group,
-                StartedBy = request.StartedBy,
-                LastStatus = "PROVISIONING",
-                DesiredStatus = "RUNNING",
-                LaunchType = request.LaunchType,
-                CapacityProviderName = request.CapacityProviderStrategy?.FirstOrDefault()?.CapacityProvider,
-                PlatformVersion = request.PlatformVersion,
-                CreatedAt = Now,
-                Tags = request.Tags ?? [],
-            };
-            if (request.ClientToken is { } t) _tokens[t] = arn;
-            TasksStarted++;
-            return Task.FromResult(new RunTaskResponse([arn], []));
-        }
+        lock (_gate) return Task.FromResult(Run(request)); // placement: EmbeddedCluster.Simulation.cs
     }
 
     public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct)
     {
-        lock (_gate)
-        {
-            var task = FindTask(request.Task);
-            if (task is null) return Task.FromResult(new StopTaskResponse(request.Task, null));
-            _tasks[task.TaskArn] = task with { DesiredStatus = "STOPPED", LastStatus = "STOPPED" };
-            return Task.FromResult(new StopTaskResponse(task.TaskArn, "STOPPED"));
-        }
+        lock (_gate) return Task.FromResult(Stop(request));
     }
 
     public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
@@ -94,6 +65,7 @@ public sealed class EmbeddedCluster : IEcsApi, IClusterObserver
                 PlacementStrategy = request.PlacementStrategy ?? service.PlacementStrategy,
             };
             _services[service.ServiceArn] = service;
+            Generation++;
             return Task.FromResult(new UpdateServiceResponse(service.ServiceArn, service.DesiredCount));
         }
     }

@@ -129,6 +129,21 @@ public static class SnapshotReader
         CreatedAt = OptionalTime(t, "createdAt", p),
         StartedAt = OptionalTime(t, "startedAt", p),
         Tags = Array(t, "tags", p, (e, ip) => new Tag(RequireString(AsObject(e, ip), "key", ip), OptionalString(e, "value", ip) ?? "")),
+        Overrides = OptionalObject(t, "overrides", p)?.Clone(),
+        EnableExecuteCommand = OptionalBool(t, "enableExecuteCommand", p),
+        Attachments = Array(t, "attachments", p, ReadAttachment),
+        Version = OptionalLong(t, "version", p),
+        StoppedAt = OptionalTime(t, "stoppedAt", p),
+        StopCode = OptionalString(t, "stopCode", p),
+        StoppedReason = OptionalString(t, "stoppedReason", p),
+    };
+
+    private static Attachment ReadAttachment(JsonElement a, string p) => new()
+    {
+        Id = OptionalString(AsObject(a, p), "id", p),
+        Type = OptionalString(a, "type", p),
+        Status = OptionalString(a, "status", p),
+        Details = Array(a, "details", p, (d, dp) => new KeyValue(RequireString(AsObject(d, dp), "name", dp), OptionalStringOrNumber(d, "value", dp))),
     };
 
     private static ObservedContainerInstance ReadInstance(JsonElement c, string p) => new()
@@ -144,6 +159,8 @@ public static class SnapshotReader
         RunningTasksCount = OptionalInt(c, "runningTasksCount", p) ?? 0,
         PendingTasksCount = OptionalInt(c, "pendingTasksCount", p) ?? 0,
         RegisteredAt = OptionalTime(c, "registeredAt", p),
+        CapacityProviderName = OptionalString(c, "capacityProviderName", p),
+        AgentVersion = OptionalObject(c, "versionInfo", p) is { } vi ? OptionalString(vi, "agentVersion", Child(p, "versionInfo")) : null,
     };
 
     private static ObservedScalableTarget ReadScalableTarget(JsonElement s, string p) => new()

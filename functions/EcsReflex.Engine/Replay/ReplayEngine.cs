@@ -77,13 +77,66 @@ public sealed class ReplayEngine
         {
             ct.ThrowIfCancellationRequested();
             if (item.SortTime is { } t)
-                while (_timers.TryPeek(out _, out var due) && due.Item1 <= t && fired++ < MaxTimerFirings)
-                    yield return await FireNextAsync(ct);
+                while (NextPendingAt() is { } due && due <= t && fired++ < MaxTimerFirings)
+                    if (await FirePendingAsync(ct) is { } r) yield return r;
             yield return await ProcessAsync(item, ct);
         }
-        while (_timers.Count > 0 && fired++ < MaxTimerFirings)
-            yield return await FireNextAsync(ct);
+        // After the last input: fire what is pending, until a whole round of deferrals finds the embedded
+        // cluster unchanged (retries waiting for capacity would then wait forever).
+        var stalled = 0;
+        var generation = Cluster.Generation;
+        while (NextPendingAt() is not null && fired++ < MaxTimerFirings)
+        {
+            if (await FirePendingAsync(ct) is not { } r) continue;
+            yield return r;
+            if (r.Outcome == Outcome.Deferred && Cluster.Generation == generation) stalled++;
+            else stalled = 0;
+            generation = Cluster.Generation;
+            if (stalled > _timers.Count)
+            {
+                yield return new ReplayRecord
+                {
+                    Input = "replay", Trigger = "timer", Time = _clock, Outcome = Outcome.Deferred,
+                    Reason = $"the replay stops here: {_timers.Count} deferred decision{(_timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
+                };
+                break;
+            }
+        }
     }
+
+    /// <summary>When the next timer or the next event the embedded cluster emits is due.</summary>
+    private DateTimeOffset? NextPendingAt()
+    {
+        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
+        var emitted = Cluster.NextEventAt;
+        if (timer is null) return emitted;
+        if (emitted is null) return timer;
+        return emitted <= timer ? emitted : timer;
+    }
+
+    /// <summary>Fires the earlier of the next timer and the next emitted event (emitted first on a tie).</summary>
+    private async Task<ReplayRecord?> FirePendingAsync(CancellationToken ct)
+    {
+        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
+        if (Cluster.NextEventAt is { } emitted && (timer is null || emitted <= timer))
+        {
+            Advance(emitted);
+            return Cluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
+        }
+        return await FireNextAsync(ct);
+    }
+
+    /// <summary>An event the embedded cluster emitted (a task it started is RUNNING, one it stopped is STOPPED).</summary>
+    private async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
+    {
+        var item = new InputItem(EmittedInput, e, null, e.Time);
+        var reaction = await _reactor.HandleEventAsync(e, _clock, ct);
+        Schedule(item, e, reaction);
+        return ToRecord(EmittedInput, "event", e, reaction);
+    }
+
+    /// <summary>The <c>input</c> of the events the embedded cluster emits.</summary>
+    public const string EmittedInput = "embedded-cluster";
 
     private void Advance(DateTimeOffset? to)
     {
@@ -101,6 +154,7 @@ public sealed class ReplayEngine
                 Input = item.Input, Trigger = "event", Time = item.SortTime, Outcome = Outcome.Rejected,
                 Reason = item.Rejection!.Message, RejectionCode = item.Rejection.Code,
             };
+        Cluster.Observe(e);
         var reaction = await _reactor.HandleEventAsync(e, _clock, ct);
         Schedule(item, e, reaction);
         return ToRecord(item.Input, "event", e, reaction);
@@ -119,6 +173,8 @@ public sealed class ReplayEngine
     {
         if (reaction.Outcome == Outcome.Deferred && reaction.DueAt is { } due)
             _timers.Enqueue((item, e), (due > _clock ? due : _clock, _seq++));
+        if (reaction.FollowUpAt is { } follow)
+            _timers.Enqueue((item, e), (follow > _clock ? follow : _clock, _seq++));
     }
 
     private ReplayRecord ToRecord(string input, string trigger, EventEnvelope e, Reaction r) => new()

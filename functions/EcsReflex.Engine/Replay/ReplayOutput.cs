@@ -69,6 +69,7 @@ public sealed class JsonLinesWriter(Stream output) : IDisposable
         _w.Flush();
         _w.Reset(); // one JSON document per line: without a reset the writer refuses a second top-level object
         output.WriteByte((byte)'\n');
+        _w.Reset(); // each line is its own JSON document
     }
 
     public void Dispose() => _w.Dispose();

@@ -79,4 +79,45 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     }
 
     public IReadOnlyCollection<ServiceScalingRecord> ScalingRecords { get { lock (_scalingGate) return [.. _scaling.Values]; } }
+    // ---- placement guard
+
+    private readonly ConcurrentDictionary<(string, string), InstanceSeenRecord> _instances = new();
+    private readonly ConcurrentDictionary<(string, string), DrainMoveRecord> _moves = new();
+    private readonly ConcurrentDictionary<(string, string), ServicePlacementRecord> _servicePlacements = new();
+
+    public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) =>
+        Task.FromResult(_instances.TryGetValue((cluster, containerInstanceArn), out var r) ? r : null);
+
+    public Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
+    {
+        var written = false;
+        _instances.AddOrUpdate((record.Cluster, record.ContainerInstanceArn),
+            _ => { written = true; return record; },
+            (_, old) =>
+            {
+                written = old.Version is not { } ov || record.Version is not { } nv || nv >= ov;
+                return written ? record : old;
+            });
+        return Task.FromResult(written);
+    }
+
+    public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) =>
+        Task.FromResult(_moves.TryGetValue((cluster, lineage), out var r) ? r : null);
+
+    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct)
+    {
+        _moves[(record.Cluster, record.Lineage)] = record;
+        return Task.CompletedTask;
+    }
+
+    public IReadOnlyCollection<DrainMoveRecord> DrainMoves => _moves.Values.ToList();
+
+    public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) =>
+        Task.FromResult(_servicePlacements.TryGetValue((cluster, service), out var r) ? r : null);
+
+    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct)
+    {
+        _servicePlacements[(record.Cluster, record.Service)] = record;
+        return Task.CompletedTask;
+    }
 }

@@ -1,0 +1,634 @@
+using System.Globalization;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+using EcsReflex.Core.Placement;
+using EcsReflex.Core.Policy;
+
+namespace EcsReflex.Core.Decisions;
+
+/// <summary>What the engine observed before a container instance decision. Nothing here is fetched by the core.</summary>
+public sealed record InstanceObservation
+{
+    /// <summary>The last state change recorded for the instance.</summary>
+    public InstanceSeenRecord? LastSeen { get; init; }
+    /// <summary>The tasks on the instance that are not stopped (ListTasks + DescribeTasks).</summary>
+    public IReadOnlyList<ObservedTask> Tasks { get; init; } = [];
+    /// <summary>Lineage records of those tasks, by lineage.</summary>
+    public IReadOnlyDictionary<string, LineageRecord> Lineages { get; init; } = new Dictionary<string, LineageRecord>();
+    /// <summary>Drain moves of those tasks' lineages, by lineage.</summary>
+    public IReadOnlyDictionary<string, DrainMoveRecord> Moves { get; init; } = new Dictionary<string, DrainMoveRecord>();
+    /// <summary>The EC2 instance id, when the event does not carry it.</summary>
+    public string? Ec2InstanceId { get; init; }
+    /// <summary>True when this is deferred work coming due (a grace check, a retry, a follow-up), not a delivery.</summary>
+    public bool DueCheck { get; init; }
+}
+
+/// <summary>What the engine observed before deciding on a RUNNING task that may be a replacement.</summary>
+public sealed record TaskRunningObservation
+{
+    public DrainMoveRecord? Move { get; init; }
+    /// <summary>EC2 instance id of the instance the task runs on, for the reason.</summary>
+    public string? Ec2InstanceId { get; init; }
+}
+
+/// <summary>What the engine observed before a service decision.</summary>
+public sealed record ServiceObservation
+{
+    /// <summary>The service as describe-services shows it; null when it was not found.</summary>
+    public ObservedService? Service { get; init; }
+    public ServicePlacementRecord? Record { get; init; }
+}
+
+/// <summary>
+/// State to record once an action succeeded (<see cref="After"/>, the very action object of the decision),
+/// or unconditionally when <see cref="After"/> is null. One of the records is set.
+/// </summary>
+public sealed record GuardWrite(ReflexAction? After, DrainMoveRecord? Move = null, LineageRecord? Lineage = null, ServicePlacementRecord? Service = null);
+
+/// <summary>A placement guard decision: the decision itself and what to remember after it.</summary>
+public sealed record PlacementGuardDecision
+{
+    public required Decision Decision { get; init; }
+    /// <summary>The instance state to record, unless the decision failed.</summary>
+    public InstanceSeenRecord? InstanceSeen { get; init; }
+    public IReadOnlyList<GuardWrite> Writes { get; init; } = [];
+    /// <summary>When to decide again on the same event even though this decision acted (drain.stopOriginalAfterSeconds).</summary>
+    public DateTimeOffset? FollowUpAt { get; init; }
+
+    public static PlacementGuardDecision Of(Decision d) => new() { Decision = d };
+}
+
+/// <summary>
+/// The placement guard's decisions. Pure: the event, what was observed, the policy and the time in; a
+/// <see cref="PlacementGuardDecision"/> out.
+/// <list type="bullet">
+/// <item>Container instance DRAINING: every standalone task a reschedule rule covers gets a replacement
+/// elsewhere (make before break), the original is stopped once the replacement is RUNNING (or after
+/// drain.stopOriginalAfterSeconds).</item>
+/// <item>Agent disconnected past drain.agentDisconnectedGraceSeconds: replacements started, originals left to ECS.</item>
+/// <item>Deployments of services with an enforced placement: drift restored with one UpdateService.</item>
+/// <item>SERVICE_TASK_PLACEMENT_FAILURE: fallback placement for constraint failures; restored on a later steady state.</item>
+/// </list>
+/// </summary>
+public static class PlacementGuard
+{
+    public const string MovedFromTag = "reflex:movedFrom";
+    /// <summary>How far ECS's clock may lag the decider's when telling an older task from the replacement.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
+    public const string DrainPurpose = "drain";
+
+    /// <summary>The RUNNING events the guard watches: tasks EcsReflex started (a replacement may be among them).</summary>
+    public static bool WatchesTask(TaskStateChange t) =>
+        string.Equals(t.LastStatus, "RUNNING", StringComparison.Ordinal)
+        && (t.StartedBy?.StartsWith(TaskRescheduler.StartedByPrefix, StringComparison.Ordinal) ?? false);
+
+    private static string Short(string id) => id.Length > 8 ? id[..8] : id;
+    private static string Clock(DateTimeOffset t) => t.ToUniversalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static string InstanceName(string containerInstanceArn, string? ec2) =>
+        ec2 is null ? $"container instance {Short(Arns.ContainerInstanceId(containerInstanceArn))}" : $"{ec2} ({Short(Arns.ContainerInstanceId(containerInstanceArn))})";
+
+    // ------------------------------------------------------------------ container instances
+
+    public static PlacementGuardDecision DecideInstance(ContainerInstanceStateChange e, ReflexPolicy policy, InstanceObservation observed, DateTimeOffset now)
+    {
+        var ec2 = e.Ec2InstanceId ?? observed.Ec2InstanceId;
+        var name = InstanceName(e.ContainerInstanceArn, ec2);
+        var cluster = policy.FindCluster(e.ClusterArn);
+        if (cluster is null)
+            return PlacementGuardDecision.Of(Decision.Ignored($"cluster {Arns.ClusterName(e.ClusterArn)} is not in the policy"));
+
+        var seen = observed.LastSeen;
+        if (e.Version is { } v && seen?.Version is { } sv && (v < sv || (v == sv && !observed.DueCheck)))
+        {
+            if (observed.DueCheck)
+                return PlacementGuardDecision.Of(Decision.Ignored(seen.AgentConnected == true
+                    ? $"the deferred check of {name} (version {v}) is cancelled: the agent reconnected (version {sv})"
+                    : $"the deferred check of {name} (version {v}) is superseded by version {sv}"));
+            return PlacementGuardDecision.Of(Decision.Ignored(
+                $"stale: version {v} of {name} is not newer than version {sv} already seen; nothing changes"));
+        }
+
+        var drain = cluster.Drain ?? DrainPolicy.Default;
+        DateTimeOffset? disconnectedSince = e.AgentConnected == false
+            ? (seen is { AgentConnected: false, DisconnectedSince: { } ds } ? ds : e.UpdatedAt ?? now)
+            : null;
+        var newSeen = new InstanceSeenRecord
+        {
+            Cluster = cluster.Name,
+            ContainerInstanceArn = e.ContainerInstanceArn,
+            Version = e.Version ?? seen?.Version,
+            Status = e.Status,
+            AgentConnected = e.AgentConnected,
+            DisconnectedSince = disconnectedSince,
+            SeenAt = now,
+        };
+
+        PlacementGuardDecision result;
+        if (string.Equals(e.Status, "DRAINING", StringComparison.Ordinal))
+        {
+            result = Move(e, cluster, drain, observed, ec2, name, DrainReason.Draining, now,
+                $"{name} is DRAINING");
+        }
+        else if (e.AgentConnected == false)
+        {
+            var since = disconnectedSince!.Value;
+            var due = since + TimeSpan.FromSeconds(drain.AgentDisconnectedGraceSeconds);
+            if (now < due)
+                result = PlacementGuardDecision.Of(new Decision
+                {
+                    Outcome = Outcome.Deferred,
+                    Reason = $"the agent of {name} is disconnected since {Clock(since)}; if it still is at {Clock(due)} (grace {drain.AgentDisconnectedGraceSeconds} s), its standalone tasks get replacements",
+                    DueAt = due,
+                });
+            else
+                result = Move(e, cluster, drain, observed, ec2, name, DrainReason.AgentDisconnected, now,
+                    $"the agent of {name} is disconnected since {Clock(since)}, longer than the grace of {drain.AgentDisconnectedGraceSeconds} s");
+        }
+        else
+        {
+            result = Reconnected(e, cluster, observed, ec2, name, seen, now);
+        }
+        return result with { InstanceSeen = newSeen };
+    }
+
+    private static bool IsLive(ObservedTask t) =>
+        !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal) && !string.Equals(t.DesiredStatus, "STOPPED", StringComparison.Ordinal);
+
+    /// <summary>The task as a task state change, so the rescheduler's rules and RunTask builder apply to it unchanged.</summary>
+    public static TaskStateChange AsTaskStateChange(ObservedTask t, string clusterArn) => new()
+    {
+        ClusterArn = t.ClusterArn ?? clusterArn,
+        TaskArn = t.TaskArn,
+        TaskDefinitionArn = t.TaskDefinitionArn,
+        Group = t.Group,
+        StartedBy = t.StartedBy,
+        LastStatus = t.LastStatus ?? "RUNNING",
+        DesiredStatus = t.DesiredStatus,
+        LaunchType = t.LaunchType,
+        CapacityProviderName = t.CapacityProviderName,
+        PlatformVersion = t.PlatformVersion,
+        AvailabilityZone = t.AvailabilityZone,
+        ContainerInstanceArn = t.ContainerInstanceArn,
+        Cpu = t.Cpu,
+        Memory = t.Memory,
+        EnableExecuteCommand = t.EnableExecuteCommand,
+        Version = t.Version,
+        Overrides = t.Overrides,
+        Attachments = t.Attachments,
+        CreatedAt = t.CreatedAt,
+        StartedAt = t.StartedAt,
+    };
+
+    private static string LineageOf(ObservedTask t, out int attempt, out bool reflexStarted)
+    {
+        reflexStarted = TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out attempt);
+        if (reflexStarted) return lineage;
+        attempt = 0;
+        return Arns.LastSegment(t.TaskArn);
+    }
+
+    private static string TaskName(ObservedTask t, string? extra = null)
+    {
+        var parts = new[] { Arns.TaskDefinitionFamily(t.TaskDefinitionArn), extra }.OfType<string>().ToList();
+        var id = Short(Arns.LastSegment(t.TaskArn));
+        return parts.Count == 0 ? id : $"{id} ({string.Join(", ", parts)})";
+    }
+
+    private static StopTaskRequest StopOriginal(string clusterArn, string taskArn, string why) => new()
+    {
+        Cluster = clusterArn,
+        Task = taskArn,
+        Reason = why.Length <= 255 ? why : why[..255],
+    };
+
+    /// <summary>Replacements (make before break) for every standalone task a rule covers on the instance.</summary>
+    private static PlacementGuardDecision Move(ContainerInstanceStateChange e, ClusterPolicy cluster, DrainPolicy drain, InstanceObservation observed,
+        string? ec2, string name, DrainReason reason, DateTimeOffset now, string why)
+    {
+        var actions = new List<ReflexAction>();
+        var writes = new List<GuardWrite>();
+        var started = new List<string>();
+        var stopped = new List<string>();
+        var waiting = new List<string>();
+        var problems = new List<string>();
+        var services = 0;
+        var uncovered = 0;
+        var agentUp = e.AgentConnected != false;
+        DateTimeOffset? followUp = null;
+        var where = ec2 ?? Arns.ContainerInstanceId(e.ContainerInstanceArn);
+
+        foreach (var task in observed.Tasks.Where(IsLive).OrderBy(t => t.TaskArn, StringComparer.Ordinal))
+        {
+            var t = AsTaskStateChange(task, e.ClusterArn);
+            if (TaskRescheduler.IsServiceTask(t)) { services++; continue; }
+            var lineage = LineageOf(task, out var attempt, out var reflexStarted);
+            observed.Lineages.TryGetValue(lineage, out var record);
+            observed.Moves.TryGetValue(lineage, out var move);
+            if (move is not null && move.OriginalTaskArn == task.TaskArn)
+            {
+                // Already being moved: stop the original once its replacement runs (or its time is up).
+                if (reason == DrainReason.Draining && agentUp && move.OriginalStoppedAt is null)
+                {
+                    var timeUp = move.StopOriginalAt is { } at && at <= now;
+                    if (move.ReplacementRunningAt is not null || timeUp)
+                    {
+                        var because = move.ReplacementRunningAt is not null
+                            ? $"replacement {Short(Arns.LastSegment(move.ReplacementTaskArn ?? move.ReplacementStartedBy))} is RUNNING"
+                            : $"drain.stopOriginalAfterSeconds ({drain.StopOriginalAfterSeconds} s) elapsed";
+                        var stop = ReflexAction.StopTask(StopOriginal(t.ClusterArn, task.TaskArn,
+                            $"EcsReflex: moved off draining container instance {where}; {because}"));
+                        actions.Add(stop);
+                        writes.Add(new GuardWrite(stop, Move: move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }));
+                        stopped.Add(TaskName(task, because));
+                    }
+                    else
+                    {
+                        if (move.Reason == DrainReason.AgentDisconnected)
+                        {
+                            // The instance can be reached again: its original is now stopped like a drained one.
+                            var stopAt = drain.StopOriginalAfterSeconds is { } s ? now + TimeSpan.FromSeconds(s) : (DateTimeOffset?)null;
+                            writes.Add(new GuardWrite(null, Move: move with { Reason = DrainReason.Draining, StopOriginalAt = stopAt }));
+                            if (stopAt is { } sa && (followUp is null || sa < followUp)) followUp = sa;
+                        }
+                        else if (move.StopOriginalAt is { } sa && (followUp is null || sa < followUp)) followUp = sa;
+                        waiting.Add($"{TaskName(task)} waits for its replacement ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})");
+                    }
+                }
+                else waiting.Add($"{TaskName(task)} already has a replacement ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})");
+                continue;
+            }
+            if (move is not null && !move.Done)
+            {
+                waiting.Add($"{TaskName(task)} belongs to lineage {Short(lineage)}, which is already being moved");
+                continue;
+            }
+            var rule = TaskRescheduler.FindRule(cluster, t, reflexStarted, record);
+            if (rule is null) { uncovered++; continue; }
+            if (record is { GivenUp: true }) { uncovered++; continue; }
+
+            var request = TaskRescheduler.BuildRunTask(t, cluster, rule, lineage, attempt, TaskObservation.None,
+                new TaskRescheduler.Classification(StopKind.Start, "moved", null), record, out _, out var problem, DrainPurpose);
+            if (problem is not null || request is null)
+            {
+                problems.Add($"{TaskName(task)}: {problem}");
+                continue;
+            }
+            var constraints = request.PlacementConstraints?.ToList() ?? [];
+            if (ec2 is not null)
+                constraints.Add(new PlacementConstraint { Type = "memberOf", Expression = $"ec2InstanceId != {ec2}" });
+            if (PlacementValidator.CountProblem(constraints.Count) is { } tooMany)
+            {
+                problems.Add($"{TaskName(task)}: its placement {tooMany}");
+                continue;
+            }
+            request = request with
+            {
+                PlacementConstraints = constraints.Count > 0 ? constraints : null,
+                Tags = [.. request.Tags ?? [], new Tag(MovedFromTag, Arns.ContainerInstanceId(e.ContainerInstanceArn))],
+            };
+            var run = ReflexAction.RunTask(request);
+            actions.Add(run);
+            var stopOriginalAt = reason == DrainReason.Draining && drain.StopOriginalAfterSeconds is { } secs ? now + TimeSpan.FromSeconds(secs) : (DateTimeOffset?)null;
+            if (stopOriginalAt is { } soa && (followUp is null || soa < followUp)) followUp = soa;
+            writes.Add(new GuardWrite(run, Move: new DrainMoveRecord
+            {
+                Cluster = cluster.Name,
+                Lineage = lineage,
+                Rule = rule.Name,
+                OriginalTaskArn = task.TaskArn,
+                ContainerInstanceArn = e.ContainerInstanceArn,
+                Ec2InstanceId = ec2,
+                Reason = reason,
+                ReplacementStartedBy = request.StartedBy!,
+                ReplacementClientToken = request.ClientToken!,
+                StartedAt = now,
+                StopOriginalAt = stopOriginalAt,
+            }));
+            if (record is null)
+                writes.Add(new GuardWrite(run, Lineage: new LineageRecord
+                {
+                    Cluster = cluster.Name,
+                    Lineage = lineage,
+                    Rule = rule.Name,
+                    Attempt = attempt,
+                    OriginalStartedBy = reflexStarted ? null : task.StartedBy,
+                    LastTaskArn = task.TaskArn,
+                }));
+            started.Add(TaskName(task, $"rule {rule.Name}"));
+        }
+
+        var parts = new List<string>();
+        if (started.Count > 0)
+        {
+            var away = ec2 is null ? " (its EC2 instance id is unknown: ECS itself keeps tasks off a draining instance)" : $" away from {ec2}";
+            var then = reason == DrainReason.AgentDisconnected
+                ? "the originals cannot be reached and are left to ECS"
+                : drain.StopOriginalAfterSeconds is { } s
+                    ? $"each original stops once its replacement is RUNNING, or after {s} s"
+                    : "each original stops once its replacement is RUNNING";
+            parts.Add($"starting replacements for {List(started)}{away}; {then}");
+        }
+        if (stopped.Count > 0) parts.Add($"stopping the original{(stopped.Count == 1 ? "" : "s")} {List(stopped)}");
+        if (waiting.Count > 0) parts.Add(List(waiting));
+        if (problems.Count > 0) parts.Add($"cannot move {List(problems)}");
+        if (services > 0) parts.Add($"{services} service task{(services == 1 ? "" : "s")} left to the ECS service scheduler");
+        if (uncovered > 0) parts.Add($"{uncovered} standalone task{(uncovered == 1 ? "" : "s")} no reschedule rule covers left alone");
+        if (parts.Count == 0) parts.Add("no task on it to move");
+        var reasonText = $"{why}: {string.Join("; ", parts)}";
+
+        var outcome = actions.Count > 0 ? Outcome.Acted : problems.Count > 0 ? Outcome.Rejected : Outcome.Ignored;
+        return new PlacementGuardDecision
+        {
+            Decision = new Decision { Outcome = outcome, Reason = reasonText, Actions = actions },
+            Writes = writes,
+            FollowUpAt = followUp,
+        };
+    }
+
+    private static string List(IReadOnlyList<string> items) => items.Count switch
+    {
+        1 => items[0],
+        _ => string.Join(", ", items),
+    };
+
+    /// <summary>An instance that is active and connected: a reconnect ends a pending check and lets disconnect moves finish.</summary>
+    private static PlacementGuardDecision Reconnected(ContainerInstanceStateChange e, ClusterPolicy cluster, InstanceObservation observed,
+        string? ec2, string name, InstanceSeenRecord? seen, DateTimeOffset now)
+    {
+        var actions = new List<ReflexAction>();
+        var writes = new List<GuardWrite>();
+        var stopped = new List<string>();
+        var waiting = new List<string>();
+        var where = ec2 ?? Arns.ContainerInstanceId(e.ContainerInstanceArn);
+        foreach (var task in observed.Tasks.Where(IsLive).OrderBy(t => t.TaskArn, StringComparer.Ordinal))
+        {
+            var lineage = LineageOf(task, out _, out _);
+            if (!observed.Moves.TryGetValue(lineage, out var move) || move.OriginalTaskArn != task.TaskArn
+                || move.Reason != DrainReason.AgentDisconnected || move.OriginalStoppedAt is not null)
+                continue;
+            // Its replacement was started while the agent was away: both would run. Finish the move.
+            if (move.ReplacementRunningAt is not null)
+            {
+                var stop = ReflexAction.StopTask(StopOriginal(task.ClusterArn ?? e.ClusterArn, task.TaskArn,
+                    $"EcsReflex: agent of {where} reconnected after this task was replaced; replacement {Short(Arns.LastSegment(move.ReplacementTaskArn ?? move.ReplacementStartedBy))} is RUNNING"));
+                actions.Add(stop);
+                writes.Add(new GuardWrite(stop, Move: move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }));
+                stopped.Add(TaskName(task));
+            }
+            else
+            {
+                writes.Add(new GuardWrite(null, Move: move with { Reason = DrainReason.Draining }));
+                waiting.Add(TaskName(task));
+            }
+        }
+        var head = seen?.AgentConnected == false
+            ? $"the agent of {name} reconnected (disconnected since {(seen.DisconnectedSince is { } d ? Clock(d) : "?")})"
+            : $"{name} is {e.Status}";
+        string reason;
+        if (stopped.Count > 0)
+            reason = $"{head}: its task{(stopped.Count == 1 ? "" : "s")} {List(stopped)} already {(stopped.Count == 1 ? "has a" : "have")} RUNNING replacement{(stopped.Count == 1 ? "" : "s")}, stopping the original{(stopped.Count == 1 ? "" : "s")}"
+                     + (waiting.Count > 0 ? $"; {List(waiting)} stop once their replacements run" : "");
+        else if (waiting.Count > 0)
+            reason = $"{head}: {List(waiting)} stop{(waiting.Count == 1 ? "s" : "")} once {(waiting.Count == 1 ? "its replacement runs" : "their replacements run")}";
+        else
+            reason = seen?.AgentConnected == false ? $"{head}: any pending check is cancelled, nothing to move" : $"{head}: nothing to move";
+        return new PlacementGuardDecision
+        {
+            Decision = new Decision { Outcome = actions.Count > 0 ? Outcome.Acted : Outcome.Ignored, Reason = reason, Actions = actions },
+            Writes = writes,
+        };
+    }
+
+    // ------------------------------------------------------------------ replacements running
+
+    /// <summary>A task EcsReflex started is RUNNING: when it replaces a task on a draining instance, the original is stopped.</summary>
+    public static PlacementGuardDecision DecideTaskRunning(TaskStateChange t, ReflexPolicy policy, TaskRunningObservation observed, DateTimeOffset now)
+    {
+        var family = Arns.TaskDefinitionFamily(t.TaskDefinitionArn);
+        var name = family is null ? $"task {Short(t.TaskId)}" : $"task {Short(t.TaskId)} ({family})";
+        var where = observed.Ec2InstanceId is { } w ? $" on {w}" : "";
+        if (policy.FindCluster(t.ClusterArn) is null)
+            return PlacementGuardDecision.Of(Decision.Ignored($"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy"));
+        if (!WatchesTask(t))
+            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is {t.LastStatus}: the guard watches RUNNING tasks EcsReflex started"));
+        var move = observed.Move;
+        if (move is null)
+            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: no drain move waits for it"));
+        if (move.OriginalTaskArn == t.TaskArn)
+            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: it is the original of a move; it stops once its replacement runs"));
+        var from = move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn);
+        var original = Short(Arns.LastSegment(move.OriginalTaskArn));
+        // A late event of an older task of the lineage is not the replacement (nor a retry of it).
+        if ((TaskRescheduler.TryParseLineage(t.StartedBy, out _, out var attempt) && TaskRescheduler.TryParseLineage(move.ReplacementStartedBy, out _, out var replacementAttempt) && attempt < replacementAttempt)
+            || (t.CreatedAt is { } created && created < move.StartedAt - ClockSkew))
+            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: it is older than the replacement of {original} ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})"));
+        if (move.OriginalStoppedAt is { } stoppedAt)
+            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}; the original {original} on {from} was already stopped at {Clock(stoppedAt)}"));
+        var running = move with { ReplacementTaskArn = t.TaskArn, ReplacementRunningAt = move.ReplacementRunningAt ?? now };
+        if (move.LeaveOriginal)
+            return new PlacementGuardDecision
+            {
+                Decision = Decision.Ignored($"{name}, the replacement of {original}, is RUNNING{where}; the original, on {from} whose agent is disconnected, is left to ECS"),
+                Writes = [new GuardWrite(null, Move: running)],
+            };
+        var stop = ReflexAction.StopTask(StopOriginal(t.ClusterArn, move.OriginalTaskArn,
+            $"EcsReflex: moved off draining container instance {from}; replacement {Short(t.TaskId)} is RUNNING"));
+        return new PlacementGuardDecision
+        {
+            Decision = new Decision
+            {
+                Outcome = Outcome.Acted,
+                Reason = $"{name}, the replacement of {original}, is RUNNING{where}: stopping the original on draining {from} (make before break)",
+                Actions = [stop],
+            },
+            Writes = [new GuardWrite(null, Move: running), new GuardWrite(stop, Move: running with { OriginalStoppedAt = now })],
+        };
+    }
+
+    // ------------------------------------------------------------------ services
+
+    public static bool IsFargate(ObservedService s) =>
+        string.Equals(s.LaunchType, "FARGATE", StringComparison.Ordinal)
+        || (s.CapacityProviderStrategy.Count > 0 && s.CapacityProviderStrategy.All(c => c.CapacityProvider.StartsWith("FARGATE", StringComparison.Ordinal)));
+
+    private static (ClusterPolicy? Cluster, ServicePolicy? Service, string? Why) FindService(ReflexPolicy policy, string? clusterArn, string? serviceArn)
+    {
+        if (serviceArn is null) return (null, null, "the event names no service");
+        var name = Arns.ServiceName(serviceArn);
+        var cluster = policy.FindCluster(clusterArn);
+        if (cluster is null) return (null, null, $"cluster {(clusterArn is null ? "(unknown)" : Arns.ClusterName(clusterArn))} of service {name} is not in the policy");
+        var service = cluster.FindService(serviceArn);
+        if (service is null) return (cluster, null, $"service {name} is not in the policy");
+        if (service.Placement is null) return (cluster, service, $"the policy of service {name} has no placement");
+        return (cluster, service, null);
+    }
+
+    private static string Describe(PlacementConstraintSpec c) =>
+        c.Type == "memberOf" && c.Expression is { } e ? $"memberOf({QueryParser.Canonical(e)})" : c.Expression is null ? c.Type : $"{c.Type}({c.Expression.Trim()})";
+
+    private static string Describe(PlacementStrategySpec s) => s.Field is null ? s.Type : $"{s.Type}({s.Field})";
+
+    private static string DescribeList(IEnumerable<string> items)
+    {
+        var list = items.ToList();
+        return list.Count == 0 ? "none" : string.Join(", ", list);
+    }
+
+    /// <summary>How the service's placement differs from <paramref name="want"/>: constraints as a set, strategies in order.</summary>
+    public static IReadOnlyList<string> Differences(ObservedService service, PlacementSpec want)
+    {
+        var have = service.PlacementConstraints.Select(c => Describe(new PlacementConstraintSpec(c.Type, c.Expression))).ToList();
+        var wanted = want.Constraints.Select(Describe).ToList();
+        var missing = new List<string>(wanted);
+        var extra = new List<string>();
+        foreach (var h in have)
+            if (!missing.Remove(h)) extra.Add(h);
+        var diffs = new List<string>();
+        if (missing.Count > 0) diffs.Add($"constraint{(missing.Count == 1 ? "" : "s")} {DescribeList(missing)} missing");
+        if (extra.Count > 0) diffs.Add($"constraint{(extra.Count == 1 ? "" : "s")} {DescribeList(extra)} not in the policy");
+        var haveS = service.PlacementStrategy.Select(s => Describe(new PlacementStrategySpec(s.Type, s.Field))).ToList();
+        var wantS = want.Strategy.Select(Describe).ToList();
+        if (!haveS.SequenceEqual(wantS, StringComparer.Ordinal))
+            diffs.Add($"strategy is [{DescribeList(haveS)}], the policy says [{DescribeList(wantS)}]");
+        return diffs;
+    }
+
+    private static UpdateServiceRequest UpdatePlacement(string clusterArn, string service, PlacementSpec spec) => new()
+    {
+        Cluster = clusterArn,
+        Service = service,
+        // Empty lists are sent as []: that is how UpdateService removes constraints or strategies.
+        PlacementConstraints = spec.Constraints.Select(c => new PlacementConstraint { Type = c.Type, Expression = c.Expression }).ToList(),
+        PlacementStrategy = spec.Strategy.Select(s => new PlacementStrategy { Type = s.Type, Field = s.Field }).ToList(),
+    };
+
+    /// <summary>Deployment in progress or completed: restore the policy's placement when the service drifted from it.</summary>
+    public static PlacementGuardDecision DecideDeployment(DeploymentStateChange d, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now)
+    {
+        var serviceName = d.ServiceArn is null ? "?" : Arns.ServiceName(d.ServiceArn);
+        if (d.EventName is not ("SERVICE_DEPLOYMENT_IN_PROGRESS" or "SERVICE_DEPLOYMENT_COMPLETED"))
+            return PlacementGuardDecision.Of(Decision.Ignored($"{d.EventName} of {serviceName}: the guard checks placement on SERVICE_DEPLOYMENT_IN_PROGRESS and SERVICE_DEPLOYMENT_COMPLETED"));
+        var (cluster, sp, why) = FindService(policy, d.ClusterArn, d.ServiceArn);
+        if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(why));
+        var placement = sp!.Placement!;
+        if (!placement.Enforce)
+            return PlacementGuardDecision.Of(Decision.Ignored($"the placement of {serviceName} is not enforced (placement.enforce is false)"));
+        if (observed.Service is not { } service)
+            return PlacementGuardDecision.Of(Decision.Ignored($"service {serviceName} was not found in cluster {cluster!.Name}: nothing to compare"));
+        if (IsFargate(service))
+            return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} runs on Fargate, which takes no placement constraints or strategies: nothing to enforce"));
+
+        var fallbackActive = observed.Record?.FallbackAppliedAt is not null && placement.Fallback is not null;
+        var want = fallbackActive ? placement.Fallback! : placement.Preferred;
+        var label = fallbackActive ? $"the fallback placement (in effect since {Clock(observed.Record!.FallbackAppliedAt!.Value)})" : "the policy's placement";
+        var diffs = Differences(service, want);
+        if (diffs.Count == 0)
+            return PlacementGuardDecision.Of(Decision.Ignored($"{d.EventName} of {serviceName}: its placement matches {label}"));
+        var update = ReflexAction.UpdateService(UpdatePlacement(d.ClusterArn ?? service.ClusterArn!, service.ServiceName, want));
+        return PlacementGuardDecision.Of(new Decision
+        {
+            Outcome = Outcome.Acted,
+            Reason = $"{serviceName} drifted from {label} ({string.Join("; ", diffs)}): restoring it with UpdateService",
+            Actions = [update],
+        });
+    }
+
+    /// <summary>The resource a RESOURCE:* placement failure says is missing, in words.</summary>
+    public static string MissingResource(string reason)
+    {
+        var what = reason["RESOURCE:".Length..];
+        return what switch
+        {
+            "MEMORY" => "memory",
+            "CPU" => "CPU",
+            "PORTS" => "free ports",
+            "PORTS_UDP" => "free UDP ports",
+            "ENI" => "network interfaces (ENI)",
+            "GPU" => "GPUs",
+            _ => what.Length == 0 ? "resources" : what,
+        };
+    }
+
+    /// <summary>Service actions: placement failures (fallback, or left to capacity providers) and steady states (restore).</summary>
+    public static PlacementGuardDecision DecideServiceAction(ServiceAction a, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now)
+    {
+        var serviceName = a.ServiceArn is null ? "?" : Arns.ServiceName(a.ServiceArn);
+        switch (a.EventName)
+        {
+            case "SERVICE_TASK_PLACEMENT_FAILURE":
+            {
+                var reason = a.Reason?.Trim() ?? "";
+                if (reason.StartsWith("RESOURCE:", StringComparison.Ordinal))
+                    return PlacementGuardDecision.Of(Decision.Ignored(
+                        $"ECS could not place a task of {serviceName}: no container instance has enough {MissingResource(reason)} ({reason}); left to the capacity providers"));
+                var (cluster, sp, why) = FindService(policy, a.ClusterArn, a.ServiceArn);
+                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored($"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}): {why}"));
+                if (!IsConstraintFailure(reason))
+                    return PlacementGuardDecision.Of(Decision.Ignored(
+                        $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}) is not caused by a placement constraint: left to ECS"));
+                var placement = sp!.Placement!;
+                if (placement.Fallback is null)
+                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} cannot be placed ({reason}) and its policy has no fallback placement"));
+                if (observed.Service is { } svc && IsFargate(svc))
+                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} runs on Fargate, which takes no placement constraints or strategies: no fallback to apply"));
+                if (observed.Record?.FallbackAppliedAt is { } since)
+                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} cannot be placed ({reason}); its fallback placement is already in effect since {Clock(since)}"));
+                var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
+                var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Fallback));
+                var restoreAt = now + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
+                return new PlacementGuardDecision
+                {
+                    Decision = new Decision
+                    {
+                        Outcome = Outcome.Acted,
+                        Reason = $"{serviceName} cannot be placed ({reason}): applying its fallback placement ({Summary(placement.Fallback)}); the preferred one comes back on the first steady state after {Clock(restoreAt)}",
+                        Actions = [update],
+                    },
+                    Writes = [new GuardWrite(update, Service: new ServicePlacementRecord
+                    {
+                        Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = now, FallbackReason = reason,
+                    })],
+                };
+            }
+            case "SERVICE_STEADY_STATE":
+            {
+                var (cluster, sp, why) = FindService(policy, a.ClusterArn, a.ServiceArn);
+                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} reached a steady state; {why}"));
+                if (observed.Record?.FallbackAppliedAt is not { } since || sp!.Placement!.Fallback is null)
+                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} reached a steady state; no fallback placement is in effect"));
+                var placement = sp.Placement;
+                var restoreAt = since + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
+                if (now < restoreAt)
+                    return PlacementGuardDecision.Of(Decision.Ignored(
+                        $"{serviceName} reached a steady state on its fallback placement (since {Clock(since)}); the preferred placement comes back on the first steady state after {Clock(restoreAt)}"));
+                var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
+                var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Preferred));
+                return new PlacementGuardDecision
+                {
+                    Decision = new Decision
+                    {
+                        Outcome = Outcome.Acted,
+                        Reason = $"{serviceName} is steady on its fallback placement since {Clock(since)}, more than {placement.RestoreAfterSeconds} s: restoring the preferred placement ({Summary(placement.Preferred)})",
+                        Actions = [update],
+                    },
+                    Writes = [new GuardWrite(update, Service: new ServicePlacementRecord { Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = null })],
+                };
+            }
+            default:
+                return PlacementGuardDecision.Of(Decision.Ignored($"{a.EventName} of {serviceName}: the guard acts on SERVICE_TASK_PLACEMENT_FAILURE and SERVICE_STEADY_STATE"));
+        }
+    }
+
+    /// <summary>Placement failures a looser placement may fix: a constraint could not be satisfied (MemberOf, DistinctInstance…).</summary>
+    public static bool IsConstraintFailure(string reason) =>
+        reason.Contains("constraint", StringComparison.OrdinalIgnoreCase);
+
+    private static string Summary(PlacementSpec p)
+    {
+        var c = p.Constraints.Select(Describe).ToList();
+        var s = p.Strategy.Select(Describe).ToList();
+        return $"constraints [{DescribeList(c)}], strategy [{DescribeList(s)}]";
+    }
+}

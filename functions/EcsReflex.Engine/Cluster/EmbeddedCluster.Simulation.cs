@@ -1,0 +1,488 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using EcsReflex.Core;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+using EcsReflex.Core.State;
+
+namespace EcsReflex.Engine.Cluster;
+
+/// <summary>
+/// The embedded cluster as a simulator of ECS:
+/// <list type="bullet">
+/// <item>RunTask places tasks on the snapshot's container instances like ECS (see <see cref="PlacementSimulator"/>):
+/// resources, constraints, strategies; when nothing fits, the response's <c>failures</c> say why. A task
+/// launched through a capacity provider considers only that provider's instances and, when nothing fits,
+/// waits in PROVISIONING for the provider to scale out, as ECS does (no failure, no RUNNING event).</item>
+/// <item>It emits the task state changes ECS would: RUNNING <see cref="TaskStartDelay"/> after a task is
+/// placed, STOPPED (stop code UserInitiated, the StopTask reason as stoppedReason) <see cref="TaskStopDelay"/>
+/// after StopTask; the replay feeds them back through the handlers.</item>
+/// <item>It follows the events it is shown (<see cref="Observe"/>): container instance status and agent
+/// connection, tasks that start or stop.</item>
+/// </list>
+/// Task sizes: a task's CPU and memory are those of a known task (snapshot, placed, or seen in an event) of
+/// the same task definition ARN, else of the same family; a task definition never seen is placed as if it
+/// needed nothing. Instances without CPU or MEMORY in <c>remainingResources</c> are not limited.
+/// A snapshot without container instances is not simulated: tasks start without an instance, as before.
+/// </summary>
+public sealed partial class EmbeddedCluster
+{
+    /// <summary>Emit task state changes for what the cluster does. Off: tasks change state at once, silently.</summary>
+    public bool EmitEvents { get; init; } = true;
+    /// <summary>How long a placed task takes to reach RUNNING (image pull, start).</summary>
+    public TimeSpan TaskStartDelay { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>How long a task takes to stop after StopTask.</summary>
+    public TimeSpan TaskStopDelay { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Seed of the random placement strategy (with the client token).</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Grows with every change of the cluster's state: the replay uses it to see that waiting cannot help any more.</summary>
+    public long Generation { get; private set; }
+
+    private readonly PriorityQueue<(string TaskArn, string Status), (DateTimeOffset, long)> _pending = new();
+    private long _pendingSeq;
+    private readonly Dictionary<string, List<string>> _tokenTasks = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _released = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long? Cpu, long? Memory)> _sizes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _placementNotes = new(StringComparer.Ordinal);
+
+    /// <summary>When the next emitted event is due, or null when none is pending.</summary>
+    public DateTimeOffset? NextEventAt
+    {
+        get { lock (_gate) return _pending.TryPeek(out _, out var at) ? at.Item1 : null; }
+    }
+
+    /// <summary>Why a task was left PROVISIONING (waiting for capacity), by task ARN.</summary>
+    public string? PlacementNote(string taskArn)
+    {
+        lock (_gate) return _placementNotes.GetValueOrDefault(taskArn);
+    }
+
+    // ------------------------------------------------------------------ RunTask / StopTask
+
+    private RunTaskResponse Run(RunTaskRequest request)
+    {
+        if (request.ClientToken is { } token && _tokenTasks.TryGetValue(token, out var existing))
+            return new RunTaskResponse(existing, []);
+        var family = Arns.TaskDefinitionFamily(request.TaskDefinition) ?? request.TaskDefinition;
+        var (cpu, memory) = SizeOf(request.TaskDefinition);
+        var group = request.Group ?? $"family:{family}";
+        var clusterName = Arns.ClusterName(request.Cluster);
+        var fargate = string.Equals(request.LaunchType, "FARGATE", StringComparison.Ordinal)
+                      || (request.CapacityProviderStrategy?.Any(c => c.CapacityProvider.StartsWith("FARGATE", StringComparison.Ordinal)) ?? false);
+        var capacityProvider = fargate ? null : request.CapacityProviderStrategy?.FirstOrDefault(c => c.Weight is null or > 0)?.CapacityProvider;
+        var simulate = !fargate && _instances.Count > 0;
+        var arns = new List<string>();
+        var failures = new List<RunTaskFailure>();
+        var count = Math.Clamp(request.Count, 1, 10);
+        for (var k = 0; k < count; k++)
+        {
+            ObservedContainerInstance? host = null;
+            string? note = null;
+            if (simulate)
+            {
+                var candidates = _instances.Values
+                    .Where(i => InCluster(i.ContainerInstanceArn, clusterName))
+                    .Where(i => capacityProvider is null || string.Equals(i.CapacityProviderName, capacityProvider, StringComparison.Ordinal))
+                    .Select(Candidate)
+                    .ToList();
+                var ask = new PlacementAsk
+                {
+                    Cpu = cpu ?? 0,
+                    Memory = memory ?? 0,
+                    Group = group,
+                    Constraints = request.PlacementConstraints ?? [],
+                    Strategy = request.PlacementStrategy ?? [],
+                    RandomKey = $"{Seed}\n{request.ClientToken ?? request.TaskDefinition}\n{k}\n{_tasks.Count}",
+                };
+                var outcome = PlacementSimulator.Place(ask, candidates);
+                if (outcome.Chosen is { } chosen) host = chosen.Instance;
+                else if (capacityProvider is not null && outcome.Failures.All(f => f.Reason != "InvalidParameterException"))
+                    // With a capacity provider ECS keeps the task PROVISIONING until the provider scales out
+                    // (a new instance can bring the resources, or be one the constraints accept).
+                    note = $"waiting for capacity provider {capacityProvider} to scale out ({outcome.Failures[0].Reason})";
+                else
+                {
+                    failures.AddRange(outcome.Failures);
+                    break;
+                }
+            }
+            var seed = request.ClientToken is null ? $"{request.Cluster}/{_tasks.Count}/{Now.UtcTicks}" : k == 0 ? request.ClientToken : $"{request.ClientToken}#{k}";
+            var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)))[..32];
+            var arn = TaskArn(request.Cluster, id);
+            var eni = request.NetworkConfiguration is not null
+                ? new[] { new Attachment { Id = $"eni-attachment-{id[..8]}", Type = "ElasticNetworkInterface", Status = "ATTACHED" } }
+                : [];
+            var task = new ObservedTask
+            {
+                TaskArn = arn,
+                ClusterArn = request.Cluster,
+                TaskDefinitionArn = request.TaskDefinition,
+                ContainerInstanceArn = host?.ContainerInstanceArn,
+                Group = group,
+                StartedBy = request.StartedBy,
+                LastStatus = "PROVISIONING",
+                DesiredStatus = "RUNNING",
+                LaunchType = request.LaunchType ?? (fargate ? "FARGATE" : capacityProvider is null ? "EC2" : null),
+                CapacityProviderName = request.CapacityProviderStrategy?.FirstOrDefault()?.CapacityProvider,
+                Cpu = cpu?.ToString(CultureInfo.InvariantCulture),
+                Memory = memory?.ToString(CultureInfo.InvariantCulture),
+                AvailabilityZone = host?.Attribute("ecs.availability-zone"),
+                PlatformVersion = request.PlatformVersion,
+                CreatedAt = Now,
+                Tags = request.Tags ?? [],
+                Overrides = request.Overrides,
+                EnableExecuteCommand = request.EnableExecuteCommand,
+                Attachments = eni,
+                Version = 1,
+            };
+            _tasks[arn] = task;
+            if (host is not null) Consume(host.ContainerInstanceArn, cpu ?? 0, memory ?? 0, +1);
+            if (note is not null) _placementNotes[arn] = note;
+            else Schedule(arn, "RUNNING", TaskStartDelay);
+            arns.Add(arn);
+            TasksStarted++;
+            Generation++;
+        }
+        if (request.ClientToken is { } t && arns.Count > 0)
+        {
+            _tokenTasks[t] = arns;
+            _tokens[t] = arns[0];
+        }
+        return new RunTaskResponse(arns, failures);
+    }
+
+    private StopTaskResponse Stop(StopTaskRequest request)
+    {
+        var task = FindTaskUnlocked(request.Task);
+        if (task is null) return new StopTaskResponse(request.Task, null);
+        if (task.DesiredStatus == "STOPPED" || task.LastStatus == "STOPPED")
+            return new StopTaskResponse(task.TaskArn, task.LastStatus);
+        _tasks[task.TaskArn] = task with { DesiredStatus = "STOPPED", StoppedReason = request.Reason, StopCode = "UserInitiated" };
+        Generation++;
+        Schedule(task.TaskArn, "STOPPED", TaskStopDelay);
+        return new StopTaskResponse(task.TaskArn, _tasks[task.TaskArn].LastStatus);
+    }
+
+    private void Schedule(string taskArn, string status, TimeSpan delay)
+    {
+        if (EmitEvents) _pending.Enqueue((taskArn, status), (Now + delay, _pendingSeq++));
+        else Transition(taskArn, status, Now);
+    }
+
+    /// <summary>
+    /// Applies the next pending state change (the task reaches RUNNING, or STOPPED) at its time and returns
+    /// the event ECS would send for it; null when that change no longer applies (a task stopped before it ran).
+    /// </summary>
+    public EventEnvelope? TakeNextEvent()
+    {
+        lock (_gate)
+        {
+            if (!_pending.TryDequeue(out var next, out var at)) return null;
+            if (at.Item1 > Now) Now = at.Item1;
+            var task = Transition(next.TaskArn, next.Status, at.Item1);
+            return task is null ? null : Envelope(task, at.Item1);
+        }
+    }
+
+    private ObservedTask? Transition(string taskArn, string status, DateTimeOffset at)
+    {
+        if (!_tasks.TryGetValue(taskArn, out var task)) return null;
+        if (status == "RUNNING")
+        {
+            if (task.LastStatus is "RUNNING" or "STOPPED" || task.DesiredStatus == "STOPPED") return null;
+            task = task with { LastStatus = "RUNNING", StartedAt = at, Version = (task.Version ?? 1) + 1 };
+        }
+        else
+        {
+            if (task.LastStatus == "STOPPED") return null;
+            task = task with
+            {
+                LastStatus = "STOPPED", DesiredStatus = "STOPPED", StoppedAt = at,
+                StopCode = task.StopCode ?? "UserInitiated", Version = (task.Version ?? 1) + 1,
+            };
+            Release(task);
+        }
+        _tasks[taskArn] = task;
+        Generation++;
+        return task;
+    }
+
+    private static EventEnvelope Envelope(ObservedTask t, DateTimeOffset at)
+    {
+        var parts = t.TaskArn.Split(':');
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{t.TaskArn}\n{t.LastStatus}\n{t.Version}")));
+        return new EventEnvelope
+        {
+            Version = "0",
+            Id = $"{id[..8]}-{id[8..12]}-{id[12..16]}-{id[16..20]}-{id[20..32]}",
+            DetailType = DetailTypes.TaskStateChange,
+            Source = DetailTypes.EcsSource,
+            Account = parts.Length > 4 ? parts[4] : null,
+            Time = at,
+            Region = parts.Length > 3 ? parts[3] : null,
+            Resources = [t.TaskArn],
+            Detail = new TaskStateChange
+            {
+                ClusterArn = t.ClusterArn ?? "",
+                TaskArn = t.TaskArn,
+                TaskDefinitionArn = t.TaskDefinitionArn,
+                Group = t.Group,
+                StartedBy = t.StartedBy,
+                LastStatus = t.LastStatus ?? "RUNNING",
+                DesiredStatus = t.DesiredStatus,
+                StopCode = t.LastStatus == "STOPPED" ? t.StopCode : null,
+                StoppedReason = t.LastStatus == "STOPPED" ? t.StoppedReason : null,
+                LaunchType = t.LaunchType,
+                CapacityProviderName = t.CapacityProviderName,
+                PlatformVersion = t.PlatformVersion,
+                AvailabilityZone = t.AvailabilityZone,
+                ContainerInstanceArn = t.ContainerInstanceArn,
+                Cpu = t.Cpu,
+                Memory = t.Memory,
+                EnableExecuteCommand = t.EnableExecuteCommand,
+                Version = t.Version,
+                Overrides = t.Overrides,
+                Attachments = t.Attachments,
+                CreatedAt = t.CreatedAt,
+                StartedAt = t.StartedAt,
+                StoppingAt = t.LastStatus == "STOPPED" ? at : null,
+                StoppedAt = t.StoppedAt,
+                UpdatedAt = at,
+            },
+        };
+    }
+
+    // ------------------------------------------------------------------ following the replayed events
+
+    /// <summary>
+    /// Takes in what a replayed event says about the cluster, before the handlers see it:
+    /// <list type="bullet">
+    /// <item>a container instance state change (newer than what is known) sets the instance's status,
+    /// agent connection and attributes; an instance not known yet is added as the event describes it;</item>
+    /// <item>a task starting on a known instance that the cluster does not know is added, using its CPU and memory;</item>
+    /// <item>a STOPPED task gives its CPU and memory back to its instance, once, even when the snapshot did
+    /// not list it (the stream is taken as the truth about what ran; so remaining resources may exceed the
+    /// registered ones when a stream describes tasks the snapshot lacks).</item>
+    /// </list>
+    /// </summary>
+    public void Observe(EventEnvelope e)
+    {
+        lock (_gate)
+        {
+            switch (e.Detail)
+            {
+                case ContainerInstanceStateChange i: ObserveInstance(i); break;
+                case TaskStateChange t: ObserveTask(t); break;
+            }
+        }
+    }
+
+    private void ObserveInstance(ContainerInstanceStateChange i)
+    {
+        if (_instances.TryGetValue(i.ContainerInstanceArn, out var cur))
+        {
+            if (i.Version is { } v && cur.Version is { } cv && v <= cv) return;
+            _instances[i.ContainerInstanceArn] = cur with
+            {
+                Status = i.Status,
+                AgentConnected = i.AgentConnected ?? cur.AgentConnected,
+                Version = i.Version ?? cur.Version,
+                Ec2InstanceId = i.Ec2InstanceId ?? cur.Ec2InstanceId,
+                Attributes = i.Attributes.Count > 0 ? i.Attributes : cur.Attributes,
+                RegisteredAt = i.RegisteredAt ?? cur.RegisteredAt,
+            };
+        }
+        else
+        {
+            _instances[i.ContainerInstanceArn] = new ObservedContainerInstance
+            {
+                ContainerInstanceArn = i.ContainerInstanceArn,
+                Ec2InstanceId = i.Ec2InstanceId,
+                Status = i.Status,
+                AgentConnected = i.AgentConnected,
+                Version = i.Version,
+                Attributes = i.Attributes,
+                RegisteredResources = i.RegisteredResources,
+                RemainingResources = i.RemainingResources,
+                RunningTasksCount = i.RunningTasksCount ?? 0,
+                PendingTasksCount = i.PendingTasksCount ?? 0,
+                RegisteredAt = i.RegisteredAt,
+            };
+        }
+        Generation++;
+    }
+
+    private void ObserveTask(TaskStateChange t)
+    {
+        var cpu = PlacementSimulator.ParseCpu(t.Cpu);
+        var memory = PlacementSimulator.ParseMemory(t.Memory);
+        if (t.TaskDefinitionArn is { } td && (cpu is not null || memory is not null))
+        {
+            _sizes[td] = (cpu, memory);
+            if (Arns.TaskDefinitionFamily(td) is { } f) _sizes["family:" + f] = (cpu, memory);
+        }
+        var known = FindTaskUnlocked(t.TaskArn);
+        if (t.LastStatus == "STOPPED")
+        {
+            if (known is not null)
+            {
+                if (known.LastStatus == "STOPPED") return;
+                var stopped = known with
+                {
+                    LastStatus = "STOPPED", DesiredStatus = "STOPPED", StopCode = t.StopCode, StoppedReason = t.StoppedReason,
+                    StoppedAt = t.StoppedAt ?? Now, Version = t.Version ?? known.Version,
+                };
+                Release(stopped);
+                _tasks[known.TaskArn] = stopped;
+            }
+            else if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
+            {
+                Consume(ci, -(cpu ?? 0), -(memory ?? 0), 0);
+            }
+            Generation++;
+            return;
+        }
+        if (known is not null)
+        {
+            if (known.LastStatus != "STOPPED" && known.LastStatus != t.LastStatus)
+            {
+                _tasks[known.TaskArn] = known with { LastStatus = t.LastStatus, Version = t.Version ?? known.Version, StartedAt = t.StartedAt ?? known.StartedAt };
+                Generation++;
+            }
+            return;
+        }
+        if (t.LastStatus is "PROVISIONING" or "PENDING" or "ACTIVATING" or "RUNNING"
+            && t.ContainerInstanceArn is { } on && _instances.ContainsKey(on) && !_released.Contains(t.TaskArn))
+        {
+            _tasks[t.TaskArn] = new ObservedTask
+            {
+                TaskArn = t.TaskArn,
+                ClusterArn = t.ClusterArn,
+                TaskDefinitionArn = t.TaskDefinitionArn,
+                ContainerInstanceArn = on,
+                Group = t.Group,
+                StartedBy = t.StartedBy,
+                LastStatus = t.LastStatus,
+                DesiredStatus = t.DesiredStatus ?? "RUNNING",
+                LaunchType = t.LaunchType,
+                CapacityProviderName = t.CapacityProviderName,
+                Cpu = t.Cpu,
+                Memory = t.Memory,
+                AvailabilityZone = t.AvailabilityZone,
+                PlatformVersion = t.PlatformVersion,
+                CreatedAt = t.CreatedAt,
+                StartedAt = t.StartedAt,
+                Overrides = t.Overrides,
+                EnableExecuteCommand = t.EnableExecuteCommand,
+                Attachments = t.Attachments,
+                Version = t.Version,
+            };
+            Consume(on, cpu ?? 0, memory ?? 0, +1);
+            Generation++;
+        }
+    }
+
+    // ------------------------------------------------------------------ resources
+
+    private static bool InCluster(string containerInstanceArn, string clusterName)
+    {
+        // arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID (the old format has no cluster: any cluster).
+        var i = containerInstanceArn.IndexOf(":container-instance/", StringComparison.Ordinal);
+        if (i < 0) return true;
+        var path = containerInstanceArn[(i + ":container-instance/".Length)..].Split('/');
+        return path.Length < 2 || string.Equals(path[0], clusterName, StringComparison.Ordinal);
+    }
+
+    private const long Unlimited = long.MaxValue / 4;
+
+    private static long Remaining(ObservedContainerInstance i, string name) =>
+        i.RemainingResources.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.Ordinal)) is { } r
+            ? r.IntegerValue ?? r.LongValue ?? (long)(r.DoubleValue ?? 0)
+            : Unlimited;
+
+    private PlacementCandidate Candidate(ObservedContainerInstance i) =>
+        new(i, Remaining(i, "CPU"), Remaining(i, "MEMORY"), LiveTasksOn(i.ContainerInstanceArn));
+
+    private List<ObservedTask> LiveTasksOn(string containerInstanceArn) =>
+        _tasks.Values.Where(t => string.Equals(t.ContainerInstanceArn, containerInstanceArn, StringComparison.Ordinal)
+                                 && t.LastStatus != "STOPPED")
+            .OrderBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
+
+    /// <summary>Takes (or, negative, gives back) CPU and memory on an instance and counts the task.</summary>
+    private void Consume(string containerInstanceArn, long cpu, long memory, int tasks)
+    {
+        if (!_instances.TryGetValue(containerInstanceArn, out var i)) return;
+        var resources = i.RemainingResources.Select(r => r.Name switch
+        {
+            "CPU" when cpu != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - cpu },
+            "MEMORY" when memory != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - memory },
+            _ => r,
+        }).ToList();
+        _instances[containerInstanceArn] = i with
+        {
+            RemainingResources = resources,
+            RunningTasksCount = Math.Max(0, i.RunningTasksCount + tasks),
+        };
+    }
+
+    private void Release(ObservedTask task)
+    {
+        if (task.ContainerInstanceArn is not { } ci || !_released.Add(task.TaskArn)) return;
+        Consume(ci, -(PlacementSimulator.ParseCpu(task.Cpu) ?? 0), -(PlacementSimulator.ParseMemory(task.Memory) ?? 0), -1);
+    }
+
+    /// <summary>CPU and memory of a task definition: see the class remarks for the rule.</summary>
+    public (long? Cpu, long? Memory) SizeOf(string taskDefinition)
+    {
+        lock (_gate)
+        {
+            if (_sizes.TryGetValue(taskDefinition, out var s)) return s;
+            var same = _tasks.Values.FirstOrDefault(t => t.TaskDefinitionArn == taskDefinition && (t.Cpu is not null || t.Memory is not null));
+            if (same is not null) return (PlacementSimulator.ParseCpu(same.Cpu), PlacementSimulator.ParseMemory(same.Memory));
+            var family = Arns.TaskDefinitionFamily(taskDefinition);
+            if (family is not null && _sizes.TryGetValue("family:" + family, out s)) return s;
+            var sameFamily = _tasks.Values.FirstOrDefault(t => Arns.TaskDefinitionFamily(t.TaskDefinitionArn) == family && (t.Cpu is not null || t.Memory is not null));
+            return sameFamily is null ? (null, null) : (PlacementSimulator.ParseCpu(sameFamily.Cpu), PlacementSimulator.ParseMemory(sameFamily.Memory));
+        }
+    }
+
+    private ObservedTask? FindTaskUnlocked(string taskArnOrId)
+    {
+        if (_tasks.TryGetValue(taskArnOrId, out var t)) return t;
+        var id = Arns.LastSegment(taskArnOrId);
+        return _tasks.Values.FirstOrDefault(x => Arns.LastSegment(x.TaskArn) == id);
+    }
+
+    // ------------------------------------------------------------------ IClusterObserver (placement guard)
+
+    public Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var arn = ResolveInstanceArn(containerInstanceArn);
+            IReadOnlyList<ObservedTask> tasks = _tasks.Values
+                .Where(t => string.Equals(t.ContainerInstanceArn, arn, StringComparison.Ordinal) && t.LastStatus != "STOPPED")
+                .OrderBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
+            return Task.FromResult(tasks);
+        }
+    }
+
+    public Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
+        Task.FromResult(FindService(clusterArn, serviceArnOrName));
+
+    public Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult(_instances.GetValueOrDefault(ResolveInstanceArn(containerInstanceArn)));
+    }
+
+    private string ResolveInstanceArn(string containerInstanceArn)
+    {
+        if (_instances.ContainsKey(containerInstanceArn)) return containerInstanceArn;
+        var id = Arns.ContainerInstanceId(containerInstanceArn);
+        return _instances.Keys.FirstOrDefault(k => Arns.ContainerInstanceId(k) == id) ?? containerInstanceArn;
+    }
+}

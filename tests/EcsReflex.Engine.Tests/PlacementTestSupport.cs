@@ -1,0 +1,47 @@
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Policy;
+using EcsReflex.Engine.Cluster;
+using EcsReflex.Engine.Replay;
+
+namespace EcsReflex.Engine.Tests;
+
+/// <summary>Finds the repository (the folder holding Serverless.sln) and replays its files on a fresh embedded cluster.</summary>
+internal static class PlacementTestSupport
+{
+    public static string RepoRoot { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no Serverless.sln above {AppContext.BaseDirectory}");
+    }
+
+    public static string Events(string relative) => Path.Combine(RepoRoot, "events", relative);
+
+    public static ReflexPolicy RepoPolicy() => PolicyLoader.Load(File.ReadAllBytes(Path.Combine(RepoRoot, "reflex.policy.json")));
+
+    public static EmbeddedCluster SnapshotCluster() =>
+        new(SnapshotReader.Parse(File.ReadAllBytes(Events("cluster.snapshot.json"))));
+
+    /// <summary>Replays files in event time order, as <c>reflex replay</c> does.</summary>
+    public static async Task<List<ReplayRecord>> ReplayAsync(ReflexPolicy policy, EmbeddedCluster cluster, params string[] files)
+    {
+        var engine = new ReplayEngine(policy, cluster);
+        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Path.GetFileName(f))).ToList());
+        var records = new List<ReplayRecord>();
+        await foreach (var r in engine.RunAsync(items)) records.Add(r);
+        return records;
+    }
+
+    public static Task<List<ReplayRecord>> ReplayRepoAsync(params string[] eventFiles) =>
+        ReplayAsync(RepoPolicy(), SnapshotCluster(), eventFiles.Select(Events).ToArray());
+
+    public static string Json(ActionRequest r) => ActionJson.ToJson(r);
+
+    public const string ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    public const string InstanceA = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/424b1fee9709931505d95954058b4714";
+    public const string InstanceB = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/eee5ec7b4db846c31a728415e4a8e902";
+    public const string InstanceC = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/e25ff36ce5fe4bfa26826e3d682b4c41";
+    public const string WorkerOnB = "arn:aws:ecs:us-east-1:123456789012:task/prod/34c9b3e6fb6db0102948768be15d1b5e";
+}
