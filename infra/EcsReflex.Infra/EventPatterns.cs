@@ -48,6 +48,18 @@ public static class EventPatterns
             [.. scope.DrainClusters.Select(c => c.EventMatcher)],
             values => Pattern(EcsSource, ContainerInstanceStateChange, detail: new() { ["clusterArn"] = values })));
 
+        // Drain moves are make-before-break: the guard stops an original when its replacement (a task
+        // EcsReflex started, startedBy reflex/…) reports RUNNING.
+        rules.AddRange(Split("ReplacementRunning", Handlers.PlacementGuard,
+            "Tasks EcsReflex started that reached RUNNING in the policy's clusters with drain settings, to the placement guard",
+            [.. scope.DrainClusters.Select(c => c.EventMatcher)],
+            values => Pattern(EcsSource, TaskStateChange, detail: new()
+            {
+                ["clusterArn"] = values,
+                ["lastStatus"] = new object[] { "RUNNING" },
+                ["startedBy"] = new object[] { new Dictionary<string, object> { ["prefix"] = "reflex/" } },
+            })));
+
         var placementServices = scope.PlacementServices.Select(s => s.EventMatcher).ToArray();
         rules.AddRange(Split("ServiceAction", Handlers.PlacementGuard,
             "Placement failures and steady states of the policy's services with placement, to the placement guard",

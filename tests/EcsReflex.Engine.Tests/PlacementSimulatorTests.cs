@@ -20,7 +20,7 @@ public class PlacementSimulatorTests
     private static ObservedTask GroupTask(string group, int n) => new() { TaskArn = $"arn:aws:ecs:us-east-1:123456789012:task/prod/t{n}", Group = group, LastStatus = "RUNNING" };
 
     private static PlacementCandidate Candidate(string id, string az, long cpu, long memory, int workers = 0, string type = "m5.large", string status = "ACTIVE", bool connected = true) =>
-        new(Instance(id, az, type, status, connected), cpu, memory, Enumerable.Range(0, workers).Select(n => GroupTask("family:worker", n)).ToList());
+        PlacementCandidate.FromTasks(Instance(id, az, type, status, connected), cpu, memory, Enumerable.Range(0, workers).Select(n => GroupTask("family:worker", n)));
 
     private static PlacementAsk Ask(params PlacementStrategy[] strategy) => new()
     {

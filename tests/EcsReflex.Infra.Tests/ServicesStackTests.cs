@@ -69,7 +69,10 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     [Fact]
     public void PlacementGuard_Rules_MatchContainerInstancesOfDrainClustersAndEventsOfPlacementServicesExactly()
     {
-        template.ResourceCountIs("AWS::Events::Rule", 5); // rescheduler, three for the placement guard, scaler
+        template.ResourceCountIs("AWS::Events::Rule", 6); // rescheduler, four for the placement guard, scaler
+        template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Task State Change",
+            Obj(("clusterArn", new object[] { ProdArn, Obj(("suffix", ":cluster/edge")) }), ("lastStatus", new[] { "RUNNING" }),
+                ("startedBy", new object[] { Obj(("prefix", "reflex/")) }))));
         template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Container Instance State Change",
             Obj(("clusterArn", new object[] { ProdArn, Obj(("suffix", ":cluster/edge")) }))));
         template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Service Action",

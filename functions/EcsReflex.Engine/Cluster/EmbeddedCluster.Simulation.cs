@@ -138,7 +138,7 @@ public sealed partial class EmbeddedCluster
                 Attachments = eni,
                 Version = 1,
             };
-            _tasks[arn] = task;
+            Put(task);
             if (host is not null) Consume(host.ContainerInstanceArn, cpu ?? 0, memory ?? 0, +1);
             if (note is not null) _placementNotes[arn] = note;
             else Schedule(arn, "RUNNING", TaskStartDelay);
@@ -160,7 +160,7 @@ public sealed partial class EmbeddedCluster
         if (task is null) return new StopTaskResponse(request.Task, null);
         if (task.DesiredStatus == "STOPPED" || task.LastStatus == "STOPPED")
             return new StopTaskResponse(task.TaskArn, task.LastStatus);
-        _tasks[task.TaskArn] = task with { DesiredStatus = "STOPPED", StoppedReason = request.Reason, StopCode = "UserInitiated" };
+        Put(task with { DesiredStatus = "STOPPED", StoppedReason = request.Reason, StopCode = "UserInitiated" });
         Generation++;
         Schedule(task.TaskArn, "STOPPED", TaskStopDelay);
         return new StopTaskResponse(task.TaskArn, _tasks[task.TaskArn].LastStatus);
@@ -205,7 +205,7 @@ public sealed partial class EmbeddedCluster
             };
             Release(task);
         }
-        _tasks[taskArn] = task;
+        Put(task);
         Generation++;
         return task;
     }
@@ -336,7 +336,7 @@ public sealed partial class EmbeddedCluster
                     StoppedAt = t.StoppedAt ?? Now, Version = t.Version ?? known.Version,
                 };
                 Release(stopped);
-                _tasks[known.TaskArn] = stopped;
+                Put(stopped);
             }
             else if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
             {
@@ -349,7 +349,7 @@ public sealed partial class EmbeddedCluster
         {
             if (known.LastStatus != "STOPPED" && known.LastStatus != t.LastStatus)
             {
-                _tasks[known.TaskArn] = known with { LastStatus = t.LastStatus, Version = t.Version ?? known.Version, StartedAt = t.StartedAt ?? known.StartedAt };
+                Put(known with { LastStatus = t.LastStatus, Version = t.Version ?? known.Version, StartedAt = t.StartedAt ?? known.StartedAt });
                 Generation++;
             }
             return;
@@ -357,7 +357,7 @@ public sealed partial class EmbeddedCluster
         if (t.LastStatus is "PROVISIONING" or "PENDING" or "ACTIVATING" or "RUNNING"
             && t.ContainerInstanceArn is { } on && _instances.ContainsKey(on) && !_released.Contains(t.TaskArn))
         {
-            _tasks[t.TaskArn] = new ObservedTask
+            Put(new ObservedTask
             {
                 TaskArn = t.TaskArn,
                 ClusterArn = t.ClusterArn,
@@ -379,7 +379,7 @@ public sealed partial class EmbeddedCluster
                 EnableExecuteCommand = t.EnableExecuteCommand,
                 Attachments = t.Attachments,
                 Version = t.Version,
-            };
+            });
             Consume(on, cpu ?? 0, memory ?? 0, +1);
             Generation++;
         }
@@ -403,13 +403,13 @@ public sealed partial class EmbeddedCluster
             ? r.IntegerValue ?? r.LongValue ?? (long)(r.DoubleValue ?? 0)
             : Unlimited;
 
+    private static readonly Dictionary<string, int> NoGroups = new(StringComparer.Ordinal);
+
     private PlacementCandidate Candidate(ObservedContainerInstance i) =>
-        new(i, Remaining(i, "CPU"), Remaining(i, "MEMORY"), LiveTasksOn(i.ContainerInstanceArn));
+        new(i, Remaining(i, "CPU"), Remaining(i, "MEMORY"), _groupsByInstance.GetValueOrDefault(i.ContainerInstanceArn) ?? NoGroups);
 
     private List<ObservedTask> LiveTasksOn(string containerInstanceArn) =>
-        _tasks.Values.Where(t => string.Equals(t.ContainerInstanceArn, containerInstanceArn, StringComparison.Ordinal)
-                                 && t.LastStatus != "STOPPED")
-            .OrderBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
+        _liveByInstance.TryGetValue(containerInstanceArn, out var arns) ? [.. arns.Select(a => _tasks[a])] : [];
 
     /// <summary>Takes (or, negative, gives back) CPU and memory on an instance and counts the task.</summary>
     private void Consume(string containerInstanceArn, long cpu, long memory, int tasks)
@@ -440,20 +440,62 @@ public sealed partial class EmbeddedCluster
         lock (_gate)
         {
             if (_sizes.TryGetValue(taskDefinition, out var s)) return s;
-            var same = _tasks.Values.FirstOrDefault(t => t.TaskDefinitionArn == taskDefinition && (t.Cpu is not null || t.Memory is not null));
-            if (same is not null) return (PlacementSimulator.ParseCpu(same.Cpu), PlacementSimulator.ParseMemory(same.Memory));
+            if (_knownSizes.TryGetValue(taskDefinition, out s)) return s;
             var family = Arns.TaskDefinitionFamily(taskDefinition);
             if (family is not null && _sizes.TryGetValue("family:" + family, out s)) return s;
-            var sameFamily = _tasks.Values.FirstOrDefault(t => Arns.TaskDefinitionFamily(t.TaskDefinitionArn) == family && (t.Cpu is not null || t.Memory is not null));
-            return sameFamily is null ? (null, null) : (PlacementSimulator.ParseCpu(sameFamily.Cpu), PlacementSimulator.ParseMemory(sameFamily.Memory));
+            if (family is not null && _knownSizes.TryGetValue("family:" + family, out s)) return s;
+            return (null, null);
         }
     }
 
     private ObservedTask? FindTaskUnlocked(string taskArnOrId)
     {
         if (_tasks.TryGetValue(taskArnOrId, out var t)) return t;
-        var id = Arns.LastSegment(taskArnOrId);
-        return _tasks.Values.FirstOrDefault(x => Arns.LastSegment(x.TaskArn) == id);
+        return _arnById.TryGetValue(Arns.LastSegment(taskArnOrId), out var arn) ? _tasks[arn] : null;
+    }
+
+    // ------------------------------------------------------------------ the task table and its indexes
+
+    /// <summary>Live (not STOPPED) task ARNs per container instance, in ARN order.</summary>
+    private readonly Dictionary<string, SortedSet<string>> _liveByInstance = new(StringComparer.Ordinal);
+    /// <summary>Live tasks per task group per container instance (for placement: distinctInstance, spread, task:group).</summary>
+    private readonly Dictionary<string, Dictionary<string, int>> _groupsByInstance = new(StringComparer.Ordinal);
+    /// <summary>Task ARN by task id (the last segment), for requests that name a task by id.</summary>
+    private readonly Dictionary<string, string> _arnById = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The size of the first task known of each task definition ARN and each family (<c>family:NAME</c>), as the
+    /// tasks come: the same answer a scan of the tasks in order would give, without the scan.
+    /// </summary>
+    private readonly Dictionary<string, (long? Cpu, long? Memory)> _knownSizes = new(StringComparer.Ordinal);
+
+    private void CountGroup(string containerInstanceArn, string? group, int delta)
+    {
+        if (group is null) return;
+        if (!_groupsByInstance.TryGetValue(containerInstanceArn, out var counts))
+            _groupsByInstance[containerInstanceArn] = counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var n = counts.GetValueOrDefault(group) + delta;
+        if (n > 0) counts[group] = n; else counts.Remove(group);
+    }
+
+    /// <summary>Every write of the task table goes through here, so that the indexes stay true.</summary>
+    private void Put(ObservedTask task)
+    {
+        if (_tasks.TryGetValue(task.TaskArn, out var old) && old.ContainerInstanceArn is { } was
+            && _liveByInstance.TryGetValue(was, out var oldSet) && oldSet.Remove(task.TaskArn))
+            CountGroup(was, old.Group, -1);
+        _tasks[task.TaskArn] = task;
+        _arnById.TryAdd(Arns.LastSegment(task.TaskArn), task.TaskArn);
+        if (task.ContainerInstanceArn is { } on && task.LastStatus != "STOPPED")
+        {
+            if (!_liveByInstance.TryGetValue(on, out var set)) _liveByInstance[on] = set = new SortedSet<string>(StringComparer.Ordinal);
+            if (set.Add(task.TaskArn)) CountGroup(on, task.Group, +1);
+        }
+        if (task.TaskDefinitionArn is { } td && (task.Cpu is not null || task.Memory is not null))
+        {
+            var size = (PlacementSimulator.ParseCpu(task.Cpu), PlacementSimulator.ParseMemory(task.Memory));
+            _knownSizes.TryAdd(td, size);
+            if (Arns.TaskDefinitionFamily(td) is { } f) _knownSizes.TryAdd("family:" + f, size);
+        }
     }
 
     // ------------------------------------------------------------------ IClusterObserver (placement guard)
@@ -463,9 +505,7 @@ public sealed partial class EmbeddedCluster
         lock (_gate)
         {
             var arn = ResolveInstanceArn(containerInstanceArn);
-            IReadOnlyList<ObservedTask> tasks = _tasks.Values
-                .Where(t => string.Equals(t.ContainerInstanceArn, arn, StringComparison.Ordinal) && t.LastStatus != "STOPPED")
-                .OrderBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
+            IReadOnlyList<ObservedTask> tasks = LiveTasksOn(arn);
             return Task.FromResult(tasks);
         }
     }

@@ -25,7 +25,7 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
     public EmbeddedCluster(ClusterSnapshot snapshot)
     {
         foreach (var s in snapshot.Services) _services[s.ServiceArn] = s;
-        foreach (var t in snapshot.Tasks) _tasks[t.TaskArn] = t;
+        foreach (var t in snapshot.Tasks) Put(t);
         foreach (var c in snapshot.ContainerInstances) _instances[c.ContainerInstanceArn] = c;
         _scalableTargets = [.. snapshot.ScalableTargets];
     }
@@ -112,9 +112,7 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
     {
         lock (_gate)
         {
-            if (_tasks.TryGetValue(taskArnOrId, out var t)) return t;
-            var id = Arns.LastSegment(taskArnOrId);
-            return _tasks.Values.FirstOrDefault(x => Arns.LastSegment(x.TaskArn) == id);
+            return FindTaskUnlocked(taskArnOrId);
         }
     }
 

@@ -10,7 +10,17 @@ using EcsReflex.Core.State;
 namespace EcsReflex.Engine.Cluster;
 
 /// <summary>A container instance the simulator may place on: what is left of it, and the tasks it runs.</summary>
-public sealed record PlacementCandidate(ObservedContainerInstance Instance, long RemainingCpu, long RemainingMemory, IReadOnlyList<ObservedTask> Tasks);
+/// <summary>
+/// An instance as placement sees it: what is left of it, and how many live tasks of each task group run on
+/// it (all that distinctInstance, spread and <c>task:group</c> need; the cluster keeps these counts as tasks come and go).
+/// </summary>
+public sealed record PlacementCandidate(ObservedContainerInstance Instance, long RemainingCpu, long RemainingMemory, IReadOnlyDictionary<string, int> GroupCounts)
+{
+    /// <summary>A candidate from the live tasks on the instance.</summary>
+    public static PlacementCandidate FromTasks(ObservedContainerInstance instance, long remainingCpu, long remainingMemory, IEnumerable<ObservedTask> tasks) =>
+        new(instance, remainingCpu, remainingMemory,
+            tasks.Where(t => t.Group is not null).GroupBy(t => t.Group!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+}
 
 /// <summary>What one task needs: its size, its group, the request's constraints and strategies, and the key that seeds random.</summary>
 public sealed record PlacementAsk
@@ -81,7 +91,7 @@ public static class PlacementSimulator
                 failures.Add(new RunTaskFailure(arn, "RESOURCE:MEMORY", $"{name}: {cand.RemainingMemory} MiB free, the task needs {ask.Memory}"));
                 continue;
             }
-            if (distinct && cand.Tasks.Any(t => string.Equals(t.Group, ask.Group, StringComparison.Ordinal)))
+            if (distinct && cand.GroupCounts.GetValueOrDefault(ask.Group) > 0)
             {
                 failures.Add(new RunTaskFailure(arn, DistinctInstanceFailure, $"{name} already runs a task of group {ask.Group}"));
                 continue;
@@ -102,11 +112,11 @@ public static class PlacementSimulator
             return new PlacementOutcome(null, ordered);
         }
         var strategy = ask.Strategy.Count > 0 ? ask.Strategy : [new PlacementStrategy { Type = "random" }];
-        var keys = fits.ToDictionary(f => f, f => strategy.Select(s => Key(s, f, ask, candidates)).ToArray());
         var chosen = fits
-            .OrderBy(f => keys[f], KeyComparer.Instance)
-            .ThenBy(f => f.Instance.ContainerInstanceArn, StringComparer.Ordinal)
-            .First();
+            .Select(f => (Candidate: f, Key: strategy.Select(s => Key(s, f, ask, candidates)).ToArray()))
+            .OrderBy(f => f.Key, KeyComparer.Instance)
+            .ThenBy(f => f.Candidate.Instance.ContainerInstanceArn, StringComparer.Ordinal)
+            .First().Candidate;
         return new PlacementOutcome(chosen, []);
     }
 
@@ -116,7 +126,7 @@ public static class PlacementSimulator
     public static QueryTarget Target(PlacementCandidate c) => new()
     {
         Instance = c.Instance,
-        TaskGroups = c.Tasks.Select(t => t.Group).OfType<string>().ToList(),
+        TaskGroups = [.. c.GroupCounts.Where(g => g.Value > 0).Select(g => g.Key)],
         RunningTasksCount = c.Instance.RunningTasksCount,
     };
 
@@ -129,8 +139,7 @@ public static class PlacementSimulator
         _ => RandomKey(ask.RandomKey, c.Instance.ContainerInstanceArn),
     };
 
-    private static int GroupCount(PlacementCandidate c, string group) =>
-        c.Tasks.Count(t => string.Equals(t.Group, group, StringComparison.Ordinal));
+    private static int GroupCount(PlacementCandidate c, string group) => c.GroupCounts.GetValueOrDefault(group);
 
     /// <summary>Tasks of the group on every instance sharing this instance's value of the field.</summary>
     private static int SpreadCount(string field, PlacementCandidate c, string group, IReadOnlyList<PlacementCandidate> all)
