@@ -38,6 +38,12 @@ public static class HostInit
             services = settings.LocalReplay
                 ? LocalReplayComposition.Compose(settings, policy, log, configProblems)
                 : Composition.Compose(settings, policy, aws, log, time, configProblems);
+            // A handler that decides from what it observes does not start without an observer: it would decide on guesses.
+            if (services?.Observer is UnknownClusterObserver && UnknownClusterObserver.ProblemFor(settings.Handler!) is { } blind)
+            {
+                configProblems.Add(blind);
+                services = null;
+            }
         }
 
         var problems = handlerProblems.Concat(policyProblems).Concat(configProblems).ToList();
