@@ -198,8 +198,17 @@ public sealed class HostInitTests
         var problem = Assert.Single(error.Problems);
         Assert.StartsWith($"{name} decides from", problem, StringComparison.Ordinal);
         Assert.Contains(needs, problem, StringComparison.Ordinal);
-        Assert.Contains("has no cluster observer", problem, StringComparison.Ordinal);
-        Assert.Contains("deploy a bootstrap built with the AWS adapters, or run it through `reflex replay --lambda`", problem, StringComparison.Ordinal);
+        Assert.Contains("has no cluster observer (functions/EcsReflex.Aws is not plugged into Composition.cs)", problem, StringComparison.Ordinal);
+        Assert.Contains("a bootstrap built with the AWS adapters, with a region and credentials), or run it through `reflex replay --lambda`", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_WhenThePluggedAdaptersGiveNoObserver_SaysWhyInTheirWords()
+    {
+        var (_, error, _) = Init(Local("service-scaler"), new FakeAdapters());
+
+        Assert.Equal(HostInit.InvalidConfiguration, error!.ErrorType);
+        Assert.Contains("has no cluster observer (fake)", Assert.Single(error.Problems), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -256,7 +265,8 @@ public sealed class HostInitTests
         })
         {
             var ex = await Assert.ThrowsAsync<ObserverUnavailableException>(call);
-            Assert.Contains("deploy a bootstrap built with the AWS adapters", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("no cluster observer", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("a bootstrap built with the AWS adapters", ex.Message, StringComparison.Ordinal);
         }
     }
 

@@ -40,7 +40,8 @@ public sealed class LoggingDeadLetterSender(JsonLog log) : IDeadLetterSender
 }
 
 /// <summary>
-/// No cluster observer (this bootstrap has no AWS adapters): what it cannot know it says, never guesses.
+/// No cluster observer (the bootstrap has no AWS adapters, or they could not be configured): what it cannot
+/// know it says, never guesses.
 /// <list type="bullet">
 /// <item>EC2 instance ids: unknown (null), so the task rescheduler relaunches without avoiding the failed instance and says so;</item>
 /// <item>CloudWatch alarm states: unavailable, with the reason (the scaler then decides from the events alone);</item>
@@ -52,15 +53,19 @@ public sealed class LoggingDeadLetterSender(JsonLog log) : IDeadLetterSender
 /// </summary>
 public sealed class UnknownClusterObserver : IClusterObserver
 {
-    public const string Why = "this bootstrap has no cluster observer (functions/EcsReflex.Aws is not plugged into Composition.cs)";
+    public const string Why = "this bootstrap has no cluster observer";
+    public const string Fix = "give it one (a bootstrap built with the AWS adapters, with a region and credentials), or run it through `reflex replay --lambda`, which serves the embedded cluster";
 
-    /// <summary>Why <paramref name="handler"/> cannot run on this observer (an init problem), or null when it can.</summary>
-    public static string? ProblemFor(string handler) => handler switch
+    /// <summary>
+    /// Why <paramref name="handler"/> cannot run without an observer (an init problem), or null when it can.
+    /// <paramref name="cause"/> says why there is none (the adapters are not plugged in, or cannot be configured).
+    /// </summary>
+    public static string? ProblemFor(string handler, string cause) => handler switch
     {
         Engine.Handlers.PlacementGuard =>
-            $"{Engine.Handlers.PlacementGuard} decides from what it observes of the cluster (the tasks on a container instance, services and their placement), and {Why}: deploy a bootstrap built with the AWS adapters, or run it through `reflex replay --lambda`, which serves the embedded cluster",
+            $"{Engine.Handlers.PlacementGuard} decides from what it observes of the cluster (the tasks on a container instance, services and their placement), and {Why} ({cause}): {Fix}",
         Engine.Handlers.ServiceScaler =>
-            $"{Engine.Handlers.ServiceScaler} decides from a service's desired count and its Application Auto Scaling target, and {Why}: deploy a bootstrap built with the AWS adapters, or run it through `reflex replay --lambda`, which serves the embedded cluster",
+            $"{Engine.Handlers.ServiceScaler} decides from a service's desired count and its Application Auto Scaling target, and {Why} ({cause}): {Fix}",
         _ => null,
     };
 
@@ -84,7 +89,7 @@ public sealed class UnknownClusterObserver : IClusterObserver
 
 /// <summary>A decision needed something only a live cluster observer can tell, and there is none: the work fails rather than being decided on a guess.</summary>
 public sealed class ObserverUnavailableException(string what)
-    : InvalidOperationException($"cannot observe {what}: {UnknownClusterObserver.Why}; deploy a bootstrap built with the AWS adapters");
+    : InvalidOperationException($"cannot observe {what}: {UnknownClusterObserver.Why} (see its init log line); {UnknownClusterObserver.Fix}");
 
 /// <summary>Dry run without an ECS client: the actuator never sends in dry run, so a call here is a bug, said loudly.</summary>
 public sealed class NotConnectedEcsApi : IEcsApi
