@@ -17,7 +17,7 @@ public sealed record LambdaReplayOptions
     public required BootstrapCommand Bootstrap { get; init; }
     public required string PolicyPath { get; init; }
     public ClusterSnapshot Snapshot { get; init; } = ClusterSnapshot.Empty;
-    /// <summary>Send every event to this handler; by default each goes to its detail type's handler.</summary>
+    /// <summary>Send every input to this handler; by default each goes to its detail type's handler. The events the embedded cluster emits always go to their own.</summary>
     public string? Handler { get; init; }
     public TimeSpan InvocationTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -177,10 +177,13 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
         return record;
     }
 
-    /// <summary>An event the embedded cluster emitted, sent to the bootstrap of its handler as EventBridge would.</summary>
+    /// <summary>
+    /// An event the embedded cluster emitted, sent to the bootstrap of its handler as EventBridge would route it
+    /// (<see cref="LambdaReplayOptions.Handler"/> picks where the given inputs go, not the cluster's own events).
+    /// </summary>
     private async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
     {
-        var handler = options.Handler ?? Handlers.For(e.Detail) ?? Handlers.TaskRescheduler;
+        var handler = Handlers.For(e.Detail) ?? Handlers.TaskRescheduler;
         var function = await FunctionAsync(handler, ct);
         var (result, reaction) = await InvokeAsync(function, EmittedEventJson.Write(e), ct);
         var record = ToRecord(ReplayEngine.EmittedInput, "event", e, result, reaction, _clock);

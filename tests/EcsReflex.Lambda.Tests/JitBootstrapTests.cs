@@ -90,6 +90,25 @@ public sealed class JitBootstrapTests
     }
 
     [Fact]
+    public async Task ReplayWithAForcedHandler_SendsTheInputsThere_ButTheClustersOwnEventsToTheirHandler()
+    {
+        var scenario = Repo.Path("events", "scenarios", "drain-make-before-break.jsonl");
+        await using var replay = new LambdaReplay(new LambdaReplayOptions
+        {
+            Bootstrap = Jit, PolicyPath = Repo.Policy, Snapshot = Replays.Snapshot, Handler = "placement-guard",
+        });
+
+        var records = new List<Engine.Replay.ReplayRecord>();
+        await foreach (var r in replay.RunAsync(RawInputs.Read(scenario, "drain.jsonl"))) records.Add(r);
+
+        // The worker's RUNNING event (not started by EcsReflex) belongs to the task rescheduler: forced to the guard, it is misrouted.
+        Assert.Contains(records, r => r.Input == "drain.jsonl:3" && r.RejectionCode == "misrouted");
+        var stopped = Assert.Single(records, r => r.Input == Engine.Replay.ReplayEngine.EmittedInput && r.Summary!.Contains("STOPPED", StringComparison.Ordinal));
+        Assert.Equal("task-rescheduler", stopped.Handler);
+        Assert.Contains("task-rescheduler", replay.Functions.Keys);
+    }
+
+    [Fact]
     public async Task Cli_ReplayLambda_PrintsTheInProcessReplaysRecords()
     {
         var scenario = Repo.Path("events", "scenarios", "spot-interruption.jsonl");
