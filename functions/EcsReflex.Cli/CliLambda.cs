@@ -8,7 +8,7 @@ namespace EcsReflex.Cli;
 
 /// <summary>
 /// <c>reflex replay --lambda [--handler NAME] [--bootstrap FILE]</c>: the same replay, through the real
-/// bootstrap binary against the project's Runtime API emulator (in-memory store, dry run).
+/// bootstrap binary against the project's Runtime API emulator (its in-memory store and embedded cluster).
 /// </summary>
 public sealed class CliLambda
 {
@@ -16,7 +16,7 @@ public sealed class CliLambda
 
     private readonly Option<bool> _lambda = new("--lambda")
     {
-        Description = "Run the real Native AOT bootstrap against the Runtime API emulator (one process per handler, in-memory store, dry run) instead of in process. Publishes the bootstrap unless --bootstrap is given.",
+        Description = "Run the real Native AOT bootstrap against the Runtime API emulator (one process per handler, sharing the emulator's in-memory store and embedded cluster; nothing reaches AWS) instead of in process. Publishes the bootstrap unless --bootstrap is given.",
     };
     private readonly Option<string?> _handler = new("--handler")
     {

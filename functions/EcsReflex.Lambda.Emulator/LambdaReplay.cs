@@ -17,13 +17,19 @@ public sealed record LambdaReplayOptions
     public required BootstrapCommand Bootstrap { get; init; }
     public required string PolicyPath { get; init; }
     public ClusterSnapshot Snapshot { get; init; } = ClusterSnapshot.Empty;
-    /// <summary>Send every event to this handler; by default each goes to its detail type's handler.</summary>
+    /// <summary>Send every input to this handler; by default each goes to its detail type's handler. The events the embedded cluster emits always go to their own.</summary>
     public string? Handler { get; init; }
     public TimeSpan InvocationTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How long to wait for an invocation's log lines after its response.</summary>
     public TimeSpan LogTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int MaxTimerFirings { get; init; } = 10_000_000;
+    /// <summary>
+    /// Run the bootstraps in dry run (<c>REFLEX_DRY_RUN=1</c>): actions are recorded, not sent to the embedded
+    /// cluster, which then emits nothing. Off (the default, as <c>reflex replay</c>): actions go to the embedded
+    /// cluster served by the emulator (nothing reaches AWS), which emits the task state changes ECS would.
+    /// </summary>
+    public bool DryRun { get; init; }
 }
 
 /// <summary>The bootstrap could not start, or failed its init: the message says why (the bootstrap's own init error when it sent one).</summary>
@@ -59,9 +65,13 @@ public sealed class FunctionInstance : IAsyncDisposable
 /// <summary>
 /// Replays events through the real bootstrap binary: one process per handler (as deployed), each against
 /// its own Runtime API emulator, all sharing one in-memory store and embedded cluster served by the
-/// emulators (as deployed functions share one table), in local replay mode (dry run). The simulated clock
-/// follows the events exactly as <see cref="ReplayEngine"/>'s does; deferred work the bootstrap puts on the
-/// delay queue is delivered to the <c>relaunch-due</c> bootstrap at its due time, as an SQS batch.
+/// emulators (as deployed functions share one table and one account), in local replay mode. The replay
+/// follows <see cref="ReplayEngine"/> step for step: the simulated clock follows the events; the embedded
+/// cluster takes in each event before the handler sees it; deferred work and follow-ups the bootstrap puts
+/// on the delay queue are delivered to the <c>relaunch-due</c> bootstrap at their due time, as an SQS batch;
+/// the task state changes the embedded cluster emits (a task it started is RUNNING, one it stopped is
+/// STOPPED) are delivered at their time to the handler of their kind, before a timer due at the same time;
+/// after the last input, pending work is fired until a whole round of deferrals finds the cluster unchanged.
 /// The records are built from what the bootstrap logged, so they show what CloudWatch Logs would.
 /// </summary>
 public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
@@ -77,6 +87,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
 
     public LocalServices Local => _local;
     public IReadOnlyDictionary<string, FunctionInstance> Functions => _functions;
+    private EmbeddedCluster Cluster => _local.Cluster;
 
     public async IAsyncEnumerable<ReplayRecord> RunAsync(IEnumerable<RawInput> inputs, [EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -85,12 +96,54 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
         {
             ct.ThrowIfCancellationRequested();
             if (input.Item.SortTime is { } t)
-                while (_timers.TryPeek(out _, out var due) && due.Item1 <= t && fired++ < options.MaxTimerFirings)
-                    yield return await FireNextAsync(ct);
+                while (NextPendingAt() is { } due && due <= t && fired++ < options.MaxTimerFirings)
+                    if (await FirePendingAsync(ct) is { } r) yield return r;
             yield return await ProcessAsync(input, ct);
         }
-        while (_timers.Count > 0 && fired++ < options.MaxTimerFirings)
-            yield return await FireNextAsync(ct);
+        // After the last input, as the in-process replay: fire what is pending until a whole round of
+        // deferrals finds the embedded cluster unchanged (retries waiting for capacity would wait forever).
+        var stalled = 0;
+        var generation = Cluster.Generation;
+        while (NextPendingAt() is not null && fired++ < options.MaxTimerFirings)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (await FirePendingAsync(ct) is not { } r) continue;
+            yield return r;
+            if (r.Outcome == Outcome.Deferred && Cluster.Generation == generation) stalled++;
+            else stalled = 0;
+            generation = Cluster.Generation;
+            if (stalled > _timers.Count)
+            {
+                yield return new ReplayRecord
+                {
+                    Input = "replay", Trigger = "timer", Time = _clock, Outcome = Outcome.Deferred,
+                    Reason = $"the replay stops here: {_timers.Count} deferred decision{(_timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
+                };
+                break;
+            }
+        }
+    }
+
+    /// <summary>When the next timer or the next event the embedded cluster emits is due.</summary>
+    private DateTimeOffset? NextPendingAt()
+    {
+        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
+        var emitted = Cluster.NextEventAt;
+        if (timer is null) return emitted;
+        if (emitted is null) return timer;
+        return emitted <= timer ? emitted : timer;
+    }
+
+    /// <summary>Fires the earlier of the next timer and the next emitted event (emitted first on a tie).</summary>
+    private async Task<ReplayRecord?> FirePendingAsync(CancellationToken ct)
+    {
+        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
+        if (Cluster.NextEventAt is { } emitted && (timer is null || emitted <= timer))
+        {
+            Advance(emitted);
+            return Cluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
+        }
+        return await FireNextAsync(ct);
     }
 
     private void Advance(DateTimeOffset? to)
@@ -103,22 +156,38 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
     {
         var item = input.Item;
         Advance(item.SortTime);
+        if (item.Event is { } seen) Cluster.Observe(seen); // what ECS did happened before the handler hears of it
         var handler = options.Handler
                       ?? (item.Event is { } ev ? Handlers.For(ev.Detail) : RawInputs.HandlerForUnparsed(input.Bytes));
         if (handler is null)
         {
+            // No function subscribes to it: it reaches none, and the in-process replay's reactor ignores it the same way.
             var e = item.Event!;
             return new ReplayRecord
             {
                 Input = item.Input, Trigger = "event", EventId = e.Id, Time = _clock, DetailType = e.DetailType,
-                Outcome = Outcome.Ignored, Summary = Describe.Event(e),
-                Reason = $"no handler for {e.DetailType} (source {e.Source}): no function subscribes to it, so it was sent to none",
+                Outcome = Outcome.Ignored, Summary = Describe.Event(e), Event = e,
+                Reason = $"no handler for {e.DetailType} (source {e.Source})",
             };
         }
         var function = await FunctionAsync(handler, ct);
         var (result, reaction) = await InvokeAsync(function, input.Bytes, ct);
         var record = ToRecord(item.Input, "event", item.Event, result, reaction, item.SortTime);
         Schedule(item.Input);
+        return record;
+    }
+
+    /// <summary>
+    /// An event the embedded cluster emitted, sent to the bootstrap of its handler as EventBridge would route it
+    /// (<see cref="LambdaReplayOptions.Handler"/> picks where the given inputs go, not the cluster's own events).
+    /// </summary>
+    private async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
+    {
+        var handler = Handlers.For(e.Detail) ?? Handlers.TaskRescheduler;
+        var function = await FunctionAsync(handler, ct);
+        var (result, reaction) = await InvokeAsync(function, EmittedEventJson.Write(e), ct);
+        var record = ToRecord(ReplayEngine.EmittedInput, "event", e, result, reaction, _clock);
+        Schedule(ReplayEngine.EmittedInput);
         return record;
     }
 
@@ -143,7 +212,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
         return record;
     }
 
-    /// <summary>Deferred work the last invocation queued becomes timers, ordered as the in-process replay orders them.</summary>
+    /// <summary>Deferred work and follow-ups the last invocation queued become timers, ordered as the in-process replay orders them.</summary>
     private void Schedule(string input)
     {
         foreach (var w in _local.DrainDeferred())
@@ -184,7 +253,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
             return new ReplayRecord
             {
                 Input = input, Trigger = trigger, EventId = e?.Id, Time = _clock, DetailType = e?.DetailType,
-                Outcome = Outcome.Failed, Reason = why, Summary = e is null ? null : Describe.Event(e),
+                Outcome = Outcome.Failed, Reason = why, Summary = e is null ? null : Describe.Event(e), Event = e,
             };
         }
         return new ReplayRecord
@@ -201,6 +270,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
             DueAt = ReactionLines.Time(r, "dueAt"),
             RejectionCode = ReactionLines.Str(r, "rejection"),
             Summary = e is null || ReactionLines.Str(r, "eventId") is null ? null : Describe.Event(e),
+            Event = ReactionLines.Str(r, "eventId") is null ? null : e,
         };
     }
 
@@ -218,7 +288,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
                 ["_HANDLER"] = handler,
                 ["REFLEX_POLICY"] = Path.GetFullPath(options.PolicyPath),
                 ["REFLEX_LOCAL_REPLAY"] = "1",
-                ["REFLEX_DRY_RUN"] = "1",
+                ["REFLEX_DRY_RUN"] = options.DryRun ? "1" : "0",
                 ["AWS_LAMBDA_FUNCTION_NAME"] = $"reflex-{handler}",
             });
         }

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
-using EcsReflex.Core.State;
 using EcsReflex.Engine.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -200,66 +199,28 @@ public sealed class RuntimeApiEmulator : IAsyncDisposable
 
     private async Task LocalAsync(HttpContext ctx, string path)
     {
-        var local = _local!;
-        var j = LocalProtocolJsonContext.Default;
         var ct = ctx.RequestAborted;
         var body = await ReadBodyAsync(ctx);
-        byte[] answer;
-        switch (path)
+        byte[]? answer;
+        try
         {
-            case LocalProtocol.HasEvent:
-            {
-                var r = JsonSerializer.Deserialize(body, j.EventKeyRequest)!;
-                answer = JsonSerializer.SerializeToUtf8Bytes(new BoolResult(await local.Store.HasEventAsync(r.Key, ct)), j.BoolResult);
-                break;
-            }
-            case LocalProtocol.RecordEvent:
-            {
-                var r = JsonSerializer.Deserialize(body, j.EventKeyRequest)!;
-                await local.Store.RecordEventAsync(r.Key, r.ExpiresAt ?? DateTimeOffset.MaxValue, ct);
-                answer = JsonSerializer.SerializeToUtf8Bytes(new BoolResult(true), j.BoolResult);
-                break;
-            }
-            case LocalProtocol.GetLineage:
-            {
-                var r = JsonSerializer.Deserialize(body, j.LineageKeyRequest)!;
-                answer = JsonSerializer.SerializeToUtf8Bytes(new LineageResult(await local.Store.GetLineageAsync(r.Cluster, r.Lineage, ct)), j.LineageResult);
-                break;
-            }
-            case LocalProtocol.PutLineage:
-                await local.Store.PutLineageAsync(JsonSerializer.Deserialize(body, j.LineageRecord)!, ct);
-                answer = JsonSerializer.SerializeToUtf8Bytes(new BoolResult(true), j.BoolResult);
-                break;
-            case LocalProtocol.TakeSlot:
-            {
-                var r = JsonSerializer.Deserialize(body, j.RelaunchSlotRequest)!;
-                answer = JsonSerializer.SerializeToUtf8Bytes(new BoolResult(await local.Store.TryTakeRelaunchSlotAsync(r.Cluster, r.Minute, r.Limit, ct)), j.BoolResult);
-                break;
-            }
-            case LocalProtocol.Audit:
-                await local.Store.AppendAuditAsync(JsonSerializer.Deserialize(body, j.AuditEntry)!, ct);
-                answer = JsonSerializer.SerializeToUtf8Bytes(new BoolResult(true), j.BoolResult);
-                break;
-            case LocalProtocol.Ec2InstanceId:
-            {
-                var r = JsonSerializer.Deserialize(body, j.Ec2InstanceIdRequest)!;
-                answer = JsonSerializer.SerializeToUtf8Bytes(new StringResult(await local.Cluster.GetEc2InstanceIdAsync(r.ClusterArn, r.ContainerInstanceArn, ct)), j.StringResult);
-                break;
-            }
-            case LocalProtocol.DelayQueue:
-            {
-                var text = System.Text.Encoding.UTF8.GetString(body);
-                local.Enqueue(new QueuedWork(text, DeferredWorkJson.Parse(text)));
-                answer = JsonSerializer.SerializeToUtf8Bytes(new BoolResult(true), j.BoolResult);
-                break;
-            }
-            case LocalProtocol.DeadLetters:
-                local.DeadLetter(JsonSerializer.Deserialize(body, j.DeadLetter)!);
-                answer = JsonSerializer.SerializeToUtf8Bytes(new BoolResult(true), j.BoolResult);
-                break;
-            default:
-                await Answer(ctx, 404, "NotFound", $"no local service {path}");
-                return;
+            answer = await _local!.ServeAsync(path, body, ct);
+        }
+        catch (Exception ex) when (ex is JsonException or EcsReflex.Core.Events.EventRejectedException)
+        {
+            await Answer(ctx, 400, "InvalidRequest", $"{path}: the body cannot be read: {ex.Message}");
+            return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The bootstrap's invocation fails with this message (as it would on an AWS error): the replay shows it.
+            await Answer(ctx, 500, ex.GetType().Name, $"{path}: {ex.Message}");
+            return;
+        }
+        if (answer is null)
+        {
+            await Answer(ctx, 404, "NotFound", $"no local service {path}");
+            return;
         }
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";

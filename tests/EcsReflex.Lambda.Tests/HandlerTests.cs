@@ -299,6 +299,114 @@ public sealed class HandlerTests
         Assert.Contains("Records", letter.Reason, StringComparison.Ordinal);
     }
 
+    private const string Guard = "placement-guard";
+    private const string Scaler = "service-scaler";
+
+    private static string PolicyWithDrainDeadline(int seconds)
+    {
+        var path = Replays.PolicyWithDrainDeadline(seconds);
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task PlacementGuard_WhenADrainHasADeadline_QueuesTheFollowUpAndCountsTheReplacements()
+    {
+        var h = HostHarness.AtTimeOf("ecs-container-instance-draining.json", PolicyWithDrainDeadline(30));
+        var payload = Repo.Event("ecs-container-instance-draining.json");
+
+        var response = await h.InvokeAsync(Guard, payload);
+
+        Assert.Equal("acted", response.GetProperty("outcome").GetString());
+        var runs = response.GetProperty("actions").EnumerateArray().Count(a => a.GetProperty("operation").GetString() == "RunTask");
+        Assert.True(runs > 0, response.ToString());
+        Assert.Equal("2026-03-02T10:44:45.000Z", response.GetProperty("followUpAt").GetString());
+        Assert.Equal("queued", response.GetProperty("delayQueue").GetString());
+        var followUp = Assert.Single(h.Delay.Sent);
+        Assert.Equal(h.Now.AddSeconds(30), followUp.DueAt);
+        Assert.Equal(Encoding.UTF8.GetString(payload), followUp.EventJson);
+        var emf = Assert.Single(h.Emf);
+        Assert.Equal(runs, emf.GetProperty("Replacements").GetInt32());
+        Assert.Equal(0, emf.GetProperty("Relaunches").GetInt32());
+    }
+
+    [Fact]
+    public async Task RelaunchDue_WhenADrainFollowUpComesDueBeforeTheReplacementRuns_StopsTheOriginalAndCountsIt()
+    {
+        var h = HostHarness.AtTimeOf("ecs-container-instance-draining.json", PolicyWithDrainDeadline(30));
+        await h.InvokeAsync(Guard, Repo.Event("ecs-container-instance-draining.json"));
+        var followUp = Assert.Single(h.Delay.Sent);
+        h.Now = followUp.DueAt;
+
+        var response = await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", DeferredWorkJson.Write(followUp))));
+
+        Assert.Empty(response.GetProperty("batchItemFailures").EnumerateArray());
+        var reaction = h.Reactions[^1];
+        Assert.Equal(Guard, reaction.GetProperty("decidedBy").GetString());
+        Assert.Equal("acted", reaction.GetProperty("outcome").GetString());
+        var stops = reaction.GetProperty("actions").EnumerateArray().Count(a => a.GetProperty("operation").GetString() == "StopTask");
+        Assert.True(stops > 0, reaction.ToString());
+        Assert.Equal(stops, h.Emf[^1].GetProperty("TasksStopped").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("cloudwatch-alarm-alarm-web-cpu-high.json", 5, 1, 0)]
+    [InlineData("cloudwatch-alarm-alarm-web-cpu-low.json", 3, 0, 1)]
+    public async Task ServiceScaler_WhenAnAlarmChangesTheDesiredCount_CountsTheScaleOutOrIn(string sample, int desired, int outs, int ins)
+    {
+        var h = HostHarness.AtTimeOf(sample);
+
+        var response = await h.InvokeAsync(Scaler, Repo.Event(sample));
+
+        Assert.Equal("acted", response.GetProperty("outcome").GetString());
+        var action = Assert.Single(response.GetProperty("actions").EnumerateArray().ToList());
+        Assert.Equal("UpdateService", action.GetProperty("operation").GetString());
+        Assert.Equal(desired, action.GetProperty("request").GetProperty("desiredCount").GetInt32());
+        var emf = Assert.Single(h.Emf);
+        Assert.Equal(outs, emf.GetProperty("ScaleOuts").GetInt32());
+        Assert.Equal(ins, emf.GetProperty("ScaleIns").GetInt32());
+        Assert.Equal(0, emf.GetProperty("PlacementChanges").GetInt32());
+    }
+
+    [Fact]
+    public async Task PlacementGuard_WhenAServiceDriftedFromThePolicysPlacement_CountsAPlacementChangeNotAScaling()
+    {
+        var h = HostHarness.AtTimeOf("ecs-deployment-in-progress.json");
+
+        var response = await h.InvokeAsync(Guard, Repo.Event("ecs-deployment-in-progress.json"));
+
+        var action = Assert.Single(response.GetProperty("actions").EnumerateArray().ToList());
+        Assert.Equal("UpdateService", action.GetProperty("operation").GetString());
+        Assert.False(action.GetProperty("request").TryGetProperty("desiredCount", out _));
+        var emf = Assert.Single(h.Emf);
+        Assert.Equal(1, emf.GetProperty("PlacementChanges").GetInt32());
+        Assert.Equal(0, emf.GetProperty("ScaleOuts").GetInt32() + emf.GetProperty("ScaleIns").GetInt32());
+    }
+
+    [Fact]
+    public async Task RelaunchDue_WithoutAClusterObserver_FailsPlacementGuardWorkSayingWhyAndDecidesTheRest()
+    {
+        var guardEvent = Repo.EventText("ecs-container-instance-draining.json");
+        var rescheduled = Repo.EventText("ecs-task-stopped-essential-exit-0.json");
+        var now = EcsReflex.Core.Events.EventParser.Parse(guardEvent).EffectiveTime!.Value;
+        var h = new HostHarness(now, observer: new Local.UnknownClusterObserver());
+
+        var response = await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(
+            ("m-guard", DeferredWorkJson.Write(new DeferredWork(guardEvent, now))), ("m-task", DeferredWorkJson.Write(new DeferredWork(rescheduled, now)))));
+
+        var failure = Assert.Single(response.GetProperty("batchItemFailures").EnumerateArray().ToList());
+        Assert.Equal("m-guard", failure.GetProperty("itemIdentifier").GetString());
+        Assert.Contains("no cluster observer", h.Reactions[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("NotSupported", h.Reactions[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal("ignored", h.Reactions[1].GetProperty("outcome").GetString());
+    }
+
     [Theory]
     [InlineData("web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 40)", 1)]
     [InlineData("web-cpu-low at 12 → step -2: 6 → 4 (min 2)", -1)]
@@ -307,6 +415,14 @@ public sealed class HandlerTests
     [InlineData(null, null)]
     public void ScalingDirection_ReadsTheLastCountChangeOfTheText(string? text, int? expected) =>
         Assert.Equal(expected, Metrics.InvocationMetrics.ScalingDirection(text));
+
+    [Theory]
+    [InlineData("web-cpu-low at 13.7 (threshold 20, -6.3) → step -25% (-2.25 → -2): 9 → 7 (min 2)", 7, -1)]
+    [InlineData("web-composite (composite alarm, no datapoint: the step nearest the threshold) → step +2 from 7 (where the scale-out cooldown started): 8 → 9 (max 40)", 9, 1)]
+    [InlineData("web-cpu-high → step +1: 4 → 5 (max 40), then 5 → 6", 5, 1)]
+    [InlineData("web-cpu-high → step +1: 4 → 5 (max 40)", 8, null)]
+    public void ScalingDirection_ReadsTheChangeToTheRequestedCount(string text, int target, int? expected) =>
+        Assert.Equal(expected, Metrics.InvocationMetrics.ScalingDirection(text, target));
 
     [Theory]
     [InlineData("RESOURCE:MEMORY (no container instance met all of its requirements)", "RESOURCE:MEMORY")]

@@ -4,6 +4,7 @@ using EcsReflex.Engine.State;
 using EcsReflex.Lambda.Bootstrap;
 using EcsReflex.Lambda.Configuration;
 using EcsReflex.Lambda.Handlers;
+using EcsReflex.Lambda.Local;
 using EcsReflex.Lambda.Logging;
 using EcsReflex.Lambda.Tests.TestHelpers;
 
@@ -34,7 +35,8 @@ public sealed class HostInitTests
     [InlineData("relaunch-due", typeof(RelaunchDueHandler))]
     public void Create_PicksTheHandlerThatHandlerNames(string name, Type type)
     {
-        var (handler, error, _) = Init(Local(name));
+        var observer = new Engine.Cluster.EmbeddedCluster(Replays.Snapshot);
+        var (handler, error, _) = Init(Local(name), new FakeAdapters { Observer = observer });
 
         Assert.Null(error);
         Assert.Equal(name, handler!.Name);
@@ -185,6 +187,89 @@ public sealed class HostInitTests
         Assert.Equal("DynamoDB table t", Assert.Single(lines).GetProperty("store").GetString());
     }
 
+    [Theory]
+    [InlineData("placement-guard", "the tasks on a container instance")]
+    [InlineData("service-scaler", "a service's desired count")]
+    public void Create_WhenAHandlerThatObservesTheClusterHasNoObserver_FailsInitSayingHowToGetOne(string name, string needs)
+    {
+        var (_, error, _) = Init(Local(name));
+
+        Assert.Equal(HostInit.InvalidConfiguration, error!.ErrorType);
+        var problem = Assert.Single(error.Problems);
+        Assert.StartsWith($"{name} decides from", problem, StringComparison.Ordinal);
+        Assert.Contains(needs, problem, StringComparison.Ordinal);
+        Assert.Contains("has no cluster observer (functions/EcsReflex.Aws is not plugged into Composition.cs)", problem, StringComparison.Ordinal);
+        Assert.Contains("a bootstrap built with the AWS adapters, with a region and credentials), or run it through `reflex replay --lambda`", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_WhenThePluggedAdaptersGiveNoObserver_SaysWhyInTheirWords()
+    {
+        var (_, error, _) = Init(Local("service-scaler"), new FakeAdapters());
+
+        Assert.Equal(HostInit.InvalidConfiguration, error!.ErrorType);
+        Assert.Contains("has no cluster observer (fake)", Assert.Single(error.Problems), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("task-rescheduler")]
+    [InlineData("relaunch-due")]
+    public void Create_WhenAHandlerCanDoWithoutAnObserver_StartsAndWarnsWhatItCannotKnow(string name)
+    {
+        var (handler, error, output) = Init(Local(name));
+
+        Assert.Null(error);
+        Assert.NotNull(handler);
+        Assert.Contains(output.Lines.Select(Json.Parse), l => l.GetProperty("level").GetString() == "warn"
+            && l.GetProperty("message").GetString()!.StartsWith("no cluster observer", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("0", false)]
+    [InlineData("1", true)]
+    public void Create_InLocalReplay_UsesTheEmulatorsClusterForEveryHandlerAndSendsUnlessDryRun(string? dryRun, bool expected)
+    {
+        foreach (var name in HandlerNames.All)
+        {
+            var (handler, error, output) = Init(new()
+            {
+                [EnvVars.Handler] = name, [EnvVars.LocalReplay] = "1", [EnvVars.RuntimeApi] = "127.0.0.1:9", [EnvVars.DryRun] = dryRun,
+            });
+
+            Assert.Null(error);
+            Assert.Equal(name, handler!.Name);
+            var init = Assert.Single(output.Lines.Select(Json.Parse), l => l.GetProperty("message").GetString() == "init");
+            Assert.Equal(expected, init.GetProperty("dryRun").GetBoolean());
+            Assert.StartsWith("the emulator's embedded cluster", init.GetProperty("cluster").GetString(), StringComparison.Ordinal);
+            Assert.Equal("none: local replay", init.GetProperty("aws").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task UnknownClusterObserver_AnswersWhatItCanAndRefusesToGuessTheRest()
+    {
+        var o = new UnknownClusterObserver();
+        var ct = CancellationToken.None;
+
+        Assert.Null(await o.GetEc2InstanceIdAsync("c", "ci", ct));
+        var alarms = await o.DescribeAlarmStatesAsync(["web-cpu-high"], ct);
+        Assert.Empty(alarms.States);
+        Assert.Contains("no cluster observer", alarms.Unavailable, StringComparison.Ordinal);
+        foreach (var call in new Func<Task>[]
+        {
+            () => o.DescribeServiceScalingAsync("prod", "web", ct),
+            () => o.ListTasksOnInstanceAsync("c", "ci", ct),
+            () => o.GetServiceAsync("c", "web", ct),
+            () => o.GetContainerInstanceAsync("c", "ci", ct),
+        })
+        {
+            var ex = await Assert.ThrowsAsync<ObserverUnavailableException>(call);
+            Assert.Contains("no cluster observer", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("a bootstrap built with the AWS adapters", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Create_InLocalReplayWithAwsSettings_RefusesTheMix()
     {
@@ -202,7 +287,8 @@ public sealed class HostInitTests
         public IDelayQueue? CreateDelayQueue(string queueUrl) { Created.Add($"delay {queueUrl}"); return new RecordingDelayQueue(); }
         public IDeadLetterSender? CreateDeadLetterSender(string queueUrl) { Created.Add($"dlq {queueUrl}"); return new RecordingDeadLetters(); }
         public IEcsApi? CreateEcsApi() { Created.Add("ecs"); return new ScriptedEcsApi(); }
-        public IClusterObserver? CreateClusterObserver() { Created.Add("observer"); return new EcsReflex.Lambda.Local.UnknownClusterObserver(); }
+        public IClusterObserver? Observer { get; init; }
+        public IClusterObserver? CreateClusterObserver() { Created.Add("observer"); return Observer ?? new UnknownClusterObserver(); }
         public string? ErrorCodeOf(Exception exception) => null;
     }
 }

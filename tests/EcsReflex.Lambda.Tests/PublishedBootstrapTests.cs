@@ -73,6 +73,14 @@ public sealed partial class PublishedBootstrapTests(PublishedBootstrapFixture fi
             Assert.Contains(actual, l => l.Contains("\"trigger\":\"timer\"", StringComparison.Ordinal) && l.Contains("\"operation\":\"RunTask\"", StringComparison.Ordinal));
             Assert.Contains(actual, l => l.Contains("\"operation\":\"GiveUp\"", StringComparison.Ordinal));
             Assert.Empty(replay.Local.DeadLetters);
+            // The actions reached the emulator's embedded cluster, whose task state changes went back through the bootstrap.
+            Assert.Contains(actual, l => l.StartsWith("{\"input\":\"embedded-cluster\",\"trigger\":\"event\"", StringComparison.Ordinal)
+                                         && l.Contains("\"handler\":\"placement-guard\"", StringComparison.Ordinal));
+            Assert.Contains(actual, l => l.StartsWith("{\"input\":\"embedded-cluster\"", StringComparison.Ordinal)
+                                         && l.Contains("\"handler\":\"task-rescheduler\"", StringComparison.Ordinal));
+            foreach (var op in new[] { "RunTask", "StopTask", "UpdateService" })
+                Assert.Contains(actual, l => l.Contains($"\"operation\":\"{op}\"", StringComparison.Ordinal) && l.Contains("\"status\":\"done\"", StringComparison.Ordinal));
+            Assert.True(replay.Local.Cluster.TasksStarted > 0);
 
             // What the binary printed: JSON lines only, one EMF line per invocation.
             foreach (var f in replay.Functions.Values)

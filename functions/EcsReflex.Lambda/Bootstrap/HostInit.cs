@@ -1,6 +1,7 @@
 using EcsReflex.Core.Policy;
 using EcsReflex.Lambda.Configuration;
 using EcsReflex.Lambda.Handlers;
+using EcsReflex.Lambda.Local;
 using EcsReflex.Lambda.Logging;
 
 namespace EcsReflex.Lambda.Bootstrap;
@@ -32,7 +33,19 @@ public static class HostInit
 
         HostServices? services = null;
         if (policy is not null && handlerProblems.Count == 0 && configProblems.Count == 0)
-            services = Composition.Compose(settings, policy, aws, log, time, configProblems);
+        {
+            // Local replay's ports are all the emulator's (Local/LocalReplayComposition.cs); AWS wiring is Composition.cs's.
+            services = settings.LocalReplay
+                ? LocalReplayComposition.Compose(settings, policy, log, configProblems)
+                : Composition.Compose(settings, policy, aws, log, time, configProblems);
+            // A handler that decides from what it observes does not start without an observer: it would decide on guesses.
+            var cause = aws is AwsNotPlugged ? "functions/EcsReflex.Aws is not plugged into Composition.cs" : aws.Name;
+            if (services?.Observer is UnknownClusterObserver && UnknownClusterObserver.ProblemFor(settings.Handler!, cause) is { } blind)
+            {
+                configProblems.Add(blind);
+                services = null;
+            }
+        }
 
         var problems = handlerProblems.Concat(policyProblems).Concat(configProblems).ToList();
         if (problems.Count > 0)

@@ -27,6 +27,8 @@ public sealed record ReactionReport
     /// <summary>For an input rejected before any decision (by the parser, or misrouted): the code (<c>invalid-json</c>, <c>missing-field</c>…, <c>misrouted</c>). A decision that rejects has outcome <c>rejected</c> and no code, as in the replay.</summary>
     public string? Rejection { get; init; }
     public DateTimeOffset? DueAt { get; init; }
+    /// <summary>When the same event is decided again although this reaction acted (a drain's <c>stopOriginalAfterSeconds</c>): put on the delay queue.</summary>
+    public DateTimeOffset? FollowUpAt { get; init; }
     /// <summary>The "now" the decision was taken at.</summary>
     public DateTimeOffset? DecidedAt { get; init; }
     public IReadOnlyList<ActionResult> Actions { get; init; } = [];
@@ -56,6 +58,7 @@ public sealed record ReactionReport
         w.WriteString("reason", Reason);
         if (Rejection is not null) w.WriteString("rejection", Rejection);
         if (DueAt is { } due) w.WriteString("dueAt", JsonLog.FormatTime(due));
+        if (FollowUpAt is { } followUp) w.WriteString("followUpAt", JsonLog.FormatTime(followUp));
         if (DecidedAt is { } at) w.WriteString("decidedAt", JsonLog.FormatTime(at));
         if (DelayQueue is not null) w.WriteString("delayQueue", DelayQueue);
         if (DeadLetter is not null) w.WriteString("deadLetter", DeadLetter);

@@ -57,7 +57,7 @@ public abstract class ReflexHandler : IInvocationHandler
     /// <summary>Logs the reaction and counts it.</summary>
     protected void Report(ReactionReport report, InvocationMetrics metrics)
     {
-        metrics.Add(report.Outcome, report.Actions, report.Reason, report.DecisionMs);
+        metrics.Add(report.Outcome, report.Actions, report.Reason, report.DecisionMs, report.DecidedBy);
         Log.Write(report.Level, ReactionReport.Message, report.WriteFields);
     }
 
@@ -83,25 +83,35 @@ public abstract class ReflexHandler : IInvocationHandler
         };
     }
 
-    /// <summary>Hands on what a reaction leaves to do: deferred work to the delay queue, a rejected event to the dead-letter queue.</summary>
+    /// <summary>
+    /// Hands on what a reaction leaves to do: deferred work and a follow-up (a drain's deadline to stop the
+    /// original) to the delay queue, a rejected event to the dead-letter queue. In the order the replay
+    /// schedules them: the deferral, then the follow-up.
+    /// </summary>
     protected async Task<(string? DelayQueue, string? DeadLetter)> HandOffAsync(InvocationRequest invocation, string? messageId,
         string eventJson, Reaction reaction, CancellationToken ct)
     {
-        switch (reaction.Outcome)
+        string? delay = null, deadLetter = null;
+        if (reaction.Outcome == Outcome.Deferred && reaction.DueAt is { } due)
         {
-            case Outcome.Deferred when reaction.DueAt is { } due:
-                await Services.DelayQueue.SendAsync(new DeferredWork(eventJson, due), ct);
-                return (Services.DelayQueueMode, null);
-            case Outcome.Rejected:
-                await Services.DeadLetters.SendAsync(new DeadLetter
-                {
-                    Handler = Name, Code = "rejected", Reason = reaction.Reason, Payload = eventJson, EventId = reaction.Event?.Id,
-                    RequestId = invocation.RequestId, MessageId = messageId, RejectedAt = Time.GetUtcNow(),
-                }, ct);
-                return (null, Services.DeadLetterMode);
-            default:
-                return (null, null);
+            await Services.DelayQueue.SendAsync(new DeferredWork(eventJson, due), ct);
+            delay = Services.DelayQueueMode;
         }
+        if (reaction.FollowUpAt is { } followUp)
+        {
+            await Services.DelayQueue.SendAsync(new DeferredWork(eventJson, followUp), ct);
+            delay = Services.DelayQueueMode;
+        }
+        if (reaction.Outcome == Outcome.Rejected)
+        {
+            await Services.DeadLetters.SendAsync(new DeadLetter
+            {
+                Handler = Name, Code = "rejected", Reason = reaction.Reason, Payload = eventJson, EventId = reaction.Event?.Id,
+                RequestId = invocation.RequestId, MessageId = messageId, RejectedAt = Time.GetUtcNow(),
+            }, ct);
+            deadLetter = Services.DeadLetterMode;
+        }
+        return (delay, deadLetter);
     }
 
     protected ReactionReport ToReport(InvocationRequest invocation, string trigger, string? messageId, EventEnvelope e, Reaction r,
@@ -109,7 +119,7 @@ public abstract class ReflexHandler : IInvocationHandler
     {
         RequestId = invocation.RequestId, Trigger = trigger, MessageId = messageId,
         EventId = e.Id, DetailType = e.DetailType, DecidedBy = r.Handler,
-        Outcome = r.Outcome, Reason = r.Reason, DueAt = r.DueAt, DecidedAt = now, Actions = r.Actions,
+        Outcome = r.Outcome, Reason = r.Reason, DueAt = r.DueAt, FollowUpAt = r.FollowUpAt, DecidedAt = now, Actions = r.Actions,
         DelayQueue = handedOff.DelayQueue, DeadLetter = handedOff.DeadLetter,
         DurationMs = ElapsedMs(started), DecisionMs = decisionMs,
     };

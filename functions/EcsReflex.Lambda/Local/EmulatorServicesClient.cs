@@ -4,17 +4,21 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Observed;
 using EcsReflex.Core.State;
 using EcsReflex.Engine.Local;
 
 namespace EcsReflex.Lambda.Local;
 
 /// <summary>
-/// Local replay mode only: the state store, cluster observer, delay queue and dead-letter queue served by
-/// the project's Runtime API emulator (<see cref="LocalProtocol"/>), so every handler process of one
-/// replay shares one in-memory store and embedded cluster, as deployed functions share one table.
+/// Local replay mode only: the state store, cluster observer, ECS API, delay queue and dead-letter queue
+/// served by the project's Runtime API emulator (<see cref="LocalProtocol"/>), so every handler process of
+/// one replay shares one in-memory store and one embedded cluster, as deployed functions share one table
+/// and one account. Each member is one call; the emulator runs it on its store or cluster, so conditional
+/// writes stay conditional. Nothing here reaches AWS.
 /// </summary>
-public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IDelayQueue, IDeadLetterSender, IDisposable
+public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcsApi, IDelayQueue, IDeadLetterSender, IDisposable
 {
     private static readonly LocalProtocolJsonContext Json = LocalProtocolJsonContext.Default;
     private static readonly MediaTypeHeaderValue JsonType = new("application/json");
@@ -29,6 +33,8 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IDel
             DefaultRequestVersion = HttpVersion.Version11,
         };
     }
+
+    // ---------------------------------------------------------------- IStateStore
 
     public async Task<bool> HasEventAsync(string key, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.HasEvent, new EventKeyRequest(key), Json.EventKeyRequest, Json.BoolResult, ct)).Value;
@@ -48,8 +54,64 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IDel
     public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
         PostAsync(LocalProtocol.Audit, entry, Json.AuditEntry, Json.BoolResult, ct);
 
+    public async Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetScalingRecord, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ScalingRecordResult, ct)).Value;
+
+    /// <summary>Conditional on the emulator's side: the compare and the write are one call on its store.</summary>
+    public async Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.TryPutScalingRecord, new ScalingRecordPutRequest(record, expectedVersion), Json.ScalingRecordPutRequest, Json.BoolResult, ct)).Value;
+
+    public async Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetInstanceSeen, new Ec2InstanceIdRequest(cluster, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.InstanceSeenResult, ct)).Value;
+
+    /// <summary>Conditional on the emulator's side (a newer recorded version wins).</summary>
+    public async Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.TryPutInstanceSeen, record, Json.InstanceSeenRecord, Json.BoolResult, ct)).Value;
+
+    public async Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetDrainMove, new LineageKeyRequest(cluster, lineage), Json.LineageKeyRequest, Json.DrainMoveResult, ct)).Value;
+
+    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
+        PostAsync(LocalProtocol.PutDrainMove, record, Json.DrainMoveRecord, Json.BoolResult, ct);
+
+    public async Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetServicePlacement, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ServicePlacementResult, ct)).Value;
+
+    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
+        PostAsync(LocalProtocol.PutServicePlacement, record, Json.ServicePlacementRecord, Json.BoolResult, ct);
+
+    // ---------------------------------------------------------------- IClusterObserver
+
     public async Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.Ec2InstanceId, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.StringResult, ct)).Value;
+
+    public Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
+        PostAsync(LocalProtocol.DescribeServiceScaling, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ServiceScalingView, ct);
+
+    public Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
+        PostAsync(LocalProtocol.DescribeAlarmStates, new AlarmNamesRequest(alarmNames), Json.AlarmNamesRequest, Json.AlarmStatesObservation, ct);
+
+    public async Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.ListTasksOnInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.TasksResult, ct)).Value;
+
+    public async Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetService, new ServiceKeyRequest(clusterArn, serviceArnOrName), Json.ServiceKeyRequest, Json.ServiceResult, ct)).Value;
+
+    public async Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetContainerInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.ContainerInstanceResult, ct)).Value;
+
+    // ---------------------------------------------------------------- IEcsApi (the emulator's embedded cluster)
+
+    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) =>
+        PostAsync(LocalProtocol.RunTask, request, Json.RunTaskRequest, Json.RunTaskResponse, ct);
+
+    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) =>
+        PostAsync(LocalProtocol.StopTask, request, Json.StopTaskRequest, Json.StopTaskResponse, ct);
+
+    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) =>
+        PostAsync(LocalProtocol.UpdateService, request, Json.UpdateServiceRequest, Json.UpdateServiceResponse, ct);
+
+    // ---------------------------------------------------------------- queues
 
     async Task IDelayQueue.SendAsync(DeferredWork work, CancellationToken ct)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Observed;
 using EcsReflex.Core.State;
 using EcsReflex.Lambda.Logging;
 
@@ -38,11 +39,57 @@ public sealed class LoggingDeadLetterSender(JsonLog log) : IDeadLetterSender
     }
 }
 
-/// <summary>Dry run without an ECS client: knows no EC2 instance ids (the decision says it cannot avoid the failed instance).</summary>
+/// <summary>
+/// No cluster observer (the bootstrap has no AWS adapters, or they could not be configured): what it cannot
+/// know it says, never guesses.
+/// <list type="bullet">
+/// <item>EC2 instance ids: unknown (null), so the task rescheduler relaunches without avoiding the failed instance and says so;</item>
+/// <item>CloudWatch alarm states: unavailable, with the reason (the scaler then decides from the events alone);</item>
+/// <item>tasks on an instance, services, container instances, a service's scaling view: the placement guard and
+/// the service scaler cannot decide without them, so init refuses those handlers (<see cref="ProblemFor"/>) and a
+/// call that still reaches them (placement-guard work delivered to relaunch-due) fails with
+/// <see cref="ObserverUnavailableException"/>, which fails that message: it is not decided on a guess.</item>
+/// </list>
+/// </summary>
 public sealed class UnknownClusterObserver : IClusterObserver
 {
+    public const string Why = "this bootstrap has no cluster observer";
+    public const string Fix = "give it one (a bootstrap built with the AWS adapters, with a region and credentials), or run it through `reflex replay --lambda`, which serves the embedded cluster";
+
+    /// <summary>
+    /// Why <paramref name="handler"/> cannot run without an observer (an init problem), or null when it can.
+    /// <paramref name="cause"/> says why there is none (the adapters are not plugged in, or cannot be configured).
+    /// </summary>
+    public static string? ProblemFor(string handler, string cause) => handler switch
+    {
+        Engine.Handlers.PlacementGuard =>
+            $"{Engine.Handlers.PlacementGuard} decides from what it observes of the cluster (the tasks on a container instance, services and their placement), and {Why} ({cause}): {Fix}",
+        Engine.Handlers.ServiceScaler =>
+            $"{Engine.Handlers.ServiceScaler} decides from a service's desired count and its Application Auto Scaling target, and {Why} ({cause}): {Fix}",
+        _ => null,
+    };
+
     public Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => Task.FromResult<string?>(null);
+
+    public Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
+        Task.FromResult(AlarmStatesObservation.None($"{Why}, so CloudWatch alarm states cannot be described"));
+
+    public Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
+        throw new ObserverUnavailableException($"the desired count and scalable target of service {service}");
+
+    public Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+        throw new ObserverUnavailableException($"the tasks on container instance {containerInstanceArn}");
+
+    public Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
+        throw new ObserverUnavailableException($"service {serviceArnOrName}");
+
+    public Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+        throw new ObserverUnavailableException($"container instance {containerInstanceArn}");
 }
+
+/// <summary>A decision needed something only a live cluster observer can tell, and there is none: the work fails rather than being decided on a guess.</summary>
+public sealed class ObserverUnavailableException(string what)
+    : InvalidOperationException($"cannot observe {what}: {UnknownClusterObserver.Why} (see its init log line); {UnknownClusterObserver.Fix}");
 
 /// <summary>Dry run without an ECS client: the actuator never sends in dry run, so a call here is a bug, said loudly.</summary>
 public sealed class NotConnectedEcsApi : IEcsApi

@@ -47,6 +47,9 @@ public static class EmfWriter
             Definition(w, "GiveUps", "Count");
             Definition(w, "ScaleOuts", "Count");
             Definition(w, "ScaleIns", "Count");
+            Definition(w, "Replacements", "Count");
+            Definition(w, "TasksStopped", "Count");
+            Definition(w, "PlacementChanges", "Count");
             Definition(w, "AwsErrors", "Count");
             foreach (var code in m.AwsErrors.Keys) Definition(w, $"AwsErrors.{code}", "Count");
             if (m.DecisionDurationsMs.Count > 0) Definition(w, "DecisionDuration", "Milliseconds");
@@ -63,6 +66,9 @@ public static class EmfWriter
             w.WriteNumber("GiveUps", m.GiveUps);
             w.WriteNumber("ScaleOuts", m.ScaleOuts);
             w.WriteNumber("ScaleIns", m.ScaleIns);
+            w.WriteNumber("Replacements", m.Replacements);
+            w.WriteNumber("TasksStopped", m.TasksStopped);
+            w.WriteNumber("PlacementChanges", m.PlacementChanges);
             w.WriteNumber("AwsErrors", m.AwsErrors.Values.Sum());
             foreach (var (code, n) in m.AwsErrors) w.WriteNumber($"AwsErrors.{code}", n);
             if (m.DecisionDurationsMs.Count == 1) w.WriteNumber("DecisionDuration", Math.Round(m.DecisionDurationsMs[0], 3));

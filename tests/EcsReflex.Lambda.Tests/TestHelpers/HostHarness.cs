@@ -13,25 +13,40 @@ namespace EcsReflex.Lambda.Tests.TestHelpers;
 /// <summary>A handler wired to in-memory ports and recording queues, with its log and metric lines.</summary>
 public sealed class HostHarness
 {
-    public HostHarness(DateTimeOffset now, string? policyJson = null, bool dryRun = true, IEcsApi? ecs = null)
+    public HostHarness(DateTimeOffset now, string? policyJson = null, bool dryRun = true, IEcsApi? ecs = null, IClusterObserver? observer = null)
     {
-        Now = now;
         Store = new InMemoryStateStore { Now = now };
         Cluster = new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(Repo.Snapshot))) { Now = now };
+        Now = now;
         Policy = policyJson is null ? PolicyLoader.Load(File.ReadAllBytes(Repo.Policy)) : PolicyLoader.Load(policyJson);
         Services = new HostServices
         {
-            Policy = Policy, Store = Store, Observer = Cluster, Ecs = ecs ?? Cluster,
+            Policy = Policy, Store = Store, Observer = observer ?? Cluster, Ecs = ecs ?? Cluster,
             DelayQueue = Delay, DelayQueueMode = "queued", DeadLetters = DeadLetters, DeadLetterMode = "queued",
-            Clock = new FixedClock(now), DryRun = dryRun,
+            Clock = new HarnessClock(this), DryRun = dryRun,
             AwsErrorCode = ex => ex is HttpRequestException ? "ServiceUnavailable" : null,
         };
     }
 
-    public static HostHarness AtTimeOf(string sampleEvent, string? policyJson = null, bool dryRun = true, IEcsApi? ecs = null) =>
-        new(EventParser.Parse(Repo.Event(sampleEvent)).EffectiveTime!.Value, policyJson, dryRun, ecs);
+    public static HostHarness AtTimeOf(string sampleEvent, string? policyJson = null, bool dryRun = true, IEcsApi? ecs = null, IClusterObserver? observer = null) =>
+        new(EventParser.Parse(Repo.Event(sampleEvent)).EffectiveTime!.Value, policyJson, dryRun, ecs, observer);
 
-    public DateTimeOffset Now { get; }
+    /// <summary>The decision clock, the store's and the cluster's: set it to move the harness in time.</summary>
+    public DateTimeOffset Now
+    {
+        get;
+        set
+        {
+            field = value;
+            Store.Now = value;
+            Cluster.Now = value;
+        }
+    }
+
+    private sealed class HarnessClock(HostHarness h) : Bootstrap.IDecisionClock
+    {
+        public DateTimeOffset Now(InvocationRequest invocation) => h.Now;
+    }
     public InMemoryStateStore Store { get; }
     public EmbeddedCluster Cluster { get; }
     public ReflexPolicy Policy { get; }

@@ -7,6 +7,13 @@ using EcsReflex.Lambda.Emulator;
 
 namespace EcsReflex.Lambda.Tests.TestHelpers;
 
+/// <summary>What to replay: input paths, the policy, and whether actions are sent (to the embedded cluster) or only recorded.</summary>
+public sealed record ReplayCase(params string[] Paths)
+{
+    public string Policy { get; init; } = Repo.Policy;
+    public bool DryRun { get; init; }
+}
+
 /// <summary>The two replays over the same inputs, each as the JSON lines it prints.</summary>
 public static class Replays
 {
@@ -14,11 +21,13 @@ public static class Replays
 
     private static string Label(string file) => Path.GetRelativePath(Repo.Root, file);
 
-    /// <summary>The in-process replay, in dry run (as the Lambda replay runs).</summary>
-    public static async Task<List<string>> InProcessAsync(params string[] paths)
+    /// <summary>The in-process replay, as <c>reflex replay</c> runs it: actions sent to the embedded cluster.</summary>
+    public static Task<List<string>> InProcessAsync(params string[] paths) => InProcessAsync(new ReplayCase(paths));
+
+    public static async Task<List<string>> InProcessAsync(ReplayCase c)
     {
-        var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(Repo.Policy)), new EmbeddedCluster(Snapshot), dryRun: true);
-        var files = ReplayInputs.ResolveFiles(paths);
+        var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(c.Policy)), new EmbeddedCluster(Snapshot), dryRun: c.DryRun);
+        var files = ReplayInputs.ResolveFiles(c.Paths);
         var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Label(f))).ToList());
         using var ms = new MemoryStream();
         using (var w = new JsonLinesWriter(ms))
@@ -26,11 +35,14 @@ public static class Replays
         return Lines(ms);
     }
 
-    /// <summary>The same inputs through a real bootstrap against the emulator.</summary>
-    public static async Task<(List<string> Lines, LambdaReplay Replay)> ThroughBootstrapAsync(BootstrapCommand bootstrap, params string[] paths)
+    /// <summary>The same inputs through a real bootstrap against the emulator, acting on its embedded cluster.</summary>
+    public static Task<(List<string> Lines, LambdaReplay Replay)> ThroughBootstrapAsync(BootstrapCommand bootstrap, params string[] paths) =>
+        ThroughBootstrapAsync(bootstrap, new ReplayCase(paths));
+
+    public static async Task<(List<string> Lines, LambdaReplay Replay)> ThroughBootstrapAsync(BootstrapCommand bootstrap, ReplayCase c)
     {
-        var replay = new LambdaReplay(new LambdaReplayOptions { Bootstrap = bootstrap, PolicyPath = Repo.Policy, Snapshot = Snapshot });
-        var files = ReplayInputs.ResolveFiles(paths);
+        var replay = new LambdaReplay(new LambdaReplayOptions { Bootstrap = bootstrap, PolicyPath = c.Policy, Snapshot = Snapshot, DryRun = c.DryRun });
+        var files = ReplayInputs.ResolveFiles(c.Paths);
         var inputs = RawInputs.Merge(files.Select(f => RawInputs.Read(f, Label(f))).ToList());
         using var ms = new MemoryStream();
         using (var w = new JsonLinesWriter(ms))
@@ -62,6 +74,41 @@ public static class Replays
             """{"version":"0","id":"poison-b","detail-type":"ECS Task State Change","source":"aws.ecs","time":"2026-03-04T01:00:00Z","detail":{"clusterArn":"arn:aws:ecs:us-east-1:123456789012:cluster/prod","taskArn":"t","lastStatus":"STOPPED","version":"five"}}""",
             good,
         ]);
+        return path;
+    }
+
+    /// <summary>
+    /// A .jsonl file, in a fresh temporary folder, whose relaunch can never be placed (a worker that needs more CPU
+    /// than any instance has), so the replay ends by the stall rule; and an event no handler takes.
+    /// </summary>
+    public static string StallScenario()
+    {
+        var dir = Directory.CreateTempSubdirectory("reflex-stall-");
+        var stop = File.ReadAllText(Repo.Path("events", "ecs-task-stopped-essential-exit-1.json")).ReplaceLineEndings("").Trim()
+            .Replace("2026-03-02T", "2026-04-20T", StringComparison.Ordinal)
+            .Replace("\"cpu\": \"512\"", "\"cpu\": \"262144\"", StringComparison.Ordinal)
+            .Replace("task-definition/worker:7", "task-definition/worker:99", StringComparison.Ordinal)
+            .Replace("358146732611a74220cda34501da72fd", "5a1100000000000000000000000000ff", StringComparison.Ordinal)
+            .Replace("55e47226-f6fa", "5a110000-0000", StringComparison.Ordinal);
+        Assert.Contains("262144", stop, StringComparison.Ordinal); // the sample still has the shape this scenario edits
+        var path = Path.Combine(dir.FullName, "stall.jsonl");
+        File.WriteAllLines(path,
+        [
+            """{"version":"0","id":"no-handler-1","detail-type":"ECS Cluster State Change","source":"aws.ecs","time":"2026-04-20T09:00:00Z","detail":{"clusterArn":"arn:aws:ecs:us-east-1:123456789012:cluster/prod"}}""",
+            stop,
+        ]);
+        return path;
+    }
+
+    /// <summary>The repository's policy with <c>drain.stopOriginalAfterSeconds</c> set, in a fresh temporary folder.</summary>
+    public static string PolicyWithDrainDeadline(int seconds)
+    {
+        var dir = Directory.CreateTempSubdirectory("reflex-policy-");
+        var text = File.ReadAllText(Repo.Policy);
+        const string grace = "\"agentDisconnectedGraceSeconds\"";
+        Assert.Contains(grace, text, StringComparison.Ordinal);
+        var path = Path.Combine(dir.FullName, "reflex.policy.json");
+        File.WriteAllText(path, text.Replace(grace, $"\"stopOriginalAfterSeconds\": {seconds}, {grace}", StringComparison.Ordinal));
         return path;
     }
 }

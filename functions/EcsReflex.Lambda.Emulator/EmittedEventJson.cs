@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using EcsReflex.Core.Events;
+
+namespace EcsReflex.Lambda.Emulator;
+
+/// <summary>
+/// An event the embedded cluster emitted (a task it started is RUNNING, one it stopped is STOPPED), written as
+/// the EventBridge event ECS would deliver, so the Lambda replay can send it to the real bootstrap. Every field
+/// <see cref="EventParser"/> reads is written, so the bootstrap decides on what the in-process replay decides on;
+/// times keep their full precision (7 fractional digits, UTC).
+/// </summary>
+public static class EmittedEventJson
+{
+    public static byte[] Write(EventEnvelope e)
+    {
+        if (e.Detail is not TaskStateChange t)
+            throw new NotSupportedException($"the embedded cluster emits only task state changes; {e.DetailType} cannot be written back as an event");
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("version", e.Version);
+            w.WriteString("id", e.Id);
+            w.WriteString("detail-type", e.DetailType);
+            w.WriteString("source", e.Source);
+            Optional(w, "account", e.Account);
+            Time(w, "time", e.Time);
+            Optional(w, "region", e.Region);
+            w.WriteStartArray("resources");
+            foreach (var r in e.Resources) w.WriteStringValue(r);
+            w.WriteEndArray();
+            w.WriteStartObject("detail");
+            WriteTask(w, t);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteTask(Utf8JsonWriter w, TaskStateChange t)
+    {
+        w.WriteString("clusterArn", t.ClusterArn);
+        w.WriteString("taskArn", t.TaskArn);
+        Optional(w, "taskDefinitionArn", t.TaskDefinitionArn);
+        Optional(w, "group", t.Group);
+        Optional(w, "startedBy", t.StartedBy);
+        w.WriteString("lastStatus", t.LastStatus);
+        Optional(w, "desiredStatus", t.DesiredStatus);
+        Optional(w, "stopCode", t.StopCode);
+        Optional(w, "stoppedReason", t.StoppedReason);
+        Optional(w, "launchType", t.LaunchType);
+        Optional(w, "capacityProviderName", t.CapacityProviderName);
+        Optional(w, "platformVersion", t.PlatformVersion);
+        Optional(w, "availabilityZone", t.AvailabilityZone);
+        Optional(w, "containerInstanceArn", t.ContainerInstanceArn);
+        Optional(w, "cpu", t.Cpu);
+        Optional(w, "memory", t.Memory);
+        if (t.EnableExecuteCommand is { } exec) w.WriteBoolean("enableExecuteCommand", exec);
+        if (t.Version is { } version) w.WriteNumber("version", version);
+        w.WriteStartArray("containers");
+        foreach (var c in t.Containers)
+        {
+            w.WriteStartObject();
+            Optional(w, "name", c.Name);
+            Optional(w, "containerArn", c.ContainerArn);
+            Optional(w, "lastStatus", c.LastStatus);
+            if (c.ExitCode is { } code) w.WriteNumber("exitCode", code);
+            Optional(w, "reason", c.Reason);
+            Optional(w, "image", c.Image);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        if (t.Overrides is { } overrides)
+        {
+            w.WritePropertyName("overrides");
+            overrides.WriteTo(w);
+        }
+        w.WriteStartArray("attachments");
+        foreach (var a in t.Attachments)
+        {
+            w.WriteStartObject();
+            Optional(w, "id", a.Id);
+            Optional(w, "type", a.Type);
+            Optional(w, "status", a.Status);
+            KeyValues(w, "details", a.Details);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        KeyValues(w, "attributes", t.Attributes);
+        Time(w, "createdAt", t.CreatedAt);
+        Time(w, "startedAt", t.StartedAt);
+        Time(w, "stoppingAt", t.StoppingAt);
+        Time(w, "stoppedAt", t.StoppedAt);
+        Time(w, "updatedAt", t.UpdatedAt);
+    }
+
+    private static void KeyValues(Utf8JsonWriter w, string name, IReadOnlyList<KeyValue> items)
+    {
+        w.WriteStartArray(name);
+        foreach (var kv in items)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", kv.Name);
+            Optional(w, "value", kv.Value);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void Optional(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null) w.WriteString(name, value);
+    }
+
+    private static void Time(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    {
+        if (value is { } t) w.WriteString(name, t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
+using EcsReflex.Engine.Cluster;
+using EcsReflex.Lambda.Emulator;
+using EcsReflex.Lambda.Tests.TestHelpers;
+
+namespace EcsReflex.Lambda.Tests;
+
+public sealed class ReplayPiecesTests
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.Parse("2026-03-02T09:00:00.1234567Z");
+    private const string ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+
+    /// <summary>The embedded cluster's RUNNING event for a task it placed, and its STOPPED event after StopTask.</summary>
+    private static async Task<(EventEnvelope Running, EventEnvelope Stopped)> EmittedAsync()
+    {
+        var cluster = new EmbeddedCluster(Replays.Snapshot) { Now = T0 };
+        var run = await cluster.RunTaskAsync(new RunTaskRequest
+        {
+            Cluster = ClusterArn, TaskDefinition = "arn:aws:ecs:us-east-1:123456789012:task-definition/worker:7", Group = "family:worker",
+            StartedBy = "reflex/abc/1", LaunchType = "EC2", ClientToken = "reflex-token",
+            Overrides = JsonDocument.Parse("""{"containerOverrides":[{"name":"worker","command":["process-queue","--max-items","5000"]}]}""").RootElement,
+            NetworkConfiguration = new NetworkConfiguration { AwsvpcConfiguration = new AwsVpcConfiguration { Subnets = ["subnet-1"] } },
+        }, CancellationToken.None);
+        var arn = Assert.Single(run.TaskArns);
+        cluster.Now = cluster.NextEventAt!.Value;
+        var running = cluster.TakeNextEvent()!;
+        await cluster.StopTaskAsync(new StopTaskRequest { Cluster = ClusterArn, Task = arn, Reason = "moved off draining i-0aaa" }, CancellationToken.None);
+        cluster.Now = cluster.NextEventAt!.Value;
+        var stopped = cluster.TakeNextEvent()!;
+        return (running, stopped);
+    }
+
+    [Fact]
+    public async Task EmittedEventJson_ParsesBackToTheEventTheEmbeddedClusterEmitted()
+    {
+        var (running, stopped) = await EmittedAsync();
+
+        foreach (var e in new[] { running, stopped })
+        {
+            var json = EmittedEventJson.Write(e);
+            var back = EventParser.Parse(json);
+
+            Assert.Equal(e with { Detail = back.Detail, Resources = back.Resources }, back);
+            Assert.Equal(e.Resources, back.Resources);
+            var t = (TaskStateChange)e.Detail;
+            var b = (TaskStateChange)back.Detail;
+            // Equal but for the lists (compared by content) and the overrides (compared as JSON).
+            Assert.Equal(t with { Containers = b.Containers, Attachments = b.Attachments, Attributes = b.Attributes, Overrides = b.Overrides }, b);
+            Assert.Equal(t.Attachments.Select(a => (a.Id, a.Type, a.Status, a.Details.Count)), b.Attachments.Select(a => (a.Id, a.Type, a.Status, a.Details.Count)));
+            Assert.Equal(t.Overrides!.Value.GetRawText(), b.Overrides!.Value.GetRawText());
+            Assert.Equal(json, EmittedEventJson.Write(back)); // nothing lost on the way
+        }
+        Assert.Equal("RUNNING", ((TaskStateChange)running.Detail).LastStatus);
+        Assert.Equal(T0.AddSeconds(15), ((TaskStateChange)running.Detail).StartedAt); // sub-millisecond precision kept
+        var s = (TaskStateChange)stopped.Detail;
+        Assert.Equal(("STOPPED", "UserInitiated", "moved off draining i-0aaa"), (s.LastStatus, s.StopCode, s.StoppedReason));
+        Assert.NotEmpty(s.Attachments);
+    }
+
+    [Fact]
+    public void EmittedEventJson_RefusesWhatTheEmbeddedClusterNeverEmits()
+    {
+        var alarm = EventParser.Parse(Repo.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
+
+        var ex = Assert.Throws<NotSupportedException>(() => EmittedEventJson.Write(alarm));
+        Assert.Contains("only task state changes", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every request type an action can carry, with a value for each of its members.</summary>
+    public static TheoryData<string, string, ActionRequest> Requests => new()
+    {
+        { "ecs", "RunTask", new RunTaskRequest { Cluster = ClusterArn, TaskDefinition = "td:1", Count = 2, Group = "g", StartedBy = "reflex/x/1", LaunchType = "EC2",
+            CapacityProviderStrategy = [new CapacityProviderStrategyItem { CapacityProvider = "cp", Weight = 1, Base = 0 }], PlatformVersion = "1.4.0", EnableExecuteCommand = true,
+            NetworkConfiguration = new NetworkConfiguration { AwsvpcConfiguration = new AwsVpcConfiguration { Subnets = ["s"], SecurityGroups = ["sg"], AssignPublicIp = "DISABLED" } },
+            Overrides = JsonDocument.Parse("{\"a\":1}").RootElement, PlacementConstraints = [new PlacementConstraint { Type = "memberOf", Expression = "x" }],
+            PlacementStrategy = [new PlacementStrategy { Type = "spread", Field = "f" }], Tags = [new Tag("k", "v")], ClientToken = "t" } },
+        { "ecs", "StopTask", new StopTaskRequest { Cluster = ClusterArn, Task = "t", Reason = "moved off draining i-1" } },
+        { "ecs", "UpdateService", new UpdateServiceRequest { Cluster = ClusterArn, Service = "web", DesiredCount = 5 } },
+        { "ecs", "UpdateService", new UpdateServiceRequest { Cluster = ClusterArn, Service = "web", PlacementConstraints = [new PlacementConstraint { Type = "distinctInstance" }], PlacementStrategy = [new PlacementStrategy { Type = "binpack", Field = "memory" }] } },
+        { "reflex", "GiveUp", new GiveUpRequest { Cluster = ClusterArn, TaskArn = "t", Lineage = "l", Attempt = 5, MaxAttempts = 5, Rule = "r", Reason = "why" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Requests))]
+    public void ReactionLines_ReadBackEveryActionTheBootstrapLogs(string service, string operation, ActionRequest request)
+    {
+        var logged = JsonDocument.Parse(ActionJson.ToJson(request)).RootElement;
+
+        var back = ReactionLines.ReadRequest(service, operation, logged);
+
+        Assert.Equal(request.GetType(), back.GetType());
+        Assert.Equal(ActionJson.ToJson(request), ActionJson.ToJson(back));
+    }
+
+    [Fact]
+    public void ReactionLines_KnowEveryRequestTypeTheCoreDefines()
+    {
+        var defined = typeof(ActionRequest).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(ActionRequest)) && !t.IsAbstract).ToHashSet();
+        var covered = Requests.Select(row => row[2].GetType()).ToHashSet();
+
+        Assert.Equal(defined.OrderBy(t => t.Name), covered.OrderBy(t => t.Name));
+    }
+
+    [Fact]
+    public void ReactionLines_NameTheFixForAnOperationTheyDoNotKnow()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => ReactionLines.ReadRequest("ecs", "DeleteService", JsonDocument.Parse("{}").RootElement));
+
+        Assert.Contains("add the operation to ReactionLines.ReadRequest", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReactionLines_ReadEveryOutcomeName()
+    {
+        Assert.Equal([Outcome.Acted, Outcome.Ignored, Outcome.Deferred, Outcome.Rejected, Outcome.Failed],
+            new[] { "acted", "ignored", "deferred", "rejected", "failed" }.Select(ReactionLines.ReadOutcome));
+    }
+}
