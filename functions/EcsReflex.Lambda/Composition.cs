@@ -1,3 +1,11 @@
+using Amazon.Runtime;
+using Amazon.SQS;
+using EcsReflex.Aws;
+using EcsReflex.Aws.Config;
+using EcsReflex.Aws.Deferred;
+using EcsReflex.Aws.Http;
+using EcsReflex.Aws.Ports;
+using EcsReflex.Aws.State;
 using EcsReflex.Core.Policy;
 using EcsReflex.Core.State;
 using EcsReflex.Engine.State;
@@ -13,9 +21,10 @@ namespace EcsReflex.Lambda;
 //
 // The host is built against the core's ports (IStateStore, IEcsApi, IClusterObserver) and the two queue
 // ports (IDelayQueue, IDeadLetterSender in Core/State/QueuePorts.cs). The AWS implementations live in
-// functions/EcsReflex.Aws and reach the host through IAwsAdapters below. Until that project is plugged in
-// at the one MERGE POINT (Composition.Aws()), configuring AWS (REFLEX_TABLE, the queue URLs, or acting
-// without REFLEX_DRY_RUN) fails init with a message that says so: the host never pretends.
+// functions/EcsReflex.Aws and reach the host through IAwsAdapters below: Composition.Aws() returns
+// AwsSdkAdapters. When they cannot be used (no region, no credentials), configuring AWS (REFLEX_TABLE,
+// the queue URLs, or acting without REFLEX_DRY_RUN) fails init with a message that says why: the host
+// never pretends.
 // =====================================================================================================
 
 /// <summary>The AWS adapters the host uses. Implemented by <c>functions/EcsReflex.Aws</c>; a null means "not available".</summary>
@@ -36,7 +45,7 @@ public interface IAwsAdapters
     /// <summary>The ECS client the actuator sends with (region and credentials from the Lambda environment).</summary>
     IEcsApi? CreateEcsApi();
 
-    /// <summary>What the reactor reads about the cluster (EC2 instance id behind a container instance).</summary>
+    /// <summary>What the reactor reads about the cluster (services, tasks, container instances, scalable targets, alarms).</summary>
     IClusterObserver? CreateClusterObserver();
 
     /// <summary>The AWS error code an exception carries (<c>ThrottlingException</c>…), or null for any other exception: counted in the <c>AwsErrors</c> metrics.</summary>
@@ -75,11 +84,8 @@ public sealed record HostServices
 
 public static class Composition
 {
-    /// <summary>
-    /// MERGE POINT: the AWS adapters this bootstrap is built with. After functions/EcsReflex.Aws lands,
-    /// return its implementation of <see cref="IAwsAdapters"/> here (and reference the project).
-    /// </summary>
-    public static IAwsAdapters Aws() => AwsNotPlugged.Instance;
+    /// <summary>The AWS adapters this bootstrap is built with: functions/EcsReflex.Aws, configured from the process environment.</summary>
+    public static IAwsAdapters Aws() => new AwsSdkAdapters(new Aws.Config.ProcessEnvironment());
 
     /// <summary>
     /// Chooses the ports from the settings: AWS when configured (and available), the local fallbacks
@@ -90,7 +96,11 @@ public static class Composition
     {
         if (s.LocalReplay) return ComposeLocalReplay(s, policy, log, problems);
 
-        var notPlugged = $"this bootstrap has no AWS adapters (functions/EcsReflex.Aws is not plugged into Composition.cs)";
+        const string notPlugged = "this bootstrap has no AWS adapters (functions/EcsReflex.Aws is not plugged into Composition.cs)";
+        var plugged = aws is not AwsNotPlugged;
+        // Asked after the adapters were: the AWS adapters say why they could not make one only once they tried.
+        string Why() => plugged ? aws.Name : notPlugged;
+        var orRedeploy = plugged ? "" : ", or deploy a bootstrap built with the adapters";
         var notes = new List<(string Level, string Message)>();
 
         IStateStore? store;
@@ -99,7 +109,7 @@ public static class Composition
         {
             store = aws.CreateStateStore(table);
             storeName = $"DynamoDB table {table}";
-            if (store is null) problems.Add($"{EnvVars.Table}={table} asks for the DynamoDB state store, but {notPlugged}: unset {EnvVars.Table} to run on the in-memory store, or deploy a bootstrap built with the adapters");
+            if (store is null) problems.Add($"{EnvVars.Table}={table} asks for the DynamoDB state store, but {Why()}: unset {EnvVars.Table} to run on the in-memory store{orRedeploy}");
         }
         else
         {
@@ -114,7 +124,7 @@ public static class Composition
         {
             delay = aws.CreateDelayQueue(dq);
             delayMode = "queued";
-            if (delay is null) problems.Add($"{EnvVars.DelayQueueUrl}={dq} asks for the SQS delay queue, but {notPlugged}: unset it to log deferred work instead");
+            if (delay is null) problems.Add($"{EnvVars.DelayQueueUrl}={dq} asks for the SQS delay queue, but {Why()}: unset it to log deferred work instead");
         }
         else
         {
@@ -129,7 +139,7 @@ public static class Composition
         {
             dlq = aws.CreateDeadLetterSender(dl);
             dlqMode = "queued";
-            if (dlq is null) problems.Add($"{EnvVars.DeadLetterQueueUrl}={dl} asks for the SQS dead-letter queue, but {notPlugged}: unset it to log poison events instead");
+            if (dlq is null) problems.Add($"{EnvVars.DeadLetterQueueUrl}={dl} asks for the SQS dead-letter queue, but {Why()}: unset it to log poison events instead");
         }
         else
         {
@@ -143,13 +153,13 @@ public static class Composition
         if (ecs is null)
         {
             if (!s.DryRun)
-                problems.Add($"no ECS client: {notPlugged}, so actions cannot be sent: set {EnvVars.DryRun}=1 to record and log every action without sending it, or deploy a bootstrap built with the adapters");
+                problems.Add($"no ECS client: {Why()}, so actions cannot be sent: set {EnvVars.DryRun}=1 to record and log every action without sending it{orRedeploy}");
             ecs = new NotConnectedEcsApi();
         }
         if (observer is null)
         {
             observer = new UnknownClusterObserver();
-            notes.Add((JsonLog.Warn, "no cluster observer: EC2 instance ids are unknown, so a relaunch cannot be placed away from the instance that failed"));
+            notes.Add((JsonLog.Warn, $"no cluster observer ({Why()}): EC2 instance ids are unknown, so a relaunch cannot be placed away from the instance that failed"));
         }
 
         if (problems.Count > 0) return null;
@@ -197,5 +207,71 @@ public static class Composition
             DelayQueue = local, DelayQueueMode = "queued", DeadLetters = local, DeadLetterMode = "queued",
             Clock = new LocalReplayClock(), DryRun = true,
         };
+    }
+}
+
+/// <summary>
+/// The AWS adapters of functions/EcsReflex.Aws: the DynamoDB state store, the SQS delay queue and dead-letter sender, the
+/// ECS client and the cluster observer (ECS, Application Auto Scaling, CloudWatch), all configured one way from the
+/// environment (<c>AWS_REGION</c>, the default credential chain — in Lambda, the execution role's variables —, and
+/// <c>AWS_ENDPOINT_URL*</c>; docs/aws.md). The clients are made on first use; when they cannot be (no region, no
+/// credentials), every <c>Create…</c> answers null and <see cref="Name"/> says why, so init reports it.
+/// </summary>
+/// <remarks>
+/// The host asks for one cluster observer at init and keeps it for the life of the process. <see cref="AwsClusterObserver"/>
+/// is built for that: every read asks AWS again, except the EC2 instance id behind a container instance, which never
+/// changes and is remembered (bounded).
+/// </remarks>
+public sealed class AwsSdkAdapters(Aws.Config.IEnvironment environment) : IAwsAdapters
+{
+    private readonly Lock _gate = new();
+    private AwsClients? _clients;
+    private IAmazonSQS? _sqs;
+    private string? _unavailable;
+
+    public string Name => _unavailable is { } why
+        ? $"the AWS adapters cannot be used ({why})"
+        : "AWS adapters (functions/EcsReflex.Aws: DynamoDB, SQS, ECS, Application Auto Scaling, CloudWatch)";
+
+    public IStateStore? CreateStateStore(string tableName) => Make(c => new DynamoDbStateStore(c.CreateDynamoDb(), tableName));
+
+    public IDelayQueue? CreateDelayQueue(string queueUrl) => Make(c => new SqsDelayQueue(Sqs(c), queueUrl));
+
+    public IDeadLetterSender? CreateDeadLetterSender(string queueUrl) => Make(c => new SqsDeadLetterSender(Sqs(c), queueUrl));
+
+    public IEcsApi? CreateEcsApi() => Make(c => new AwsEcsApi(c.Ecs));
+
+    public IClusterObserver? CreateClusterObserver() => Make(c => new AwsClusterObserver(c.Ecs, c.AutoScaling, c.CloudWatch));
+
+    /// <summary>The service's error code: of the project's clients (ECS, Application Auto Scaling, CloudWatch) and of the SDK's (DynamoDB, SQS).</summary>
+    public string? ErrorCodeOf(Exception exception) => exception switch
+    {
+        AwsServiceException e => e.ErrorCode,
+        AmazonServiceException e when !string.IsNullOrEmpty(e.ErrorCode) => e.ErrorCode,
+        _ => null,
+    };
+
+    private IAmazonSQS Sqs(AwsClients clients)
+    {
+        lock (_gate) return _sqs ??= clients.CreateSqs();
+    }
+
+    private T? Make<T>(Func<AwsClients, T> create) where T : class
+    {
+        try
+        {
+            AwsClients clients;
+            lock (_gate)
+            {
+                if (_unavailable is not null) return null;
+                clients = _clients ??= AwsClients.Create(environment);
+            }
+            return create(clients);
+        }
+        catch (AwsConfigurationException ex)
+        {
+            lock (_gate) _unavailable ??= ex.Message;
+            return null;
+        }
     }
 }

@@ -134,9 +134,12 @@ public sealed class ConformanceTests
     [Fact]
     public async Task DescribeRequests_OfEveryClient_MatchTheirModelsOnTheWire()
     {
-        await using var stub = await AwsStub.StartAsync(r => r.Operation == "DescribeAlarms"
-            ? StubReply.Xml("""<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>""")
-            : StubReply.Json("{}"));
+        await using var stub = await AwsStub.StartAsync(r => r.Operation switch
+        {
+            "DescribeAlarms" => StubReply.Xml("""<DescribeAlarmsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><DescribeAlarmsResult><MetricAlarms/></DescribeAlarmsResult></DescribeAlarmsResponse>"""),
+            "ListTasks" => StubReply.Json("""{"taskArns":["arn:aws:ecs:us-east-1:123456789012:task/prod/t1"]}"""),
+            _ => StubReply.Json("{}"),
+        });
         using var clients = StubClients.Create(stub);
         const string cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
 
@@ -164,6 +167,15 @@ public sealed class ConformanceTests
             AlarmNames = ["web-cpu-high", "web-cpu-low"], AlarmTypes = ["MetricAlarm", "CompositeAlarm"], StateValue = "ALARM", MaxRecords = 100, NextToken = "n1",
         }, default);
 
+        var observer = new AwsClusterObserver(clients.Ecs, clients.AutoScaling, clients.CloudWatch);
+        const string instance = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ci-9";
+        await observer.DescribeServiceScalingAsync(cluster, "web", default);
+        await observer.DescribeServiceScalingAsync("prod", "arn:aws:ecs:us-east-1:123456789012:service/prod/web", default);
+        await observer.DescribeAlarmStatesAsync(["web-cpu-high", "web-cpu-low"], default);
+        await observer.ListTasksOnInstanceAsync(cluster, instance, default);
+        await observer.GetServiceAsync(cluster, "arn:aws:ecs:us-east-1:123456789012:service/prod/web", default);
+        await observer.GetContainerInstanceAsync(cluster, instance, default);
+
         var problems = new List<string>();
         var operations = new HashSet<string>();
         foreach (var r in stub.Requests)
@@ -190,6 +202,11 @@ public sealed class ConformanceTests
         Assert.Equal(
             ["DescribeAlarms", "DescribeContainerInstances", "DescribeScalableTargets", "DescribeScalingPolicies", "DescribeServices", "DescribeTasks", "ListContainerInstances", "ListTasks"],
             operations.Order(StringComparer.Ordinal));
+        // The cluster observer's reads are among those validated.
+        Assert.Equal(
+            [("DescribeAlarms", 2), ("DescribeContainerInstances", 3), ("DescribeScalableTargets", 3), ("DescribeScalingPolicies", 1), ("DescribeServices", 4),
+             ("DescribeTasks", 2), ("ListContainerInstances", 1), ("ListTasks", 2)],
+            stub.Requests.GroupBy(r => r.Operation).Select(g => (g.Key, g.Count())).OrderBy(g => g.Key, StringComparer.Ordinal));
     }
 
     public static TheoryData<string, string, Type> ResponseTypes => new()

@@ -2,31 +2,21 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EcsReflex.Aws.Deferred;
-using IDelayQueue = EcsReflex.Aws.Deferred.IDelayQueue;
-using DeferredWork = EcsReflex.Aws.Deferred.DeferredWork;
-using EcsReflex.Aws.Http;
 using EcsReflex.Aws.Tests.Support;
-using EcsReflex.Core.Decisions;
-using EcsReflex.Core.Ecs;
-using EcsReflex.Core.Policy;
 using EcsReflex.Core.State;
-using EcsReflex.Engine;
-using EcsReflex.Engine.Acting;
-using EcsReflex.Engine.Cluster;
-using EcsReflex.Engine.State;
 using Microsoft.Extensions.Time.Testing;
 
 namespace EcsReflex.Aws.Tests;
 
-/// <summary>Deferred relaunches through SQS and the relaunch-due consumer.</summary>
+/// <summary>The SQS delay queue and dead-letter sender: what goes on the wire through the official SQS client.</summary>
 public sealed class DelayQueueTests
 {
     private static readonly string ExitOneEvent = File.ReadAllText(RepoPaths.At("events", "ecs-task-stopped-essential-exit-1.json"));
     private static readonly DateTimeOffset StoppedAt = DateTimeOffset.Parse("2026-03-02T09:20:11.482Z", System.Globalization.CultureInfo.InvariantCulture);
     /// <summary>The sample's first back-off: attempt 1 waits 10 s after the stop.</summary>
     private static readonly DateTimeOffset Due = StoppedAt.AddSeconds(10);
-
-    private static JsonElement Event(string json) => JsonDocument.Parse(json).RootElement.Clone();
+    private const string DelayUrl = "https://sqs.eu-west-3.amazonaws.com/123456789012/reflex-delay";
+    private const string DlqUrl = "https://sqs.eu-west-3.amazonaws.com/123456789012/reflex-dlq";
 
     public static TheoryData<int, int> Delays => new()
     {
@@ -51,214 +41,164 @@ public sealed class DelayQueueTests
     }
 
     [Fact]
-    public async Task Enqueue_SendsTheOriginalEventAndDueTimeWithDelaySecondsThroughTheSdk()
+    public async Task Send_PutsTheHostsMessageFormatAndTheWaitAsDelaySecondsThroughTheSdk()
     {
         await using var stub = await AwsStub.StartAsync(SqsAnswer);
         using var clients = StubClients.Create(stub);
         using var sqs = clients.CreateSqs();
-        var queue = new SqsDelayQueue(sqs, "https://sqs.eu-west-3.amazonaws.com/123456789012/reflex-delay");
+        var queue = new SqsDelayQueue(sqs, DelayUrl, new FakeTimeProvider(StoppedAt));
 
-        await queue.EnqueueAsync(new DeferredWork(Event(ExitOneEvent), "55e47226", Handlers.TaskRescheduler, Due, "back-off"), StoppedAt, default);
-        await queue.EnqueueAsync(new DeferredWork(Event(ExitOneEvent), "55e47226", Handlers.TaskRescheduler, StoppedAt.AddHours(2), "rate limit"), StoppedAt, default);
+        await queue.SendAsync(new DeferredWork(ExitOneEvent, Due), default);
 
-        var sent = stub.For("SendMessage");
-        Assert.Equal(2, sent.Count);
-        Assert.Equal("AmazonSQS.SendMessage", sent[0].Target);
-        using var first = JsonDocument.Parse(sent[0].Body);
-        Assert.Equal("https://sqs.eu-west-3.amazonaws.com/123456789012/reflex-delay", first.RootElement.GetProperty("QueueUrl").GetString());
-        Assert.Equal(10, first.RootElement.GetProperty("DelaySeconds").GetInt32());
-        var message = RelaunchDueConsumer.TryRead(first.RootElement.GetProperty("MessageBody").GetString(), out var problem);
-        Assert.True(message is not null, problem);
-        Assert.Equal((DueMessage.CurrentFormat, "55e47226", Due, "back-off"), (message.Format, message.EventId, message.DueAt, message.Reason));
-        Assert.Equal("55e47226-f6fa-e081-ec19-ae951e98ae6b", message.Event.GetProperty("id").GetString());
-        Assert.Equal(900, JsonDocument.Parse(sent[1].Body).RootElement.GetProperty("DelaySeconds").GetInt32());
-        Assert.Matches("Credential=AKIDEXAMPLE/\\d{8}/eu-west-3/sqs/aws4_request", sent[0].Headers["Authorization"]);
+        var sent = Assert.Single(stub.For("SendMessage"));
+        Assert.Equal("AmazonSQS.SendMessage", sent.Target);
+        Assert.Matches("Credential=AKIDEXAMPLE/\\d{8}/eu-west-3/sqs/aws4_request", sent.Headers["Authorization"]);
+        using var request = JsonDocument.Parse(sent.Body);
+        Assert.Equal(DelayUrl, request.RootElement.GetProperty("QueueUrl").GetString());
+        Assert.Equal(10, request.RootElement.GetProperty("DelaySeconds").GetInt32());
+        var body = request.RootElement.GetProperty("MessageBody").GetString()!;
+        var work = DeferredWorkJson.Parse(body);
+        Assert.Equal(Due, work.DueAt);
+        Assert.Equal(JsonDocument.Parse(ExitOneEvent).RootElement.GetProperty("id").GetString(), JsonDocument.Parse(work.EventJson).RootElement.GetProperty("id").GetString());
+        Assert.Equal(["event", "dueAt"], JsonDocument.Parse(body).RootElement.EnumerateObject().Select(p => p.Name));
     }
 
-    private sealed class RecordingQueue : IDelayQueue
+    [Fact]
+    public async Task Send_AWaitLongerThanSqsAllows_GoesWithTheLongestDelayAndTheDueTimeUnchanged()
     {
-        public List<(DeferredWork Work, DateTimeOffset Now)> Sent { get; } = [];
+        await using var stub = await AwsStub.StartAsync(SqsAnswer);
+        using var clients = StubClients.Create(stub);
+        using var sqs = clients.CreateSqs();
+        var queue = new SqsDelayQueue(sqs, DelayUrl, new FakeTimeProvider(StoppedAt));
 
-        public Task EnqueueAsync(DeferredWork work, DateTimeOffset now, CancellationToken ct)
-        {
-            Sent.Add((work, now));
-            return Task.CompletedTask;
-        }
+        await queue.SendAsync(new DeferredWork(ExitOneEvent, StoppedAt.AddHours(2)), default);
+
+        using var request = JsonDocument.Parse(Assert.Single(stub.For("SendMessage")).Body);
+        Assert.Equal(900, request.RootElement.GetProperty("DelaySeconds").GetInt32());
+        Assert.Equal(StoppedAt.AddHours(2), DeferredWorkJson.Parse(request.RootElement.GetProperty("MessageBody").GetString()!).DueAt);
     }
 
-    private sealed class ThrottledEcs : IEcsApi
+    private static DeadLetter Letter(string payload, string reason = "detail.lastStatus: required field is missing; …") => new()
     {
-        private static AwsServiceException Throttled(string op) =>
-            new("ecs", op, AwsErrorKind.Throttling, "ThrottlingException", "Rate exceeded", System.Net.HttpStatusCode.BadRequest, "r", 6);
-
-        public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => throw Throttled("RunTask");
-        public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => throw Throttled("StopTask");
-        public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) => throw Throttled("UpdateService");
-    }
-
-    private sealed class Harness
-    {
-        public Harness(int perMinute = 20, IEcsApi? ecs = null)
-        {
-            var (policy, errors) = PolicyLoader.TryLoad(File.ReadAllBytes(RepoPaths.At("reflex.policy.json")));
-            Assert.Empty(errors);
-            policy = policy! with { Clusters = [policy.Clusters[0] with { Limits = new ClusterLimits { MaxRelaunchesPerMinute = perMinute } }] };
-            Cluster = new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(RepoPaths.At("events", "cluster.snapshot.json"))));
-            Store = new InMemoryStateStore(Time);
-            var reactor = new Reactor(policy, Store, Cluster, new Actuator(ecs ?? Cluster, Store, policy));
-            Consumer = new RelaunchDueConsumer(reactor, Queue, Store, Time);
-        }
-
-        public FakeTimeProvider Time { get; } = new(Due);
-        public EmbeddedCluster Cluster { get; }
-        public InMemoryStateStore Store { get; }
-        public RecordingQueue Queue { get; } = new();
-        public RelaunchDueConsumer Consumer { get; }
-    }
-
-    private static SqsMessage Message(string id, string eventJson, DateTimeOffset due, string? eventId = null) => new()
-    {
-        MessageId = id,
-        Body = JsonSerializer.Serialize(DueMessage.From(new DeferredWork(Event(eventJson), eventId ?? Event(eventJson).GetProperty("id").GetString()!,
-            Handlers.TaskRescheduler, due, "back-off"), StoppedAt), DeferredJsonContext.Default.DueMessage),
+        Handler = "task-rescheduler", Code = "missing-field", Reason = reason, Payload = payload,
+        EventId = "55e47226-f6fa-e081-ec19-ae951e98ae6b", RequestId = "req-7", RejectedAt = StoppedAt,
     };
 
-    private static string OtherTask(string json, string suffix) =>
-        json.Replace("358146732611a74220cda34501da72fd", $"3581467326{suffix}", StringComparison.Ordinal)
-            .Replace("55e47226-f6fa-e081-ec19-ae951e98ae6b", $"55e47226-f6fa-e081-ec19-{suffix}", StringComparison.Ordinal);
-
-    [Fact]
-    public async Task Handle_WhenTheWorkIsDue_RelaunchesThroughTheDecisionPath()
+    private static async Task<(string Body, Dictionary<string, string> Attributes)> SendAsync(DeadLetter letter)
     {
-        var h = new Harness();
+        await using var stub = await AwsStub.StartAsync(SqsAnswer);
+        using var clients = StubClients.Create(stub);
+        using var sqs = clients.CreateSqs();
 
-        var result = await h.Consumer.HandleAsync(new SqsEvent { Records = [Message("m1", ExitOneEvent, Due)] }, default);
+        await new SqsDeadLetterSender(sqs, DlqUrl).SendAsync(letter, default);
 
-        var r = Assert.Single(result.Records);
-        Assert.True(r.Status == "acted", r.Reason);
-        Assert.Equal(1, h.Cluster.TasksStarted);
-        Assert.Equal("reflex/358146732611a74220cda34501da72fd/1", h.Cluster.Tasks.Single(t => t.StartedBy?.StartsWith("reflex/") == true).StartedBy);
-        Assert.Empty(result.Response.BatchItemFailures);
-        Assert.Empty(h.Queue.Sent);
+        using var request = JsonDocument.Parse(Assert.Single(stub.For("SendMessage")).Body);
+        var root = request.RootElement;
+        Assert.Equal(DlqUrl, root.GetProperty("QueueUrl").GetString());
+        var attributes = root.TryGetProperty("MessageAttributes", out var a)
+            ? a.EnumerateObject().ToDictionary(p => p.Name, p =>
+            {
+                Assert.Equal("String", p.Value.GetProperty("DataType").GetString());
+                return p.Value.GetProperty("StringValue").GetString()!;
+            })
+            : [];
+        return (root.GetProperty("MessageBody").GetString()!, attributes);
     }
 
     [Fact]
-    public async Task Handle_TheSameMessageTwice_RelaunchesOnce()
+    public async Task DeadLetter_SendsThePayloadUnchangedAndWhyInMessageAttributes()
     {
-        var h = new Harness();
-        var message = Message("m1", ExitOneEvent, Due);
+        var (body, attributes) = await SendAsync(Letter(ExitOneEvent));
 
-        var first = await h.Consumer.HandleAsync(new SqsEvent { Records = [message] }, default);
-        var second = await h.Consumer.HandleAsync(new SqsEvent { Records = [message] }, default);
-
-        Assert.Equal("acted", first.Records[0].Status);
-        Assert.Equal("duplicate", second.Records[0].Status);
-        Assert.Equal(1, h.Cluster.TasksStarted);
-        Assert.Empty(second.Response.BatchItemFailures);
-    }
-
-    [Fact]
-    public async Task Handle_WhenTheWaitIsLongerThanSqsAllows_PutsItBackForTheRest()
-    {
-        var h = new Harness();
-        var due = Due.AddHours(2);
-
-        var result = await h.Consumer.HandleAsync(new SqsEvent { Records = [Message("m1", ExitOneEvent, due)] }, default);
-
-        Assert.Equal("requeued", result.Records[0].Status);
-        var (work, now) = Assert.Single(h.Queue.Sent);
-        Assert.Equal((due, 1), (work.DueAt, work.Hops));
-        Assert.Equal(900, SqsDelayQueue.DelaySecondsFor(work.DueAt, now));
-        Assert.Equal(0, h.Cluster.TasksStarted);
-        Assert.Empty(result.Response.BatchItemFailures);
-    }
-
-    [Fact]
-    public async Task Handle_WhenTheLineageWasGivenUpMeanwhile_DoesNotRelaunch()
-    {
-        var h = new Harness();
-        await h.Store.PutLineageAsync(new LineageRecord
+        Assert.Equal(ExitOneEvent, body);
+        Assert.Equal(new Dictionary<string, string>
         {
-            Cluster = "prod", Lineage = "358146732611a74220cda34501da72fd", Rule = "batch-workers", Attempt = 5, GivenUp = true,
-        }, default);
-
-        var result = await h.Consumer.HandleAsync(new SqsEvent { Records = [Message("m1", ExitOneEvent, Due)] }, default);
-
-        Assert.Equal("ignored", result.Records[0].Status);
-        Assert.Contains("given up", result.Records[0].Reason);
-        Assert.Equal(0, h.Cluster.TasksStarted);
+            ["reflex.handler"] = "task-rescheduler",
+            ["reflex.code"] = "missing-field",
+            ["reflex.reason"] = "detail.lastStatus: required field is missing; …",
+            ["reflex.rejected-at"] = "2026-03-02T09:20:11.482Z",
+            ["reflex.event-id"] = "55e47226-f6fa-e081-ec19-ae951e98ae6b",
+            ["reflex.request-id"] = "req-7",
+        }, attributes);
     }
 
     [Fact]
-    public async Task Handle_WhenTheRateLimitHoldsARelaunch_PutsItBackForTheNextMinute()
+    public async Task DeadLetter_OfABatchMessage_CarriesItsSqsMessageId()
     {
-        var h = new Harness(perMinute: 1);
-        var other = OtherTask(ExitOneEvent, "aaaaaaaaaaaaaaaaaaaaaa");
+        var (_, attributes) = await SendAsync(Letter("{\"dueAt\":1}") with { MessageId = "m-42", EventId = null, Handler = "relaunch-due" });
 
-        var result = await h.Consumer.HandleAsync(new SqsEvent { Records = [Message("m1", ExitOneEvent, Due), Message("m2", other, Due)] }, default);
-
-        Assert.Equal(["acted", "deferred"], result.Records.Select(r => r.Status));
-        Assert.Equal(1, h.Cluster.TasksStarted);
-        var (work, _) = Assert.Single(h.Queue.Sent);
-        Assert.Equal(new DateTimeOffset(2026, 3, 2, 9, 21, 0, TimeSpan.Zero), work.DueAt);
-        Assert.Equal("55e47226-f6fa-e081-ec19-aaaaaaaaaaaaaaaaaaaaaa", work.Event.GetProperty("id").GetString());
-        Assert.Empty(result.Response.BatchItemFailures);
+        Assert.Equal(("m-42", "relaunch-due"), (attributes["reflex.message-id"], attributes["reflex.handler"]));
+        Assert.False(attributes.ContainsKey("reflex.event-id"));
     }
 
     [Fact]
-    public async Task Handle_WhenEcsStaysThrottled_ReportsThatMessageForRedeliveryAndHandlesTheOthers()
+    public async Task DeadLetter_WithCharactersSqsRefuses_SendsThePayloadInBase64AndSaysSo()
     {
-        var h = new Harness(ecs: new ThrottledEcs());
+        const string payload = "not json \u0001\u0002 at all";
 
-        var result = await h.Consumer.HandleAsync(new SqsEvent { Records = [Message("m1", ExitOneEvent, Due), Message("m2", ExitOneEvent, Due.AddHours(1))] }, default);
+        var (body, attributes) = await SendAsync(Letter(payload, reason: "bad byte \u0001 here"));
 
-        Assert.Equal(["retry", "requeued"], result.Records.Select(r => r.Status));
-        Assert.Equal(["m1"], result.Response.BatchItemFailures.Select(f => f.ItemIdentifier));
-        Assert.Contains("ThrottlingException", result.Records[0].Reason);
+        Assert.Equal("base64", attributes["reflex.body-encoding"]);
+        Assert.Equal(payload, Encoding.UTF8.GetString(Convert.FromBase64String(body)));
+        Assert.Equal("bad byte \uFFFD here", attributes["reflex.reason"]);
     }
 
-    public static TheoryData<string, string?> UnreadableBodies => new()
+    [Fact]
+    public async Task DeadLetter_OfAnEmptyPayload_SaysItWasEmpty()
     {
-        { "empty", "" },
-        { "not JSON", "relaunch please" },
-        { "another format", """{"format":"other/2","eventId":"e","handler":"h","dueAt":"2026-03-02T09:20:21Z","event":{}}""" },
-        { "no event", """{"format":"ecsreflex.due/1","eventId":"e","handler":"h","dueAt":"2026-03-02T09:20:21Z"}""" },
-        { "an event that is not an event", """{"format":"ecsreflex.due/1","eventId":"e","handler":"h","dueAt":"2026-03-02T09:20:21Z","event":{"id":1}}""" },
+        var (body, attributes) = await SendAsync(Letter(""));
+
+        Assert.Equal((SqsDeadLetterSender.EmptyBody, "empty"), (body, attributes["reflex.body-encoding"]));
+    }
+
+    [Fact]
+    public void DeadLetter_LargerThanSqsTakes_KeepsTheStartOfThePayloadWithinTheLimitAndItsFullSize()
+    {
+        var payload = "{\"blob\":\"" + new string('é', 200_000) + "\"}";
+
+        var request = SqsDeadLetterSender.ToRequest(Letter(payload), DlqUrl);
+
+        var size = Encoding.UTF8.GetByteCount(request.MessageBody)
+                   + request.MessageAttributes.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value.DataType) + Encoding.UTF8.GetByteCount(a.Value.StringValue));
+        Assert.InRange(size, SqsDeadLetterSender.MaxMessageBytes - 200, SqsDeadLetterSender.MaxMessageBytes);
+        Assert.StartsWith(request.MessageBody, payload, StringComparison.Ordinal);
+        Assert.Equal(Encoding.UTF8.GetByteCount(payload).ToString(System.Globalization.CultureInfo.InvariantCulture), request.MessageAttributes["reflex.payload-bytes"].StringValue);
+    }
+
+    [Fact]
+    public void DeadLetter_InBase64AndTooLarge_StillDecodesToTheStartOfThePayload()
+    {
+        var payload = "\u0001" + new string('x', 300_000);
+
+        var request = SqsDeadLetterSender.ToRequest(Letter(payload), DlqUrl);
+
+        var start = Encoding.UTF8.GetString(Convert.FromBase64String(request.MessageBody));
+        Assert.StartsWith(start, payload, StringComparison.Ordinal);
+        Assert.True(start.Length > 150_000, $"{start.Length} characters kept");
+    }
+
+    // Built here, not passed as theory data: xunit's serialisation of theory data turns lone surrogates into U+FFFD.
+    private static readonly Dictionary<string, string> TextCases = new()
+    {
+        ["JSON"] = "{\"a\":\"é ✓ 😀\"}",
+        ["tab, newline, carriage return"] = "a\tb\nc\r",
+        ["a control character"] = "a\u0000b",
+        ["U+FFFE"] = "a\uFFFEb",
+        ["a lone high surrogate"] = "a\uD83Db",
+        ["a lone low surrogate"] = "a\uDE00b",
+        ["a high surrogate at the end"] = "ab\uD83D",
+    };
+
+    public static TheoryData<string, bool> Texts => new()
+    {
+        { "JSON", true }, { "tab, newline, carriage return", true }, { "a control character", false }, { "U+FFFE", false },
+        { "a lone high surrogate", false }, { "a lone low surrogate", false }, { "a high surrogate at the end", false },
     };
 
     [Theory]
-    [MemberData(nameof(UnreadableBodies))]
-    public async Task Handle_AnUnreadableMessage_IsReportedSoTheRedrivePolicyDeadLettersIt(string what, string? body)
+    [MemberData(nameof(Texts))]
+    public void IsSqsText_AcceptsExactlyTheCharactersSqsAllows(string what, bool expected)
     {
-        var h = new Harness();
-
-        var result = await h.Consumer.HandleAsync(new SqsEvent { Records = [new SqsMessage { MessageId = "bad", Body = body }, Message("m1", ExitOneEvent, Due)] }, default);
-
-        Assert.True(result.Records[0].Status == "unreadable", $"{what}: {result.Records[0].Status}");
-        Assert.Equal(["bad"], result.Response.BatchItemFailures.Select(f => f.ItemIdentifier));
-        Assert.Equal("acted", result.Records[1].Status);
-    }
-
-    [Fact]
-    public async Task Handle_WhenTheDeadlineHasCome_LeavesEveryMessageForRedelivery()
-    {
-        var h = new Harness();
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
-
-        var result = await h.Consumer.HandleAsync(new SqsEvent { Records = [Message("m1", ExitOneEvent, Due), Message("m2", ExitOneEvent, Due)] }, cancelled.Token);
-
-        Assert.Equal(["m1", "m2"], result.Response.BatchItemFailures.Select(f => f.ItemIdentifier));
-        Assert.Equal(0, h.Cluster.TasksStarted);
-    }
-
-    [Fact]
-    public void BatchResponse_SerialisesAsLambdaExpects()
-    {
-        var json = JsonSerializer.Serialize(new SqsBatchResponse { BatchItemFailures = [new BatchItemFailure("m1")] }, DeferredJsonContext.Default.SqsBatchResponse);
-        Assert.Equal("""{"batchItemFailures":[{"itemIdentifier":"m1"}]}""", json);
-        var batch = JsonSerializer.Deserialize("""{"Records":[{"messageId":"m1","receiptHandle":"h","body":"{}","attributes":{"ApproximateReceiveCount":"1"},"messageAttributes":{},"md5OfBody":"x","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q","awsRegion":"us-east-1"}]}""",
-            DeferredJsonContext.Default.SqsEvent)!;
-        Assert.Equal("m1", Assert.Single(batch.Records).MessageId);
+        Assert.True(expected == SqsDeadLetterSender.IsSqsText(TextCases[what]), what);
     }
 }

@@ -125,6 +125,75 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
         Assert.Equal(1, wins.Count(w => w));
     }
 
+    private static string Epoch(DateTimeOffset t) => t.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task TryPutScalingRecord_StoresItUnderTheServiceWithTheVersionAttributeAndNoTtl()
+    {
+        var (store, table, _) = await CreateAsync();
+        var record = new ServiceScalingRecord { Cluster = "prod", Service = "web", LastTarget = 5, LastDirection = Core.Policy.ScalingDirection.Out };
+        await store.TryPutScalingRecordAsync(record, 0, default);
+        await store.TryPutScalingRecordAsync(record with { LastTarget = 6 }, 1, default);
+
+        var item = await RawAsync(table, "cluster#prod", "scaling#web");
+        Assert.Equal(("scaling", "2"), (item["kind"].S, item["version"].N));
+        Assert.Contains("\"lastTarget\":6", item["data"].S);
+        Assert.Contains("\"lastDirection\":\"Out\"", item["data"].S);
+        Assert.False(item.ContainsKey("expiresAt"), "a service's scaling record never expires");
+    }
+
+    [Fact]
+    public async Task TryPutInstanceSeen_StoresTheDetailVersionAsTheVersionAttributeWithAThirtyDayTtl()
+    {
+        var (store, table, _) = await CreateAsync();
+        const string arn = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/8b2c";
+        await store.TryPutInstanceSeenAsync(new InstanceSeenRecord { Cluster = "prod", ContainerInstanceArn = arn, Version = 41, Status = "DRAINING", SeenAt = Start }, default);
+
+        var item = await RawAsync(table, "cluster#prod", $"instance#{arn}");
+        Assert.Equal(("instance", "41", Epoch(Start.AddDays(30))), (item["kind"].S, item["version"].N, item["expiresAt"].N));
+    }
+
+    [Fact]
+    public async Task TryPutInstanceSeen_WhenTheNewerRecordHasExpired_WritesTheOlderVersion()
+    {
+        var (store, _, time) = await CreateAsync();
+        const string arn = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/8b2c";
+        InstanceSeenRecord Seen(long v) => new() { Cluster = "prod", ContainerInstanceArn = arn, Version = v, SeenAt = time.GetUtcNow() };
+        await store.TryPutInstanceSeenAsync(Seen(41), default);
+        time.Advance(TimeSpan.FromDays(31)); // expired, not yet deleted by DynamoDB's TTL
+
+        Assert.Null(await store.GetInstanceSeenAsync("prod", arn, default));
+        Assert.True(await store.TryPutInstanceSeenAsync(Seen(3), default));
+        Assert.Equal(3, (await store.GetInstanceSeenAsync("prod", arn, default))!.Version);
+    }
+
+    [Fact]
+    public async Task PutDrainMove_StoresItUnderTheLineageWithTheReasonByNameAndAThirtyDayTtl()
+    {
+        var (store, table, _) = await CreateAsync();
+        await store.PutDrainMoveAsync(new DrainMoveRecord
+        {
+            Cluster = "prod", Lineage = "5f99", Rule = "r", OriginalTaskArn = "arn:t", ContainerInstanceArn = "arn:ci", Reason = DrainReason.AgentDisconnected,
+            ReplacementStartedBy = "reflex/5f99/1", ReplacementClientToken = "tok", StartedAt = Start,
+        }, default);
+
+        var item = await RawAsync(table, "cluster#prod", "drain#5f99");
+        Assert.Equal(("drain-move", Epoch(Start.AddDays(30))), (item["kind"].S, item["expiresAt"].N));
+        Assert.Contains("\"reason\":\"AgentDisconnected\"", item["data"].S);
+        Assert.DoesNotContain("leaveOriginal", item["data"].S);
+    }
+
+    [Fact]
+    public async Task PutServicePlacement_StoresItUnderTheServiceWithNoTtl()
+    {
+        var (store, table, _) = await CreateAsync();
+        await store.PutServicePlacementAsync(new ServicePlacementRecord { Cluster = "prod", Service = "web", FallbackAppliedAt = Start, FallbackReason = "placement failure" }, default);
+
+        var item = await RawAsync(table, "cluster#prod", "placement#web");
+        Assert.Equal("service-placement", item["kind"].S);
+        Assert.False(item.ContainsKey("expiresAt"), "a fallback in effect must not be forgotten");
+    }
+
     [Fact]
     public async Task GetLineage_WhenTheDataIsCorrupt_FailsNamingTheItem()
     {

@@ -1,6 +1,7 @@
 using EcsReflex.Aws.State;
 using EcsReflex.Aws.Tests.Support;
 using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Policy;
 using EcsReflex.Core.State;
 using EcsReflex.Engine.State;
 using Microsoft.Extensions.Time.Testing;
@@ -153,6 +154,285 @@ public abstract class StateStoreContract
 
         Assert.Equal(entries, await ReadAuditAsync(store, "ev-1"));
         Assert.Equal([entries[0] with { EventId = "ev-2" }], await ReadAuditAsync(store, "ev-2"));
+    }
+
+    // ---------------- service scaler: the record is written only if its version is still the one read ----------------
+
+    private static ServiceScalingRecord Scaling(string cluster, string service, int target, string alarm = "web-cpu-high") => new()
+    {
+        Cluster = cluster, Service = service, LastTarget = target, LastFrom = target - 1, LastScaledAt = Start.AddSeconds(target),
+        LastDirection = ScalingDirection.Out, LastAlarm = alarm, CooldownBase = target - 1,
+        Alarms =
+        [
+            new RememberedAlarm { AlarmName = alarm, State = "ALARM", StateTimestamp = Start.AddSeconds(target - 2), SeenAt = Start.AddSeconds(target), Recommendation = target },
+            new RememberedAlarm { AlarmName = "web-cpu-low", State = "OK", SeenAt = Start },
+        ],
+        Recommendations = [new ScalingRecommendation(Start.AddSeconds(target), target, alarm)],
+    };
+
+    [Fact]
+    public async Task GetScalingRecord_WhenNeverWritten_IsNull()
+    {
+        var store = await CreateAsync();
+        Assert.Null(await store.GetScalingRecordAsync("prod", "web", default));
+    }
+
+    [Fact]
+    public async Task TryPutScalingRecord_FromVersionZero_StoresEveryFieldAsVersionOne()
+    {
+        var store = await CreateAsync();
+        var record = Scaling("prod", "web", 5);
+
+        Assert.True(await store.TryPutScalingRecordAsync(record, 0, default));
+
+        var stored = await store.GetScalingRecordAsync("prod", "web", default);
+        Assert.NotNull(stored);
+        Assert.Equal(1, stored.Version);
+        Assert.Equal(record with { Version = 1 }, stored with { Alarms = record.Alarms, Recommendations = record.Recommendations });
+        Assert.Equal(record.Alarms, stored.Alarms);
+        Assert.Equal(record.Recommendations, stored.Recommendations);
+    }
+
+    [Fact]
+    public async Task TryPutScalingRecord_EachWriteFromTheVersionRead_AddsOne()
+    {
+        var store = await CreateAsync();
+        Assert.True(await store.TryPutScalingRecordAsync(Scaling("prod", "web", 5), 0, default));
+        Assert.True(await store.TryPutScalingRecordAsync(Scaling("prod", "web", 6), 1, default));
+        Assert.True(await store.TryPutScalingRecordAsync(Scaling("prod", "web", 7), 2, default));
+
+        var stored = await store.GetScalingRecordAsync("prod", "web", default);
+        Assert.Equal((3L, 7), (stored!.Version, stored.LastTarget));
+    }
+
+    public static TheoryData<string, long> StaleVersions => new()
+    {
+        { "a first write when a record exists", 0 },
+        { "a version that was never stored", 7 },
+        { "the version before the stored one", 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(StaleVersions))]
+    public async Task TryPutScalingRecord_WhenTheStoredVersionIsNotTheOneExpected_IsRefusedAndChangesNothing(string what, long expected)
+    {
+        var store = await CreateAsync();
+        await store.TryPutScalingRecordAsync(Scaling("prod", "web", 5), 0, default);
+        await store.TryPutScalingRecordAsync(Scaling("prod", "web", 6), 1, default);
+
+        Assert.False(await store.TryPutScalingRecordAsync(Scaling("prod", "web", 99), expected, default), what);
+
+        var stored = await store.GetScalingRecordAsync("prod", "web", default);
+        Assert.Equal((2L, 6), (stored!.Version, stored.LastTarget));
+    }
+
+    [Fact]
+    public async Task TryPutScalingRecord_TwoWritersThatReadTheSameVersion_OnlyTheFirstWins()
+    {
+        var store = await CreateAsync();
+        await store.TryPutScalingRecordAsync(Scaling("prod", "web", 4), 0, default);
+        var readByA = await store.GetScalingRecordAsync("prod", "web", default);
+        var readByB = await store.GetScalingRecordAsync("prod", "web", default);
+
+        var a = await store.TryPutScalingRecordAsync(Scaling("prod", "web", 5, "web-cpu-high"), readByA!.Version, default);
+        var b = await store.TryPutScalingRecordAsync(Scaling("prod", "web", 7, "web-latency-high"), readByB!.Version, default);
+
+        Assert.Equal((true, false), (a, b));
+        var stored = await store.GetScalingRecordAsync("prod", "web", default);
+        Assert.Equal((2L, 5, "web-cpu-high"), (stored!.Version, stored.LastTarget, stored.LastAlarm));
+    }
+
+    [Fact]
+    public async Task TryPutScalingRecord_UnderConcurrentWritersFromOneVersion_ExactlyOneWins()
+    {
+        var store = await CreateAsync();
+        await store.TryPutScalingRecordAsync(Scaling("prod", "web", 4), 0, default);
+
+        var wins = await Task.WhenAll(Enumerable.Range(10, 16).Select(target =>
+            Task.Run(() => store.TryPutScalingRecordAsync(Scaling("prod", "web", target), 1, default))));
+
+        Assert.Equal(1, wins.Count(w => w));
+        var stored = await store.GetScalingRecordAsync("prod", "web", default);
+        Assert.Equal(2, stored!.Version);
+        Assert.Equal(10 + Array.IndexOf(wins, true), stored.LastTarget);
+    }
+
+    [Fact]
+    public async Task ScalingRecords_AreKeptPerClusterAndService()
+    {
+        var store = await CreateAsync();
+        await store.TryPutScalingRecordAsync(Scaling("prod", "web", 5), 0, default);
+        await store.TryPutScalingRecordAsync(Scaling("prod", "api", 9), 0, default);
+        await store.TryPutScalingRecordAsync(Scaling("staging", "web", 2), 0, default);
+
+        Assert.Equal(5, (await store.GetScalingRecordAsync("prod", "web", default))!.LastTarget);
+        Assert.Equal(9, (await store.GetScalingRecordAsync("prod", "api", default))!.LastTarget);
+        Assert.Equal(2, (await store.GetScalingRecordAsync("staging", "web", default))!.LastTarget);
+        Assert.Null(await store.GetScalingRecordAsync("staging", "api", default));
+    }
+
+    // ---------------- placement guard ----------------
+
+    private const string InstanceArn = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/8b2c7c3e";
+
+    private static InstanceSeenRecord Seen(long? version, string status = "ACTIVE", bool connected = true, string cluster = "prod", string arn = InstanceArn) => new()
+    {
+        Cluster = cluster, ContainerInstanceArn = arn, Version = version, Status = status, AgentConnected = connected,
+        DisconnectedSince = connected ? null : Start.AddSeconds(version ?? 0), SeenAt = Start.AddSeconds(version ?? 0),
+    };
+
+    [Fact]
+    public async Task GetInstanceSeen_WhenNeverWritten_IsNull()
+    {
+        var store = await CreateAsync();
+        Assert.Null(await store.GetInstanceSeenAsync("prod", InstanceArn, default));
+    }
+
+    [Fact]
+    public async Task TryPutInstanceSeen_ThenGet_ReturnsEveryFieldAsPut()
+    {
+        var store = await CreateAsync();
+        var record = Seen(12, "DRAINING", connected: false);
+
+        Assert.True(await store.TryPutInstanceSeenAsync(record, default));
+
+        Assert.Equal(record, await store.GetInstanceSeenAsync("prod", InstanceArn, default));
+    }
+
+    public static TheoryData<string, long, bool> LaterVersions => new()
+    {
+        { "a newer version replaces it", 13, true },
+        { "the same version again is written", 12, true },
+        { "an older version is refused", 11, false },
+        { "a much older version is refused", 1, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(LaterVersions))]
+    public async Task TryPutInstanceSeen_AfterVersion12_WritesOnlyWhenNotOlder(string what, long version, bool written)
+    {
+        var store = await CreateAsync();
+        await store.TryPutInstanceSeenAsync(Seen(12, "ACTIVE"), default);
+
+        Assert.True(written == await store.TryPutInstanceSeenAsync(Seen(version, "DRAINING"), default), what);
+
+        var stored = await store.GetInstanceSeenAsync("prod", InstanceArn, default);
+        Assert.Equal(written ? (version, "DRAINING") : (12L, "ACTIVE"), (stored!.Version ?? -1, stored.Status));
+    }
+
+    [Fact]
+    public async Task TryPutInstanceSeen_WithoutAVersion_IsWrittenAndThenReplacedByAnyVersion()
+    {
+        var store = await CreateAsync();
+        await store.TryPutInstanceSeenAsync(Seen(12), default);
+
+        Assert.True(await store.TryPutInstanceSeenAsync(Seen(null, "DRAINING"), default));
+        Assert.Equal("DRAINING", (await store.GetInstanceSeenAsync("prod", InstanceArn, default))!.Status);
+        Assert.True(await store.TryPutInstanceSeenAsync(Seen(3, "ACTIVE"), default));
+        Assert.Equal(3, (await store.GetInstanceSeenAsync("prod", InstanceArn, default))!.Version);
+    }
+
+    [Fact]
+    public async Task TryPutInstanceSeen_DeliveredOutOfOrderByConcurrentWriters_KeepsTheNewestVersion()
+    {
+        var store = await CreateAsync();
+        var versions = Enumerable.Range(1, 24).Select(v => (long)v).OrderBy(v => (v * 7919) % 24).ToList();
+
+        await Task.WhenAll(versions.Select(v => Task.Run(() => store.TryPutInstanceSeenAsync(Seen(v), default))));
+
+        Assert.Equal(24, (await store.GetInstanceSeenAsync("prod", InstanceArn, default))!.Version);
+    }
+
+    [Fact]
+    public async Task InstanceSeen_IsKeptPerClusterAndInstance()
+    {
+        var store = await CreateAsync();
+        const string other = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/ffff0000";
+        await store.TryPutInstanceSeenAsync(Seen(5), default);
+        await store.TryPutInstanceSeenAsync(Seen(1, arn: other), default);
+        await store.TryPutInstanceSeenAsync(Seen(2, cluster: "staging"), default);
+
+        Assert.Equal(5, (await store.GetInstanceSeenAsync("prod", InstanceArn, default))!.Version);
+        Assert.Equal(1, (await store.GetInstanceSeenAsync("prod", other, default))!.Version);
+        Assert.Equal(2, (await store.GetInstanceSeenAsync("staging", InstanceArn, default))!.Version);
+    }
+
+    private static DrainMoveRecord Move(string lineage, DrainReason reason = DrainReason.Draining, bool done = false) => new()
+    {
+        Cluster = "prod", Lineage = lineage, Rule = "batch-workers",
+        OriginalTaskArn = $"arn:aws:ecs:us-east-1:123456789012:task/prod/{lineage}",
+        ContainerInstanceArn = InstanceArn, Ec2InstanceId = "i-0abc", Reason = reason,
+        ReplacementStartedBy = $"reflex/{lineage}/1", ReplacementClientToken = $"reflex-move-{lineage}",
+        StartedAt = Start, StopOriginalAt = Start.AddMinutes(10),
+        ReplacementTaskArn = done ? "arn:aws:ecs:us-east-1:123456789012:task/prod/new" : null,
+        ReplacementRunningAt = done ? Start.AddMinutes(1) : null,
+        OriginalStoppedAt = done && reason == DrainReason.Draining ? Start.AddMinutes(1) : null,
+    };
+
+    [Fact]
+    public async Task GetDrainMove_WhenNeverPut_IsNull()
+    {
+        var store = await CreateAsync();
+        Assert.Null(await store.GetDrainMoveAsync("prod", "5f99", default));
+    }
+
+    public static TheoryData<DrainReason, bool> MoveKinds => new()
+    {
+        { DrainReason.Draining, false }, { DrainReason.Draining, true }, { DrainReason.AgentDisconnected, false }, { DrainReason.AgentDisconnected, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MoveKinds))]
+    public async Task PutDrainMove_ThenGet_ReturnsEveryFieldAsPut(DrainReason reason, bool done)
+    {
+        var store = await CreateAsync();
+        var record = Move("5f99", reason, done);
+
+        await store.PutDrainMoveAsync(record, default);
+
+        var stored = await store.GetDrainMoveAsync("prod", "5f99", default);
+        Assert.Equal(record, stored);
+        Assert.Equal(record.Done, stored!.Done);
+    }
+
+    [Fact]
+    public async Task PutDrainMove_Again_ReplacesThatLineagesMoveOnly()
+    {
+        var store = await CreateAsync();
+        await store.PutDrainMoveAsync(Move("a"), default);
+        await store.PutDrainMoveAsync(Move("b"), default);
+        await store.PutDrainMoveAsync(Move("a", done: true), default);
+
+        Assert.Equal(Move("a", done: true), await store.GetDrainMoveAsync("prod", "a", default));
+        Assert.Equal(Move("b"), await store.GetDrainMoveAsync("prod", "b", default));
+        Assert.Null(await store.GetDrainMoveAsync("staging", "a", default));
+    }
+
+    [Fact]
+    public async Task GetServicePlacement_WhenNeverPut_IsNull()
+    {
+        var store = await CreateAsync();
+        Assert.Null(await store.GetServicePlacementAsync("prod", "web", default));
+    }
+
+    [Fact]
+    public async Task PutServicePlacement_ThenGet_ReturnsTheFallbackAndItsClearing()
+    {
+        var store = await CreateAsync();
+        var fallback = new ServicePlacementRecord
+        {
+            Cluster = "prod", Service = "web", FallbackAppliedAt = Start, FallbackReason = "SERVICE_TASK_PLACEMENT_FAILURE: no container instance met all of its requirements",
+        };
+        await store.PutServicePlacementAsync(fallback, default);
+        await store.PutServicePlacementAsync(fallback with { Service = "api" }, default);
+        Assert.Equal(fallback, await store.GetServicePlacementAsync("prod", "web", default));
+
+        var preferred = new ServicePlacementRecord { Cluster = "prod", Service = "web" };
+        await store.PutServicePlacementAsync(preferred, default);
+
+        Assert.Equal(preferred, await store.GetServicePlacementAsync("prod", "web", default));
+        Assert.Equal(fallback with { Service = "api" }, await store.GetServicePlacementAsync("prod", "api", default));
+        Assert.Null(await store.GetServicePlacementAsync("staging", "web", default));
     }
 }
 

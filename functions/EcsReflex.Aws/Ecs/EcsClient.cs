@@ -16,6 +16,9 @@ public sealed class EcsClient(AwsTransport transport)
     public const int DescribeServicesBatch = 10;
 
     private static readonly EcsJsonContext Json = EcsJsonContext.Default;
+
+    /// <summary>The signed transport it sends through (region, credentials, endpoints, retries).</summary>
+    public AwsTransport Transport => transport;
     private static readonly EcsRequestJsonContext CoreJson = EcsRequestJsonContext.Default;
 
     public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) =>

@@ -139,12 +139,20 @@ public sealed record Resource
     [JsonPropertyName("stringSetValue")] public IReadOnlyList<string> StringSetValue { get; set; } = [];
 }
 
+public sealed record VersionInfo
+{
+    [JsonPropertyName("agentVersion")] public string? AgentVersion { get; init; }
+    [JsonPropertyName("agentHash")] public string? AgentHash { get; init; }
+    [JsonPropertyName("dockerVersion")] public string? DockerVersion { get; init; }
+}
+
 public sealed record ContainerInstance
 {
     [JsonPropertyName("containerInstanceArn")] public required string ContainerInstanceArn { get; init; }
     [JsonPropertyName("ec2InstanceId")] public string? Ec2InstanceId { get; init; }
     [JsonPropertyName("capacityProviderName")] public string? CapacityProviderName { get; init; }
     [JsonPropertyName("version")] public long? Version { get; init; }
+    [JsonPropertyName("versionInfo")] public VersionInfo? VersionInfo { get; init; }
     [JsonPropertyName("status")] public string? Status { get; init; }
     [JsonPropertyName("statusReason")] public string? StatusReason { get; init; }
     [JsonPropertyName("agentConnected")] public bool? AgentConnected { get; init; }

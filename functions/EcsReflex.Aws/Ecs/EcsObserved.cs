@@ -25,6 +25,17 @@ public static class EcsObserved
         CreatedAt = t.CreatedAt,
         StartedAt = t.StartedAt,
         Tags = t.Tags,
+        Overrides = t.Overrides,
+        EnableExecuteCommand = t.EnableExecuteCommand,
+        Attachments = t.Attachments.Select(a => new Core.Events.Attachment
+        {
+            Id = a.Id, Type = a.Type, Status = a.Status,
+            Details = a.Details.Where(d => d.Name is not null).Select(d => new KeyValue(d.Name!, d.Value)).ToList(),
+        }).ToList(),
+        Version = t.Version,
+        StoppedAt = t.StoppedAt,
+        StopCode = t.StopCode,
+        StoppedReason = t.StoppedReason,
     };
 
     public static ObservedService ToObserved(Service s) => new()
@@ -55,6 +66,8 @@ public static class EcsObserved
         RunningTasksCount = c.RunningTasksCount,
         PendingTasksCount = c.PendingTasksCount,
         RegisteredAt = c.RegisteredAt,
+        CapacityProviderName = c.CapacityProviderName,
+        AgentVersion = c.VersionInfo?.AgentVersion,
     };
 
     private static InstanceResource ToObserved(Resource r) => new()

@@ -1,49 +1,141 @@
 using System.Collections.Concurrent;
+using EcsReflex.Aws.AutoScaling;
+using EcsReflex.Aws.CloudWatch;
 using EcsReflex.Aws.Ecs;
 using EcsReflex.Core;
+using EcsReflex.Core.Observed;
 using EcsReflex.Core.State;
 
 namespace EcsReflex.Aws.Ports;
 
 /// <summary>
-/// The core's <see cref="IClusterObserver"/> on real ECS. What it reads is cached for the life of the instance:
-/// create one per invocation (it is cheap), so one invocation asks ECS at most once per container instance and
-/// never decides on something older than itself.
+/// The core's <see cref="IClusterObserver"/> on real ECS, Application Auto Scaling and CloudWatch. Every read asks
+/// the service again (a decision never works on an answer older than its invocation), except the EC2 instance id
+/// behind a container instance: that never changes for a container instance ARN, so it is remembered (at most
+/// <see cref="MaxRememberedInstances"/> of them). So one instance can serve a whole process (the Lambda host creates
+/// one at init) as well as one invocation.
 /// </summary>
-public sealed class AwsClusterObserver(EcsClient ecs) : IClusterObserver
+public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScaling, CloudWatchClient cloudWatch) : IClusterObserver
 {
+    /// <summary>Most alarm names DescribeAlarms takes in one call.</summary>
+    public const int AlarmNamesBatch = 100;
+    public const int MaxRememberedInstances = 1000;
+
+    /// <summary>Application Auto Scaling and CloudWatch through the same signed transport (region, credentials, endpoints) as <paramref name="ecs"/>.</summary>
+    public AwsClusterObserver(EcsClient ecs) : this(ecs, new AutoScalingClient(ecs.Transport), new CloudWatchClient(ecs.Transport)) { }
+
     private readonly ConcurrentDictionary<(string Cluster, string Instance), Task<string?>> _ec2Ids = new();
 
-    /// <summary>How many DescribeContainerInstances calls this instance made (for tests and logs).</summary>
+    /// <summary>How many DescribeContainerInstances calls <see cref="GetEc2InstanceIdAsync"/> made (for tests and logs).</summary>
     public int Calls => _calls;
     private int _calls;
 
     public Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         var key = (clusterArn, containerInstanceArn);
-        var task = _ec2Ids.GetOrAdd(key, k => FetchAsync(k.Cluster, k.Instance, ct));
+        if (_ec2Ids.Count >= MaxRememberedInstances) _ec2Ids.Clear();
+        var task = _ec2Ids.GetOrAdd(key, k => FetchEc2IdAsync(k.Cluster, k.Instance, ct));
         if (task.IsFaulted || task.IsCanceled) _ec2Ids.TryRemove(new KeyValuePair<(string, string), Task<string?>>(key, task)); // failures are not remembered
         return task;
     }
 
-    private async Task<string?> FetchAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    private async Task<string?> FetchEc2IdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         Interlocked.Increment(ref _calls);
         try
         {
-            var r = await ecs.DescribeContainerInstancesAsync(new DescribeContainerInstancesRequest
-            {
-                Cluster = clusterArn,
-                ContainerInstances = [containerInstanceArn],
-            }, ct).ConfigureAwait(false);
-            var id = Arns.ContainerInstanceId(containerInstanceArn);
-            return r.ContainerInstances.FirstOrDefault(c => c.ContainerInstanceArn == containerInstanceArn
-                                                            || Arns.ContainerInstanceId(c.ContainerInstanceArn) == id)?.Ec2InstanceId;
+            return (await DescribeInstanceAsync(clusterArn, containerInstanceArn, ct).ConfigureAwait(false))?.Ec2InstanceId;
         }
         catch
         {
             _ec2Ids.TryRemove((clusterArn, containerInstanceArn), out _);
             throw;
         }
+    }
+
+    /// <summary>
+    /// DescribeServices for the service's desired count, and DescribeScalableTargets for the scalable target of
+    /// <c>ecs:service:DesiredCount</c> of <c>service/CLUSTER/NAME</c>; both asked at once.
+    /// </summary>
+    public async Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct)
+    {
+        var resourceId = AutoScalingClient.ServiceResourceId(cluster, service);
+        var found = GetServiceAsync(cluster, service, ct);
+        var targets = autoScaling.DescribeAllScalableTargetsAsync(new DescribeScalableTargetsRequest
+        {
+            ServiceNamespace = AutoScalingClient.EcsNamespace,
+            ResourceIds = [resourceId],
+            ScalableDimension = AutoScalingClient.DesiredCountDimension,
+        }, ct);
+        await Task.WhenAll(found, targets).ConfigureAwait(false);
+        var target = targets.Result.FirstOrDefault(t => t.ServiceNamespace == AutoScalingClient.EcsNamespace
+                                                        && t.ScalableDimension == AutoScalingClient.DesiredCountDimension
+                                                        && t.ResourceId == resourceId);
+        return new ServiceScalingView(found.Result, target is null ? null : AutoScalingClient.ToObserved(target));
+    }
+
+    /// <summary>
+    /// DescribeAlarms by name (metric and composite alarms), <see cref="AlarmNamesBatch"/> names a call, following
+    /// <c>NextToken</c>. Alarms CloudWatch does not know are left out of the states; failures are thrown.
+    /// </summary>
+    public async Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct)
+    {
+        var states = new List<ObservedAlarmState>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in alarmNames.Distinct(StringComparer.Ordinal).Chunk(AlarmNamesBatch))
+        {
+            var r = await cloudWatch.DescribeAllAlarmsAsync(new DescribeAlarmsRequest
+            {
+                AlarmNames = chunk,
+                AlarmTypes = ["MetricAlarm", "CompositeAlarm"],
+            }, ct).ConfigureAwait(false);
+            var found = r.MetricAlarms.Select(a => (a.AlarmName, a.StateValue, a.StateUpdatedTimestamp))
+                .Concat(r.CompositeAlarms.Select(a => (a.AlarmName, a.StateValue, a.StateUpdatedTimestamp)));
+            foreach (var (name, state, at) in found)
+                if (state is not null && seen.Add(name))
+                    states.Add(new ObservedAlarmState { AlarmName = name, StateValue = state, StateUpdatedTimestamp = at });
+        }
+        return new AlarmStatesObservation(states, null);
+    }
+
+    /// <summary>ListTasks by container instance (desired status RUNNING, every page), then DescribeTasks in batches of 100; stopped tasks are left out.</summary>
+    public async Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    {
+        var arns = await ecs.ListAllTaskArnsAsync(new ListTasksRequest
+        {
+            Cluster = clusterArn, ContainerInstance = containerInstanceArn, DesiredStatus = "RUNNING",
+        }, ct).ConfigureAwait(false);
+        if (arns.Count == 0) return [];
+        var described = await ecs.DescribeAllTasksAsync(clusterArn, arns.Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false);
+        return described.Tasks
+            .Where(t => !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal))
+            .Select(EcsObserved.ToObserved)
+            .OrderBy(t => t.TaskArn, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>DescribeServices; null when ECS reports the service missing.</summary>
+    public async Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct)
+    {
+        var r = await ecs.DescribeServicesAsync(new DescribeServicesRequest { Cluster = clusterArn, Services = [serviceArnOrName] }, ct).ConfigureAwait(false);
+        var name = Arns.ServiceName(serviceArnOrName);
+        var found = r.Services.FirstOrDefault(s => s.ServiceArn == serviceArnOrName || s.ServiceName == name);
+        return found is null ? null : EcsObserved.ToObserved(found);
+    }
+
+    /// <summary>DescribeContainerInstances; null when ECS reports the container instance missing.</summary>
+    public async Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+        await DescribeInstanceAsync(clusterArn, containerInstanceArn, ct).ConfigureAwait(false) is { } c ? EcsObserved.ToObserved(c) : null;
+
+    private async Task<ContainerInstance?> DescribeInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    {
+        var r = await ecs.DescribeContainerInstancesAsync(new DescribeContainerInstancesRequest
+        {
+            Cluster = clusterArn,
+            ContainerInstances = [containerInstanceArn],
+        }, ct).ConfigureAwait(false);
+        var id = Arns.ContainerInstanceId(containerInstanceArn);
+        return r.ContainerInstances.FirstOrDefault(c => c.ContainerInstanceArn == containerInstanceArn
+                                                        || Arns.ContainerInstanceId(c.ContainerInstanceArn) == id);
     }
 }

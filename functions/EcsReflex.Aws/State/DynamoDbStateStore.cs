@@ -81,6 +81,27 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
         }
     }
 
+    protected internal override async Task<bool> PutItemUnlessNewerAsync(StoredItem item, DateTimeOffset now, CancellationToken ct)
+    {
+        var version = item.Version ?? throw new ArgumentException("the item has no version to compare", nameof(item));
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName,
+                Item = ToAttributes(item),
+                ConditionExpression = "attribute_not_exists(#pk) OR attribute_not_exists(#version) OR #version <= :version OR #ttl < :now",
+                ExpressionAttributeNames = Pick("#pk", "#version", "#ttl"),
+                ExpressionAttributeValues = new() { [":version"] = Number(version), [":now"] = Number(Epoch(now)) },
+            }, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
     protected internal override async Task<bool> IncrementIfBelowAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct)
     {
         try

@@ -42,14 +42,23 @@ public sealed record StoredItem
 /// <item>processed events: <c>dedup#&lt;key&gt;</c> / <c>dedup</c>, expires after 24 h, written with a conditional put;</item>
 /// <item>task lineages: <c>cluster#&lt;cluster&gt;</c> / <c>lineage#&lt;lineage&gt;</c>, kept 30 days after their last change;</item>
 /// <item>relaunch slots: <c>cluster#&lt;cluster&gt;</c> / <c>relaunches#&lt;minute&gt;</c>, an atomic conditional counter, expires after 1 h;</item>
-/// <item>decision audit: <c>audit#&lt;event id&gt;</c> / <c>&lt;time&gt;#&lt;sequence&gt;#&lt;random&gt;</c>, expires 30 days after the decision.</item>
+/// <item>decision audit: <c>audit#&lt;event id&gt;</c> / <c>&lt;time&gt;#&lt;sequence&gt;#&lt;random&gt;</c>, expires 30 days after the decision;</item>
+/// <item>service scaling: <c>cluster#&lt;cluster&gt;</c> / <c>scaling#&lt;service&gt;</c>, written only if its <c>version</c> is the one read, never expires;</item>
+/// <item>container instance last seen: <c>cluster#&lt;cluster&gt;</c> / <c>instance#&lt;container instance ARN&gt;</c>, never replaced by an
+/// older <c>detail.version</c>, kept 30 days after its last change;</item>
+/// <item>drain moves: <c>cluster#&lt;cluster&gt;</c> / <c>drain#&lt;lineage&gt;</c>, kept 30 days after their last change;</item>
+/// <item>service placement: <c>cluster#&lt;cluster&gt;</c> / <c>placement#&lt;service&gt;</c>, never expires.</item>
 /// </list>
+/// Per-service records never expire: there is one per service the policy names, and losing one would lose a
+/// fallback placement in effect or a cooldown. Per-instance and per-lineage records come and go with the cluster.
 /// </remarks>
 public abstract class PersistentStateStore(TimeProvider? time = null) : IStateStore
 {
     public static readonly TimeSpan LineageRetention = TimeSpan.FromDays(30);
     public static readonly TimeSpan AuditRetention = TimeSpan.FromDays(30);
     public static readonly TimeSpan SlotRetention = TimeSpan.FromHours(1);
+    public static readonly TimeSpan InstanceRetention = TimeSpan.FromDays(30);
+    public static readonly TimeSpan DrainMoveRetention = TimeSpan.FromDays(30);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _auditSequence;
@@ -75,6 +84,13 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     /// <paramref name="limit"/>, and sets its expiry; false, changing nothing, when it is not.
     /// </summary>
     protected internal abstract Task<bool> IncrementIfBelowAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct);
+
+    /// <summary>
+    /// Writes the item (whose <see cref="StoredItem.Version"/> is set) unless a live stored item has a greater
+    /// version: when none exists, the one there expired before <paramref name="now"/>, it has no version, or its
+    /// version is at most the item's. False, changing nothing, otherwise.
+    /// </summary>
+    protected internal abstract Task<bool> PutItemUnlessNewerAsync(StoredItem item, DateTimeOffset now, CancellationToken ct);
 
     /// <summary>The items of one partition whose sort key starts with <paramref name="sortKeyPrefix"/>, in sort key order.</summary>
     protected internal abstract Task<IReadOnlyList<StoredItem>> QueryAsync(string pk, string sortKeyPrefix, CancellationToken ct);
@@ -146,6 +162,98 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
         return items.Where(i => i.Data is not null).Select(i => Deserialize(i, i.Data!, StateJsonContext.Default.AuditEntry)).ToList();
     }
 
+    // ---------------- service scaler ----------------
+
+    public static ItemKey ScalingKey(string cluster, string service) => new($"cluster#{cluster}", $"scaling#{service}");
+
+    /// <summary>The record, its <see cref="ServiceScalingRecord.Version"/> taken from the item's <c>version</c> attribute (what the condition checks).</summary>
+    public async Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
+    {
+        var item = await GetItemAsync(ScalingKey(cluster, service), ct).ConfigureAwait(false);
+        if (item is not { Data: { } data }) return null;
+        var record = Deserialize(item, data, StateJsonContext.Default.ServiceScalingRecord);
+        return record with { Version = item.Version ?? 0 };
+    }
+
+    public Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
+        var stored = record with { Version = expectedVersion + 1 };
+        return PutItemIfVersionAsync(new StoredItem
+        {
+            Key = ScalingKey(record.Cluster, record.Service),
+            Kind = "scaling",
+            Data = JsonSerializer.Serialize(stored, StateJsonContext.Default.ServiceScalingRecord),
+            Version = stored.Version,
+        }, expectedVersion == 0 ? null : expectedVersion, ct);
+    }
+
+    // ---------------- placement guard ----------------
+
+    public static ItemKey InstanceSeenKey(string cluster, string containerInstanceArn) => new($"cluster#{cluster}", $"instance#{containerInstanceArn}");
+
+    public async Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct)
+    {
+        var item = await GetItemAsync(InstanceSeenKey(cluster, containerInstanceArn), ct).ConfigureAwait(false);
+        return item is { Data: { } data } && item.IsLiveAt(Now) ? Deserialize(item, data, StateJsonContext.Default.InstanceSeenRecord) : null;
+    }
+
+    /// <summary>
+    /// A conditional write on the instance's <c>detail.version</c>, so a late delivery of an older state change cannot
+    /// roll the record back (an equal version is written: the same event again changes nothing). A record without a
+    /// version is written unconditionally.
+    /// </summary>
+    public async Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
+    {
+        var item = new StoredItem
+        {
+            Key = InstanceSeenKey(record.Cluster, record.ContainerInstanceArn),
+            Kind = "instance",
+            Data = JsonSerializer.Serialize(record, StateJsonContext.Default.InstanceSeenRecord),
+            ExpiresAt = Now + InstanceRetention,
+            Version = record.Version,
+        };
+        if (record.Version is null)
+        {
+            await PutItemAsync(item, ct).ConfigureAwait(false);
+            return true;
+        }
+        return await PutItemUnlessNewerAsync(item, Now, ct).ConfigureAwait(false);
+    }
+
+    public static ItemKey DrainMoveKey(string cluster, string lineage) => new($"cluster#{cluster}", $"drain#{lineage}");
+
+    public async Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct)
+    {
+        var item = await GetItemAsync(DrainMoveKey(cluster, lineage), ct).ConfigureAwait(false);
+        return item is { Data: { } data } && item.IsLiveAt(Now) ? Deserialize(item, data, StateJsonContext.Default.DrainMoveRecord) : null;
+    }
+
+    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
+        PutItemAsync(new StoredItem
+        {
+            Key = DrainMoveKey(record.Cluster, record.Lineage),
+            Kind = "drain-move",
+            Data = JsonSerializer.Serialize(record, StateJsonContext.Default.DrainMoveRecord),
+            ExpiresAt = Now + DrainMoveRetention,
+        }, ct);
+
+    public static ItemKey ServicePlacementKey(string cluster, string service) => new($"cluster#{cluster}", $"placement#{service}");
+
+    public async Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct)
+    {
+        var item = await GetItemAsync(ServicePlacementKey(cluster, service), ct).ConfigureAwait(false);
+        return item is { Data: { } data } ? Deserialize(item, data, StateJsonContext.Default.ServicePlacementRecord) : null;
+    }
+
+    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
+        PutItemAsync(new StoredItem
+        {
+            Key = ServicePlacementKey(record.Cluster, record.Service),
+            Kind = "service-placement",
+            Data = JsonSerializer.Serialize(record, StateJsonContext.Default.ServicePlacementRecord),
+        }, ct);
+
     private static T Deserialize<T>(StoredItem item, string data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
         try
@@ -159,7 +267,16 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     }
 }
 
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+/// <summary>
+/// The records as stored in <c>data</c>: camelCase, nulls left out, enums by name (<c>"Out"</c>, <c>"Draining"</c>) so the
+/// table reads well and a new enum member never shifts the old ones; computed properties are not stored.
+/// </summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    IgnoreReadOnlyProperties = true, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(LineageRecord))]
 [JsonSerializable(typeof(AuditEntry))]
+[JsonSerializable(typeof(ServiceScalingRecord))]
+[JsonSerializable(typeof(InstanceSeenRecord))]
+[JsonSerializable(typeof(DrainMoveRecord))]
+[JsonSerializable(typeof(ServicePlacementRecord))]
 public sealed partial class StateJsonContext : JsonSerializerContext;

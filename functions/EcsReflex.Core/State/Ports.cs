@@ -30,16 +30,15 @@ public interface IStateStore
     Task AppendAuditAsync(AuditEntry entry, CancellationToken ct);
 
     /// <summary>The service scaler's record of a service (policy cluster name, service name), or null before its first write.</summary>
-    Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) =>
-        throw new NotSupportedException($"{GetType().Name} does not keep service scaling records");
+    Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct);
 
     /// <summary>
     /// Writes <paramref name="record"/> only if the stored record's version is still
     /// <paramref name="expectedVersion"/> (0: no record yet); the stored copy gets version
     /// <paramref name="expectedVersion"/> + 1. False when another writer came first: re-read and decide again.
     /// </summary>
-    Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) =>
-        throw new NotSupportedException($"{GetType().Name} does not keep service scaling records");
+    Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct);
+
     // Placement guard: the last state change seen per container instance, drain moves, service fallbacks.
 
     Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct);
@@ -79,14 +78,14 @@ public interface IClusterObserver
 
     /// <summary>
     /// A service's desired count and the Application Auto Scaling scalable target registered for it
-    /// (<c>ecs:service:DesiredCount</c> of <c>service/CLUSTER/NAME</c>), for the service scaler.
+    /// (<c>ecs:service:DesiredCount</c> of <c>service/CLUSTER/NAME</c>), for the service scaler. The cluster and
+    /// the service are as the policy writes them (a name or an ARN).
     /// </summary>
-    Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
-        throw new NotSupportedException($"{GetType().Name} cannot observe services for scaling");
+    Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct);
 
     /// <summary>The current states of some CloudWatch alarms, or why they cannot be had (CloudWatch <c>DescribeAlarms</c> live).</summary>
-    Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
-        Task.FromResult(AlarmStatesObservation.None($"{GetType().Name} cannot describe CloudWatch alarms"));
+    Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct);
+
     /// <summary>The tasks on a container instance that are not stopped (ListTasks by container instance + DescribeTasks).</summary>
     Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 
