@@ -59,7 +59,15 @@ public class CliTests
         var (code, _, stderr, raw) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", file);
         Assert.Equal(0, code);
         var lines = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(2, lines.Length); // the stop (deferred by the back-off), then its timer (acted)
+        // The stop (deferred by the back-off), its timer (acted), then the RUNNING event the embedded
+        // cluster emits for the relaunched task.
+        Assert.Equal(3, lines.Length);
+        using (var emitted = JsonDocument.Parse(lines[2]))
+        {
+            Assert.Equal(Replay.ReplayEngine.EmittedInput, emitted.RootElement.GetProperty("input").GetString());
+            Assert.Equal("ECS Task State Change", emitted.RootElement.GetProperty("detailType").GetString());
+            Assert.Equal("ignored", emitted.RootElement.GetProperty("outcome").GetString());
+        }
         using var deferred = JsonDocument.Parse(lines[0]);
         using var acted = JsonDocument.Parse(lines[1]);
         foreach (var field in new[] { "input", "eventId", "time", "detailType", "handler", "outcome", "reason", "actions" })
@@ -146,7 +154,8 @@ public class CliTests
         var (code, _, stderr, raw) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", RepoFiles.Path("events"));
         Assert.Equal(0, code);
         var records = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        var inputs = records.Where(r => r.GetProperty("trigger").GetString() == "event").Select(r => r.GetProperty("input").GetString()!).ToList();
+        var inputs = records.Where(r => r.GetProperty("trigger").GetString() == "event").Select(r => r.GetProperty("input").GetString()!)
+            .Where(i => i != Replay.ReplayEngine.EmittedInput).ToList();
         var expected = Directory.EnumerateFiles(RepoFiles.Path("events"), "*.json", SearchOption.AllDirectories).Count(f => !f.EndsWith(".snapshot.json"))
             + Directory.EnumerateFiles(RepoFiles.Path("events"), "*.jsonl", SearchOption.AllDirectories).Sum(f => File.ReadLines(f).Count(l => l.Trim().Length > 0));
         Assert.Equal(expected, inputs.Count);

@@ -139,4 +139,10 @@ internal sealed class RacingStore(InMemoryStateStore inner, int racers) : IState
     public Task PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
     public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) => inner.TryTakeRelaunchSlotAsync(cluster, minute, limit, ct);
     public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
+    public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) => inner.GetInstanceSeenAsync(cluster, containerInstanceArn, ct);
+    public Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) => inner.TryPutInstanceSeenAsync(record, ct);
+    public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) => inner.GetDrainMoveAsync(cluster, lineage, ct);
+    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) => inner.PutDrainMoveAsync(record, ct);
+    public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) => inner.GetServicePlacementAsync(cluster, service, ct);
+    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) => inner.PutServicePlacementAsync(record, ct);
 }

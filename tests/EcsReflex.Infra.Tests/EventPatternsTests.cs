@@ -43,16 +43,21 @@ public class EventPatternsTests
     }
 
     [Fact]
-    public void For_ClustersWithDrain_GiveThePlacementGuardContainerInstanceChangesOfThoseClustersOnly()
+    public void For_ClustersWithDrain_GiveThePlacementGuardContainerInstanceChangesAndRunningReplacementsOfThoseClustersOnly()
     {
         var scope = new PolicyScope { Clusters = [Cluster("prod", byArn: true, rules: false, drain: true), Cluster("batch", rules: false, drain: true), Cluster("other", rules: false)] };
 
-        var rule = Assert.Single(EventPatterns.For(scope));
+        var rules = EventPatterns.For(scope);
 
-        Assert.Equal(("ContainerInstanceChanged", Handlers.PlacementGuard), (rule.Id, rule.Handler));
+        Assert.Equal(["ContainerInstanceChanged", "ReplacementRunning"], rules.Select(r => r.Id));
+        Assert.All(rules, r => Assert.Equal(Handlers.PlacementGuard, r.Handler));
         Assert.Equal(
             """{"source":["aws.ecs"],"detail-type":["ECS Container Instance State Change"],"detail":{"clusterArn":["arn:aws:ecs:eu-west-1:111122223333:cluster/prod",{"suffix":":cluster/batch"}]}}""",
-            Json(rule));
+            Json(rules[0]));
+        // Make before break: the guard stops an original when its replacement (startedBy reflex/…) is RUNNING.
+        Assert.Equal(
+            """{"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{"clusterArn":["arn:aws:ecs:eu-west-1:111122223333:cluster/prod",{"suffix":":cluster/batch"}],"lastStatus":["RUNNING"],"startedBy":[{"prefix":"reflex/"}]}}""",
+            Json(rules[1]));
     }
 
     [Fact]
