@@ -237,6 +237,24 @@ public sealed class HandlerTests
     }
 
     [Fact]
+    public async Task RelaunchDue_TheSameWorkDeliveredTwice_IsDecidedAndSentOnce()
+    {
+        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
+        var ecs = new ScriptedEcsApi();
+        var h = new HostHarness(due, dryRun: false, ecs: ecs);
+        var body = DeferredWorkJson.Write(new DeferredWork(eventJson, due));
+
+        await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", body)));
+        await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1-again", body)));
+
+        Assert.Single(ecs.Received.OfType<EcsReflex.Core.Ecs.RunTaskRequest>());
+        Assert.Equal(["acted", "ignored"], h.Reactions.Select(r => r.GetProperty("outcome").GetString()));
+        Assert.Contains("duplicate delivery", h.Reactions[1].GetProperty("reason").GetString());
+        Assert.Equal([1, 0], h.Emf.Select(m => m.TryGetProperty("Relaunches", out var n) ? n.GetInt32() : 0));
+    }
+
+    [Fact]
     public async Task RelaunchDue_WhenAMessageFailsTransiently_ListsItInBatchItemFailuresAndGoesOn()
     {
         var eventJson = Repo.EventText("ecs-task-stopped-spot-interruption.json");
