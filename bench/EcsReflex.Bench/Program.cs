@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using BenchmarkDotNet.Running;
 using EcsReflex.Bench;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Policy;
@@ -9,7 +8,8 @@ using EcsReflex.Engine.Replay;
 
 // dotnet run -c Release --project bench/EcsReflex.Bench -- generate [--count N] [--seed S] [--out FILE]
 // dotnet run -c Release --project bench/EcsReflex.Bench -- replay FILE      (streaming replay: events/s, allocation, peak RSS)
-// dotnet run -c Release --project bench/EcsReflex.Bench -- bdn [BenchmarkDotNet args]
+// dotnet run -c Release --project bench/EcsReflex.Bench -- parse FILE     (the parser alone)
+// dotnet run -c Release --project bench/EcsReflex.Bench -- raw FILE       (a raw Utf8JsonReader pass: the limit of reading the bytes)
 var repo = Repo.Root;
 switch (args.FirstOrDefault())
 {
@@ -69,11 +69,8 @@ switch (args.FirstOrDefault())
         Console.WriteLine($"parse: {lines} events in {sw.Elapsed.TotalSeconds:F2} s = {lines / sw.Elapsed.TotalSeconds:N0} events/s, {(GC.GetTotalAllocatedBytes(true) - before) / (double)lines:N0} B/event");
         return 0;
     }
-    case "bdn":
-        BenchmarkSwitcher.FromAssembly(typeof(Repo).Assembly).Run(args[1..]);
-        return 0;
     default:
-        Console.Error.WriteLine("usage: generate [--count N] [--seed S] [--out FILE] | replay FILE | raw FILE | bdn [args]");
+        Console.Error.WriteLine("usage: generate [--count N] [--seed S] [--out FILE] | replay FILE | parse FILE [--no-pool] | raw FILE");
         return 2;
 }
 
