@@ -77,33 +77,15 @@ public static class AwsReplay
             stderr.WriteLine($"reflex: replaying against AWS in {clients.Region}; {(dryRun ? "dry run: nothing is sent (add --execute to send)" : "--execute: actions ARE SENT")}");
             var engine = new ReplayEngine(policy, new AwsEcsApi(clients.Ecs), new AwsClusterObserver(clients.Ecs), dryRun: dryRun);
             var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Path.GetRelativePath(Directory.GetCurrentDirectory(), f))).ToList());
-            var summary = new ReplaySummary();
             try
             {
-                if (o.Format == "jsonl")
-                {
-                    using var w = new JsonLinesWriter(rawStdout);
-                    await foreach (var r in engine.RunAsync(items, ct))
+                // Each table row is followed by the exact requests: against a real account, that is what matters.
+                await ReplayPrinter.PrintAsync(engine.RunAsync(items, ct), o.Format, stdout, stderr, rawStdout, ct,
+                    afterRow: r =>
                     {
-                        summary.Add(r);
-                        w.Write(r);
-                    }
-                    rawStdout.Flush();
-                    stderr.WriteLine(summary.ToString());
-                }
-                else
-                {
-                    var table = new TableWriter(stdout);
-                    await foreach (var r in engine.RunAsync(items, ct))
-                    {
-                        summary.Add(r);
-                        table.Write(r);
                         foreach (var a in r.Actions)
                             stdout.WriteLine($"    {a.Action.Service} {a.Action.Operation} [{a.Status}{(a.Detail is null ? "" : $": {a.Detail}")}] {ActionJson.ToJson(a.Action.Request)}");
-                    }
-                    stdout.WriteLine();
-                    stdout.WriteLine(summary.ToString());
-                }
+                    });
             }
             catch (ApiCallException ex)
             {

@@ -117,37 +117,9 @@ public static class CliApp
         // Rows written to the terminal the bar is drawn on go above it.
         var sharesTerminal = progress.Enabled && !(terminal?.IsOutputRedirected ?? true);
         var items = plan.Items(progress.OnBytesRead);
-        var summary = new ReplaySummary();
         try
         {
-            if (o.Format == "jsonl")
-            {
-                using var w = new JsonLinesWriter(rawStdout);
-                await foreach (var r in engine.RunAsync(items, ct))
-                {
-                    summary.Add(r);
-                    if (sharesTerminal) progress.Around(() => { w.Write(r); rawStdout.Flush(); });
-                    else w.Write(r);
-                    progress.OnRecord(r.Trigger == "timer");
-                }
-                rawStdout.Flush();
-                progress.Finish();
-                stderr.WriteLine(summary.ToString());
-            }
-            else
-            {
-                var table = new TableWriter(stdout);
-                await foreach (var r in engine.RunAsync(items, ct))
-                {
-                    summary.Add(r);
-                    if (sharesTerminal) progress.Around(() => { table.Write(r); stdout.Flush(); });
-                    else table.Write(r);
-                    progress.OnRecord(r.Trigger == "timer");
-                }
-                progress.Finish();
-                stdout.WriteLine();
-                stdout.WriteLine(summary.ToString());
-            }
+            await ReplayPrinter.PrintAsync(engine.RunAsync(items, ct), o.Format, stdout, stderr, rawStdout, ct, progress, sharesTerminal);
         }
         catch (IOException ex)
         {

@@ -95,31 +95,9 @@ public sealed class CliLambda
             Bootstrap = command, PolicyPath = o.Policy, Snapshot = snapshot, Handler = parse.GetValue(_handler),
         });
         var inputs = RawInputs.Merge(files.Select(f => RawInputs.Read(f, Path.GetRelativePath(Directory.GetCurrentDirectory(), f))).ToList());
-        var summary = new ReplaySummary();
         try
         {
-            if (o.Format == "jsonl")
-            {
-                using var w = new JsonLinesWriter(rawStdout);
-                await foreach (var r in replay.RunAsync(inputs, ct))
-                {
-                    summary.Add(r);
-                    w.Write(r);
-                }
-                rawStdout.Flush();
-                stderr.WriteLine(summary.ToString());
-            }
-            else
-            {
-                var table = new TableWriter(stdout);
-                await foreach (var r in replay.RunAsync(inputs, ct))
-                {
-                    summary.Add(r);
-                    table.Write(r);
-                }
-                stdout.WriteLine();
-                stdout.WriteLine(summary.ToString());
-            }
+            await ReplayPrinter.PrintAsync(replay.RunAsync(inputs, ct), o.Format, stdout, stderr, rawStdout, ct);
         }
         catch (IOException ex)
         {
