@@ -89,13 +89,11 @@ public static class Composition
 
     /// <summary>
     /// Chooses the ports from the settings: AWS when configured (and available), the local fallbacks
-    /// otherwise, the emulator's local services in local replay. Problems are added to <paramref name="problems"/>;
+    /// otherwise (local replay is composed by <see cref="Local.LocalReplayComposition"/>). Problems are added to <paramref name="problems"/>;
     /// what was chosen is announced once in the log.
     /// </summary>
     public static HostServices? Compose(LambdaSettings s, ReflexPolicy policy, IAwsAdapters aws, JsonLog log, TimeProvider time, List<string> problems)
     {
-        if (s.LocalReplay) return ComposeLocalReplay(s, policy, log, problems);
-
         const string notPlugged = "this bootstrap has no AWS adapters (functions/EcsReflex.Aws is not plugged into Composition.cs)";
         var plugged = aws is not AwsNotPlugged;
         // Asked after the adapters were: the AWS adapters say why they could not make one only once they tried.
@@ -180,32 +178,6 @@ public static class Composition
             Policy = policy, Store = store!, Observer = observer, Ecs = ecs,
             DelayQueue = delay!, DelayQueueMode = delayMode, DeadLetters = dlq!, DeadLetterMode = dlqMode,
             Clock = new SystemDecisionClock(time), DryRun = s.DryRun, AwsErrorCode = aws.ErrorCodeOf,
-        };
-    }
-
-    private static HostServices? ComposeLocalReplay(LambdaSettings s, ReflexPolicy policy, JsonLog log, List<string> problems)
-    {
-        foreach (var (name, value) in new[] { (EnvVars.Table, s.Table), (EnvVars.DelayQueueUrl, s.DelayQueueUrl), (EnvVars.DeadLetterQueueUrl, s.DeadLetterQueueUrl) })
-            if (value is not null)
-                problems.Add($"{EnvVars.LocalReplay}=1 runs on the emulator's in-memory store and queues; {name} cannot be combined with it: unset one of them");
-        if (s.RuntimeApi is null) problems.Add($"{EnvVars.LocalReplay}=1 needs {EnvVars.RuntimeApi} (the emulator's host:port)");
-        if (problems.Count > 0) return null;
-
-        var local = new EmulatorServicesClient(s.RuntimeApi!);
-        log.Information("init", w =>
-        {
-            w.WriteString("policy", s.PolicyPath);
-            w.WriteString("store", "in memory, served by the Runtime API emulator (local replay)");
-            w.WriteString("delayQueue", "the emulator's (local replay)");
-            w.WriteString("deadLetterQueue", "the emulator's (local replay)");
-            w.WriteString("aws", "none: local replay");
-            w.WriteBoolean("dryRun", true);
-        });
-        return new HostServices
-        {
-            Policy = policy, Store = local, Observer = local, Ecs = new NotConnectedEcsApi(),
-            DelayQueue = local, DelayQueueMode = "queued", DeadLetters = local, DeadLetterMode = "queued",
-            Clock = new LocalReplayClock(), DryRun = true,
         };
     }
 }
