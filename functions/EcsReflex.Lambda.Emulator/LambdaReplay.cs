@@ -74,85 +74,26 @@ public sealed class FunctionInstance : IAsyncDisposable
 /// after the last input, pending work is fired until a whole round of deferrals finds the cluster unchanged.
 /// The records are built from what the bootstrap logged, so they show what CloudWatch Logs would.
 /// </summary>
-public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
+public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawInput, (string Input, QueuedWork Work)>, IAsyncDisposable
 {
     public const string RelaunchDue = "relaunch-due";
 
     private readonly LocalServices _local = new(new InMemoryStateStore(), new EmbeddedCluster(options.Snapshot));
     private readonly Dictionary<string, FunctionInstance> _functions = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<(string Input, QueuedWork Work), (DateTimeOffset, long)> _timers = new();
-    private long _seq;
     private long _messages;
-    private DateTimeOffset _clock = DateTimeOffset.MinValue;
 
     public LocalServices Local => _local;
     public IReadOnlyDictionary<string, FunctionInstance> Functions => _functions;
     private EmbeddedCluster Cluster => _local.Cluster;
 
-    public async IAsyncEnumerable<ReplayRecord> RunAsync(IEnumerable<RawInput> inputs, [EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var fired = 0;
-        foreach (var input in inputs)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (input.Item.SortTime is { } t)
-                while (NextPendingAt() is { } due && due <= t && fired++ < options.MaxTimerFirings)
-                    if (await FirePendingAsync(ct) is { } r) yield return r;
-            yield return await ProcessAsync(input, ct);
-        }
-        // After the last input, as the in-process replay: fire what is pending until a whole round of
-        // deferrals finds the embedded cluster unchanged (retries waiting for capacity would wait forever).
-        var stalled = 0;
-        var generation = Cluster.Generation;
-        while (NextPendingAt() is not null && fired++ < options.MaxTimerFirings)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (await FirePendingAsync(ct) is not { } r) continue;
-            yield return r;
-            if (r.Outcome == Outcome.Deferred && Cluster.Generation == generation) stalled++;
-            else stalled = 0;
-            generation = Cluster.Generation;
-            if (stalled > _timers.Count)
-            {
-                yield return new ReplayRecord
-                {
-                    Input = "replay", Trigger = "timer", Time = _clock, Outcome = Outcome.Deferred,
-                    Reason = $"the replay stops here: {_timers.Count} deferred decision{(_timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
-                };
-                break;
-            }
-        }
-    }
+    public IAsyncEnumerable<ReplayRecord> RunAsync(IEnumerable<RawInput> inputs, CancellationToken ct = default) => LoopAsync(inputs, ct);
 
-    /// <summary>When the next timer or the next event the embedded cluster emits is due.</summary>
-    private DateTimeOffset? NextPendingAt()
-    {
-        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
-        var emitted = Cluster.NextEventAt;
-        if (timer is null) return emitted;
-        if (emitted is null) return timer;
-        return emitted <= timer ? emitted : timer;
-    }
+    protected override EmbeddedCluster SimulatedCluster => Cluster;
+    protected override int TimerFiringLimit => options.MaxTimerFirings;
+    protected override DateTimeOffset? SortTimeOf(RawInput input) => input.Item.SortTime;
+    protected override void OnClockMoved(DateTimeOffset now) => _local.Now = now;
 
-    /// <summary>Fires the earlier of the next timer and the next emitted event (emitted first on a tie).</summary>
-    private async Task<ReplayRecord?> FirePendingAsync(CancellationToken ct)
-    {
-        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
-        if (Cluster.NextEventAt is { } emitted && (timer is null || emitted <= timer))
-        {
-            Advance(emitted);
-            return Cluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
-        }
-        return await FireNextAsync(ct);
-    }
-
-    private void Advance(DateTimeOffset? to)
-    {
-        if (to is { } t && t > _clock) _clock = t;
-        _local.Now = _clock;
-    }
-
-    private async Task<ReplayRecord> ProcessAsync(RawInput input, CancellationToken ct)
+    protected override async Task<ReplayRecord> ProcessAsync(RawInput input, CancellationToken ct)
     {
         var item = input.Item;
         Advance(item.SortTime);
@@ -165,7 +106,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
             var e = item.Event!;
             return new ReplayRecord
             {
-                Input = item.Input, Trigger = "event", EventId = e.Id, Time = _clock, DetailType = e.DetailType,
+                Input = item.Input, Trigger = "event", EventId = e.Id, Time = Clock, DetailType = e.DetailType,
                 Outcome = Outcome.Ignored, Summary = Describe.Event(e), Event = e,
                 Reason = $"no handler for {e.DetailType} (source {e.Source})",
             };
@@ -181,23 +122,21 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
     /// An event the embedded cluster emitted, sent to the bootstrap of its handler as EventBridge would route it
     /// (<see cref="LambdaReplayOptions.Handler"/> picks where the given inputs go, not the cluster's own events).
     /// </summary>
-    private async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
+    protected override async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
     {
         var handler = Handlers.For(e.Detail) ?? Handlers.TaskRescheduler;
         var function = await FunctionAsync(handler, ct);
         var (result, reaction) = await InvokeAsync(function, EmittedEventJson.Write(e), ct);
-        var record = ToRecord(ReplayEngine.EmittedInput, "event", e, result, reaction, _clock);
+        var record = ToRecord(ReplayEngine.EmittedInput, "event", e, result, reaction, Clock);
         Schedule(ReplayEngine.EmittedInput);
         return record;
     }
 
-    private async Task<ReplayRecord> FireNextAsync(CancellationToken ct)
+    protected override async Task<ReplayRecord> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
     {
-        _timers.TryDequeue(out var timer, out var due);
-        Advance(due.Item1);
         var function = await FunctionAsync(RelaunchDue, ct);
         var id = $"local-{++_messages:D8}";
-        var payload = SqsEvents.Batch([(id, timer.Work.Body)], _clock);
+        var payload = SqsEvents.Batch([(id, timer.Work.Body)], Clock);
         var (result, reaction) = await InvokeAsync(function, payload, ct);
         EventEnvelope? e = null;
         try
@@ -207,7 +146,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
         catch (EventRejectedException)
         {
         }
-        var record = ToRecord(timer.Input, "timer", e, result, reaction, _clock);
+        var record = ToRecord(timer.Input, "timer", e, result, reaction, Clock);
         Schedule(timer.Input);
         return record;
     }
@@ -216,14 +155,14 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
     private void Schedule(string input)
     {
         foreach (var w in _local.DrainDeferred())
-            _timers.Enqueue((input, w), (w.Work.DueAt > _clock ? w.Work.DueAt : _clock, _seq++));
+            Schedule((input, w), w.Work.DueAt);
     }
 
     private async Task<(InvocationResult Result, JsonElement? Reaction)> InvokeAsync(FunctionInstance f, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         var call = f.Emulator.InvokeAsync(payload, new InvokeOptions
         {
-            LocalNow = _clock, Timeout = options.InvocationTimeout,
+            LocalNow = Clock, Timeout = options.InvocationTimeout,
             FunctionArn = $"arn:aws:lambda:local:000000000000:function:reflex-{f.Handler}",
         }, ct);
         if (await Task.WhenAny(call, f.Process.Exited) != call)
@@ -252,7 +191,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
                 : "the bootstrap answered without logging a reaction";
             return new ReplayRecord
             {
-                Input = input, Trigger = trigger, EventId = e?.Id, Time = _clock, DetailType = e?.DetailType,
+                Input = input, Trigger = trigger, EventId = e?.Id, Time = Clock, DetailType = e?.DetailType,
                 Outcome = Outcome.Failed, Reason = why, Summary = e is null ? null : Describe.Event(e), Event = e,
             };
         }
@@ -261,7 +200,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : IAsyncDisposable
             Input = input,
             Trigger = trigger,
             EventId = ReactionLines.Str(r, "eventId"),
-            Time = ReactionLines.Str(r, "eventId") is null && trigger == "event" ? time : _clock,
+            Time = ReactionLines.Str(r, "eventId") is null && trigger == "event" ? time : Clock,
             DetailType = ReactionLines.Str(r, "detailType"),
             Handler = ReactionLines.Str(r, "decidedBy"),
             Outcome = ReactionLines.ReadOutcome(ReactionLines.Str(r, "outcome")),

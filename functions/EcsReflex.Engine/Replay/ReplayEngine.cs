@@ -35,13 +35,10 @@ public sealed record ReplayRecord
 /// work is fired at its due time, before any later event; what is still pending at the end is fired
 /// after the last event, so every decision is carried to its end.
 /// </summary>
-public sealed class ReplayEngine
+public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventEnvelope Event)>
 {
     private readonly Reactor _reactor;
     private readonly InMemoryStateStore _store;
-    private readonly PriorityQueue<(InputItem Item, EventEnvelope Event), (DateTimeOffset, long)> _timers = new();
-    private long _seq;
-    private DateTimeOffset _clock = DateTimeOffset.MinValue;
 
     public ReplayEngine(ReflexPolicy policy, EmbeddedCluster cluster, InMemoryStateStore? store = null, bool dryRun = false)
         : this(policy, cluster, cluster, cluster, store, dryRun)
@@ -70,67 +67,17 @@ public sealed class ReplayEngine
     /// <summary>At most this many timer firings, to stop a misbehaving policy from replaying forever.</summary>
     public int MaxTimerFirings { get; init; } = 10_000_000;
 
-    public async IAsyncEnumerable<ReplayRecord> RunAsync(IEnumerable<InputItem> items, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
-    {
-        var fired = 0;
-        foreach (var item in items)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (item.SortTime is { } t)
-                while (NextPendingAt() is { } due && due <= t && fired++ < MaxTimerFirings)
-                    if (await FirePendingAsync(ct) is { } r) yield return r;
-            yield return await ProcessAsync(item, ct);
-        }
-        // After the last input: fire what is pending, until a whole round of deferrals finds the embedded
-        // cluster unchanged (retries waiting for capacity would then wait forever).
-        var stalled = 0;
-        var generation = Cluster.Generation;
-        while (NextPendingAt() is not null && fired++ < MaxTimerFirings)
-        {
-            if (await FirePendingAsync(ct) is not { } r) continue;
-            yield return r;
-            if (r.Outcome == Outcome.Deferred && Cluster.Generation == generation) stalled++;
-            else stalled = 0;
-            generation = Cluster.Generation;
-            if (stalled > _timers.Count)
-            {
-                yield return new ReplayRecord
-                {
-                    Input = "replay", Trigger = "timer", Time = _clock, Outcome = Outcome.Deferred,
-                    Reason = $"the replay stops here: {_timers.Count} deferred decision{(_timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
-                };
-                break;
-            }
-        }
-    }
+    public IAsyncEnumerable<ReplayRecord> RunAsync(IEnumerable<InputItem> items, CancellationToken ct = default) => LoopAsync(items, ct);
 
-    /// <summary>When the next timer or the next event the embedded cluster emits is due.</summary>
-    private DateTimeOffset? NextPendingAt()
-    {
-        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
-        var emitted = Cluster.NextEventAt;
-        if (timer is null) return emitted;
-        if (emitted is null) return timer;
-        return emitted <= timer ? emitted : timer;
-    }
-
-    /// <summary>Fires the earlier of the next timer and the next emitted event (emitted first on a tie).</summary>
-    private async Task<ReplayRecord?> FirePendingAsync(CancellationToken ct)
-    {
-        DateTimeOffset? timer = _timers.TryPeek(out _, out var due) ? due.Item1 : null;
-        if (Cluster.NextEventAt is { } emitted && (timer is null || emitted <= timer))
-        {
-            Advance(emitted);
-            return Cluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
-        }
-        return await FireNextAsync(ct);
-    }
+    protected override EmbeddedCluster SimulatedCluster => Cluster;
+    protected override int TimerFiringLimit => MaxTimerFirings;
+    protected override DateTimeOffset? SortTimeOf(InputItem input) => input.SortTime;
 
     /// <summary>An event the embedded cluster emitted (a task it started is RUNNING, one it stopped is STOPPED).</summary>
-    private async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
+    protected override async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
     {
         var item = new InputItem(EmittedInput, e, null, e.Time);
-        var reaction = await _reactor.HandleEventAsync(e, _clock, ct);
+        var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
         Schedule(item, e, reaction);
         return ToRecord(EmittedInput, "event", e, reaction);
     }
@@ -138,14 +85,13 @@ public sealed class ReplayEngine
     /// <summary>The <c>input</c> of the events the embedded cluster emits.</summary>
     public const string EmittedInput = "embedded-cluster";
 
-    private void Advance(DateTimeOffset? to)
+    protected override void OnClockMoved(DateTimeOffset now)
     {
-        if (to is { } t && t > _clock) _clock = t;
-        Cluster.Now = _clock;
-        _store.Now = _clock;
+        Cluster.Now = now;
+        _store.Now = now;
     }
 
-    private async Task<ReplayRecord> ProcessAsync(InputItem item, CancellationToken ct)
+    protected override async Task<ReplayRecord> ProcessAsync(InputItem item, CancellationToken ct)
     {
         Advance(item.SortTime);
         if (item.Event is not { } e)
@@ -155,26 +101,22 @@ public sealed class ReplayEngine
                 Reason = item.Rejection!.Message, RejectionCode = item.Rejection.Code,
             };
         Cluster.Observe(e);
-        var reaction = await _reactor.HandleEventAsync(e, _clock, ct);
+        var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
         Schedule(item, e, reaction);
         return ToRecord(item.Input, "event", e, reaction);
     }
 
-    private async Task<ReplayRecord> FireNextAsync(CancellationToken ct)
+    protected override async Task<ReplayRecord> FireAsync((InputItem Item, EventEnvelope Event) work, CancellationToken ct)
     {
-        _timers.TryDequeue(out var work, out var due);
-        Advance(due.Item1);
-        var reaction = await _reactor.HandleDueAsync(work.Event, _clock, ct);
+        var reaction = await _reactor.HandleDueAsync(work.Event, Clock, ct);
         Schedule(work.Item, work.Event, reaction);
         return ToRecord(work.Item.Input, "timer", work.Event, reaction);
     }
 
     private void Schedule(InputItem item, EventEnvelope e, Reaction reaction)
     {
-        if (reaction.Outcome == Outcome.Deferred && reaction.DueAt is { } due)
-            _timers.Enqueue((item, e), (due > _clock ? due : _clock, _seq++));
-        if (reaction.FollowUpAt is { } follow)
-            _timers.Enqueue((item, e), (follow > _clock ? follow : _clock, _seq++));
+        if (reaction.Outcome == Outcome.Deferred && reaction.DueAt is { } due) Schedule((item, e), due);
+        if (reaction.FollowUpAt is { } follow) Schedule((item, e), follow);
     }
 
     private ReplayRecord ToRecord(string input, string trigger, EventEnvelope e, Reaction r) => new()
@@ -182,7 +124,7 @@ public sealed class ReplayEngine
         Input = input,
         Trigger = trigger,
         EventId = e.Id,
-        Time = _clock,
+        Time = Clock,
         DetailType = e.DetailType,
         Handler = r.Handler,
         Outcome = r.Outcome,

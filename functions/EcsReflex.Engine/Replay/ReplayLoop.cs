@@ -1,0 +1,106 @@
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Engine.Cluster;
+
+namespace EcsReflex.Engine.Replay;
+
+/// <summary>
+/// The order of a replay, shared by the in-process replay (<see cref="ReplayEngine"/>) and the replay
+/// through the real bootstrap (<c>LambdaReplay</c>), so that both produce the same records:
+/// <list type="bullet">
+/// <item>before an input, everything pending that is due by its time fires: the next timer or the next
+/// event the embedded cluster emits, whichever is earlier (the emitted event first on a tie);</item>
+/// <item>after the last input, pending work fires until a whole round of deferrals finds the embedded
+/// cluster unchanged (retries waiting for capacity it will never get would wait forever), which ends the
+/// replay with a record that says so;</item>
+/// <item>at most <see cref="MaxTimerFirings"/> firings, so that a misbehaving policy cannot replay forever.</item>
+/// </list>
+/// Subclasses say how an input, a timer and an emitted event are decided.
+/// </summary>
+public abstract class ReplayLoop<TInput, TTimer>
+{
+    /// <summary>Timers, by due time then arrival order.</summary>
+    protected PriorityQueue<TTimer, (DateTimeOffset, long)> Timers { get; } = new();
+    private long _seq;
+
+    /// <summary>The simulated clock: it follows the events and never goes back.</summary>
+    protected DateTimeOffset Clock { get; private set; } = DateTimeOffset.MinValue;
+
+    protected abstract EmbeddedCluster SimulatedCluster { get; }
+    protected abstract int TimerFiringLimit { get; }
+    protected abstract DateTimeOffset? SortTimeOf(TInput input);
+    protected abstract Task<ReplayRecord> ProcessAsync(TInput input, CancellationToken ct);
+    /// <summary>Decides the timer at the head of <see cref="Timers"/>, already taken off it, at its due time.</summary>
+    protected abstract Task<ReplayRecord> FireAsync(TTimer timer, CancellationToken ct);
+    protected abstract Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct);
+    /// <summary>Tells the clocks of what the subclass drives (the cluster, the store) the new time.</summary>
+    protected abstract void OnClockMoved(DateTimeOffset now);
+
+    /// <summary>Moves the clock forward to <paramref name="to"/> (never back).</summary>
+    protected void Advance(DateTimeOffset? to)
+    {
+        if (to is { } t && t > Clock) Clock = t;
+        OnClockMoved(Clock);
+    }
+
+    /// <summary>Queues <paramref name="timer"/> at <paramref name="due"/>, or now when that is past.</summary>
+    protected void Schedule(TTimer timer, DateTimeOffset due) => Timers.Enqueue(timer, (due > Clock ? due : Clock, _seq++));
+
+    protected async IAsyncEnumerable<ReplayRecord> LoopAsync(IEnumerable<TInput> inputs, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var fired = 0;
+        var limit = TimerFiringLimit;
+        foreach (var input in inputs)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (SortTimeOf(input) is { } t)
+                while (NextPendingAt() is { } due && due <= t && fired++ < limit)
+                    if (await FirePendingAsync(ct) is { } r) yield return r;
+            yield return await ProcessAsync(input, ct);
+        }
+        var stalled = 0;
+        var generation = SimulatedCluster.Generation;
+        while (NextPendingAt() is not null && fired++ < limit)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (await FirePendingAsync(ct) is not { } r) continue;
+            yield return r;
+            if (r.Outcome == Outcome.Deferred && SimulatedCluster.Generation == generation) stalled++;
+            else stalled = 0;
+            generation = SimulatedCluster.Generation;
+            if (stalled > Timers.Count)
+            {
+                yield return new ReplayRecord
+                {
+                    Input = "replay", Trigger = "timer", Time = Clock, Outcome = Outcome.Deferred,
+                    Reason = $"the replay stops here: {Timers.Count} deferred decision{(Timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
+                };
+                break;
+            }
+        }
+    }
+
+    /// <summary>When the next timer or the next event the embedded cluster emits is due.</summary>
+    private DateTimeOffset? NextPendingAt()
+    {
+        DateTimeOffset? timer = Timers.TryPeek(out _, out var due) ? due.Item1 : null;
+        var emitted = SimulatedCluster.NextEventAt;
+        if (timer is null) return emitted;
+        if (emitted is null) return timer;
+        return emitted <= timer ? emitted : timer;
+    }
+
+    /// <summary>Fires the earlier of the next timer and the next emitted event (emitted first on a tie).</summary>
+    private async Task<ReplayRecord?> FirePendingAsync(CancellationToken ct)
+    {
+        DateTimeOffset? timer = Timers.TryPeek(out _, out var due) ? due.Item1 : null;
+        if (SimulatedCluster.NextEventAt is { } emitted && (timer is null || emitted <= timer))
+        {
+            Advance(emitted);
+            return SimulatedCluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
+        }
+        Timers.TryDequeue(out var next, out var at);
+        Advance(at.Item1);
+        return await FireAsync(next!, ct);
+    }
+}
