@@ -51,34 +51,13 @@ public class SoakZoneOutageTests(ITestOutputHelper output)
         }
         """;
 
-    private static string InstanceArn(string zone, int n) =>
-        $"arn:aws:ecs:us-east-1:123456789012:container-instance/prod/{zone[^1]}{n:D31}";
+    private static string InstanceArn(string zone, int n) => SoakClusters.InstanceArn(zone, n);
 
     /// <summary>
     /// The repository's snapshot plus three large instances in each zone: 6 × 80 worker tasks (512 CPU,
     /// 2048 MiB) fit outside the failed zone, more than the 450 relaunches.
     /// </summary>
-    private static EmbeddedCluster OutageCluster()
-    {
-        var snapshot = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "cluster.snapshot.json")))!;
-        var instances = snapshot["containerInstances"]!.AsArray();
-        var template = instances[0]!;
-        foreach (var zone in new[] { "us-east-1a", "us-east-1b", "us-east-1c" })
-            for (var n = 1; n <= 3; n++)
-            {
-                var i = template.DeepClone();
-                i["containerInstanceArn"] = InstanceArn(zone, n);
-                i["ec2InstanceId"] = $"i-0{zone[^1]}{n:D15}";
-                foreach (var key in new[] { "remainingResources", "registeredResources" })
-                    foreach (var r in i[key]!.AsArray())
-                        r!["integerValue"] = r["name"]!.GetValue<string>() switch { "CPU" => 40960, "MEMORY" => 163840, _ => r["integerValue"]!.GetValue<int>() };
-                i["runningTasksCount"] = 0;
-                foreach (var a in i["attributes"]!.AsArray())
-                    if (a!["name"]!.GetValue<string>() == "ecs.availability-zone") a["value"] = zone;
-                instances.Add(i);
-            }
-        return new EmbeddedCluster(SnapshotReader.Parse(System.Text.Encoding.UTF8.GetBytes(snapshot.ToJsonString())));
-    }
+    private static EmbeddedCluster OutageCluster() => SoakClusters.RepoSnapshotWithLargeInstances();
 
     private static string Iso(DateTimeOffset t) => t.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
