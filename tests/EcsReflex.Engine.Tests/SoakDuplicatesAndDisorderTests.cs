@@ -41,7 +41,8 @@ public class SoakDuplicatesAndDisorderTests(ITestOutputHelper output)
     private const int GeneratorSeed = 8;
     private const int DeliverySeed = 20260504;
 
-    private sealed record Delivered(int Index, string Json, string? Task, string? Instance, bool IsInstanceEvent, string? Service, DateTimeOffset Time)
+    /// <summary>One event as delivered: <see cref="Task"/> is null for the barriers (every event but a task state change).</summary>
+    private sealed record Delivered(int Index, string Json, string? Task, string? Service, DateTimeOffset Time)
     {
         public long Minute => Time.ToUnixTimeSeconds() / 60;
     }
@@ -56,15 +57,15 @@ public class SoakDuplicatesAndDisorderTests(ITestOutputHelper output)
         {
             case "ECS Task State Change":
                 var group = d["group"]?.GetValue<string>();
-                return new(index, json, d["taskArn"]!.GetValue<string>(), d["containerInstanceArn"]?.GetValue<string>(), false,
+                return new(index, json, d["taskArn"]!.GetValue<string>(),
                     group?.StartsWith("service:", StringComparison.Ordinal) == true ? group["service:".Length..] : null, time);
             case "ECS Container Instance State Change":
-                return new(index, json, null, d["containerInstanceArn"]!.GetValue<string>(), true, null, time);
+                return new(index, json, null, null, time);
             case "CloudWatch Alarm State Change":
                 var alarm = d["alarmName"]!.GetValue<string>();
-                return new(index, json, null, null, false, alarmService.GetValueOrDefault(alarm, "alarm:" + alarm), time);
+                return new(index, json, null, alarmService.GetValueOrDefault(alarm, "alarm:" + alarm), time);
             default: // service actions, deployments: about the service in resources
-                return new(index, json, null, null, false, Last(e["resources"]?[0]?.GetValue<string>()) ?? "unknown", time);
+                return new(index, json, null, Last(e["resources"]?[0]?.GetValue<string>()) ?? "unknown", time);
         }
     }
 
