@@ -12,9 +12,9 @@ internal static class SoakClusters
     /// <summary>
     /// The repository's snapshot (its services, tasks and three m5.large instances) plus three large
     /// m5.large-typed instances in each of us-east-1a, b and c, each with 40960 CPU units and 163840 MiB
-    /// free: room for 80 worker tasks (512 CPU, 2048 MiB) each.
+    /// free: room for 80 worker tasks (512 CPU, 2048 MiB) each (<paramref name="workerTasksEach"/>).
     /// </summary>
-    public static EmbeddedCluster RepoSnapshotWithLargeInstances()
+    public static EmbeddedCluster RepoSnapshotWithLargeInstances(int workerTasksEach = 80)
     {
         var snapshot = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "cluster.snapshot.json")))!;
         var instances = snapshot["containerInstances"]!.AsArray();
@@ -27,7 +27,7 @@ internal static class SoakClusters
                 i["ec2InstanceId"] = $"i-0{zone[^1]}{n:D15}";
                 foreach (var key in new[] { "remainingResources", "registeredResources" })
                     foreach (var r in i[key]!.AsArray())
-                        r!["integerValue"] = r["name"]!.GetValue<string>() switch { "CPU" => 40960, "MEMORY" => 163840, _ => r["integerValue"]!.GetValue<int>() };
+                        r!["integerValue"] = r["name"]!.GetValue<string>() switch { "CPU" => 512 * workerTasksEach, "MEMORY" => 2048 * workerTasksEach, _ => r["integerValue"]!.GetValue<int>() };
                 i["runningTasksCount"] = 0;
                 foreach (var a in i["attributes"]!.AsArray())
                     if (a!["name"]!.GetValue<string>() == "ecs.availability-zone") a["value"] = zone;

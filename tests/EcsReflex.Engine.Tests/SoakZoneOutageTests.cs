@@ -170,4 +170,60 @@ public class SoakZoneOutageTests(ITestOutputHelper output)
                          $"minutes with relaunches {perMinute.Count} (max {perMinute.Values.Max()}), last relaunch {runs.Max(x => x.Record.Time):HH:mm:ss}, " +
                          $"placed us-east-1b {byZone["us-east-1b"]} / us-east-1c {byZone["us-east-1c"]} / {FailedZone} 0");
     }
+
+    [Fact]
+    public async Task ZoneOutage_WithoutRoomOutsideTheZone_RetriesCapacityFailuresWithinTheLimit_AndNeverUsesTheFailedZone()
+    {
+        // Each added instance takes 30 workers: 6 × 30 outside us-east-1a, plus one on each of the snapshot's
+        // us-east-1b and us-east-1c instances (1024 CPU, 3584 MiB free) = 182 places for 450 relaunches, while
+        // us-east-1a has room (its 3 added instances, and what the failed tasks gave back) that the policy forbids.
+        const int room = 6 * 30 + 2;
+        var policy = PolicyLoader.Load(Policy);
+        var events = OutageEvents();
+        var cluster = SoakClusters.RepoSnapshotWithLargeInstances(workerTasksEach: 30);
+        var file = ReplayHarness.TempJsonl(events.Select(e => e.Json));
+        List<ReplayRecord> records;
+        try { (records, _) = await ReplayHarness.RunAsync([file], policy, cluster); }
+        finally { File.Delete(file); }
+
+        var runs = records.SelectMany(r => r.Actions.Where(a => a.Action.Operation == "RunTask").Select(a => (Record: r, Result: a))).ToList();
+        var perMinute = runs.GroupBy(x => x.Record.Time!.Value.ToString("HH:mm", CultureInfo.InvariantCulture)).Select(g => g.Count()).ToList();
+        Assert.All(perMinute, n => Assert.True(n <= Limit, $"{n} RunTask calls in one minute, limit {Limit}"));
+        var done = runs.Where(x => x.Result.Status == "done").ToList();
+        var capacity = runs.Where(x => x.Result.Status == "capacity").ToList();
+        Assert.Equal(runs.Count, done.Count + capacity.Count);
+        Assert.Equal(room, done.Count);
+        Assert.All(capacity, x => Assert.StartsWith("RESOURCE:", x.Result.Detail, StringComparison.Ordinal));
+        Assert.All(capacity, x => Assert.Contains("ECS could not place it", x.Record.Reason, StringComparison.Ordinal));
+
+        // Each failed task: relaunched, given up, or still waiting for capacity (tried, refused for resources, retried).
+        var doneBy = done.Select(x => ((RunTaskRequest)x.Result.Action.Request).StartedBy!).ToHashSet();
+        Assert.Equal(done.Count, doneBy.Count); // none relaunched twice
+        var refusedBy = capacity.GroupBy(x => ((RunTaskRequest)x.Result.Action.Request).StartedBy!).ToDictionary(g => g.Key, g => g.Count());
+        var givenUp = records.SelectMany(r => r.Actions).Select(a => a.Action.Request).OfType<GiveUpRequest>().Select(g => g.TaskArn).ToHashSet();
+        var waiting = 0;
+        var neverTried = 0;
+        var lastWord = records.Where(r => r.EventId is not null && r.Input != ReplayEngine.EmittedInput).GroupBy(r => r.EventId!).ToDictionary(g => g.Key, g => g.Last());
+        foreach (var (taskArn, lineage, _) in events)
+        {
+            var startedBy = $"reflex/{taskArn[(taskArn.LastIndexOf('/') + 1)..]}/1";
+            if (lineage is not null) Assert.Contains(taskArn, givenUp);
+            else if (!doneBy.Contains(startedBy))
+            {
+                waiting++;
+                if (refusedBy.GetValueOrDefault(startedBy) == 0) neverTried++;
+                var last = lastWord.Values.Single(r => r.Event!.Resources.Contains(taskArn));
+                Assert.Equal(Outcome.Deferred, last.Outcome);
+                Assert.True(last.Reason.Contains("ECS could not place it", StringComparison.Ordinal) || last.Reason.Contains("held by the rate limit", StringComparison.Ordinal), last.Reason);
+            }
+        }
+        Assert.Equal(Failures - AlreadyAtLastAttempt - room, waiting);
+        var end = Assert.Single(records, r => r.Input == "replay");
+        Assert.StartsWith($"the replay stops here: {waiting} deferred decisions still wait, for capacity", end.Reason, StringComparison.Ordinal);
+
+        var started = cluster.Tasks.Where(t => t.StartedBy?.StartsWith("reflex/", StringComparison.Ordinal) == true).ToList();
+        Assert.Equal(room, started.Count);
+        Assert.DoesNotContain(started, t => t.AvailabilityZone == FailedZone);
+        output.WriteLine($"RunTask calls {runs.Count} (done {done.Count}, refused for capacity {capacity.Count}), given up {givenUp.Count}, still waiting for capacity {waiting} (of which never tried, held by the rate limit behind the retries {neverTried}), max per minute {perMinute.Max()}, minutes {perMinute.Count}");
+    }
 }
