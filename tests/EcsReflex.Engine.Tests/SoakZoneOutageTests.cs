@@ -14,7 +14,9 @@ namespace EcsReflex.Engine.Tests;
 /// (EssentialContainerExited, exit 1) within 60 simulated seconds. 450 are first failures (relaunched);
 /// 50 are relaunches already at attempt 5 of 5 (given up). The policy's rule avoids the failed zone with a
 /// memberOf constraint, so every relaunch must land in us-east-1b or us-east-1c; the cluster has room for
-/// all of them there, so no relaunch may end in a capacity failure.
+/// all of them there, so no relaunch may end in a capacity failure. A second case gives room for only 182
+/// relaunches outside the zone (and room inside it): capacity refusals are retried within the limit and
+/// every task ends relaunched, given up, or waiting with its reason, none in the failed zone.
 /// </summary>
 public class SoakZoneOutageTests(ITestOutputHelper output)
 {
