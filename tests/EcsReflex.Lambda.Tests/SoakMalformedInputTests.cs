@@ -32,7 +32,10 @@ public sealed class SoakMalformedInputTests(PublishedBootstrapFixture fixture, I
         {
             var sample = samples[random.Next(samples.Length)];
             var kind = kinds[i % kinds.Length];
-            yield return ($"mutated:{i}:{kind}:{sample.Name}", EventMutations.Mutate(sample.Bytes, kind, random.Next()));
+            // Each input its own event id, so what still parses is decided, not ignored as a duplicate of the sample.
+            var oldId = System.Text.Json.JsonDocument.Parse(sample.Bytes).RootElement.GetProperty("id").GetString()!;
+            var source = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(sample.Bytes).Replace($"\"{oldId}\"", $"\"mutated-{i:D5}\"", StringComparison.Ordinal));
+            yield return ($"mutated:{i}:{kind}:{sample.Name}", EventMutations.Mutate(source, kind, random.Next()));
         }
     }
 
@@ -82,7 +85,8 @@ public sealed class SoakMalformedInputTests(PublishedBootstrapFixture fixture, I
         output.WriteLine($"{Inputs} inputs in {clock.Elapsed.TotalSeconds:F1} s through {replay.Functions.Count} bootstraps: " +
             $"{decided.Count} decided ({string.Join(", ", decided.GroupBy(r => r.Outcome).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), " +
             $"{poison.Count} rejected and dead-lettered ({string.Join(", ", poison.GroupBy(r => r.RejectionCode).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}), " +
-            $"{invalidUtf8} of them invalid UTF-8; {records.Count - byInput.Count} timer records");
+            $"{invalidUtf8} of them invalid UTF-8; {records.Count - byInput.Count} timer records; " +
+            $"{decided.Count(r => r.Outcome == Outcome.Ignored && r.Reason.StartsWith("duplicate", StringComparison.Ordinal))} ignored as duplicates of the same change");
     }
 
     private static bool IsValidUtf8(ReadOnlySpan<byte> bytes) => System.Text.Unicode.Utf8.IsValid(bytes);
