@@ -76,7 +76,7 @@ public static class RawInputs
                     _ => Handlers.TaskRescheduler,
                 };
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) // InvalidOperationException: a detail-type that is not valid UTF-8
         {
         }
         return Handlers.TaskRescheduler;
