@@ -1,3 +1,4 @@
+using EcsReflex.Tests.Shared;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -154,49 +155,5 @@ public sealed class SoakConcurrencyTests(DynaliteFixture dynalite) : IClassFixtu
             Updates.Enqueue(request);
             return cluster.UpdateServiceAsync(request, ct);
         }
-    }
-
-    /// <summary>
-    /// The DynamoDB store, except that the first read of the scaling record by each of <paramref name="racers"/>
-    /// invocations waits until all of them have read: they all decide from the same version and race to write.
-    /// </summary>
-    private sealed class StartingLineStore(IStateStore inner, int racers) : IStateStore
-    {
-        private int _arrived;
-        private int _writesBeforeAllRead;
-        private readonly TaskCompletionSource _allRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public bool AllStartedTogether => Volatile.Read(ref _arrived) >= racers && Volatile.Read(ref _writesBeforeAllRead) == 0;
-
-        public async Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
-        {
-            var record = await inner.GetScalingRecordAsync(cluster, service, ct);
-            var n = Interlocked.Increment(ref _arrived);
-            if (n <= racers)
-            {
-                if (n == racers) _allRead.SetResult();
-                await _allRead.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
-            }
-            return record;
-        }
-
-        public Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
-        {
-            if (!_allRead.Task.IsCompleted) Interlocked.Increment(ref _writesBeforeAllRead);
-            return inner.TryPutScalingRecordAsync(record, expectedVersion, ct);
-        }
-
-        public Task<bool> HasEventAsync(string key, CancellationToken ct) => inner.HasEventAsync(key, ct);
-        public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => inner.RecordEventAsync(key, expiresAt, ct);
-        public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) => inner.GetLineageAsync(cluster, lineage, ct);
-        public Task PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
-        public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) => inner.TryTakeRelaunchSlotAsync(cluster, minute, limit, ct);
-        public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
-        public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) => inner.GetInstanceSeenAsync(cluster, containerInstanceArn, ct);
-        public Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) => inner.TryPutInstanceSeenAsync(record, ct);
-        public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) => inner.GetDrainMoveAsync(cluster, lineage, ct);
-        public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) => inner.PutDrainMoveAsync(record, ct);
-        public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) => inner.GetServicePlacementAsync(cluster, service, ct);
-        public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) => inner.PutServicePlacementAsync(record, ct);
     }
 }

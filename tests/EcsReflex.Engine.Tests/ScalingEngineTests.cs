@@ -1,3 +1,4 @@
+using EcsReflex.Tests.Shared;
 using CsCheck;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
@@ -20,7 +21,7 @@ public class ScalingEngineTests
             var policy = Policy();
             var cluster = WebCluster(4);
             var ecs = new RecordingEcs(cluster);
-            var store = new RacingStore(new InMemoryStateStore(), racers: 2);
+            var store = new StartingLineStore(new InMemoryStateStore(), racers: 2, TimeSpan.FromSeconds(10));
             // The same transition delivered twice under two event ids, to two invocations at the same moment.
             var first = AlarmEvent("web-cpu-high", "ALARM", T0, 87.5, id: "delivery-1");
             var second = AlarmEvent("web-cpu-high", "ALARM", T0, 87.5, id: "delivery-2");
@@ -48,7 +49,7 @@ public class ScalingEngineTests
             var policy = Policy();
             var cluster = WebCluster(4);
             var ecs = new RecordingEcs(cluster);
-            var store = new RacingStore(new InMemoryStateStore(), racers: 2);
+            var store = new StartingLineStore(new InMemoryStateStore(), racers: 2, TimeSpan.FromSeconds(10));
             Reactor NewReactor() => new(policy, store, cluster, new Actuator(ecs, store, policy));
 
             var reactions = await Task.WhenAll(
