@@ -289,6 +289,22 @@ public class TaskReschedulerTests
         Assert.InRange(a.Length, 1, 64);
     }
 
+    /// <summary>
+    /// Tokens already recorded by a running deployment must stay valid across upgrades: the token is the first
+    /// 57 hex digits of SHA-256 over "purpose\ncluster\ntask ARN", after "reflex-". Long and non-ASCII inputs
+    /// take the other buffer paths.
+    /// </summary>
+    [Theory]
+    [InlineData("relaunch", "prod", "arn:aws:ecs:us-east-1:123456789012:task/prod/t1")]
+    [InlineData("move", "arn:aws:ecs:eu-west-1:123456789012:cluster/zürich-Ω", "arn:aws:ecs:eu-west-1:123456789012:task/zürich-Ω/0123456789abcdef")]
+    [InlineData("relaunch", "prod", "arn:aws:ecs:us-east-1:123456789012:task/prod/a-very-long-task-id-that-goes-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-and-on-end")]
+    public void ClientToken_IsTheDocumentedDigest(string purpose, string cluster, string taskArn)
+    {
+        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(purpose + "\n" + cluster + "\n" + taskArn));
+        var expected = "reflex-" + Convert.ToHexStringLower(digest)[..57];
+        Assert.Equal(expected, TaskRescheduler.ClientToken(cluster, taskArn, purpose));
+    }
+
     [Theory]
     [InlineData("reflex/abc/3", true, "abc", 3)]
     [InlineData("reflex/abc/0", true, "abc", 0)]

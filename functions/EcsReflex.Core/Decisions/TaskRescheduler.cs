@@ -59,8 +59,22 @@ public static class TaskRescheduler
     /// </summary>
     public static string ClientToken(string cluster, string stoppedTaskArn, string purpose = "relaunch")
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{purpose}\n{cluster}\n{stoppedTaskArn}"));
-        return "reflex-" + Convert.ToHexStringLower(hash)[..57];
+        // SHA-256 of "purpose\ncluster\narn", 57 hex digits: "reflex-" + 57 = 64 characters, ECS's limit.
+        var length = Encoding.UTF8.GetByteCount(purpose) + Encoding.UTF8.GetByteCount(cluster) + Encoding.UTF8.GetByteCount(stoppedTaskArn) + 2;
+        var rented = length <= 512 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        Span<byte> text = rented ?? stackalloc byte[512];
+        var n = Encoding.UTF8.GetBytes(purpose, text);
+        text[n++] = (byte)'\n';
+        n += Encoding.UTF8.GetBytes(cluster, text[n..]);
+        text[n++] = (byte)'\n';
+        n += Encoding.UTF8.GetBytes(stoppedTaskArn, text[n..]);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(text[..n], hash);
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        Span<char> token = stackalloc char[7 + 64];
+        "reflex-".CopyTo(token);
+        Convert.TryToHexStringLower(hash, token[7..], out _);
+        return new string(token[..64]);
     }
 
     public readonly record struct Classification(StopKind Kind, string What, string? Container);

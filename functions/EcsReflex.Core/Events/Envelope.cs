@@ -76,7 +76,8 @@ public sealed record TaskStateChange : EventDetail
     public override DateTimeOffset? Timestamp => UpdatedAt ?? StoppedAt ?? StartedAt ?? CreatedAt;
 
     /// <summary>The last segment of the task ARN (the task id).</summary>
-    public string TaskId => Arns.LastSegment(TaskArn);
+    /// <summary>The last segment of the task ARN (computed once: the handlers ask often).</summary>
+    public string TaskId => field ??= Arns.LastSegment(TaskArn);
 }
 
 public sealed record ContainerDetail

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using static EcsReflex.Core.Events.JsonReading;
 
@@ -25,11 +26,14 @@ public static class EventParser
     public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8) => Parse(utf8, null);
 
     /// <summary>Parses with a <see cref="StringPool"/> for the values that repeat across a stream.</summary>
-    public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8, StringPool? pool)
+    public static EventEnvelope Parse(ReadOnlyMemory<byte> utf8, StringPool? pool) => Parse(utf8, pool, singlePass: true);
+
+    /// <summary><paramref name="singlePass"/> false always reads the detail a second time (tests compare the two ways).</summary>
+    internal static EventEnvelope Parse(ReadOnlyMemory<byte> utf8, StringPool? pool, bool singlePass)
     {
         try
         {
-            return ParseEnvelope(utf8.Span, pool);
+            return ParseEnvelope(utf8.Span, pool, singlePass);
         }
         catch (EventRejectedException)
         {
@@ -53,7 +57,7 @@ public static class EventParser
     /// <summary>Parses an event already held as a <see cref="JsonElement"/>.</summary>
     public static EventEnvelope Parse(JsonElement root) => Parse(JsonSerializer.SerializeToUtf8Bytes(root, JsonElementContext.Default.JsonElement));
 
-    private static EventEnvelope ParseEnvelope(ReadOnlySpan<byte> bytes, StringPool? pool)
+    private static EventEnvelope ParseEnvelope(ReadOnlySpan<byte> bytes, StringPool? pool, bool singlePass)
     {
         var r = new Utf8JsonReader(bytes, Options);
         if (!r.Read()) throw new EventRejectedException(RejectionKind.InvalidJson, "", "not valid JSON: the input is empty");
@@ -71,6 +75,13 @@ public static class EventParser
         int detailStart = -1, detailEnd = -1;
         var sawSourceOrType = false;
         EventRejectedException? detailProblem = null;
+        // The detail is read in the same pass when source, detail-type (and resources, which some details
+        // need) come before it, as EventBridge writes them; otherwise it is read again once they are known.
+        // A problem found in the detail is kept and raised where the second reading would have raised it,
+        // so both ways reject the same input with the same error.
+        EventDetail? inline = null;
+        ExceptionDispatchInfo? inlineProblem = null;
+        var sawResources = false;
         Span<char> buf = stackalloc char[32];
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
@@ -80,17 +91,35 @@ public static class EventParser
             {
                 case "version": version = Pooled(ref r, pool, "version"); break;
                 case "id": id = String(ref r, "id"); break;
-                case "detail-type": detailType = Pooled(ref r, pool, "detail-type"); sawSourceOrType = true; break;
-                case "source": source = Pooled(ref r, pool, "source"); sawSourceOrType = true; break;
+                case "detail-type": detailType = Pooled(ref r, pool, "detail-type"); sawSourceOrType = true; inline = null; inlineProblem = null; break;
+                case "source": source = Pooled(ref r, pool, "source"); sawSourceOrType = true; inline = null; inlineProblem = null; break;
                 case "account": account = Pooled(ref r, pool, "account"); break;
                 case "region": region = Pooled(ref r, pool, "region"); break;
                 case "time": time = Time(ref r, "time"); break;
-                case "resources": resources = Array(ref r, "resources", StringItem); break;
+                case "resources": resources = Array(ref r, "resources", StringItem); sawResources = true; inline = null; inlineProblem = null; break;
                 case "detail":
+                    inline = null;
+                    inlineProblem = null;
                     if (r.TokenType == JsonTokenType.StartObject)
                     {
                         detailStart = (int)r.TokenStartIndex;
-                        r.Skip();
+                        if (singlePass && source is not null && detailType is not null && (sawResources || !NeedsResources(source, detailType)))
+                        {
+                            var saved = r;
+                            try
+                            {
+                                inline = ParseDetail(ref r, bytes, source, detailType, resources, pool);
+                            }
+                            catch (Exception ex) when (ex is not OutOfMemoryException)
+                            {
+                                // Read past the detail as the first pass would (a syntax error there wins, as before).
+                                r = saved;
+                                r.Skip();
+                                inlineProblem = ExceptionDispatchInfo.Capture(ex);
+                                inline = null;
+                            }
+                        }
+                        else r.Skip();
                         detailEnd = (int)r.BytesConsumed;
                     }
                     else if (r.TokenType == JsonTokenType.Null) { detailStart = detailEnd = -1; }
@@ -113,16 +142,15 @@ public static class EventParser
         if (detailProblem is not null) throw detailProblem;
         if (detailStart < 0) throw Missing("detail");
 
-        var detailBytes = bytes[detailStart..detailEnd];
-        EventDetail detail = (source, detailType) switch
+        inlineProblem?.Throw();
+        EventDetail detail;
+        if (inline is not null) detail = inline;
+        else
         {
-            (DetailTypes.EcsSource, DetailTypes.TaskStateChange) => ParseTask(detailBytes, pool),
-            (DetailTypes.EcsSource, DetailTypes.ContainerInstanceStateChange) => ParseInstance(detailBytes, pool),
-            (DetailTypes.EcsSource, DetailTypes.ServiceAction) => ParseServiceAction(detailBytes, resources, pool),
-            (DetailTypes.EcsSource, DetailTypes.DeploymentStateChange) => ParseDeployment(detailBytes, resources, pool),
-            (DetailTypes.CloudWatchSource, DetailTypes.AlarmStateChange) => ParseAlarm(detailBytes, resources, pool),
-            _ => new UnsupportedDetail(source, detailType),
-        };
+            var detailBytes = bytes[detailStart..detailEnd];
+            var d = Open(detailBytes);
+            detail = ParseDetail(ref d, detailBytes, source, detailType, resources, pool);
+        }
 
         return new EventEnvelope
         {
@@ -138,6 +166,16 @@ public static class EventParser
         };
     }
 
+    /// <summary>An object value as a <see cref="JsonElement"/>, shared across the stream through the pool when the bytes repeat.</summary>
+    private static JsonElement Element(ReadOnlySpan<byte> raw, StringPool? pool)
+    {
+        if (pool?.GetElement(raw) is { } known) return known;
+        var r = new Utf8JsonReader(raw, Options);
+        var element = JsonElement.ParseValue(ref r);
+        pool?.PutElement(raw, element);
+        return element;
+    }
+
     private static EventRejectedException Missing(string path) => new(RejectionKind.MissingField, path, "required field is missing");
 
     private static Utf8JsonReader Open(ReadOnlySpan<byte> detail)
@@ -147,9 +185,29 @@ public static class EventParser
         return r;
     }
 
-    private static TaskStateChange ParseTask(ReadOnlySpan<byte> bytes, StringPool? pool)
+    private static bool NeedsResources(string source, string detailType) =>
+        source == DetailTypes.CloudWatchSource || detailType is DetailTypes.ServiceAction or DetailTypes.DeploymentStateChange;
+
+    /// <summary>Reads the detail; <paramref name="r"/> is on its start and ends on its end; <paramref name="doc"/> is what it reads.</summary>
+    private static EventDetail ParseDetail(ref Utf8JsonReader r, ReadOnlySpan<byte> doc, string source, string detailType,
+        IReadOnlyList<string> resources, StringPool? pool) => (source, detailType) switch
     {
-        var r = Open(bytes);
+        (DetailTypes.EcsSource, DetailTypes.TaskStateChange) => ParseTask(ref r, doc, pool),
+        (DetailTypes.EcsSource, DetailTypes.ContainerInstanceStateChange) => ParseInstance(ref r, pool),
+        (DetailTypes.EcsSource, DetailTypes.ServiceAction) => ParseServiceAction(ref r, resources, pool),
+        (DetailTypes.EcsSource, DetailTypes.DeploymentStateChange) => ParseDeployment(ref r, resources, pool),
+        (DetailTypes.CloudWatchSource, DetailTypes.AlarmStateChange) => ParseAlarm(ref r, resources, pool),
+        _ => Unsupported(ref r, source, detailType),
+    };
+
+    private static UnsupportedDetail Unsupported(ref Utf8JsonReader r, string source, string detailType)
+    {
+        r.Skip();
+        return new UnsupportedDetail(source, detailType);
+    }
+
+    private static TaskStateChange ParseTask(ref Utf8JsonReader r, ReadOnlySpan<byte> doc, StringPool? pool)
+    {
         string? clusterArn = null, taskArn = null, lastStatus = null, taskDefinitionArn = null, group = null, startedBy = null,
             desiredStatus = null, stopCode = null, stoppedReason = null, launchType = null, capacityProviderName = null,
             platformVersion = null, availabilityZone = null, containerInstanceArn = null, cpu = null, memory = null;
@@ -189,7 +247,12 @@ public static class EventParser
                 case "attachments": attachments = Array(ref r, "detail.attachments", ReadAttachment, pool); break;
                 case "attributes": attributes = Array(ref r, "detail.attributes", KeyValueItem, pool); break;
                 case "overrides":
-                    if (r.TokenType == JsonTokenType.StartObject) overrides = JsonElement.ParseValue(ref r);
+                    if (r.TokenType == JsonTokenType.StartObject)
+                    {
+                        var start = (int)r.TokenStartIndex;
+                        r.Skip();
+                        overrides = Element(doc[start..(int)r.BytesConsumed], pool);
+                    }
                     else if (r.TokenType != JsonTokenType.Null) throw Wrong(ref r, "detail.overrides", "an object");
                     break;
                 case "createdAt": createdAt = Time(ref r, "detail.createdAt"); break;
@@ -281,9 +344,8 @@ public static class EventParser
         return new Attachment { Id = id, Type = type, Status = status, Details = details };
     }
 
-    private static ContainerInstanceStateChange ParseInstance(ReadOnlySpan<byte> bytes, StringPool? pool)
+    private static ContainerInstanceStateChange ParseInstance(ref Utf8JsonReader r, StringPool? pool)
     {
-        var r = Open(bytes);
         string? clusterArn = null, arn = null, status = null, ec2 = null, statusReason = null;
         bool? agent = null;
         long? version = null;
@@ -399,9 +461,8 @@ public static class EventParser
         return null;
     }
 
-    private static ServiceAction ParseServiceAction(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources, StringPool? pool)
+    private static ServiceAction ParseServiceAction(ref Utf8JsonReader r, IReadOnlyList<string> resources, StringPool? pool)
     {
-        var r = Open(bytes);
         string? eventName = null, eventType = null, clusterArn = null, reason = null;
         IReadOnlyList<string> capacityProviders = [], instances = [];
         int? desired = null;
@@ -439,9 +500,8 @@ public static class EventParser
         };
     }
 
-    private static DeploymentStateChange ParseDeployment(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources, StringPool? pool)
+    private static DeploymentStateChange ParseDeployment(ref Utf8JsonReader r, IReadOnlyList<string> resources, StringPool? pool)
     {
-        var r = Open(bytes);
         string? eventName = null, eventType = null, deploymentId = null, clusterArn = null, reason = null;
         DateTimeOffset? updatedAt = null;
         Span<char> buf = stackalloc char[32];
@@ -473,9 +533,8 @@ public static class EventParser
         };
     }
 
-    private static AlarmStateChange ParseAlarm(ReadOnlySpan<byte> bytes, IReadOnlyList<string> resources, StringPool? pool)
+    private static AlarmStateChange ParseAlarm(ref Utf8JsonReader r, IReadOnlyList<string> resources, StringPool? pool)
     {
-        var r = Open(bytes);
         string? alarmName = null;
         AlarmState? state = null, previous = null;
         AlarmConfiguration? configuration = null;
@@ -489,7 +548,7 @@ public static class EventParser
                 case "alarmName": alarmName = Pooled(ref r, pool, "detail.alarmName"); break;
                 case "state": state = ReadAlarmState(ref r, "detail.state"); break;
                 case "previousState": previous = ReadAlarmState(ref r, "detail.previousState"); break;
-                case "configuration": configuration = ReadAlarmConfiguration(ref r, "detail.configuration"); break;
+                case "configuration": configuration = ReadAlarmConfiguration(ref r, "detail.configuration", pool); break;
                 default: r.Skip(); break;
             }
         }
@@ -545,18 +604,52 @@ public static class EventParser
     /// </summary>
     private static AlarmReasonData? ParseReasonData(string raw, string path)
     {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(raw);
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(System.Text.Encoding.UTF8.GetMaxByteCount(raw.Length));
+        try
+        {
+            var bytes = rented.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(raw, rented));
+            // One pass in the usual case; a member of the wrong type is a rejection only when the whole text is JSON.
+            try
+            {
+                return ReadReasonData(bytes, path);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+            catch (EventRejectedException) when (!IsJson(bytes))
+            {
+                return null;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static bool IsJson(ReadOnlySpan<byte> bytes)
+    {
         try
         {
             var check = new Utf8JsonReader(bytes, Options);
             while (check.Read()) { }
+            return true;
         }
         catch (JsonException)
         {
+            return false;
+        }
+    }
+
+    private static AlarmReasonData? ReadReasonData(ReadOnlySpan<byte> bytes, string path)
+    {
+        var r = new Utf8JsonReader(bytes, Options);
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
+        {
+            while (r.Read()) { } // text that is not an object: JSON or not, no datapoint
             return null;
         }
-        var r = new Utf8JsonReader(bytes, Options);
-        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return null;
         IReadOnlyList<double> datapoints = [];
         IReadOnlyList<string> triggering = [];
         double? threshold = null;
@@ -596,10 +689,11 @@ public static class EventParser
                 default: r.Skip(); break;
             }
         }
+        while (r.Read()) { } // whatever follows must be JSON too, or there is no datapoint
         return new AlarmReasonData { RecentDatapoints = datapoints, Threshold = threshold, Statistic = statistic, Period = period, TriggeringAlarmArns = triggering };
     }
 
-    private static AlarmConfiguration? ReadAlarmConfiguration(ref Utf8JsonReader r, string path)
+    private static AlarmConfiguration? ReadAlarmConfiguration(ref Utf8JsonReader r, string path, StringPool? pool)
     {
         if (r.TokenType == JsonTokenType.Null) return null;
         ExpectObject(ref r, path);
@@ -614,7 +708,7 @@ public static class EventParser
             {
                 case "description": description = String(ref r, path + ".description"); break;
                 case "alarmRule": rule = String(ref r, path + ".alarmRule"); break;
-                case "metrics": metrics = Array(ref r, path + ".metrics", ReadAlarmMetric); break;
+                case "metrics": metrics = Array(ref r, path + ".metrics", ReadAlarmMetric, pool); break;
                 default: r.Skip(); break;
             }
         }
@@ -636,9 +730,9 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "id": id = String(ref r, path + ".id"); break;
-                case "expression": expression = String(ref r, path + ".expression"); break;
-                case "label": label = String(ref r, path + ".label"); break;
+                case "id": id = Pooled(ref r, pool, path + ".id"); break;
+                case "expression": expression = Pooled(ref r, pool, path + ".expression"); break;
+                case "label": label = Pooled(ref r, pool, path + ".label"); break;
                 case "returnData": returnData = Bool(ref r, path + ".returnData"); break;
                 case "metricStat":
                     if (r.TokenType == JsonTokenType.Null) break;
@@ -650,7 +744,7 @@ public static class EventParser
                         switch (sn)
                         {
                             case "period": period = Int(ref r, path + ".metricStat.period"); break;
-                            case "stat": stat = String(ref r, path + ".metricStat.stat"); break;
+                            case "stat": stat = Pooled(ref r, pool, path + ".metricStat.stat"); break;
                             case "metric":
                                 if (r.TokenType == JsonTokenType.Null) break;
                                 ExpectObject(ref r, path + ".metricStat.metric");
@@ -660,8 +754,8 @@ public static class EventParser
                                     r.Read();
                                     switch (mn)
                                     {
-                                        case "namespace": ns = String(ref r, path + ".metricStat.metric.namespace"); break;
-                                        case "name": metricName = String(ref r, path + ".metricStat.metric.name"); break;
+                                        case "namespace": ns = Pooled(ref r, pool, path + ".metricStat.metric.namespace"); break;
+                                        case "name": metricName = Pooled(ref r, pool, path + ".metricStat.metric.name"); break;
                                         case "dimensions":
                                             if (r.TokenType == JsonTokenType.Null) break;
                                             ExpectObject(ref r, path + ".metricStat.metric.dimensions");

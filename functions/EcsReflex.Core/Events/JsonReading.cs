@@ -63,7 +63,7 @@ internal static class JsonReading
     public static string? Pooled(ref Utf8JsonReader r, StringPool? pool, string path)
     {
         if (pool is not null && r.TokenType == JsonTokenType.String && !r.ValueIsEscaped && !r.HasValueSequence)
-            return pool.Get(r.ValueSpan);
+            return pool.Get(r.ValueSpan) ?? String(ref r, path);
         return String(ref r, path);
     }
 

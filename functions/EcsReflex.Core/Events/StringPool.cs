@@ -15,8 +15,10 @@ public sealed class StringPool(int slots = 4096, int maxLength = 200)
     private readonly byte[]?[] _keys = new byte[slots][];
     private readonly string?[] _values = new string[slots];
 
-    public string Get(ReadOnlySpan<byte> utf8)
+    /// <summary>The string for <paramref name="utf8"/>; null when the bytes are not valid UTF-8 (the caller's reader reports that its own way).</summary>
+    public string? Get(ReadOnlySpan<byte> utf8)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8)) return null;
         if (utf8.Length > maxLength) return Strict.GetString(utf8);
         var hash = 2166136261u;
         foreach (var b in utf8) hash = (hash ^ b) * 16777619u;
@@ -27,5 +29,32 @@ public sealed class StringPool(int slots = 4096, int maxLength = 200)
         _keys[slot] = utf8.ToArray();
         _values[slot] = value;
         return value;
+    }
+
+    // Small JSON objects that repeat across a stream (a task's overrides): parsed once, shared (a JsonElement is read-only).
+    private const int ElementSlots = 256, ElementMaxLength = 4096;
+    private readonly byte[]?[] _elementKeys = new byte[ElementSlots][];
+    private readonly System.Text.Json.JsonElement[] _elements = new System.Text.Json.JsonElement[ElementSlots];
+
+    public System.Text.Json.JsonElement? GetElement(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > ElementMaxLength) return null;
+        var slot = ElementSlot(utf8);
+        return _elementKeys[slot] is { } key && utf8.SequenceEqual(key) ? _elements[slot] : null;
+    }
+
+    public void PutElement(ReadOnlySpan<byte> utf8, System.Text.Json.JsonElement element)
+    {
+        if (utf8.Length > ElementMaxLength) return;
+        var slot = ElementSlot(utf8);
+        _elementKeys[slot] = utf8.ToArray();
+        _elements[slot] = element;
+    }
+
+    private static int ElementSlot(ReadOnlySpan<byte> utf8)
+    {
+        var h = new HashCode();
+        h.AddBytes(utf8);
+        return (int)((uint)h.ToHashCode() % ElementSlots);
     }
 }
