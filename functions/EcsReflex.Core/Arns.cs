@@ -26,6 +26,26 @@ public static class Arns
         return colon > 0 ? s[..colon] : s;
     }
 
+    // The same without a new string, for comparisons made on every event.
+
+    /// <summary><see cref="ClusterName"/> as a slice of its argument.</summary>
+    public static ReadOnlySpan<char> ClusterNameSpan(string nameOrArn)
+    {
+        const string marker = ":cluster/";
+        var i = nameOrArn.IndexOf(marker, StringComparison.Ordinal);
+        return i >= 0 ? nameOrArn.AsSpan(i + marker.Length) : nameOrArn;
+    }
+
+    /// <summary><see cref="TaskDefinitionFamily"/> as a slice of its argument (empty for null or empty).</summary>
+    public static ReadOnlySpan<char> TaskDefinitionFamilySpan(string? taskDefinitionArn)
+    {
+        if (string.IsNullOrEmpty(taskDefinitionArn)) return default;
+        var slash = taskDefinitionArn.LastIndexOf('/');
+        var s = slash >= 0 ? taskDefinitionArn.AsSpan(slash + 1) : taskDefinitionArn;
+        var colon = s.LastIndexOf(':');
+        return colon > 0 ? s[..colon] : s;
+    }
+
     /// <summary>
     /// Cluster ARN of a service ARN. New format <c>arn:aws:ecs:R:A:service/CLUSTER/NAME</c>;
     /// the old format <c>service/NAME</c> names no cluster (null: the "default" cluster is not assumed).

@@ -31,6 +31,36 @@ public class ReschedulerReplayTests
         Assert.Equal(5, engine.Cluster.TasksStarted);
     }
 
+    /// <summary>
+    /// A replay that owns its store keeps no audit trail (its records are the trail); given a store, a replay audits
+    /// every outcome into it, with the exact request of every action, as the Lambda host does.
+    /// </summary>
+    [Fact]
+    public async Task Audit_IsKeptInAGivenStore_AndSkippedInTheReplaysOwn()
+    {
+        var file = RepoFiles.Path("events", "scenarios", "crash-loop.jsonl");
+        async Task<(List<Replay.ReplayRecord>, Replay.ReplayEngine)> Run(Engine.State.InMemoryStateStore? store)
+        {
+            var engine = new Replay.ReplayEngine(ReplayHarness.RepoPolicy(), ReplayHarness.RepoCluster(), store);
+            var records = new List<Replay.ReplayRecord>();
+            await foreach (var r in engine.RunAsync(Replay.ReplayInputs.Read(file, "crash-loop.jsonl"))) records.Add(r);
+            return (records, engine);
+        }
+
+        var (own, ownEngine) = await Run(null);
+        Assert.Empty(ownEngine.Store.Audit);
+
+        var given = new Engine.State.InMemoryStateStore();
+        var (audited, _) = await Run(given);
+        Assert.Equal(own.Select(r => (r.Outcome, r.Reason)), audited.Select(r => (r.Outcome, r.Reason)));
+        var runTasks = audited.SelectMany(r => r.Actions).Where(a => a.Action.Operation == "RunTask").ToList();
+        var auditedRuns = given.Audit.Where(a => a.Operation == "RunTask" && a.Outcome == "done").ToList();
+        Assert.Equal(runTasks.Count, auditedRuns.Count);
+        Assert.Equal(runTasks.Select(a => ActionJson.ToJson(a.Action.Request)), auditedRuns.Select(a => a.RequestJson));
+        // Decisions without actions are audited too (the deferrals and the give-up's reason).
+        Assert.True(given.Audit.Count > auditedRuns.Count);
+    }
+
     [Fact]
     public async Task DuplicateDeliveries_LaunchOnce()
     {

@@ -308,7 +308,7 @@ public static class EventParser
             switch (n)
             {
                 case "name": name = Pooled(ref r, pool, arrayPath); break;
-                case "containerArn": arn = String(ref r, ItemPath(arrayPath, i) + ".containerArn"); break;
+                case "containerArn": arn = StringAt(ref r, arrayPath, i, ".containerArn"); break;
                 case "lastStatus": lastStatus = Pooled(ref r, pool, arrayPath); break;
                 case "exitCode":
                     if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var code)) exitCode = code;
@@ -334,7 +334,7 @@ public static class EventParser
             r.Read();
             switch (n)
             {
-                case "id": id = String(ref r, ItemPath(arrayPath, i) + ".id"); break;
+                case "id": id = StringAt(ref r, arrayPath, i, ".id"); break;
                 case "type": type = Pooled(ref r, pool, arrayPath); break;
                 case "status": status = Pooled(ref r, pool, arrayPath); break;
                 case "details": details = Array(ref r, ItemPath(arrayPath, i) + ".details", KeyValueItem, pool); break;
@@ -412,9 +412,9 @@ public static class EventParser
             {
                 case "name": name = Pooled(ref r, pool, arrayPath); break;
                 case "type": type = Pooled(ref r, pool, arrayPath); break;
-                case "integerValue": integer = Long(ref r, ItemPath(arrayPath, i) + ".integerValue"); break;
-                case "longValue": longValue = Long(ref r, ItemPath(arrayPath, i) + ".longValue"); break;
-                case "doubleValue": doubleValue = Double(ref r, ItemPath(arrayPath, i) + ".doubleValue"); break;
+                case "integerValue": integer = LongAt(ref r, arrayPath, i, ".integerValue"); break;
+                case "longValue": longValue = LongAt(ref r, arrayPath, i, ".longValue"); break;
+                case "doubleValue": doubleValue = DoubleAt(ref r, arrayPath, i, ".doubleValue"); break;
                 case "stringSetValue":
                     set = Array(ref r, ItemPath(arrayPath, i) + ".stringSetValue", static (ref Utf8JsonReader x, string p, int j, StringPool? sp) =>
                         x.TokenType == JsonTokenType.Number ? System.Text.Encoding.UTF8.GetString(x.ValueSpan) : StringItem(ref x, p, j, sp), pool);
@@ -717,8 +717,7 @@ public static class EventParser
 
     private static AlarmMetric ReadAlarmMetric(ref Utf8JsonReader r, string arrayPath, int i, StringPool? pool)
     {
-        var path = ItemPath(arrayPath, i);
-        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, path, "an object");
+        if (r.TokenType != JsonTokenType.StartObject) throw Wrong(ref r, ItemPath(arrayPath, i), "an object");
         string? id = null, expression = null, label = null, ns = null, metricName = null, stat = null;
         bool? returnData = null;
         int? period = null;
@@ -730,41 +729,41 @@ public static class EventParser
             r.Read();
             switch (name)
             {
-                case "id": id = Pooled(ref r, pool, path + ".id"); break;
-                case "expression": expression = Pooled(ref r, pool, path + ".expression"); break;
-                case "label": label = Pooled(ref r, pool, path + ".label"); break;
-                case "returnData": returnData = Bool(ref r, path + ".returnData"); break;
+                case "id": id = PooledAt(ref r, pool, arrayPath, i, ".id"); break;
+                case "expression": expression = PooledAt(ref r, pool, arrayPath, i, ".expression"); break;
+                case "label": label = PooledAt(ref r, pool, arrayPath, i, ".label"); break;
+                case "returnData": returnData = r.TokenType is JsonTokenType.True or JsonTokenType.False ? r.GetBoolean() : Bool(ref r, ItemPath(arrayPath, i) + ".returnData"); break;
                 case "metricStat":
                     if (r.TokenType == JsonTokenType.Null) break;
-                    ExpectObject(ref r, path + ".metricStat");
+                    if (r.TokenType != JsonTokenType.StartObject) ExpectObject(ref r, ItemPath(arrayPath, i) + ".metricStat");
                     while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                     {
                         var sn = Name(in r, buf);
                         r.Read();
                         switch (sn)
                         {
-                            case "period": period = Int(ref r, path + ".metricStat.period"); break;
-                            case "stat": stat = Pooled(ref r, pool, path + ".metricStat.stat"); break;
+                            case "period": period = r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var pv) ? pv : Int(ref r, ItemPath(arrayPath, i) + ".metricStat.period"); break;
+                            case "stat": stat = PooledAt(ref r, pool, arrayPath, i, ".metricStat.stat"); break;
                             case "metric":
                                 if (r.TokenType == JsonTokenType.Null) break;
-                                ExpectObject(ref r, path + ".metricStat.metric");
+                                if (r.TokenType != JsonTokenType.StartObject) ExpectObject(ref r, ItemPath(arrayPath, i) + ".metricStat.metric");
                                 while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                                 {
                                     var mn = Name(in r, buf);
                                     r.Read();
                                     switch (mn)
                                     {
-                                        case "namespace": ns = Pooled(ref r, pool, path + ".metricStat.metric.namespace"); break;
-                                        case "name": metricName = Pooled(ref r, pool, path + ".metricStat.metric.name"); break;
+                                        case "namespace": ns = PooledAt(ref r, pool, arrayPath, i, ".metricStat.metric.namespace"); break;
+                                        case "name": metricName = PooledAt(ref r, pool, arrayPath, i, ".metricStat.metric.name"); break;
                                         case "dimensions":
                                             if (r.TokenType == JsonTokenType.Null) break;
-                                            ExpectObject(ref r, path + ".metricStat.metric.dimensions");
+                                            if (r.TokenType != JsonTokenType.StartObject) ExpectObject(ref r, ItemPath(arrayPath, i) + ".metricStat.metric.dimensions");
                                             while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                                             {
-                                                var key = r.GetString()!;
+                                                var key = (pool is not null && !r.ValueIsEscaped && !r.HasValueSequence ? pool.Get(r.ValueSpan) : null) ?? r.GetString()!;
                                                 r.Read();
-                                                dims[key] = r.TokenType == JsonTokenType.String ? r.GetString()!
-                                                    : StringOrNumber(ref r, path + ".metricStat.metric.dimensions." + key) ?? "";
+                                                dims[key] = r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath)!
+                                                    : StringOrNumber(ref r, ItemPath(arrayPath, i) + ".metricStat.metric.dimensions." + key) ?? "";
                                             }
                                             break;
                                         default: r.Skip(); break;
@@ -780,7 +779,7 @@ public static class EventParser
         }
         return new AlarmMetric
         {
-            Id = id ?? throw Missing(path + ".id"),
+            Id = id ?? throw Missing(ItemPath(arrayPath, i) + ".id"),
             Expression = expression, Label = label, ReturnData = returnData,
             Namespace = ns, MetricName = metricName, Dimensions = dims, Period = period, Stat = stat,
         };

@@ -67,6 +67,26 @@ internal static class JsonReading
         return String(ref r, path);
     }
 
+    // Readers for members of array items: the item's path (a string built from the array path, the index and the
+    // member) is only needed for an error, so it is only built then. Building it for every member was a good part
+    // of the parser's allocation.
+
+    /// <summary><see cref="Pooled(ref Utf8JsonReader, StringPool?, string)"/> for <c>arrayPath[index]member</c>.</summary>
+    public static string? PooledAt(ref Utf8JsonReader r, StringPool? pool, string arrayPath, int index, string member) =>
+        r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath) : String(ref r, ItemPath(arrayPath, index) + member);
+
+    /// <summary><see cref="String(ref Utf8JsonReader, string)"/> for <c>arrayPath[index]member</c>.</summary>
+    public static string? StringAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
+        r.TokenType == JsonTokenType.String ? r.GetString() : String(ref r, ItemPath(arrayPath, index) + member);
+
+    /// <summary><see cref="Long"/> for <c>arrayPath[index]member</c>.</summary>
+    public static long? LongAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
+        r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var v) ? v : Long(ref r, ItemPath(arrayPath, index) + member);
+
+    /// <summary><see cref="Double"/> for <c>arrayPath[index]member</c>.</summary>
+    public static double? DoubleAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
+        r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var v) && double.IsFinite(v) ? v : Double(ref r, ItemPath(arrayPath, index) + member);
+
     public static string? StringOrNumber(ref Utf8JsonReader r, string path) => r.TokenType switch
     {
         JsonTokenType.String => r.GetString(),

@@ -18,7 +18,15 @@ public sealed record ReflexPolicy
 public sealed record ClusterPolicy
 {
     /// <summary>As written in the policy: a name or an ARN.</summary>
-    public required string Cluster { get; init; }
+    public required string Cluster
+    {
+        get;
+        init
+        {
+            field = value;
+            Name = Arns.ClusterName(value); // asked for every action: computed once
+        }
+    }
     public required IReadOnlyList<RescheduleRule> Reschedule { get; init; }
     public required ClusterLimits Limits { get; init; }
     public IReadOnlyList<ServicePolicy> Services { get; init; } = [];
@@ -32,13 +40,13 @@ public sealed record ClusterPolicy
         return null;
     }
 
-    public string Name => Arns.ClusterName(Cluster);
+    public string Name { get; private init; } = "";
     public bool IsArn => Cluster.StartsWith("arn:", StringComparison.Ordinal);
 
     /// <summary>An ARN in the policy matches only that ARN; a bare name matches that name in any account and region.</summary>
     public bool Matches(string clusterArnOrName) =>
         IsArn ? string.Equals(Cluster, clusterArnOrName, StringComparison.Ordinal)
-              : string.Equals(Name, Arns.ClusterName(clusterArnOrName), StringComparison.Ordinal);
+              : Name.AsSpan().SequenceEqual(Arns.ClusterNameSpan(clusterArnOrName));
 }
 
 public sealed record ClusterLimits
@@ -74,7 +82,7 @@ public sealed record TaskMatch
 
     public bool Matches(string? group, string? taskDefinitionArn, string? startedBy) =>
         (Group is null || string.Equals(Group, group, StringComparison.Ordinal))
-        && (TaskDefinitionFamily is null || string.Equals(TaskDefinitionFamily, Arns.TaskDefinitionFamily(taskDefinitionArn), StringComparison.Ordinal))
+        && (TaskDefinitionFamily is null || (!string.IsNullOrEmpty(taskDefinitionArn) && TaskDefinitionFamily.AsSpan().SequenceEqual(Arns.TaskDefinitionFamilySpan(taskDefinitionArn))))
         && (StartedByPrefix is null || (startedBy is not null && startedBy.StartsWith(StartedByPrefix, StringComparison.Ordinal)));
 }
 

@@ -20,8 +20,15 @@ public sealed record Actuation(Outcome Outcome, string Reason, IReadOnlyList<Act
 /// The one write path. Every action of every handler goes through here: dry-run, the per-cluster
 /// relaunch rate limit (shared through the state store), the audit trail. Handlers never branch on these.
 /// </summary>
-public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy, bool dryRun = false)
+/// <param name="audit">
+/// Append an audit entry for every outcome (the default). The in-process replay turns it off when it owns the
+/// store: its records already carry every action, with the exact request, and every reason, and serialising each
+/// request a second time for a trail nobody reads was the most expensive step of a replay.
+/// </param>
+public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy, bool dryRun = false, bool audit = true)
 {
+    public bool Audits => audit;
+
     public bool DryRun => dryRun;
 
     /// <summary>How long to wait before retrying a RunTask that ECS could not place for lack of capacity.</summary>
@@ -41,13 +48,15 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
             ct.ThrowIfCancellationRequested();
             if (action.Request is RunTaskRequest run)
             {
-                var limit = policy.FindCluster(run.Cluster)?.Limits.MaxRelaunchesPerMinute ?? ClusterLimits.DefaultMaxRelaunchesPerMinute;
-                var minute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero);
-                if (!await store.TryTakeRelaunchSlotAsync(Arns.ClusterName(run.Cluster), minute, limit, ct))
+                var cluster = policy.FindCluster(run.Cluster);
+                var limit = cluster?.Limits.MaxRelaunchesPerMinute ?? ClusterLimits.DefaultMaxRelaunchesPerMinute;
+                var clusterName = cluster?.Name ?? Arns.ClusterName(run.Cluster);
+                var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+                if (!await store.TryTakeRelaunchSlotAsync(clusterName, minute, limit, ct))
                 {
                     var next = minute.AddMinutes(1);
-                    var reason = $"{decision.Reason}; held by the rate limit ({limit} relaunches a minute in {Arns.ClusterName(run.Cluster)}), deferred to {next:HH:mm:ss}";
-                    await AuditAsync(now, eventId, handler, "deferred", reason, action.Operation, ActionJson.ToJson(run), "rate-limited", ct);
+                    var reason = $"{decision.Reason}; held by the rate limit ({limit} relaunches a minute in {clusterName}), deferred to {next:HH:mm:ss}";
+                    await AuditAsync(now, eventId, handler, "deferred", reason, action.Operation, RequestJson(run), "rate-limited", ct);
                     // Actions already done stay done: nothing is half-done because RunTask comes first in a decision.
                     return new Actuation(Outcome.Deferred, reason, results, next);
                 }
@@ -67,12 +76,12 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
             {
                 // Throttled past the retry budget, server errors, the deadline: audited, then the invocation fails so it is retried.
                 if (!ct.IsCancellationRequested)
-                    await AuditAsync(now, eventId, handler, "transient-error", decision.Reason, action.Operation, ActionJson.ToJson(action.Request),
+                    await AuditAsync(now, eventId, handler, "transient-error", decision.Reason, action.Operation, RequestJson(action.Request),
                         $"{ex.ErrorCode}: {ex.ErrorMessage}", ct);
                 throw;
             }
             results.Add(result);
-            await AuditAsync(now, eventId, handler, result.Status, decision.Reason, action.Operation, ActionJson.ToJson(action.Request), result.Detail, ct);
+            await AuditAsync(now, eventId, handler, result.Status, decision.Reason, action.Operation, RequestJson(action.Request), result.Detail, ct);
             if (!result.Done)
             {
                 if (result.Status == "capacity")
@@ -129,5 +138,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
 
     private Task AuditAsync(DateTimeOffset now, string eventId, string handler, string outcome, string reason,
         string? operation, string? request, string? result, CancellationToken ct) =>
-        store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct);
+        audit ? store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct) : Task.CompletedTask;
+
+    private string? RequestJson(ActionRequest request) => audit ? ActionJson.ToJson(request) : null;
 }

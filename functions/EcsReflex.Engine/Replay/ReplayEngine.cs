@@ -58,7 +58,8 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     {
         Cluster = cluster;
         _store = store ?? new InMemoryStateStore();
-        _reactor = new Reactor(policy, _store, observer, new Actuator(ecs, _store, policy, dryRun));
+        // A store of its own is read by nobody but the replay: its records are the audit trail (Actuator's audit parameter).
+        _reactor = new Reactor(policy, _store, observer, new Actuator(ecs, _store, policy, dryRun, audit: store is not null));
     }
 
     public EmbeddedCluster Cluster { get; }
