@@ -57,7 +57,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     private ReplayEngine(ReflexPolicy policy, EmbeddedCluster cluster, IEcsApi ecs, IClusterObserver observer, InMemoryStateStore? store, bool dryRun)
     {
         Cluster = cluster;
-        _store = store ?? new InMemoryStateStore();
+        _store = store ?? InMemoryStateStore.ForReplay(); // bounded audit: the records carry every action (docs/replay.md)
         _reactor = new Reactor(policy, _store, observer, new Actuator(ecs, _store, policy, dryRun));
     }
 
