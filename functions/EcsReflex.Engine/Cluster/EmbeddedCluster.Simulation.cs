@@ -43,10 +43,93 @@ public sealed partial class EmbeddedCluster
 
     private readonly PriorityQueue<(string TaskArn, string Status), (DateTimeOffset, long)> _pending = new();
     private long _pendingSeq;
-    private readonly Dictionary<string, List<string>> _tokenTasks = new(StringComparer.Ordinal);
+    /// <summary>The tasks a RunTask client token started, and when the token is forgotten (<see cref="RequestMemory"/> after it).</summary>
+    private readonly Dictionary<string, (List<string> Arns, DateTimeOffset ForgetAt)> _tokenTasks = new(StringComparer.Ordinal);
+    /// <summary>Tasks whose CPU and memory were given back (stopped), so that it happens once.</summary>
     private readonly HashSet<string> _released = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long? Cpu, long? Memory)> _sizes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _placementNotes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How long a STOPPED task stays in the task table (describe, StopTask and the events about it see it), in
+    /// simulated time: ECS keeps stopped tasks visible for about an hour. Null keeps them for ever. After it, the
+    /// task is forgotten but its ARN is remembered as stopped for <see cref="RequestMemory"/> more, so a late event or
+    /// StopTask about it is answered as before; client tokens are remembered <see cref="RequestMemory"/> after their
+    /// RunTask. So a long replay holds the live tasks and what the last day asked, not every task it ever saw
+    /// (docs/replay.md, "Memory").
+    /// </summary>
+    public TimeSpan? StoppedTaskRetention { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a RunTask client token and the ARN of a forgotten stopped task are remembered: the Reactor's duplicate
+    /// memory (a copy of an event delivered later than that is decided again anyway) plus an hour.
+    /// </summary>
+    public static readonly TimeSpan RequestMemory = Reactor.DuplicateMemory + TimeSpan.FromHours(1);
+
+    private enum ForgetKind : byte { StoppedTask, StoppedArn, Token }
+
+    /// <summary>What to forget, and when; an entry whose subject changed since is skipped when it comes up.</summary>
+    private readonly PriorityQueue<(ForgetKind Kind, string Key), DateTimeOffset> _forget = new();
+    /// <summary>ARNs of stopped tasks forgotten from the task table, still remembered as stopped.</summary>
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
+    /// <summary>How many distinct task ARNs the table ever held (what its count was before tasks were forgotten): seeds placement.</summary>
+    private long _tasksEverKnown;
+
+    private void Forget(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            while (_forget.TryPeek(out var f, out var at) && at <= now)
+            {
+                _forget.Dequeue();
+                switch (f.Kind)
+                {
+                    case ForgetKind.StoppedTask:
+                        if (_tasks.TryGetValue(f.Key, out var t) && t.LastStatus == "STOPPED")
+                        {
+                            _tasks.Remove(f.Key);
+                            _placementNotes.Remove(f.Key);
+                            _gone.Add(f.Key);
+                            _forget.Enqueue((ForgetKind.StoppedArn, f.Key), at + RequestMemory);
+                        }
+                        break;
+                    case ForgetKind.StoppedArn:
+                        if (_tasks.ContainsKey(f.Key)) break; // started again under the same ARN: not forgotten
+                        _gone.Remove(f.Key);
+                        _released.Remove(f.Key);
+                        var id = Arns.LastSegment(f.Key);
+                        if (_arnById.TryGetValue(id, out var arn) && arn == f.Key) _arnById.Remove(id);
+                        break;
+                    case ForgetKind.Token:
+                        if (_tokenTasks.TryGetValue(f.Key, out var tt) && tt.ForgetAt <= now) _tokenTasks.Remove(f.Key);
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The ARN of a forgotten stopped task named by ARN or id, or null.</summary>
+    private string? GoneArn(string taskArnOrId)
+    {
+        if (_gone.Count == 0) return null;
+        if (_gone.Contains(taskArnOrId)) return taskArnOrId;
+        return _arnById.TryGetValue(Arns.LastSegment(taskArnOrId), out var arn) && _gone.Contains(arn) ? arn : null;
+    }
+
+    /// <summary>How many things the cluster holds now: a diagnostic for tests and benchmarks.</summary>
+    public ClusterItemCounts Counts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var stopped = 0;
+                foreach (var t in _tasks.Values) if (t.LastStatus == "STOPPED") stopped++;
+                return new ClusterItemCounts(_tasks.Count - stopped, stopped, _gone.Count, _released.Count, _tokenTasks.Count,
+                    _placementNotes.Count, _arnById.Count, _forget.Count, _pending.Count);
+            }
+        }
+    }
 
     /// <summary>When the next emitted event is due, or null when none is pending.</summary>
     public DateTimeOffset? NextEventAt
@@ -65,7 +148,7 @@ public sealed partial class EmbeddedCluster
     private RunTaskResponse Run(RunTaskRequest request)
     {
         if (request.ClientToken is { } token && _tokenTasks.TryGetValue(token, out var existing))
-            return new RunTaskResponse(existing, []);
+            return new RunTaskResponse(existing.Arns, []);
         var family = Arns.TaskDefinitionFamily(request.TaskDefinition) ?? request.TaskDefinition;
         var (cpu, memory) = SizeOf(request.TaskDefinition);
         var group = request.Group ?? $"family:{family}";
@@ -95,7 +178,7 @@ public sealed partial class EmbeddedCluster
                     Group = group,
                     Constraints = request.PlacementConstraints ?? [],
                     Strategy = request.PlacementStrategy ?? [],
-                    RandomKey = $"{Seed}\n{request.ClientToken ?? request.TaskDefinition}\n{k}\n{_tasks.Count}",
+                    RandomKey = $"{Seed}\n{request.ClientToken ?? request.TaskDefinition}\n{k}\n{_tasksEverKnown}",
                 };
                 var outcome = PlacementSimulator.Place(ask, candidates);
                 if (outcome.Chosen is { } chosen) host = chosen.Instance;
@@ -109,7 +192,7 @@ public sealed partial class EmbeddedCluster
                     break;
                 }
             }
-            var seed = request.ClientToken is null ? $"{request.Cluster}/{_tasks.Count}/{Now.UtcTicks}" : k == 0 ? request.ClientToken : $"{request.ClientToken}#{k}";
+            var seed = request.ClientToken is null ? $"{request.Cluster}/{_tasksEverKnown}/{Now.UtcTicks}" : k == 0 ? request.ClientToken : $"{request.ClientToken}#{k}";
             var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)))[..32];
             var arn = TaskArn(request.Cluster, id);
             var eni = request.NetworkConfiguration is not null
@@ -148,8 +231,9 @@ public sealed partial class EmbeddedCluster
         }
         if (request.ClientToken is { } t && arns.Count > 0)
         {
-            _tokenTasks[t] = arns;
-            _tokens[t] = arns[0];
+            var forgetAt = Now + RequestMemory;
+            _tokenTasks[t] = (arns, forgetAt);
+            if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.Token, t), forgetAt);
         }
         return new RunTaskResponse(arns, failures);
     }
@@ -157,7 +241,8 @@ public sealed partial class EmbeddedCluster
     private StopTaskResponse Stop(StopTaskRequest request)
     {
         var task = FindTaskUnlocked(request.Task);
-        if (task is null) return new StopTaskResponse(request.Task, null);
+        if (task is null)
+            return GoneArn(request.Task) is { } gone ? new StopTaskResponse(gone, "STOPPED") : new StopTaskResponse(request.Task, null);
         if (task.DesiredStatus == "STOPPED" || task.LastStatus == "STOPPED")
             return new StopTaskResponse(task.TaskArn, task.LastStatus);
         Put(task with { DesiredStatus = "STOPPED", StoppedReason = request.Reason, StopCode = "UserInitiated" });
@@ -305,6 +390,7 @@ public sealed partial class EmbeddedCluster
             if (Arns.TaskDefinitionFamily(td) is { } f) _sizes["family:" + f] = (cpu, memory);
         }
         var known = FindTaskUnlocked(t.TaskArn);
+        if (known is null && GoneArn(t.TaskArn) is not null) return; // stopped and forgotten: as for a known stopped task
         if (t.LastStatus == "STOPPED")
         {
             if (known is not null)
@@ -321,6 +407,7 @@ public sealed partial class EmbeddedCluster
             else if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
             {
                 Consume(ci, -(cpu ?? 0), -(memory ?? 0), 0);
+                if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.StoppedArn, t.TaskArn), Now + RequestMemory);
             }
             Generation++;
             return;
@@ -431,7 +518,7 @@ public sealed partial class EmbeddedCluster
     private ObservedTask? FindTaskUnlocked(string taskArnOrId)
     {
         if (_tasks.TryGetValue(taskArnOrId, out var t)) return t;
-        return _arnById.TryGetValue(Arns.LastSegment(taskArnOrId), out var arn) ? _tasks[arn] : null;
+        return _arnById.TryGetValue(Arns.LastSegment(taskArnOrId), out var arn) ? _tasks.GetValueOrDefault(arn) : null;
     }
 
     // ------------------------------------------------------------------ the task table and its indexes
@@ -460,9 +547,13 @@ public sealed partial class EmbeddedCluster
     /// <summary>Every write of the task table goes through here, so that the indexes stay true.</summary>
     private void Put(ObservedTask task)
     {
-        if (_tasks.TryGetValue(task.TaskArn, out var old) && old.ContainerInstanceArn is { } was
+        var isKnown = _tasks.TryGetValue(task.TaskArn, out var old);
+        if (isKnown && old!.ContainerInstanceArn is { } was
             && _liveByInstance.TryGetValue(was, out var oldSet) && oldSet.Remove(task.TaskArn))
             CountGroup(was, old.Group, -1);
+        if (!isKnown && !_gone.Remove(task.TaskArn)) _tasksEverKnown++;
+        if (StoppedTaskRetention is { } keep && task.LastStatus == "STOPPED" && old?.LastStatus != "STOPPED")
+            _forget.Enqueue((ForgetKind.StoppedTask, task.TaskArn), Now + keep);
         _tasks[task.TaskArn] = task;
         _arnById.TryAdd(Arns.LastSegment(task.TaskArn), task.TaskArn);
         if (task.ContainerInstanceArn is { } on && task.LastStatus != "STOPPED")
@@ -506,3 +597,11 @@ public sealed partial class EmbeddedCluster
         return _instances.Keys.FirstOrDefault(k => Arns.ContainerInstanceId(k) == id) ?? containerInstanceArn;
     }
 }
+
+/// <summary>
+/// What an <see cref="EmbeddedCluster"/> holds: live and stopped tasks in its table, stopped ARNs remembered after
+/// their task was forgotten, tasks whose resources were given back, client tokens, placement notes, ids, pending
+/// forgettings, pending emitted events.
+/// </summary>
+public readonly record struct ClusterItemCounts(int LiveTasks, int StoppedTasks, int ForgottenArns, int ReleasedArns, int ClientTokens,
+    int PlacementNotes, int TaskIds, int PendingForgets, int PendingEvents);

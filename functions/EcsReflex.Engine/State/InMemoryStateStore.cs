@@ -50,7 +50,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         set
         {
             _now = value;
-            if (value is { } now)
+            if (value is { } now && !NeverForget)
                 lock (_gate) Prune(now);
         }
     }
@@ -67,6 +67,21 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     /// such a record again once the duplicate memory of the give-up is over (docs/replay.md, "Memory").
     /// </summary>
     public TimeSpan? GivenUpLineageRetention { get; init; }
+
+    /// <summary>
+    /// Keeps every record for ever, as the store did before records expired (processed events still stop counting
+    /// as duplicates at their expiry): the reference the tests compare a forgetting replay with.
+    /// </summary>
+    public bool NeverForget { get; init; }
+
+    /// <summary>The expiry of a record written now and kept <paramref name="retention"/>; queued for removal unless <see cref="NeverForget"/>.</summary>
+    private DateTimeOffset Until(TimeSpan retention, Kind kind, string a, string? b)
+    {
+        if (NeverForget) return DateTimeOffset.MaxValue;
+        var expiresAt = Current + retention;
+        _expiries.Enqueue(new Expiry(kind, a, b, default), expiresAt);
+        return expiresAt;
+    }
 
     /// <summary>The store a replay makes for itself: a bounded audit, given-up lineages forgotten after the duplicate memory.</summary>
     public static InMemoryStateStore ForReplay() => new()
@@ -89,7 +104,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         {
             lock (_gate)
             {
-                if (_now is { } now) Prune(now);
+                if (_now is { } now && !NeverForget) Prune(now);
                 return new StoreItemCounts(_events.Count, _lineages.Count, _slots.Count, _audit.Count, _scaling.Count,
                     _instances.Count, _moves.Count, _servicePlacements.Count, _expiries.Count);
             }
@@ -136,7 +151,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         lock (_gate)
         {
             _events[key] = expiresAt;
-            _expiries.Enqueue(new Expiry(Kind.Event, key, null, default), expiresAt);
+            if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Event, key, null, default), expiresAt);
         }
         return Task.CompletedTask;
     }
@@ -154,9 +169,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         lock (_gate)
         {
             var retention = record.GivenUp && GivenUpLineageRetention is { } g ? g : LineageRetention;
-            var expiresAt = Current + retention;
-            _lineages[(record.Cluster, record.Lineage)] = new(record, expiresAt);
-            _expiries.Enqueue(new Expiry(Kind.Lineage, record.Cluster, record.Lineage, default), expiresAt);
+            _lineages[(record.Cluster, record.Lineage)] = new(record, Until(retention, Kind.Lineage, record.Cluster, record.Lineage));
         }
         return Task.CompletedTask;
     }
@@ -188,7 +201,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
             {
                 // Removed 1 hour after its minute (SlotRetention), like the DynamoDB counter's TTL; a minute is asked for
                 // only while it is the current one, so a removed counter is never asked for again.
-                _expiries.Enqueue(new Expiry(Kind.Slot, cluster, null, minute), minute + SlotRetention);
+                if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Slot, cluster, null, minute), minute + SlotRetention);
                 _slots[key] = 1;
                 return Task.FromResult(true);
             }
@@ -253,9 +266,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
             if (_instances.TryGetValue(key, out var old) && old.ExpiresAt > now
                 && old.Record.Version is { } ov && record.Version is { } nv && nv < ov)
                 return Task.FromResult(false);
-            var expiresAt = now + InstanceRetention;
-            _instances[key] = new(record, expiresAt);
-            _expiries.Enqueue(new Expiry(Kind.Instance, record.Cluster, record.ContainerInstanceArn, default), expiresAt);
+            _instances[key] = new(record, Until(InstanceRetention, Kind.Instance, record.Cluster, record.ContainerInstanceArn));
             return Task.FromResult(true);
         }
     }
@@ -270,9 +281,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     {
         lock (_gate)
         {
-            var expiresAt = Current + DrainMoveRetention;
-            _moves[(record.Cluster, record.Lineage)] = new(record, expiresAt);
-            _expiries.Enqueue(new Expiry(Kind.Move, record.Cluster, record.Lineage, default), expiresAt);
+            _moves[(record.Cluster, record.Lineage)] = new(record, Until(DrainMoveRetention, Kind.Move, record.Cluster, record.Lineage));
         }
         return Task.CompletedTask;
     }
