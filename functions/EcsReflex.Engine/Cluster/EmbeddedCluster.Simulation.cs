@@ -153,9 +153,16 @@ public sealed partial class EmbeddedCluster
         var (cpu, memory) = SizeOf(request.TaskDefinition);
         var group = request.Group ?? $"family:{family}";
         var clusterName = Arns.ClusterName(request.Cluster);
-        var fargate = string.Equals(request.LaunchType, "FARGATE", StringComparison.Ordinal)
-                      || (request.CapacityProviderStrategy?.Any(c => c.CapacityProvider.StartsWith("FARGATE", StringComparison.Ordinal)) ?? false);
-        var capacityProvider = fargate ? null : request.CapacityProviderStrategy?.FirstOrDefault(c => c.Weight is null or > 0)?.CapacityProvider;
+        var fargate = string.Equals(request.LaunchType, "FARGATE", StringComparison.Ordinal);
+        string? capacityProvider = null;
+        if (request.CapacityProviderStrategy is { } providers)
+        {
+            foreach (var c in providers)
+                if (c.CapacityProvider.StartsWith("FARGATE", StringComparison.Ordinal)) fargate = true;
+            if (!fargate)
+                foreach (var c in providers)
+                    if (c.Weight is null or > 0) { capacityProvider = c.CapacityProvider; break; }
+        }
         var simulate = !fargate && _instances.Count > 0;
         var arns = new List<string>();
         var failures = new List<RunTaskFailure>();
@@ -166,11 +173,11 @@ public sealed partial class EmbeddedCluster
             string? note = null;
             if (simulate)
             {
-                var candidates = _instances.Values
-                    .Where(i => InCluster(i.ContainerInstanceArn, clusterName))
-                    .Where(i => capacityProvider is null || string.Equals(i.CapacityProviderName, capacityProvider, StringComparison.Ordinal))
-                    .Select(Candidate)
-                    .ToList();
+                var candidates = new List<PlacementCandidate>(_instances.Count);
+                foreach (var i in _instances.Values)
+                    if (InCluster(i.ContainerInstanceArn, clusterName)
+                        && (capacityProvider is null || string.Equals(i.CapacityProviderName, capacityProvider, StringComparison.Ordinal)))
+                        candidates.Add(Candidate(i));
                 var ask = new PlacementAsk
                 {
                     Cpu = cpu ?? 0,
@@ -297,17 +304,15 @@ public sealed partial class EmbeddedCluster
 
     private static EventEnvelope Envelope(ObservedTask t, DateTimeOffset at)
     {
-        var parts = t.TaskArn.Split(':');
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{t.TaskArn}\n{t.LastStatus}\n{t.Version}")));
         return new EventEnvelope
         {
             Version = "0",
-            Id = $"{id[..8]}-{id[8..12]}-{id[12..16]}-{id[16..20]}-{id[20..32]}",
+            Id = EventId(t),
             DetailType = DetailTypes.TaskStateChange,
             Source = DetailTypes.EcsSource,
-            Account = parts.Length > 4 ? parts[4] : null,
+            Account = ArnPart(t.TaskArn, 4),
             Time = at,
-            Region = parts.Length > 3 ? parts[3] : null,
+            Region = ArnPart(t.TaskArn, 3),
             Resources = [t.TaskArn],
             Detail = Core.Decisions.PlacementGuard.AsTaskStateChange(t, t.ClusterArn ?? "") with
             {
@@ -318,6 +323,44 @@ public sealed partial class EmbeddedCluster
                 UpdatedAt = at,
             },
         };
+    }
+
+    /// <summary>The event id: a GUID-shaped hash of the task, its status and version (the same change, the same id).</summary>
+    private static string EventId(ObservedTask t)
+    {
+        var text = $"{t.TaskArn}\n{t.LastStatus}\n{t.Version}";
+        Span<byte> hash = stackalloc byte[32];
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        var buffer = max <= 512 ? stackalloc byte[512] : new byte[max];
+        SHA256.HashData(buffer[..Encoding.UTF8.GetBytes(text, buffer)], hash);
+        return string.Create(36, hash[..16].ToArray(), static (dst, h) =>
+        {
+            Span<char> hex = stackalloc char[32];
+            Convert.TryToHexStringLower(h, hex, out _);
+            hex[..8].CopyTo(dst);
+            dst[8] = '-';
+            hex[8..12].CopyTo(dst[9..]);
+            dst[13] = '-';
+            hex[12..16].CopyTo(dst[14..]);
+            dst[18] = '-';
+            hex[16..20].CopyTo(dst[19..]);
+            dst[23] = '-';
+            hex[20..32].CopyTo(dst[24..]);
+        });
+    }
+
+    /// <summary>The n-th colon-separated part of an ARN (3: region, 4: account), or null, as <c>Split(':')[n]</c>.</summary>
+    private static string? ArnPart(string arn, int n)
+    {
+        var rest = arn.AsSpan();
+        for (var k = 0; k < n; k++)
+        {
+            var c = rest.IndexOf(':');
+            if (c < 0) return null;
+            rest = rest[(c + 1)..];
+        }
+        var end = rest.IndexOf(':');
+        return (end < 0 ? rest : rest[..end]).ToString();
     }
 
     // ------------------------------------------------------------------ following the replayed events
@@ -459,16 +502,19 @@ public sealed partial class EmbeddedCluster
         // arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID (the old format has no cluster: any cluster).
         var i = containerInstanceArn.IndexOf(":container-instance/", StringComparison.Ordinal);
         if (i < 0) return true;
-        var path = containerInstanceArn[(i + ":container-instance/".Length)..].Split('/');
-        return path.Length < 2 || string.Equals(path[0], clusterName, StringComparison.Ordinal);
+        var path = containerInstanceArn.AsSpan(i + ":container-instance/".Length);
+        var slash = path.IndexOf('/');
+        return slash < 0 || path[..slash].SequenceEqual(clusterName);
     }
 
     private const long Unlimited = long.MaxValue / 4;
 
-    private static long Remaining(ObservedContainerInstance i, string name) =>
-        i.RemainingResources.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.Ordinal)) is { } r
-            ? r.IntegerValue ?? r.LongValue ?? (long)(r.DoubleValue ?? 0)
-            : Unlimited;
+    private static long Remaining(ObservedContainerInstance i, string name)
+    {
+        foreach (var r in i.RemainingResources)
+            if (string.Equals(r.Name, name, StringComparison.Ordinal)) return r.IntegerValue ?? r.LongValue ?? (long)(r.DoubleValue ?? 0);
+        return Unlimited;
+    }
 
     private static readonly Dictionary<string, int> NoGroups = new(StringComparer.Ordinal);
 
@@ -482,12 +528,14 @@ public sealed partial class EmbeddedCluster
     private void Consume(string containerInstanceArn, long cpu, long memory, int tasks)
     {
         if (!_instances.TryGetValue(containerInstanceArn, out var i)) return;
-        var resources = i.RemainingResources.Select(r => r.Name switch
-        {
-            "CPU" when cpu != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - cpu },
-            "MEMORY" when memory != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - memory },
-            _ => r,
-        }).ToList();
+        var resources = new List<InstanceResource>(i.RemainingResources.Count);
+        foreach (var r in i.RemainingResources)
+            resources.Add(r.Name switch
+            {
+                "CPU" when cpu != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - cpu },
+                "MEMORY" when memory != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - memory },
+                _ => r,
+            });
         _instances[containerInstanceArn] = i with
         {
             RemainingResources = resources,
