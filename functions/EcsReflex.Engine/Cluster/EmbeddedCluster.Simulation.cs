@@ -43,10 +43,93 @@ public sealed partial class EmbeddedCluster
 
     private readonly PriorityQueue<(string TaskArn, string Status), (DateTimeOffset, long)> _pending = new();
     private long _pendingSeq;
-    private readonly Dictionary<string, List<string>> _tokenTasks = new(StringComparer.Ordinal);
+    /// <summary>The tasks a RunTask client token started, and when the token is forgotten (<see cref="RequestMemory"/> after it).</summary>
+    private readonly Dictionary<string, (List<string> Arns, DateTimeOffset ForgetAt)> _tokenTasks = new(StringComparer.Ordinal);
+    /// <summary>Tasks whose CPU and memory were given back (stopped), so that it happens once.</summary>
     private readonly HashSet<string> _released = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long? Cpu, long? Memory)> _sizes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _placementNotes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How long a STOPPED task stays in the task table (describe, StopTask and the events about it see it), in
+    /// simulated time: ECS keeps stopped tasks visible for about an hour. Null keeps them for ever. After it, the
+    /// task is forgotten but its ARN is remembered as stopped for <see cref="RequestMemory"/> more, so a late event or
+    /// StopTask about it is answered as before; client tokens are remembered <see cref="RequestMemory"/> after their
+    /// RunTask. So a long replay holds the live tasks and what the last day asked, not every task it ever saw
+    /// (docs/replay.md, "Memory").
+    /// </summary>
+    public TimeSpan? StoppedTaskRetention { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a RunTask client token and the ARN of a forgotten stopped task are remembered: the Reactor's duplicate
+    /// memory (a copy of an event delivered later than that is decided again anyway) plus an hour.
+    /// </summary>
+    public static readonly TimeSpan RequestMemory = Reactor.DuplicateMemory + TimeSpan.FromHours(1);
+
+    private enum ForgetKind : byte { StoppedTask, StoppedArn, Token }
+
+    /// <summary>What to forget, and when; an entry whose subject changed since is skipped when it comes up.</summary>
+    private readonly PriorityQueue<(ForgetKind Kind, string Key), DateTimeOffset> _forget = new();
+    /// <summary>ARNs of stopped tasks forgotten from the task table, still remembered as stopped.</summary>
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
+    /// <summary>How many distinct task ARNs the table ever held (what its count was before tasks were forgotten): seeds placement.</summary>
+    private long _tasksEverKnown;
+
+    private void Forget(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            while (_forget.TryPeek(out var f, out var at) && at <= now)
+            {
+                _forget.Dequeue();
+                switch (f.Kind)
+                {
+                    case ForgetKind.StoppedTask:
+                        if (_tasks.TryGetValue(f.Key, out var t) && t.LastStatus == "STOPPED")
+                        {
+                            _tasks.Remove(f.Key);
+                            _placementNotes.Remove(f.Key);
+                            _gone.Add(f.Key);
+                            _forget.Enqueue((ForgetKind.StoppedArn, f.Key), at + RequestMemory);
+                        }
+                        break;
+                    case ForgetKind.StoppedArn:
+                        if (_tasks.ContainsKey(f.Key)) break; // started again under the same ARN: not forgotten
+                        _gone.Remove(f.Key);
+                        _released.Remove(f.Key);
+                        var id = Arns.LastSegment(f.Key);
+                        if (_arnById.TryGetValue(id, out var arn) && arn == f.Key) _arnById.Remove(id);
+                        break;
+                    case ForgetKind.Token:
+                        if (_tokenTasks.TryGetValue(f.Key, out var tt) && tt.ForgetAt <= now) _tokenTasks.Remove(f.Key);
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The ARN of a forgotten stopped task named by ARN or id, or null.</summary>
+    private string? GoneArn(string taskArnOrId)
+    {
+        if (_gone.Count == 0) return null;
+        if (_gone.Contains(taskArnOrId)) return taskArnOrId;
+        return _arnById.TryGetValue(Arns.LastSegment(taskArnOrId), out var arn) && _gone.Contains(arn) ? arn : null;
+    }
+
+    /// <summary>How many things the cluster holds now: a diagnostic for tests and benchmarks.</summary>
+    public ClusterItemCounts Counts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var stopped = 0;
+                foreach (var t in _tasks.Values) if (t.LastStatus == "STOPPED") stopped++;
+                return new ClusterItemCounts(_tasks.Count - stopped, stopped, _gone.Count, _released.Count, _tokenTasks.Count,
+                    _placementNotes.Count, _arnById.Count, _forget.Count, _pending.Count);
+            }
+        }
+    }
 
     /// <summary>When the next emitted event is due, or null when none is pending.</summary>
     public DateTimeOffset? NextEventAt
@@ -65,14 +148,21 @@ public sealed partial class EmbeddedCluster
     private RunTaskResponse Run(RunTaskRequest request)
     {
         if (request.ClientToken is { } token && _tokenTasks.TryGetValue(token, out var existing))
-            return new RunTaskResponse(existing, []);
+            return new RunTaskResponse(existing.Arns, []);
         var family = Arns.TaskDefinitionFamily(request.TaskDefinition) ?? request.TaskDefinition;
         var (cpu, memory) = SizeOf(request.TaskDefinition);
         var group = request.Group ?? $"family:{family}";
         var clusterName = Arns.ClusterName(request.Cluster);
-        var fargate = string.Equals(request.LaunchType, "FARGATE", StringComparison.Ordinal)
-                      || (request.CapacityProviderStrategy?.Any(c => c.CapacityProvider.StartsWith("FARGATE", StringComparison.Ordinal)) ?? false);
-        var capacityProvider = fargate ? null : request.CapacityProviderStrategy?.FirstOrDefault(c => c.Weight is null or > 0)?.CapacityProvider;
+        var fargate = string.Equals(request.LaunchType, "FARGATE", StringComparison.Ordinal);
+        string? capacityProvider = null;
+        if (request.CapacityProviderStrategy is { } providers)
+        {
+            foreach (var c in providers)
+                if (c.CapacityProvider.StartsWith("FARGATE", StringComparison.Ordinal)) fargate = true;
+            if (!fargate)
+                foreach (var c in providers)
+                    if (c.Weight is null or > 0) { capacityProvider = c.CapacityProvider; break; }
+        }
         var simulate = !fargate && _instances.Count > 0;
         var arns = new List<string>();
         var failures = new List<RunTaskFailure>();
@@ -83,11 +173,11 @@ public sealed partial class EmbeddedCluster
             string? note = null;
             if (simulate)
             {
-                var candidates = _instances.Values
-                    .Where(i => InCluster(i.ContainerInstanceArn, clusterName))
-                    .Where(i => capacityProvider is null || string.Equals(i.CapacityProviderName, capacityProvider, StringComparison.Ordinal))
-                    .Select(Candidate)
-                    .ToList();
+                var candidates = new List<PlacementCandidate>(_instances.Count);
+                foreach (var i in _instances.Values)
+                    if (InCluster(i.ContainerInstanceArn, clusterName)
+                        && (capacityProvider is null || string.Equals(i.CapacityProviderName, capacityProvider, StringComparison.Ordinal)))
+                        candidates.Add(Candidate(i));
                 var ask = new PlacementAsk
                 {
                     Cpu = cpu ?? 0,
@@ -95,7 +185,7 @@ public sealed partial class EmbeddedCluster
                     Group = group,
                     Constraints = request.PlacementConstraints ?? [],
                     Strategy = request.PlacementStrategy ?? [],
-                    RandomKey = $"{Seed}\n{request.ClientToken ?? request.TaskDefinition}\n{k}\n{_tasks.Count}",
+                    RandomKey = $"{Seed}\n{request.ClientToken ?? request.TaskDefinition}\n{k}\n{_tasksEverKnown}",
                 };
                 var outcome = PlacementSimulator.Place(ask, candidates);
                 if (outcome.Chosen is { } chosen) host = chosen.Instance;
@@ -109,7 +199,7 @@ public sealed partial class EmbeddedCluster
                     break;
                 }
             }
-            var seed = request.ClientToken is null ? $"{request.Cluster}/{_tasks.Count}/{Now.UtcTicks}" : k == 0 ? request.ClientToken : $"{request.ClientToken}#{k}";
+            var seed = request.ClientToken is null ? $"{request.Cluster}/{_tasksEverKnown}/{Now.UtcTicks}" : k == 0 ? request.ClientToken : $"{request.ClientToken}#{k}";
             var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)))[..32];
             var arn = TaskArn(request.Cluster, id);
             var eni = request.NetworkConfiguration is not null
@@ -148,8 +238,9 @@ public sealed partial class EmbeddedCluster
         }
         if (request.ClientToken is { } t && arns.Count > 0)
         {
-            _tokenTasks[t] = arns;
-            _tokens[t] = arns[0];
+            var forgetAt = Now + RequestMemory;
+            _tokenTasks[t] = (arns, forgetAt);
+            if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.Token, t), forgetAt);
         }
         return new RunTaskResponse(arns, failures);
     }
@@ -157,7 +248,8 @@ public sealed partial class EmbeddedCluster
     private StopTaskResponse Stop(StopTaskRequest request)
     {
         var task = FindTaskUnlocked(request.Task);
-        if (task is null) return new StopTaskResponse(request.Task, null);
+        if (task is null)
+            return GoneArn(request.Task) is { } gone ? new StopTaskResponse(gone, "STOPPED") : new StopTaskResponse(request.Task, null);
         if (task.DesiredStatus == "STOPPED" || task.LastStatus == "STOPPED")
             return new StopTaskResponse(task.TaskArn, task.LastStatus);
         Put(task with { DesiredStatus = "STOPPED", StoppedReason = request.Reason, StopCode = "UserInitiated" });
@@ -212,17 +304,15 @@ public sealed partial class EmbeddedCluster
 
     private static EventEnvelope Envelope(ObservedTask t, DateTimeOffset at)
     {
-        var parts = t.TaskArn.Split(':');
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{t.TaskArn}\n{t.LastStatus}\n{t.Version}")));
         return new EventEnvelope
         {
             Version = "0",
-            Id = $"{id[..8]}-{id[8..12]}-{id[12..16]}-{id[16..20]}-{id[20..32]}",
+            Id = EventId(t),
             DetailType = DetailTypes.TaskStateChange,
             Source = DetailTypes.EcsSource,
-            Account = parts.Length > 4 ? parts[4] : null,
+            Account = ArnPart(t.TaskArn, 4),
             Time = at,
-            Region = parts.Length > 3 ? parts[3] : null,
+            Region = ArnPart(t.TaskArn, 3),
             Resources = [t.TaskArn],
             Detail = Core.Decisions.PlacementGuard.AsTaskStateChange(t, t.ClusterArn ?? "") with
             {
@@ -233,6 +323,44 @@ public sealed partial class EmbeddedCluster
                 UpdatedAt = at,
             },
         };
+    }
+
+    /// <summary>The event id: a GUID-shaped hash of the task, its status and version (the same change, the same id).</summary>
+    private static string EventId(ObservedTask t)
+    {
+        var text = $"{t.TaskArn}\n{t.LastStatus}\n{t.Version}";
+        Span<byte> hash = stackalloc byte[32];
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        var buffer = max <= 512 ? stackalloc byte[512] : new byte[max];
+        SHA256.HashData(buffer[..Encoding.UTF8.GetBytes(text, buffer)], hash);
+        return string.Create(36, hash[..16].ToArray(), static (dst, h) =>
+        {
+            Span<char> hex = stackalloc char[32];
+            Convert.TryToHexStringLower(h, hex, out _);
+            hex[..8].CopyTo(dst);
+            dst[8] = '-';
+            hex[8..12].CopyTo(dst[9..]);
+            dst[13] = '-';
+            hex[12..16].CopyTo(dst[14..]);
+            dst[18] = '-';
+            hex[16..20].CopyTo(dst[19..]);
+            dst[23] = '-';
+            hex[20..32].CopyTo(dst[24..]);
+        });
+    }
+
+    /// <summary>The n-th colon-separated part of an ARN (3: region, 4: account), or null, as <c>Split(':')[n]</c>.</summary>
+    private static string? ArnPart(string arn, int n)
+    {
+        var rest = arn.AsSpan();
+        for (var k = 0; k < n; k++)
+        {
+            var c = rest.IndexOf(':');
+            if (c < 0) return null;
+            rest = rest[(c + 1)..];
+        }
+        var end = rest.IndexOf(':');
+        return (end < 0 ? rest : rest[..end]).ToString();
     }
 
     // ------------------------------------------------------------------ following the replayed events
@@ -305,6 +433,7 @@ public sealed partial class EmbeddedCluster
             if (Arns.TaskDefinitionFamily(td) is { } f) _sizes["family:" + f] = (cpu, memory);
         }
         var known = FindTaskUnlocked(t.TaskArn);
+        if (known is null && GoneArn(t.TaskArn) is not null) return; // stopped and forgotten: as for a known stopped task
         if (t.LastStatus == "STOPPED")
         {
             if (known is not null)
@@ -321,6 +450,7 @@ public sealed partial class EmbeddedCluster
             else if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
             {
                 Consume(ci, -(cpu ?? 0), -(memory ?? 0), 0);
+                if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.StoppedArn, t.TaskArn), Now + RequestMemory);
             }
             Generation++;
             return;
@@ -372,16 +502,19 @@ public sealed partial class EmbeddedCluster
         // arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID (the old format has no cluster: any cluster).
         var i = containerInstanceArn.IndexOf(":container-instance/", StringComparison.Ordinal);
         if (i < 0) return true;
-        var path = containerInstanceArn[(i + ":container-instance/".Length)..].Split('/');
-        return path.Length < 2 || string.Equals(path[0], clusterName, StringComparison.Ordinal);
+        var path = containerInstanceArn.AsSpan(i + ":container-instance/".Length);
+        var slash = path.IndexOf('/');
+        return slash < 0 || path[..slash].SequenceEqual(clusterName);
     }
 
     private const long Unlimited = long.MaxValue / 4;
 
-    private static long Remaining(ObservedContainerInstance i, string name) =>
-        i.RemainingResources.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.Ordinal)) is { } r
-            ? r.IntegerValue ?? r.LongValue ?? (long)(r.DoubleValue ?? 0)
-            : Unlimited;
+    private static long Remaining(ObservedContainerInstance i, string name)
+    {
+        foreach (var r in i.RemainingResources)
+            if (string.Equals(r.Name, name, StringComparison.Ordinal)) return r.IntegerValue ?? r.LongValue ?? (long)(r.DoubleValue ?? 0);
+        return Unlimited;
+    }
 
     private static readonly Dictionary<string, int> NoGroups = new(StringComparer.Ordinal);
 
@@ -395,12 +528,14 @@ public sealed partial class EmbeddedCluster
     private void Consume(string containerInstanceArn, long cpu, long memory, int tasks)
     {
         if (!_instances.TryGetValue(containerInstanceArn, out var i)) return;
-        var resources = i.RemainingResources.Select(r => r.Name switch
-        {
-            "CPU" when cpu != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - cpu },
-            "MEMORY" when memory != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - memory },
-            _ => r,
-        }).ToList();
+        var resources = new List<InstanceResource>(i.RemainingResources.Count);
+        foreach (var r in i.RemainingResources)
+            resources.Add(r.Name switch
+            {
+                "CPU" when cpu != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - cpu },
+                "MEMORY" when memory != 0 => r with { IntegerValue = (r.IntegerValue ?? r.LongValue ?? 0) - memory },
+                _ => r,
+            });
         _instances[containerInstanceArn] = i with
         {
             RemainingResources = resources,
@@ -431,7 +566,7 @@ public sealed partial class EmbeddedCluster
     private ObservedTask? FindTaskUnlocked(string taskArnOrId)
     {
         if (_tasks.TryGetValue(taskArnOrId, out var t)) return t;
-        return _arnById.TryGetValue(Arns.LastSegment(taskArnOrId), out var arn) ? _tasks[arn] : null;
+        return _arnById.TryGetValue(Arns.LastSegment(taskArnOrId), out var arn) ? _tasks.GetValueOrDefault(arn) : null;
     }
 
     // ------------------------------------------------------------------ the task table and its indexes
@@ -460,9 +595,13 @@ public sealed partial class EmbeddedCluster
     /// <summary>Every write of the task table goes through here, so that the indexes stay true.</summary>
     private void Put(ObservedTask task)
     {
-        if (_tasks.TryGetValue(task.TaskArn, out var old) && old.ContainerInstanceArn is { } was
+        var isKnown = _tasks.TryGetValue(task.TaskArn, out var old);
+        if (isKnown && old!.ContainerInstanceArn is { } was
             && _liveByInstance.TryGetValue(was, out var oldSet) && oldSet.Remove(task.TaskArn))
             CountGroup(was, old.Group, -1);
+        if (!isKnown && !_gone.Remove(task.TaskArn)) _tasksEverKnown++;
+        if (StoppedTaskRetention is { } keep && task.LastStatus == "STOPPED" && old?.LastStatus != "STOPPED")
+            _forget.Enqueue((ForgetKind.StoppedTask, task.TaskArn), Now + keep);
         _tasks[task.TaskArn] = task;
         _arnById.TryAdd(Arns.LastSegment(task.TaskArn), task.TaskArn);
         if (task.ContainerInstanceArn is { } on && task.LastStatus != "STOPPED")
@@ -506,3 +645,11 @@ public sealed partial class EmbeddedCluster
         return _instances.Keys.FirstOrDefault(k => Arns.ContainerInstanceId(k) == id) ?? containerInstanceArn;
     }
 }
+
+/// <summary>
+/// What an <see cref="EmbeddedCluster"/> holds: live and stopped tasks in its table, stopped ARNs remembered after
+/// their task was forgotten, tasks whose resources were given back, client tokens, placement notes, ids, pending
+/// forgettings, pending emitted events.
+/// </summary>
+public readonly record struct ClusterItemCounts(int LiveTasks, int StoppedTasks, int ForgottenArns, int ReleasedArns, int ClientTokens,
+    int PlacementNotes, int TaskIds, int PendingForgets, int PendingEvents);

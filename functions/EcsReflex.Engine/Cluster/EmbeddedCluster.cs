@@ -15,11 +15,10 @@ namespace EcsReflex.Engine.Cluster;
 /// </summary>
 public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly Dictionary<string, ObservedService> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ObservedTask> _tasks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ObservedContainerInstance> _instances = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
     private readonly List<ObservedScalableTarget> _scalableTargets;
 
     public EmbeddedCluster(ClusterSnapshot snapshot)
@@ -30,8 +29,18 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
         _scalableTargets = [.. snapshot.ScalableTargets];
     }
 
-    /// <summary>The simulated time, set by the replay before each step.</summary>
-    public DateTimeOffset Now { get; set; }
+    /// <summary>The simulated time, set by the replay before each step; what was kept long enough is forgotten as it moves (see <see cref="StoppedTaskRetention"/>).</summary>
+    public DateTimeOffset Now
+    {
+        get => _now;
+        set
+        {
+            _now = value;
+            if (_forget.Count > 0) Forget(value);
+        }
+    }
+
+    private DateTimeOffset _now;
 
     public IReadOnlyList<ObservedTask> Tasks { get { lock (_gate) return [.. _tasks.Values]; } }
     public IReadOnlyList<ObservedService> Services { get { lock (_gate) return [.. _services.Values]; } }
@@ -76,8 +85,9 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
         {
             if (_instances.TryGetValue(containerInstanceArn, out var c)) return Task.FromResult(c.Ec2InstanceId);
             var id = Arns.ContainerInstanceId(containerInstanceArn);
-            var match = _instances.Values.FirstOrDefault(i => Arns.ContainerInstanceId(i.ContainerInstanceArn) == id);
-            return Task.FromResult(match?.Ec2InstanceId);
+            foreach (var i in _instances.Values)
+                if (Arns.ContainerInstanceId(i.ContainerInstanceArn) == id) return Task.FromResult(i.Ec2InstanceId);
+            return Task.FromResult<string?>(null);
         }
     }
 

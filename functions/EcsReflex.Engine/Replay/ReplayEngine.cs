@@ -57,7 +57,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     private ReplayEngine(ReflexPolicy policy, EmbeddedCluster cluster, IEcsApi ecs, IClusterObserver observer, InMemoryStateStore? store, bool dryRun)
     {
         Cluster = cluster;
-        _store = store ?? new InMemoryStateStore();
+        _store = store ?? InMemoryStateStore.ForReplay(); // forgets what can no longer change a decision (docs/replay.md)
         // A store of its own is read by nobody but the replay: its records are the audit trail (Actuator's audit parameter).
         _reactor = new Reactor(policy, _store, observer, new Actuator(ecs, _store, policy, dryRun, audit: store is not null));
     }

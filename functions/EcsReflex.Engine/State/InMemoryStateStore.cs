@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.State;
 
@@ -6,69 +5,239 @@ namespace EcsReflex.Engine.State;
 
 /// <summary>
 /// The state store in memory: the replay's store, and the Lambda host's when no table is configured.
-/// Thread-safe; expiry is judged against the time the caller passes (the replay's simulated clock).
+/// Thread-safe (one <see cref="Lock"/> around plain dictionaries); expiry is judged against <see cref="Now"/> (the
+/// replay's simulated clock) or, when it is unset, the time provider's.
+/// <para>
+/// Records expire as the DynamoDB store's do (<c>PersistentStateStore</c>): processed events at the expiry the
+/// caller gives, relaunch slots 1 hour after their minute, lineages, instance records and drain moves 30 days
+/// after their last write; scaling and service placement records never. An expired record reads as absent, and
+/// it is physically removed when <see cref="Now"/> is set past its expiry (a time-ordered queue of expiries is pruned
+/// as the simulated clock moves), so a long replay holds only what one retention window writes. Without
+/// <see cref="Now"/> (the Lambda host's clock), expired records read as absent but stay in memory. See docs/replay.md, "Memory".
+/// </para>
 /// </summary>
 public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
 {
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _events = new();
-    private readonly ConcurrentDictionary<(string, string), LineageRecord> _lineages = new();
-    private readonly ConcurrentDictionary<(string, DateTimeOffset), int> _slots = new();
-    private readonly ConcurrentQueue<AuditEntry> _audit = new();
+    public static readonly TimeSpan LineageRetention = TimeSpan.FromDays(30);
+    public static readonly TimeSpan SlotRetention = TimeSpan.FromHours(1);
+    public static readonly TimeSpan InstanceRetention = TimeSpan.FromDays(30);
+    public static readonly TimeSpan DrainMoveRetention = TimeSpan.FromDays(30);
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, DateTimeOffset> _events = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), Expiring<LineageRecord>> _lineages = new();
+    private readonly Dictionary<(string, DateTimeOffset), int> _slots = new();
+    private readonly Queue<AuditEntry> _audit = new();
+    private readonly Dictionary<(string, string), ServiceScalingRecord> _scaling = new();
+    private readonly Dictionary<(string, string), Expiring<InstanceSeenRecord>> _instances = new();
+    private readonly Dictionary<(string, string), Expiring<DrainMoveRecord>> _moves = new();
+    private readonly Dictionary<(string, string), ServicePlacementRecord> _servicePlacements = new();
+    /// <summary>Every expiry written, earliest first; an entry whose record was rewritten since is skipped when it comes up.</summary>
+    private readonly PriorityQueue<Expiry, DateTimeOffset> _expiries = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private DateTimeOffset? _now;
+
+    private readonly record struct Expiring<T>(T Record, DateTimeOffset ExpiresAt);
+
+    private enum Kind : byte { Event, Lineage, Slot, Instance, Move }
+
+    private readonly record struct Expiry(Kind Kind, string A, string? B, DateTimeOffset Minute);
 
     /// <summary>The simulated "now" used for expiry; when unset, the time provider's.</summary>
-    public DateTimeOffset? Now { get; set; }
+    public DateTimeOffset? Now
+    {
+        get => _now;
+        set
+        {
+            _now = value;
+            if (value is { } now && !NeverForget)
+                lock (_gate) Prune(now);
+        }
+    }
 
-    private DateTimeOffset Current => Now ?? _time.GetUtcNow();
+    /// <summary>
+    /// How many audit entries <see cref="Audit"/> keeps: null (the default) keeps them all; 0 keeps none; N keeps
+    /// the last N. The replay's own store keeps a few: its JSON lines carry every action and reason already.
+    /// </summary>
+    public int? MaxAuditEntries { get; init; }
 
-    public IReadOnlyCollection<AuditEntry> Audit => _audit;
+    /// <summary>
+    /// When set, a lineage that was given up is forgotten this long after it was given up, before its 30-day
+    /// retention: the replay's own store sets it (see <see cref="ForReplay"/>), because nothing it replays can read
+    /// such a record again once the duplicate memory of the give-up is over (docs/replay.md, "Memory").
+    /// </summary>
+    public TimeSpan? GivenUpLineageRetention { get; init; }
 
-    public Task<bool> HasEventAsync(string key, CancellationToken ct) =>
-        Task.FromResult(_events.TryGetValue(key, out var expires) && expires > Current);
+    /// <summary>
+    /// Keeps every record for ever, as the store did before records expired (processed events still stop counting
+    /// as duplicates at their expiry): the reference the tests compare a forgetting replay with.
+    /// </summary>
+    public bool NeverForget { get; init; }
+
+    /// <summary>The expiry of a record written now and kept <paramref name="retention"/>; queued for removal unless <see cref="NeverForget"/>.</summary>
+    private DateTimeOffset Until(TimeSpan retention, Kind kind, string a, string? b)
+    {
+        if (NeverForget) return DateTimeOffset.MaxValue;
+        var expiresAt = Current + retention;
+        _expiries.Enqueue(new Expiry(kind, a, b, default), expiresAt);
+        return expiresAt;
+    }
+
+    /// <summary>The store a replay makes for itself: a bounded audit, given-up lineages forgotten after the duplicate memory.</summary>
+    public static InMemoryStateStore ForReplay() => new()
+    {
+        MaxAuditEntries = ReplayAuditEntries,
+        GivenUpLineageRetention = Reactor.DuplicateMemory + TimeSpan.FromHours(1),
+    };
+
+    /// <summary>How many audit entries the replay's own store keeps (the latest).</summary>
+    public const int ReplayAuditEntries = 1000;
+
+    private DateTimeOffset Current => _now ?? _time.GetUtcNow();
+
+    public IReadOnlyCollection<AuditEntry> Audit { get { lock (_gate) return [.. _audit]; } }
+
+    /// <summary>How many records of each kind are held now (those expired by <see cref="Now"/> removed first): a diagnostic for tests and benchmarks.</summary>
+    public StoreItemCounts Counts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_now is { } now && !NeverForget) Prune(now);
+                return new StoreItemCounts(_events.Count, _lineages.Count, _slots.Count, _audit.Count, _scaling.Count,
+                    _instances.Count, _moves.Count, _servicePlacements.Count, _expiries.Count);
+            }
+        }
+    }
+
+    /// <summary>Removes every record that expired by <paramref name="now"/>. Amortised: each expiry written is taken off once.</summary>
+    private void Prune(DateTimeOffset now)
+    {
+        while (_expiries.TryPeek(out var e, out var at) && at <= now)
+        {
+            _expiries.Dequeue();
+            switch (e.Kind)
+            {
+                case Kind.Event:
+                    if (_events.TryGetValue(e.A, out var x) && x <= now) _events.Remove(e.A);
+                    break;
+                case Kind.Lineage:
+                    if (_lineages.TryGetValue((e.A, e.B!), out var l) && l.ExpiresAt <= now) _lineages.Remove((e.A, e.B!));
+                    break;
+                case Kind.Slot:
+                    _slots.Remove((e.A, e.Minute));
+                    break;
+                case Kind.Instance:
+                    if (_instances.TryGetValue((e.A, e.B!), out var i) && i.ExpiresAt <= now) _instances.Remove((e.A, e.B!));
+                    break;
+                case Kind.Move:
+                    if (_moves.TryGetValue((e.A, e.B!), out var m) && m.ExpiresAt <= now) _moves.Remove((e.A, e.B!));
+                    break;
+            }
+        }
+    }
+
+    // ---- processed events
+
+    public Task<bool> HasEventAsync(string key, CancellationToken ct)
+    {
+        lock (_gate)
+            return _events.TryGetValue(key, out var expires) && expires > Current ? Task.FromResult(true) : Task.FromResult(false);
+    }
 
     public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct)
     {
-        _events[key] = expiresAt;
+        lock (_gate)
+        {
+            _events[key] = expiresAt;
+            if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Event, key, null, default), expiresAt);
+        }
         return Task.CompletedTask;
     }
 
-    public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) =>
-        Task.FromResult(_lineages.TryGetValue((cluster, lineage), out var r) ? r : null);
+    // ---- lineages
+
+    public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult(_lineages.TryGetValue((cluster, lineage), out var r) && r.ExpiresAt > Current ? r.Record : null);
+    }
 
     public Task PutLineageAsync(LineageRecord record, CancellationToken ct)
     {
-        _lineages[(record.Cluster, record.Lineage)] = record;
+        lock (_gate)
+        {
+            var retention = record.GivenUp && GivenUpLineageRetention is { } g ? g : LineageRetention;
+            _lineages[(record.Cluster, record.Lineage)] = new(record, Until(retention, Kind.Lineage, record.Cluster, record.Lineage));
+        }
         return Task.CompletedTask;
     }
 
-    public IReadOnlyCollection<LineageRecord> Lineages => _lineages.Values.ToList();
+    public IReadOnlyCollection<LineageRecord> Lineages
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var now = Current;
+                var list = new List<LineageRecord>(_lineages.Count);
+                foreach (var r in _lineages.Values)
+                    if (r.ExpiresAt > now) list.Add(r.Record);
+                return list;
+            }
+        }
+    }
+
+    // ---- relaunch slots
 
     public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct)
     {
-        var taken = false;
-        _slots.AddOrUpdate((cluster, minute), _ => { taken = limit > 0; return taken ? 1 : 0; },
-            (_, n) => { taken = n < limit; return taken ? n + 1 : n; });
-        return Task.FromResult(taken);
+        lock (_gate)
+        {
+            if (limit <= 0) return Task.FromResult(false);
+            var key = (cluster, minute);
+            if (!_slots.TryGetValue(key, out var n))
+            {
+                // Removed 1 hour after its minute (SlotRetention), like the DynamoDB counter's TTL; a minute is asked for
+                // only while it is the current one, so a removed counter is never asked for again.
+                if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Slot, cluster, null, minute), minute + SlotRetention);
+                _slots[key] = 1;
+                return Task.FromResult(true);
+            }
+            if (n >= limit) return Task.FromResult(false);
+            _slots[key] = n + 1;
+            return Task.FromResult(true);
+        }
     }
+
+    // ---- audit
 
     public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct)
     {
-        _audit.Enqueue(entry);
+        lock (_gate)
+        {
+            if (MaxAuditEntries is not { } max) _audit.Enqueue(entry);
+            else if (max > 0)
+            {
+                if (_audit.Count >= max) _audit.Dequeue();
+                _audit.Enqueue(entry);
+            }
+        }
         return Task.CompletedTask;
     }
 
-    private readonly Dictionary<(string, string), ServiceScalingRecord> _scaling = new();
-    private readonly Lock _scalingGate = new();
+    // ---- service scaler
 
     public Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
     {
-        lock (_scalingGate) return Task.FromResult(_scaling.TryGetValue((cluster, service), out var r) ? r : null);
+        lock (_gate) return Task.FromResult(_scaling.TryGetValue((cluster, service), out var r) ? r : null);
     }
 
     /// <summary>Conditional on the stored version, like DynamoDB's <c>ConditionExpression</c>: the compare and the write are one step.</summary>
     public Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
     {
-        lock (_scalingGate)
+        lock (_gate)
         {
             var key = (record.Cluster, record.Service);
             var stored = _scaling.TryGetValue(key, out var r) ? r.Version : 0;
@@ -78,46 +247,72 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         }
     }
 
-    public IReadOnlyCollection<ServiceScalingRecord> ScalingRecords { get { lock (_scalingGate) return [.. _scaling.Values]; } }
+    public IReadOnlyCollection<ServiceScalingRecord> ScalingRecords { get { lock (_gate) return [.. _scaling.Values]; } }
+
     // ---- placement guard
 
-    private readonly ConcurrentDictionary<(string, string), InstanceSeenRecord> _instances = new();
-    private readonly ConcurrentDictionary<(string, string), DrainMoveRecord> _moves = new();
-    private readonly ConcurrentDictionary<(string, string), ServicePlacementRecord> _servicePlacements = new();
-
-    public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) =>
-        Task.FromResult(_instances.TryGetValue((cluster, containerInstanceArn), out var r) ? r : null);
+    public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult(_instances.TryGetValue((cluster, containerInstanceArn), out var r) && r.ExpiresAt > Current ? r.Record : null);
+    }
 
     public Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
     {
-        var written = false;
-        _instances.AddOrUpdate((record.Cluster, record.ContainerInstanceArn),
-            _ => { written = true; return record; },
-            (_, old) =>
-            {
-                written = old.Version is not { } ov || record.Version is not { } nv || nv >= ov;
-                return written ? record : old;
-            });
-        return Task.FromResult(written);
+        lock (_gate)
+        {
+            var key = (record.Cluster, record.ContainerInstanceArn);
+            var now = Current;
+            if (_instances.TryGetValue(key, out var old) && old.ExpiresAt > now
+                && old.Record.Version is { } ov && record.Version is { } nv && nv < ov)
+                return Task.FromResult(false);
+            _instances[key] = new(record, Until(InstanceRetention, Kind.Instance, record.Cluster, record.ContainerInstanceArn));
+            return Task.FromResult(true);
+        }
     }
 
-    public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) =>
-        Task.FromResult(_moves.TryGetValue((cluster, lineage), out var r) ? r : null);
+    public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct)
+    {
+        lock (_gate)
+            return Task.FromResult(_moves.TryGetValue((cluster, lineage), out var r) && r.ExpiresAt > Current ? r.Record : null);
+    }
 
     public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct)
     {
-        _moves[(record.Cluster, record.Lineage)] = record;
+        lock (_gate)
+        {
+            _moves[(record.Cluster, record.Lineage)] = new(record, Until(DrainMoveRetention, Kind.Move, record.Cluster, record.Lineage));
+        }
         return Task.CompletedTask;
     }
 
-    public IReadOnlyCollection<DrainMoveRecord> DrainMoves => _moves.Values.ToList();
+    public IReadOnlyCollection<DrainMoveRecord> DrainMoves
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var now = Current;
+                var list = new List<DrainMoveRecord>(_moves.Count);
+                foreach (var r in _moves.Values)
+                    if (r.ExpiresAt > now) list.Add(r.Record);
+                return list;
+            }
+        }
+    }
 
-    public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) =>
-        Task.FromResult(_servicePlacements.TryGetValue((cluster, service), out var r) ? r : null);
+    public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(_servicePlacements.TryGetValue((cluster, service), out var r) ? r : null);
+    }
 
     public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct)
     {
-        _servicePlacements[(record.Cluster, record.Service)] = record;
+        lock (_gate) _servicePlacements[(record.Cluster, record.Service)] = record;
         return Task.CompletedTask;
     }
 }
+
+/// <summary>How many records an <see cref="InMemoryStateStore"/> holds, by kind (<see cref="PendingExpiries"/>: entries of its expiry queue).</summary>
+public readonly record struct StoreItemCounts(int Events, int Lineages, int RelaunchSlots, int AuditEntries, int ScalingRecords,
+    int InstanceRecords, int DrainMoves, int ServicePlacements, int PendingExpiries);
