@@ -28,8 +28,9 @@ public static class BdnRunner
             BenchmarkSwitcher.FromTypes(Types).Run(args, Config);
             return 0;
         }
-        var (ok, config, _) = ConfigParser.Parse(args, ConsoleLogger.Default, Config);
+        var (ok, parsed, _) = ConfigParser.Parse(args, ConsoleLogger.Default, Config);
         if (!ok) return 2;
+        var config = ManualConfig.Union(Config, parsed); // as BenchmarkSwitcher does: the defaults, then the command line
         var runs = Types
             .Select(t => PerEvent(BenchmarkConverter.TypeToBenchmarks(t, config)))
             .Where(r => r.BenchmarksCases.Length > 0)
