@@ -56,6 +56,18 @@ public class StreamBenchmarks
         _snapshot = SnapshotReader.Parse(File.ReadAllBytes(Path.Combine(root, "events", "cluster.snapshot.json")));
     }
 
+    /// <summary>
+    /// The process's peak RSS (VmHWM), into the log: with the default toolchain each benchmark runs in its
+    /// own process, so after <see cref="Replay"/> it is the replay's peak (warm-up and iterations, each a
+    /// fresh engine, plus the harness). With <c>--inProcess</c> it is the whole run's.
+    /// </summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        using var self = Process.GetCurrentProcess();
+        Console.WriteLine($"// peak RSS of this benchmark process: {self.PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
+    }
+
     [Benchmark(Baseline = true)]
     public long Raw()
     {
