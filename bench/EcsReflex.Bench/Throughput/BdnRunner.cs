@@ -4,12 +4,14 @@ using BenchmarkDotNet.ConsoleArguments;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace EcsReflex.Bench.Throughput;
 
 /// <summary>
 /// <c>bdn [BenchmarkDotNet arguments]</c>: the BenchmarkDotNet command line (<c>--filter</c>, <c>--list</c>,
-/// <c>--inProcess</c>, exporters...) over the throughput benchmarks. It converts the benchmarks itself
+/// exporters...) over the throughput benchmarks; <c>--inProcess</c> runs each class's own job in this process. It converts the benchmarks itself
 /// rather than through <see cref="BenchmarkSwitcher"/> for one reason: a stream benchmark's
 /// <c>OperationsPerInvoke</c> is the stream's event count, which is chosen at run time
 /// (<c>REFLEX_BENCH_EVENTS</c>) while the attribute wants a constant.
@@ -28,11 +30,14 @@ public static class BdnRunner
             BenchmarkSwitcher.FromTypes(Types).Run(args, Config);
             return 0;
         }
-        var (ok, parsed, _) = ConfigParser.Parse(args, ConsoleLogger.Default, Config);
+        // BenchmarkDotNet's --inProcess adds a default job beside each class's own (a 1,000,000-event pass
+        // under the default throughput strategy would run for hours); here it runs the classes' own jobs in process.
+        var inProcess = args.Contains("--inProcess");
+        var (ok, parsed, _) = ConfigParser.Parse([.. args.Where(a => a != "--inProcess")], ConsoleLogger.Default, Config);
         if (!ok) return 2;
         var config = ManualConfig.Union(Config, parsed); // as BenchmarkSwitcher does: the defaults, then the command line
         var runs = Types
-            .Select(t => PerEvent(BenchmarkConverter.TypeToBenchmarks(t, config)))
+            .Select(t => Adjust(BenchmarkConverter.TypeToBenchmarks(t, config), inProcess))
             .Where(r => r.BenchmarksCases.Length > 0)
             .ToArray();
         if (runs.Length == 0)
@@ -44,18 +49,24 @@ public static class BdnRunner
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }
 
-    /// <summary>Sets the stream benchmarks' operations per invocation to the stream's event count.</summary>
-    private static BenchmarkRunInfo PerEvent(BenchmarkRunInfo run)
+    /// <summary>
+    /// Sets the stream benchmarks' operations per invocation to the stream's event count, and the in-process
+    /// toolchain when asked.
+    /// </summary>
+    private static BenchmarkRunInfo Adjust(BenchmarkRunInfo run, bool inProcess)
     {
-        if (run.Type != typeof(StreamBenchmarks)) return run;
+        var stream = run.Type == typeof(StreamBenchmarks);
+        if (!stream && !inProcess) return run;
         var cases = run.BenchmarksCases.Select(c =>
         {
             var d = c.Descriptor;
+            var job = inProcess ? c.Job.WithToolchain(InProcessEmitToolchain.Instance) : c.Job;
+            if (!stream) return BenchmarkCase.Create(d, job, c.Parameters, c.Config);
             var description = d.WorkloadMethodDisplayInfo == d.WorkloadMethod.Name ? null : d.WorkloadMethodDisplayInfo;
             var perEvent = new Descriptor(d.Type, d.WorkloadMethod, d.GlobalSetupMethod, d.GlobalCleanupMethod,
                 d.IterationSetupMethod, d.IterationCleanupMethod, description, d.AdditionalLogic, d.Baseline,
                 d.Categories, StreamBenchmarks.EventCount, d.MethodIndex);
-            return BenchmarkCase.Create(perEvent, c.Job, c.Parameters, c.Config);
+            return BenchmarkCase.Create(perEvent, job, c.Parameters, c.Config);
         }).ToArray();
         return new BenchmarkRunInfo(cases, run.Type, run.Config);
     }
