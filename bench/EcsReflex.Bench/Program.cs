@@ -10,9 +10,12 @@ using EcsReflex.Engine.Replay;
 // dotnet run -c Release --project bench/EcsReflex.Bench -- replay FILE      (streaming replay: events/s, allocation, peak RSS)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- parse FILE     (the parser alone)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- raw FILE       (a raw Utf8JsonReader pass: the limit of reading the bytes)
+// dotnet run -c Release --project bench/EcsReflex.Bench -- bdn [--filter '*'] [BenchmarkDotNet arguments]   (Throughput/: BenchmarkDotNet)
 var repo = Repo.Root;
 switch (args.FirstOrDefault())
 {
+    case "bdn":
+        return EcsReflex.Bench.Throughput.BdnRunner.Run(args[1..]);
     case "generate":
     {
         var count = int.Parse(Arg("--count") ?? "1000000");
@@ -70,7 +73,7 @@ switch (args.FirstOrDefault())
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: generate [--count N] [--seed S] [--out FILE] | replay FILE | parse FILE [--no-pool] | raw FILE");
+        Console.Error.WriteLine("usage: bdn [BenchmarkDotNet arguments] | generate [--count N] [--seed S] [--out FILE] | replay FILE | parse FILE [--no-pool] | raw FILE");
         return 2;
 }
 
