@@ -15,6 +15,10 @@ public sealed class EventStreamGenerator
     private readonly Random _rnd;
     private DateTimeOffset _time = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
     private long _version = 1000;
+    // Tasks the stream said are RUNNING, oldest first: a later stop in the stream is one of them when there is one,
+    // so that tasks run, then stop, as in a real cluster (a stream of stops of tasks never seen and of tasks that
+    // never stop would grow the simulated cluster for ever).
+    private readonly Queue<(string Arn, DateTimeOffset Since, string? Group, string? Instance)> _running = new();
 
     public EventStreamGenerator(string eventsFolder, int seed)
     {
@@ -75,18 +79,28 @@ public sealed class EventStreamGenerator
         {
             case "ECS Task State Change":
             {
-                var id = Hex(32);
-                var arn = $"arn:aws:ecs:us-east-1:123456789012:task/prod/{id}";
+                var stopping = d["lastStatus"]?.GetValue<string>() == "STOPPED";
+                var group = d["group"]?.GetValue<string>();
+                var ran = TimeSpan.FromSeconds(5 + _rnd.Next(900));
+                string arn;
+                if (stopping && _running.TryPeek(out var oldest) && _time - oldest.Since >= ran && oldest.Group == group)
+                {
+                    _running.Dequeue();
+                    arn = oldest.Arn;
+                    ran = _time - oldest.Since;
+                    if (oldest.Instance is not null && d["containerInstanceArn"] is not null) d["containerInstanceArn"] = oldest.Instance;
+                }
+                else arn = $"arn:aws:ecs:us-east-1:123456789012:task/prod/{Hex(32)}";
+                if (!stopping) _running.Enqueue((arn, _time, group, d["containerInstanceArn"]?.GetValue<string>()));
                 e["resources"] = new JsonArray(arn);
                 d["taskArn"] = arn;
                 if (d["containers"] is JsonArray cs)
                     foreach (var c in cs) if (c is JsonObject co && co.ContainsKey("taskArn")) co["taskArn"] = arn;
-                var ran = TimeSpan.FromSeconds(5 + _rnd.Next(900));
                 foreach (var k in new[] { "createdAt", "pullStartedAt", "pullStoppedAt", "startedAt" })
                     if (d[k] is not null) d[k] = Iso(_time - ran);
                 foreach (var k in new[] { "stoppingAt", "executionStoppedAt", "stoppedAt", "updatedAt" })
                     if (d[k] is not null) d[k] = Iso(_time);
-                d["version"] = 2 + _rnd.Next(4);
+                d["version"] = stopping ? 4 + _rnd.Next(2) : 2 + _rnd.Next(2); // a task's stop comes after its start
                 break;
             }
             case "ECS Container Instance State Change":

@@ -61,6 +61,40 @@ public class ReschedulerReplayTests
         Assert.True(given.Audit.Count > auditedRuns.Count);
     }
 
+    /// <summary>
+    /// With a lifetime, a task the embedded cluster started finishes its work: STOPPED, EssentialContainerExited, its
+    /// container with exit code 0, which the rescheduler leaves alone. Without one (the default) it keeps running.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task StartedTaskLifetime_EndsRelaunchedTasksWithExitZero_WhichAreNotRelaunched(bool withLifetime)
+    {
+        var snapshot = Cluster.SnapshotReader.Parse(File.ReadAllBytes(RepoFiles.Path("events", "cluster.snapshot.json")));
+        var cluster = new Cluster.EmbeddedCluster(snapshot) { StartedTaskLifetime = withLifetime ? TimeSpan.FromMinutes(30) : null };
+        var (records, engine) = await ReplayHarness.RunAsync([RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json")], cluster: cluster);
+
+        var run = Assert.Single(RunTasks(records));
+        var emitted = records.Where(r => r.Input == Replay.ReplayEngine.EmittedInput).ToList();
+        var relaunched = engine.Cluster.Tasks.Single(t => t.StartedBy == run.StartedBy);
+        if (withLifetime)
+        {
+            Assert.Equal(["RUNNING", "STOPPED"], emitted.Select(r => ((Core.Events.TaskStateChange)r.Event!.Detail).LastStatus));
+            var stop = (Core.Events.TaskStateChange)emitted[1].Event!.Detail;
+            Assert.Equal("EssentialContainerExited", stop.StopCode);
+            Assert.Equal(0, Assert.Single(stop.Containers).ExitCode);
+            Assert.Equal(Outcome.Ignored, emitted[1].Outcome);
+            var started = ((Core.Events.TaskStateChange)emitted[0].Event!.Detail).StartedAt!.Value;
+            Assert.Equal(TimeSpan.FromMinutes(30), stop.StoppedAt!.Value - started);
+            Assert.Equal("STOPPED", relaunched.LastStatus);
+        }
+        else
+        {
+            Assert.Equal(["RUNNING"], emitted.Select(r => ((Core.Events.TaskStateChange)r.Event!.Detail).LastStatus));
+            Assert.Equal("RUNNING", relaunched.LastStatus);
+        }
+    }
+
     [Fact]
     public async Task DuplicateDeliveries_LaunchOnce()
     {

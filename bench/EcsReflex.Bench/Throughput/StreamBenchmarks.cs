@@ -107,7 +107,7 @@ public class StreamBenchmarks
     [Benchmark]
     public async Task<long> Replay()
     {
-        var engine = new ReplayEngine(_policy, new EmbeddedCluster(_snapshot));
+        var engine = new ReplayEngine(_policy, Workload.Cluster(_snapshot));
         long records = 0;
         await foreach (var _ in engine.RunAsync(ReplayInputs.Read(_file, "stream"))) records++;
         return records;

@@ -35,6 +35,14 @@ public sealed partial class EmbeddedCluster
     public TimeSpan TaskStartDelay { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>How long a task takes to stop after StopTask.</summary>
     public TimeSpan TaskStopDelay { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a task started through RunTask runs before its work is done: it then stops by itself
+    /// (<c>EssentialContainerExited</c>, its essential container with exit code 0), as a batch task does. Null (the
+    /// default): it runs until something stops it. A long generated stream sets it, so that the tasks EcsReflex
+    /// relaunches do not pile up in the simulated cluster for ever (bench/README.md). Only with <see cref="EmitEvents"/>.
+    /// </summary>
+    public TimeSpan? StartedTaskLifetime { get; init; }
+
     /// <summary>Seed of the random placement strategy (with the client token).</summary>
     public int Seed { get; init; } = 1;
 
@@ -232,6 +240,7 @@ public sealed partial class EmbeddedCluster
             if (host is not null) Consume(host.ContainerInstanceArn, cpu ?? 0, memory ?? 0, +1);
             if (note is not null) _placementNotes[arn] = note;
             else Schedule(arn, "RUNNING", TaskStartDelay);
+            if (note is null && EmitEvents && StartedTaskLifetime is { } lifetime) Schedule(arn, Finished, TaskStartDelay + lifetime);
             arns.Add(arn);
             TasksStarted++;
             Generation++;
@@ -287,6 +296,17 @@ public sealed partial class EmbeddedCluster
             if (task.LastStatus is "RUNNING" or "STOPPED" || task.DesiredStatus == "STOPPED") return null;
             task = task with { LastStatus = "RUNNING", StartedAt = at, Version = (task.Version ?? 1) + 1 };
         }
+        else if (status == Finished)
+        {
+            // Its work is done, unless something already stops it (StopTask, a drain, the stream).
+            if (task.LastStatus != "RUNNING" || task.DesiredStatus == "STOPPED") return null;
+            task = task with
+            {
+                LastStatus = "STOPPED", DesiredStatus = "STOPPED", StoppedAt = at, StopCode = EssentialContainerExited,
+                StoppedReason = "Essential container in task exited", Version = (task.Version ?? 1) + 1,
+            };
+            Release(task);
+        }
         else
         {
             if (task.LastStatus == "STOPPED") return null;
@@ -301,6 +321,8 @@ public sealed partial class EmbeddedCluster
         Generation++;
         return task;
     }
+
+    private const string Finished = "FINISHED", EssentialContainerExited = "EssentialContainerExited";
 
     private static EventEnvelope Envelope(ObservedTask t, DateTimeOffset at)
     {
@@ -321,6 +343,10 @@ public sealed partial class EmbeddedCluster
                 StoppingAt = t.LastStatus == "STOPPED" ? at : null,
                 StoppedAt = t.StoppedAt,
                 UpdatedAt = at,
+                // Only a task that finished its work (StartedTaskLifetime) stops this way here: its essential container exited 0.
+                Containers = t.LastStatus == "STOPPED" && t.StopCode == EssentialContainerExited
+                    ? [new ContainerDetail { Name = Arns.TaskDefinitionFamily(t.TaskDefinitionArn), LastStatus = "STOPPED", ExitCode = 0 }]
+                    : [],
             },
         };
     }
