@@ -20,8 +20,17 @@ public sealed class EventStreamGenerator
     // never stop would grow the simulated cluster for ever).
     private readonly Queue<(string Arn, DateTimeOffset Since, string? Group, string? Instance)> _running = new();
 
-    public EventStreamGenerator(string eventsFolder, int seed)
+    private readonly bool _stopsRunningTasks;
+
+    /// <param name="stopsRunningTasks">
+    /// True (the benchmarks): a stop in the stream is of a task it said was RUNNING when there is one. False: every
+    /// task state change is of a new task, the stream the duplicates-and-disorder soak was written for (its shuffle
+    /// rules treat task state changes of different tasks as independent, which stops of tasks on an instance are
+    /// not once a drain's follow-up reads what the instance holds).
+    /// </param>
+    public EventStreamGenerator(string eventsFolder, int seed, bool stopsRunningTasks = true)
     {
+        _stopsRunningTasks = stopsRunningTasks;
         _rnd = new Random(seed);
         foreach (var f in Directory.EnumerateFiles(eventsFolder, "*.json").Order(StringComparer.Ordinal))
         {
@@ -68,6 +77,23 @@ public sealed class EventStreamGenerator
     private static string Iso(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
     private static string Iso0000(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fff+0000", CultureInfo.InvariantCulture);
 
+    /// <summary>A task state change of a new task (the stream before tasks stopped were ones it had said were running).</summary>
+    private void NewTaskEachTime(JsonNode e, JsonNode d)
+    {
+        var id = Hex(32);
+        var arn = $"arn:aws:ecs:us-east-1:123456789012:task/prod/{id}";
+        e["resources"] = new JsonArray(arn);
+        d["taskArn"] = arn;
+        if (d["containers"] is JsonArray cs)
+            foreach (var c in cs) if (c is JsonObject co && co.ContainsKey("taskArn")) co["taskArn"] = arn;
+        var ran = TimeSpan.FromSeconds(5 + _rnd.Next(900));
+        foreach (var k in new[] { "createdAt", "pullStartedAt", "pullStoppedAt", "startedAt" })
+            if (d[k] is not null) d[k] = Iso(_time - ran);
+        foreach (var k in new[] { "stoppingAt", "executionStoppedAt", "stoppedAt", "updatedAt" })
+            if (d[k] is not null) d[k] = Iso(_time);
+        d["version"] = 2 + _rnd.Next(4);
+    }
+
     public string Next()
     {
         _time = _time.AddMilliseconds(500 + _rnd.Next(4000));
@@ -79,6 +105,11 @@ public sealed class EventStreamGenerator
         {
             case "ECS Task State Change":
             {
+                if (!_stopsRunningTasks)
+                {
+                    NewTaskEachTime(e, d);
+                    break;
+                }
                 var stopping = d["lastStatus"]?.GetValue<string>() == "STOPPED";
                 var group = d["group"]?.GetValue<string>();
                 var ran = TimeSpan.FromSeconds(5 + _rnd.Next(900));
