@@ -29,6 +29,28 @@ public class PlacementSimulatorTests
 
     private static string? Chosen(PlacementOutcome o) => o.Chosen?.Instance.Ec2InstanceId;
 
+    /// <summary>The parse cache the embedded cluster keeps changes nothing: the same choice, the same refusal of a bad expression, every time.</summary>
+    [Fact]
+    public void Place_WithTheExpressionCache_DecidesAsWithout_ForGoodAndBadExpressions()
+    {
+        var all = new[] { Candidate("a", "us-east-1a", 4096, 16384, type: "m5.large"), Candidate("b", "us-east-1b", 4096, 16384, type: "c5.large") };
+        var cache = new Dictionary<string, (Core.Placement.QueryExpression?, string?)>();
+        var good = Ask(new PlacementStrategy { Type = "binpack", Field = "memory" }) with
+        {
+            Constraints = [new PlacementConstraint { Type = "memberOf", Expression = "attribute:ecs.instance-type =~ c5.*" }],
+        };
+        var bad = good with { Constraints = [new PlacementConstraint { Type = "memberOf", Expression = "attribute:ecs.instance-type =~ (" }] };
+        for (var round = 0; round < 2; round++)
+        {
+            Assert.Equal("i-b", Chosen(PlacementSimulator.Place(good, all, cache)));
+            Assert.Equal(Chosen(PlacementSimulator.Place(good, all)), Chosen(PlacementSimulator.Place(good, all, cache)));
+            var refused = Assert.Single(PlacementSimulator.Place(bad, all, cache).Failures);
+            Assert.Equal(Assert.Single(PlacementSimulator.Place(bad, all).Failures), refused);
+            Assert.Equal("InvalidParameterException", refused.Reason);
+        }
+        Assert.Equal(2, cache.Count);
+    }
+
     [Fact]
     public void Place_BinpackMemory_TakesTheInstanceLeftWithTheLeastMemoryThatStillFits()
     {

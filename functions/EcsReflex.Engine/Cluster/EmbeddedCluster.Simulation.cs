@@ -50,6 +50,7 @@ public sealed partial class EmbeddedCluster
     public long Generation { get; private set; }
 
     private readonly PriorityQueue<(string TaskArn, string Status), (DateTimeOffset, long)> _pending = new();
+    private readonly Dictionary<string, (Core.Placement.QueryExpression?, string?)> _expressions = new(StringComparer.Ordinal);
     private long _pendingSeq;
     /// <summary>The tasks a RunTask client token started, and when the token is forgotten (<see cref="RequestMemory"/> after it).</summary>
     private readonly Dictionary<string, (List<string> Arns, DateTimeOffset ForgetAt)> _tokenTasks = new(StringComparer.Ordinal);
@@ -195,7 +196,7 @@ public sealed partial class EmbeddedCluster
                     Strategy = request.PlacementStrategy ?? [],
                     RandomKey = $"{Seed}\n{request.ClientToken ?? request.TaskDefinition}\n{k}\n{_tasksEverKnown}",
                 };
-                var outcome = PlacementSimulator.Place(ask, candidates);
+                var outcome = PlacementSimulator.Place(ask, candidates, _expressions);
                 if (outcome.Chosen is { } chosen) host = chosen.Instance;
                 else if (capacityProvider is not null && outcome.Failures.All(f => f.Reason != "InvalidParameterException"))
                     // With a capacity provider ECS keeps the task PROVISIONING until the provider scales out

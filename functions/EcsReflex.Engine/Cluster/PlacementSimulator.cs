@@ -52,9 +52,17 @@ public sealed record PlacementOutcome(PlacementCandidate? Chosen, IReadOnlyList<
 public static class PlacementSimulator
 {
     public const string MemberOfFailure = "MemberOf placement constraint unsatisfied.";
+    /// <summary>A bound on the parse cache: the expressions of a replay are the policy's and the snapshot's, a handful.</summary>
+    public const int MaxCachedExpressions = 1024;
     public const string DistinctInstanceFailure = "DistinctInstance placement constraint unsatisfied.";
 
-    public static PlacementOutcome Place(PlacementAsk ask, IReadOnlyList<PlacementCandidate> candidates)
+    /// <param name="expressions">
+    /// Parsed constraint expressions by text, kept by the caller across placements (the embedded cluster keeps one):
+    /// the same few expressions come back with every RunTask, and parsing them (with their patterns) was a good part of
+    /// a placement. Null: parse every time.
+    /// </param>
+    public static PlacementOutcome Place(PlacementAsk ask, IReadOnlyList<PlacementCandidate> candidates,
+        Dictionary<string, (QueryExpression? Expression, string? Error)>? expressions = null)
     {
         var memberOf = new List<(string Text, QueryExpression Expression)>();
         var distinct = false;
@@ -62,8 +70,14 @@ public static class PlacementSimulator
         {
             if (c.Type == "distinctInstance") { distinct = true; continue; }
             if (c.Type != "memberOf") return Invalid($"unknown placement constraint type \"{c.Type}\"");
-            if (!QueryParser.TryParse(c.Expression ?? "", out var e, out var error)) return Invalid(error!.Message.Split('\n')[0]);
-            memberOf.Add((c.Expression!, e!));
+            var text = c.Expression ?? "";
+            if (expressions is null || !expressions.TryGetValue(text, out var parsed))
+            {
+                parsed = QueryParser.TryParse(text, out var e, out var error) ? (e, null) : (null, error!.Message.Split('\n')[0]);
+                if (expressions is not null && expressions.Count < MaxCachedExpressions) expressions[text] = parsed;
+            }
+            if (parsed.Expression is null) return Invalid(parsed.Error!);
+            memberOf.Add((text, parsed.Expression));
         }
         foreach (var s in ask.Strategy)
             if (PlacementValidator.ValidateStrategy(s.Type, s.Field) is { } p) return Invalid(p.Message);
