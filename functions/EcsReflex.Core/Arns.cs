@@ -28,6 +28,13 @@ public static class Arns
 
     // The same without a new string, for comparisons made on every event.
 
+    /// <summary><see cref="LastSegment"/> as a slice of its argument.</summary>
+    public static ReadOnlySpan<char> LastSegmentSpan(string arn)
+    {
+        var i = arn.LastIndexOf('/');
+        return i >= 0 ? arn.AsSpan(i + 1) : arn;
+    }
+
     /// <summary><see cref="ClusterName"/> as a slice of its argument.</summary>
     public static ReadOnlySpan<char> ClusterNameSpan(string nameOrArn)
     {

@@ -78,8 +78,8 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             };
 
         var keys = DedupKeys(e);
-        foreach (var key in keys)
-            if (await store.HasEventAsync(key, ct))
+        for (var k = 0; k < keys.Count; k++)
+            if (keys[k] is var key && await store.HasEventAsync(key, ct))
                 return new Reaction
                 {
                     Handler = handler, Outcome = Outcome.Ignored, Event = e,
@@ -91,8 +91,8 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         var reaction = await DecideAndActAsync(e, handler, now, ct);
         if (handOff is not null) await handOff(reaction, ct);
         if (reaction.Outcome != Outcome.Failed)
-            foreach (var key in keys)
-                await store.RecordEventAsync(key, now + DuplicateMemory, ct);
+            for (var k = 0; k < keys.Count; k++)
+                await store.RecordEventAsync(keys[k], now + DuplicateMemory, ct);
         return reaction;
     }
 

@@ -70,7 +70,12 @@ public sealed record ObservedContainerInstance
     /// <summary><c>versionInfo.agentVersion</c>: the ECS container agent version.</summary>
     public string? AgentVersion { get; init; }
 
-    public string? Attribute(string name) => Attributes.FirstOrDefault(a => a.Name == name)?.Value;
+    public string? Attribute(string name)
+    {
+        for (var i = 0; i < Attributes.Count; i++)
+            if (Attributes[i].Name == name) return Attributes[i].Value;
+        return null;
+    }
 }
 
 /// <summary>An Application Auto Scaling scalable target, as `describe-scalable-targets` prints it.</summary>

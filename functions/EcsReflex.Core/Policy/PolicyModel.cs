@@ -9,8 +9,8 @@ public sealed record ReflexPolicy
     public ClusterPolicy? FindCluster(string? clusterArn)
     {
         if (string.IsNullOrEmpty(clusterArn)) return null;
-        foreach (var c in Clusters)
-            if (c.Matches(clusterArn)) return c;
+        for (var i = 0; i < Clusters.Count; i++) // by index: asked for every event, an enumerator each time added up
+            if (Clusters[i].Matches(clusterArn)) return Clusters[i];
         return null;
     }
 }

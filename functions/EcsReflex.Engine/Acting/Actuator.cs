@@ -113,12 +113,12 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 }
                 if (response.TaskArns.Count == 0)
                     return new ActionResult(action, "rejected-by-ecs", "ECS started no task and reported no failure");
-                return new ActionResult(action, "done", $"started {Arns.LastSegment(response.TaskArns[0])}");
+                return new ActionResult(action, "done", $"started {Arns.LastSegmentSpan(response.TaskArns[0])}");
             }
             case StopTaskRequest stop:
             {
                 var r = await ecs.StopTaskAsync(stop, ct);
-                return new ActionResult(action, "done", $"stopping {Arns.LastSegment(r.TaskArn ?? stop.Task)}");
+                return new ActionResult(action, "done", $"stopping {Arns.LastSegmentSpan(r.TaskArn ?? stop.Task)}");
             }
             case UpdateServiceRequest update:
             {
