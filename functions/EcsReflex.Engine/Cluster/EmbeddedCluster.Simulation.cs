@@ -78,7 +78,7 @@ public sealed partial class EmbeddedCluster
     private enum ForgetKind : byte { StoppedTask, StoppedArn, Token }
 
     /// <summary>What to forget, and when; an entry whose subject changed since is skipped when it comes up.</summary>
-    private readonly PriorityQueue<(ForgetKind Kind, string Key), DateTimeOffset> _forget = new();
+    private readonly State.DueQueue<(ForgetKind Kind, string Key)> _forget = new();
     /// <summary>ARNs of stopped tasks forgotten from the task table, still remembered as stopped.</summary>
     private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
     /// <summary>How many distinct task ARNs the table ever held (what its count was before tasks were forgotten): seeds placement.</summary>
@@ -88,9 +88,8 @@ public sealed partial class EmbeddedCluster
     {
         lock (_gate)
         {
-            while (_forget.TryPeek(out var f, out var at) && at <= now)
+            while (_forget.TryDequeueDue(now, out var f, out var at))
             {
-                _forget.Dequeue();
                 switch (f.Kind)
                 {
                     case ForgetKind.StoppedTask:

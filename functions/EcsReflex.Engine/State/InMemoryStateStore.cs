@@ -33,7 +33,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     private readonly Dictionary<(string, string), Expiring<DrainMoveRecord>> _moves = new();
     private readonly Dictionary<(string, string), ServicePlacementRecord> _servicePlacements = new();
     /// <summary>Every expiry written, earliest first; an entry whose record was rewritten since is skipped when it comes up.</summary>
-    private readonly PriorityQueue<Expiry, DateTimeOffset> _expiries = new();
+    private readonly DueQueue<Expiry> _expiries = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private DateTimeOffset? _now;
 
@@ -114,9 +114,8 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     /// <summary>Removes every record that expired by <paramref name="now"/>. Amortised: each expiry written is taken off once.</summary>
     private void Prune(DateTimeOffset now)
     {
-        while (_expiries.TryPeek(out var e, out var at) && at <= now)
+        while (_expiries.TryDequeueDue(now, out var e, out _))
         {
-            _expiries.Dequeue();
             switch (e.Kind)
             {
                 case Kind.Event:
