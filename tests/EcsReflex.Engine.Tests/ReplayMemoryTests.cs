@@ -86,6 +86,43 @@ public class ReplayMemoryTests
         Assert.Equal(0, store.Counts.Lineages);
     }
 
+    /// <summary>
+    /// A lineage rewritten at every relaunch keeps one expiry entry, not one per write, and still expires 30 days
+    /// after its last write; a give-up that shortens its retention is forgotten at the shorter time.
+    /// </summary>
+    [Fact]
+    public async Task Store_ALineageRewrittenOften_KeepsOneExpiryEntry_AndExpiresAfterItsLastWrite()
+    {
+        var store = InMemoryStateStore.ForReplay();
+        store.Now = T0;
+        for (var i = 1; i <= 1000; i++)
+        {
+            store.Now = T0 + TimeSpan.FromMinutes(i);
+            await store.PutLineageAsync(Lineage("busy") with { Attempt = i }, default);
+        }
+        Assert.Equal(1, store.Counts.PendingExpiries);
+        var lastWrite = T0 + TimeSpan.FromMinutes(1000);
+
+        store.Now = T0 + InMemoryStateStore.LineageRetention + TimeSpan.FromMinutes(1); // the first entry comes up: queued again
+        Assert.Equal(1000, (await store.GetLineageAsync("prod", "busy", default))!.Attempt);
+        Assert.Equal(1, store.Counts.PendingExpiries);
+        store.Now = lastWrite + InMemoryStateStore.LineageRetention - TimeSpan.FromSeconds(1);
+        Assert.NotNull(await store.GetLineageAsync("prod", "busy", default));
+        store.Now = lastWrite + InMemoryStateStore.LineageRetention;
+        Assert.Null(await store.GetLineageAsync("prod", "busy", default));
+        Assert.Equal(0, store.Counts.Lineages);
+        Assert.Equal(0, store.Counts.PendingExpiries);
+
+        // Given up: a shorter retention than the entry already queued, so a second entry is queued for it.
+        var shortened = InMemoryStateStore.ForReplay();
+        shortened.Now = T0;
+        await shortened.PutLineageAsync(Lineage("ends"), default);
+        await shortened.PutLineageAsync(Lineage("ends", givenUp: true), default);
+        shortened.Now = T0 + Reactor.DuplicateMemory + TimeSpan.FromHours(1);
+        Assert.Null(await shortened.GetLineageAsync("prod", "ends", default));
+        Assert.Equal(0, shortened.Counts.Lineages);
+    }
+
     [Fact]
     public async Task Store_AGivenUpLineage_IsForgottenAfterTheDuplicateMemoryOnlyInTheReplaysStore()
     {

@@ -37,7 +37,8 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private DateTimeOffset? _now;
 
-    private readonly record struct Expiring<T>(T Record, DateTimeOffset ExpiresAt);
+    /// <summary>A record, when it expires, and when the expiry entry queued for it comes up (at or before it expires).</summary>
+    private readonly record struct Expiring<T>(T Record, DateTimeOffset ExpiresAt, DateTimeOffset QueuedAt);
 
     private enum Kind : byte { Event, Lineage, Slot, Instance, Move }
 
@@ -74,13 +75,19 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     /// </summary>
     public bool NeverForget { get; init; }
 
-    /// <summary>The expiry of a record written now and kept <paramref name="retention"/>; queued for removal unless <see cref="NeverForget"/>.</summary>
-    private DateTimeOffset Until(TimeSpan retention, Kind kind, string a, string? b)
+    /// <summary>
+    /// A record written now and kept <paramref name="retention"/>. Its removal is queued unless <see cref="NeverForget"/>,
+    /// or unless an entry for the same key already comes up before the new expiry (a record rewritten again and again,
+    /// like a lineage at each relaunch, keeps one entry: when it comes up early, <see cref="Prune"/> queues it again at
+    /// the record's expiry then).
+    /// </summary>
+    private Expiring<T> Until<T>(T record, TimeSpan retention, Kind kind, string a, string? b, Expiring<T>? existing)
     {
-        if (NeverForget) return DateTimeOffset.MaxValue;
+        if (NeverForget) return new(record, DateTimeOffset.MaxValue, DateTimeOffset.MaxValue);
         var expiresAt = Current + retention;
+        if (existing is { } old && old.QueuedAt <= expiresAt) return new(record, expiresAt, old.QueuedAt);
         _expiries.Enqueue(new Expiry(kind, a, b, default), expiresAt);
-        return expiresAt;
+        return new(record, expiresAt, expiresAt);
     }
 
     /// <summary>The store a replay makes for itself: a bounded audit, given-up lineages forgotten after the duplicate memory.</summary>
@@ -114,7 +121,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     /// <summary>Removes every record that expired by <paramref name="now"/>. Amortised: each expiry written is taken off once.</summary>
     private void Prune(DateTimeOffset now)
     {
-        while (_expiries.TryDequeueDue(now, out var e, out _))
+        while (_expiries.TryDequeueDue(now, out var e, out var at))
         {
             switch (e.Kind)
             {
@@ -122,19 +129,37 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
                     if (_events.TryGetValue(e.A, out var x) && x <= now) _events.Remove(e.A);
                     break;
                 case Kind.Lineage:
-                    if (_lineages.TryGetValue((e.A, e.B!), out var l) && l.ExpiresAt <= now) _lineages.Remove((e.A, e.B!));
+                    Due(_lineages, (e.A, e.B!), e, at, now);
                     break;
                 case Kind.Slot:
                     _slots.Remove((e.A, e.Minute));
                     break;
                 case Kind.Instance:
-                    if (_instances.TryGetValue((e.A, e.B!), out var i) && i.ExpiresAt <= now) _instances.Remove((e.A, e.B!));
+                    Due(_instances, (e.A, e.B!), e, at, now);
                     break;
                 case Kind.Move:
-                    if (_moves.TryGetValue((e.A, e.B!), out var m) && m.ExpiresAt <= now) _moves.Remove((e.A, e.B!));
+                    Due(_moves, (e.A, e.B!), e, at, now);
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// An expiry entry of <paramref name="key"/> came up at <paramref name="at"/>: the record goes when it has expired;
+    /// when it was rewritten since and expires later, its entry is queued again at that time (once: an older entry of
+    /// the same key that comes up later finds a different queued time and does nothing).
+    /// </summary>
+    private void Due<T>(Dictionary<(string, string), Expiring<T>> table, (string, string) key, Expiry e, DateTimeOffset at, DateTimeOffset now)
+    {
+        if (!table.TryGetValue(key, out var r)) return;
+        if (r.ExpiresAt <= now)
+        {
+            table.Remove(key);
+            return;
+        }
+        if (r.QueuedAt != at) return;
+        _expiries.Enqueue(e, r.ExpiresAt);
+        table[key] = r with { QueuedAt = r.ExpiresAt };
     }
 
     // ---- processed events
@@ -168,7 +193,8 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         lock (_gate)
         {
             var retention = record.GivenUp && GivenUpLineageRetention is { } g ? g : LineageRetention;
-            _lineages[(record.Cluster, record.Lineage)] = new(record, Until(retention, Kind.Lineage, record.Cluster, record.Lineage));
+            var key = (record.Cluster, record.Lineage);
+            _lineages[key] = Until(record, retention, Kind.Lineage, record.Cluster, record.Lineage, _lineages.TryGetValue(key, out var old) ? old : null);
         }
         return Task.CompletedTask;
     }
@@ -265,7 +291,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
             if (_instances.TryGetValue(key, out var old) && old.ExpiresAt > now
                 && old.Record.Version is { } ov && record.Version is { } nv && nv < ov)
                 return Task.FromResult(false);
-            _instances[key] = new(record, Until(InstanceRetention, Kind.Instance, record.Cluster, record.ContainerInstanceArn));
+            _instances[key] = Until(record, InstanceRetention, Kind.Instance, record.Cluster, record.ContainerInstanceArn, _instances.TryGetValue(key, out var kept) ? kept : null);
             return Task.FromResult(true);
         }
     }
@@ -280,7 +306,8 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     {
         lock (_gate)
         {
-            _moves[(record.Cluster, record.Lineage)] = new(record, Until(DrainMoveRetention, Kind.Move, record.Cluster, record.Lineage));
+            var key = (record.Cluster, record.Lineage);
+            _moves[key] = Until(record, DrainMoveRetention, Kind.Move, record.Cluster, record.Lineage, _moves.TryGetValue(key, out var old) ? old : null);
         }
         return Task.CompletedTask;
     }
