@@ -61,7 +61,8 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
         }
     }
 
-    private async Task<InstanceObservation> ObserveInstanceAsync(ContainerInstanceStateChange i, bool due, CancellationToken ct)
+    /// <summary>What the decision on a container instance reads (public for the benchmarks, which time the decision alone).</summary>
+    public async Task<InstanceObservation> ObserveInstanceAsync(ContainerInstanceStateChange i, bool due, CancellationToken ct)
     {
         if (policy.FindCluster(i.ClusterArn) is not { } cluster) return new InstanceObservation { DueCheck = due };
         var seen = await store.GetInstanceSeenAsync(cluster.Name, i.ContainerInstanceArn, ct);
@@ -79,7 +80,8 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
         return new InstanceObservation { LastSeen = seen, Tasks = tasks, Lineages = lineages, Moves = moves, Ec2InstanceId = ec2, DueCheck = due };
     }
 
-    private async Task<TaskRunningObservation> ObserveRunningAsync(TaskStateChange t, CancellationToken ct)
+    /// <summary>What the decision on a RUNNING replacement reads.</summary>
+    public async Task<TaskRunningObservation> ObserveRunningAsync(TaskStateChange t, CancellationToken ct)
     {
         if (policy.FindCluster(t.ClusterArn) is not { } cluster
             || !TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out _))
@@ -89,7 +91,8 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
         return new TaskRunningObservation { Move = move, Ec2InstanceId = ec2 };
     }
 
-    private async Task<ServiceObservation> ObserveServiceAsync(string? clusterArn, string? serviceArn, CancellationToken ct)
+    /// <summary>What the decision on a service action or a deployment reads.</summary>
+    public async Task<ServiceObservation> ObserveServiceAsync(string? clusterArn, string? serviceArn, CancellationToken ct)
     {
         if (clusterArn is null || serviceArn is null || policy.FindCluster(clusterArn) is not { } cluster) return new ServiceObservation();
         var service = await observer.GetServiceAsync(clusterArn, serviceArn, ct);

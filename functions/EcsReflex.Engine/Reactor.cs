@@ -130,7 +130,8 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         return new Reaction { Handler = handler, Outcome = done.Outcome, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e };
     }
 
-    private async Task<TaskObservation> ObserveTaskAsync(TaskStateChange t, CancellationToken ct)
+    /// <summary>What the rescheduler's decision reads (public for the benchmarks, which time the decision alone).</summary>
+    public async Task<TaskObservation> ObserveTaskAsync(TaskStateChange t, CancellationToken ct)
     {
         if (t.LastStatus != "STOPPED" || policy.FindCluster(t.ClusterArn) is not { } cluster) return TaskObservation.None;
         var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : t.TaskId;

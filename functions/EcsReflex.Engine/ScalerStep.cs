@@ -49,8 +49,14 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
 
     private async Task<(ScalingDecision Decision, ServiceScalingRecord? Previous)> DecideAsync(AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
     {
-        if (ServiceScaler.FindTarget(policy, alarm.AlarmName) is not { } target)
-            return (ServiceScaler.Decide(alarm, policy, new ScalingObservation(), now), null);
+        var observation = await ObserveAsync(alarm, now, ct);
+        return (ServiceScaler.Decide(alarm, policy, observation, now), observation.Record);
+    }
+
+    /// <summary>What the scaler's decision reads: the service, its scalable target, the stored record, live alarm states when needed.</summary>
+    public async Task<ScalingObservation> ObserveAsync(AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
+    {
+        if (ServiceScaler.FindTarget(policy, alarm.AlarmName) is not { } target) return new ScalingObservation();
         var record = await store.GetScalingRecordAsync(target.Cluster.Name, target.Service.Name, ct);
         var view = await observer.DescribeServiceScalingAsync(target.Cluster.Cluster, target.Service.Service, ct);
         var observation = new ScalingObservation { Service = view.Service, ScalableTarget = view.ScalableTarget, Record = record };
@@ -59,7 +65,7 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
             var live = await observer.DescribeAlarmStatesAsync(names, ct);
             observation = observation with { LiveAlarms = live.States, AlarmStatesUnavailable = live.Unavailable };
         }
-        return (ServiceScaler.Decide(alarm, policy, observation, now), record);
+        return observation;
     }
 
     /// <summary>
