@@ -3,30 +3,17 @@ namespace EcsReflex.Core;
 /// <summary>Small helpers for ECS ARNs. Pure string work, no validation beyond what is needed.</summary>
 public static class Arns
 {
-    public static string LastSegment(string arn)
-    {
-        var i = arn.LastIndexOf('/');
-        return i >= 0 ? arn[(i + 1)..] : arn;
-    }
+    public static string LastSegment(string arn) => AsString(LastSegmentSpan(arn), arn);
 
     /// <summary>The name of a cluster given as a name or an ARN (<c>arn:...:cluster/NAME</c>).</summary>
-    public static string ClusterName(string nameOrArn)
-    {
-        const string marker = ":cluster/";
-        var i = nameOrArn.IndexOf(marker, StringComparison.Ordinal);
-        return i >= 0 ? nameOrArn[(i + marker.Length)..] : nameOrArn;
-    }
+    public static string ClusterName(string nameOrArn) => AsString(ClusterNameSpan(nameOrArn), nameOrArn);
 
     /// <summary>The task definition family of <c>arn:...:task-definition/FAMILY:REV</c> (or <c>FAMILY:REV</c>).</summary>
-    public static string? TaskDefinitionFamily(string? taskDefinitionArn)
-    {
-        if (string.IsNullOrEmpty(taskDefinitionArn)) return null;
-        var s = LastSegment(taskDefinitionArn);
-        var colon = s.LastIndexOf(':');
-        return colon > 0 ? s[..colon] : s;
-    }
+    public static string? TaskDefinitionFamily(string? taskDefinitionArn) =>
+        string.IsNullOrEmpty(taskDefinitionArn) ? null : AsString(TaskDefinitionFamilySpan(taskDefinitionArn), taskDefinitionArn);
 
-    // The same without a new string, for comparisons made on every event.
+    // The same as slices of their argument (no new string), for comparisons made on every event; the string
+    // forms above are these, copied out.
 
     /// <summary><see cref="LastSegment"/> as a slice of its argument.</summary>
     public static ReadOnlySpan<char> LastSegmentSpan(string arn)
@@ -47,11 +34,13 @@ public static class Arns
     public static ReadOnlySpan<char> TaskDefinitionFamilySpan(string? taskDefinitionArn)
     {
         if (string.IsNullOrEmpty(taskDefinitionArn)) return default;
-        var slash = taskDefinitionArn.LastIndexOf('/');
-        var s = slash >= 0 ? taskDefinitionArn.AsSpan(slash + 1) : taskDefinitionArn;
+        var s = LastSegmentSpan(taskDefinitionArn);
         var colon = s.LastIndexOf(':');
         return colon > 0 ? s[..colon] : s;
     }
+
+    /// <summary>A slice of <paramref name="whole"/> as a string: <paramref name="whole"/> itself when the slice is all of it.</summary>
+    private static string AsString(ReadOnlySpan<char> slice, string whole) => slice.Length == whole.Length ? whole : slice.ToString();
 
     /// <summary>
     /// Cluster ARN of a service ARN. New format <c>arn:aws:ecs:R:A:service/CLUSTER/NAME</c>;

@@ -75,8 +75,7 @@ public sealed record TaskStateChange : EventDetail
 
     public override DateTimeOffset? Timestamp => UpdatedAt ?? StoppedAt ?? StartedAt ?? CreatedAt;
 
-    /// <summary>The last segment of the task ARN (the task id).</summary>
-    /// <summary>The last segment of the task ARN (computed once: the handlers ask often).</summary>
+    /// <summary>The last segment of the task ARN (the task id), computed once: the handlers ask often.</summary>
     public string TaskId => field ??= Arns.LastSegment(TaskArn);
 }
 
