@@ -18,13 +18,13 @@ public sealed class StringPool(int slots = 4096, int maxLength = 200)
     /// <summary>The string for <paramref name="utf8"/>; null when the bytes are not valid UTF-8 (the caller's reader reports that its own way).</summary>
     public string? Get(ReadOnlySpan<byte> utf8)
     {
-        if (!System.Text.Unicode.Utf8.IsValid(utf8)) return null;
-        if (utf8.Length > maxLength) return Strict.GetString(utf8);
+        if (utf8.Length > maxLength) return System.Text.Unicode.Utf8.IsValid(utf8) ? Strict.GetString(utf8) : null;
         var hash = 2166136261u;
         foreach (var b in utf8) hash = (hash ^ b) * 16777619u;
         var slot = (int)(hash % (uint)_keys.Length);
         var key = _keys[slot];
-        if (key is not null && utf8.SequenceEqual(key)) return _values[slot]!;
+        if (key is not null && utf8.SequenceEqual(key)) return _values[slot]!; // the same bytes as a key checked when it was stored
+        if (!System.Text.Unicode.Utf8.IsValid(utf8)) return null;
         var value = Strict.GetString(utf8);
         _keys[slot] = utf8.ToArray();
         _values[slot] = value;
