@@ -310,10 +310,7 @@ public static class EventParser
                 case "name": name = Pooled(ref r, pool, arrayPath); break;
                 case "containerArn": arn = StringAt(ref r, arrayPath, i, ".containerArn"); break;
                 case "lastStatus": lastStatus = Pooled(ref r, pool, arrayPath); break;
-                case "exitCode":
-                    if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var code)) exitCode = code;
-                    else exitCode = Int(ref r, ItemPath(arrayPath, i) + ".exitCode");
-                    break;
+                case "exitCode": exitCode = IntAt(ref r, arrayPath, i, ".exitCode"); break;
                 case "reason": reason = Pooled(ref r, pool, arrayPath); break;
                 case "image": image = Pooled(ref r, pool, arrayPath); break;
                 default: r.Skip(); break;
@@ -732,21 +729,21 @@ public static class EventParser
                 case "id": id = PooledAt(ref r, pool, arrayPath, i, ".id"); break;
                 case "expression": expression = PooledAt(ref r, pool, arrayPath, i, ".expression"); break;
                 case "label": label = PooledAt(ref r, pool, arrayPath, i, ".label"); break;
-                case "returnData": returnData = r.TokenType is JsonTokenType.True or JsonTokenType.False ? r.GetBoolean() : Bool(ref r, ItemPath(arrayPath, i) + ".returnData"); break;
+                case "returnData": returnData = BoolAt(ref r, arrayPath, i, ".returnData"); break;
                 case "metricStat":
                     if (r.TokenType == JsonTokenType.Null) break;
-                    if (r.TokenType != JsonTokenType.StartObject) ExpectObject(ref r, ItemPath(arrayPath, i) + ".metricStat");
+                    ExpectObjectAt(ref r, arrayPath, i, ".metricStat");
                     while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                     {
                         var sn = Name(in r, buf);
                         r.Read();
                         switch (sn)
                         {
-                            case "period": period = r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var pv) ? pv : Int(ref r, ItemPath(arrayPath, i) + ".metricStat.period"); break;
+                            case "period": period = IntAt(ref r, arrayPath, i, ".metricStat.period"); break;
                             case "stat": stat = PooledAt(ref r, pool, arrayPath, i, ".metricStat.stat"); break;
                             case "metric":
                                 if (r.TokenType == JsonTokenType.Null) break;
-                                if (r.TokenType != JsonTokenType.StartObject) ExpectObject(ref r, ItemPath(arrayPath, i) + ".metricStat.metric");
+                                ExpectObjectAt(ref r, arrayPath, i, ".metricStat.metric");
                                 while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                                 {
                                     var mn = Name(in r, buf);
@@ -757,7 +754,7 @@ public static class EventParser
                                         case "name": metricName = PooledAt(ref r, pool, arrayPath, i, ".metricStat.metric.name"); break;
                                         case "dimensions":
                                             if (r.TokenType == JsonTokenType.Null) break;
-                                            if (r.TokenType != JsonTokenType.StartObject) ExpectObject(ref r, ItemPath(arrayPath, i) + ".metricStat.metric.dimensions");
+                                            ExpectObjectAt(ref r, arrayPath, i, ".metricStat.metric.dimensions");
                                             while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                                             {
                                                 var key = (pool is not null && !r.ValueIsEscaped && !r.HasValueSequence ? pool.Get(r.ValueSpan) : null) ?? r.GetString()!;

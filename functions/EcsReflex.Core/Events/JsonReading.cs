@@ -83,6 +83,20 @@ internal static class JsonReading
     public static long? LongAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
         r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var v) ? v : Long(ref r, ItemPath(arrayPath, index) + member);
 
+    /// <summary><see cref="Int"/> for <c>arrayPath[index]member</c>.</summary>
+    public static int? IntAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
+        r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var v) ? v : Int(ref r, ItemPath(arrayPath, index) + member);
+
+    /// <summary><see cref="Bool"/> for <c>arrayPath[index]member</c>.</summary>
+    public static bool? BoolAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
+        r.TokenType is JsonTokenType.True or JsonTokenType.False ? r.GetBoolean() : Bool(ref r, ItemPath(arrayPath, index) + member);
+
+    /// <summary><see cref="ExpectObject"/> for <c>arrayPath[index]member</c>.</summary>
+    public static void ExpectObjectAt(ref Utf8JsonReader r, string arrayPath, int index, string member)
+    {
+        if (r.TokenType != JsonTokenType.StartObject) ExpectObject(ref r, ItemPath(arrayPath, index) + member);
+    }
+
     /// <summary><see cref="Double"/> for <c>arrayPath[index]member</c>.</summary>
     public static double? DoubleAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
         r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var v) && double.IsFinite(v) ? v : Double(ref r, ItemPath(arrayPath, index) + member);
