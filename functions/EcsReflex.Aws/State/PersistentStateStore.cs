@@ -54,11 +54,11 @@ public sealed record StoredItem
 /// </remarks>
 public abstract class PersistentStateStore(TimeProvider? time = null) : IStateStore
 {
-    public static readonly TimeSpan LineageRetention = TimeSpan.FromDays(30);
-    public static readonly TimeSpan AuditRetention = TimeSpan.FromDays(30);
-    public static readonly TimeSpan SlotRetention = TimeSpan.FromHours(1);
-    public static readonly TimeSpan InstanceRetention = TimeSpan.FromDays(30);
-    public static readonly TimeSpan DrainMoveRetention = TimeSpan.FromDays(30);
+    public static readonly TimeSpan LineageRetention = Retention.Lineage;
+    public static readonly TimeSpan AuditRetention = Retention.Audit;
+    public static readonly TimeSpan SlotRetention = Retention.RelaunchSlot;
+    public static readonly TimeSpan InstanceRetention = Retention.InstanceSeen;
+    public static readonly TimeSpan DrainMoveRetention = Retention.DrainMove;
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _auditSequence;

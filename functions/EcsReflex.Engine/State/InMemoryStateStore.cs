@@ -18,10 +18,10 @@ namespace EcsReflex.Engine.State;
 /// </summary>
 public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
 {
-    public static readonly TimeSpan LineageRetention = TimeSpan.FromDays(30);
-    public static readonly TimeSpan SlotRetention = TimeSpan.FromHours(1);
-    public static readonly TimeSpan InstanceRetention = TimeSpan.FromDays(30);
-    public static readonly TimeSpan DrainMoveRetention = TimeSpan.FromDays(30);
+    public static readonly TimeSpan LineageRetention = Retention.Lineage;
+    public static readonly TimeSpan SlotRetention = Retention.RelaunchSlot;
+    public static readonly TimeSpan InstanceRetention = Retention.InstanceSeen;
+    public static readonly TimeSpan DrainMoveRetention = Retention.DrainMove;
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, DateTimeOffset> _events = new(StringComparer.Ordinal);
@@ -162,6 +162,20 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         table[key] = r with { QueuedAt = r.ExpiresAt };
     }
 
+    /// <summary>The record under <paramref name="key"/> unless it expired (an expired one reads as absent, as in DynamoDB). Under the gate.</summary>
+    private T? Read<T>(Dictionary<(string, string), Expiring<T>> table, (string, string) key) where T : class =>
+        table.TryGetValue(key, out var r) && r.ExpiresAt > Current ? r.Record : null;
+
+    /// <summary>The records that have not expired. Under the gate.</summary>
+    private List<T> Live<T>(Dictionary<(string, string), Expiring<T>> table)
+    {
+        var now = Current;
+        var list = new List<T>(table.Count);
+        foreach (var r in table.Values)
+            if (r.ExpiresAt > now) list.Add(r.Record);
+        return list;
+    }
+
     // ---- processed events
 
     public Task<bool> HasEventAsync(string key, CancellationToken ct)
@@ -185,7 +199,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult(_lineages.TryGetValue((cluster, lineage), out var r) && r.ExpiresAt > Current ? r.Record : null);
+            return Task.FromResult(Read(_lineages, (cluster, lineage)));
     }
 
     public Task PutLineageAsync(LineageRecord record, CancellationToken ct)
@@ -199,20 +213,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         return Task.CompletedTask;
     }
 
-    public IReadOnlyCollection<LineageRecord> Lineages
-    {
-        get
-        {
-            lock (_gate)
-            {
-                var now = Current;
-                var list = new List<LineageRecord>(_lineages.Count);
-                foreach (var r in _lineages.Values)
-                    if (r.ExpiresAt > now) list.Add(r.Record);
-                return list;
-            }
-        }
-    }
+    public IReadOnlyCollection<LineageRecord> Lineages { get { lock (_gate) return Live(_lineages); } }
 
     // ---- relaunch slots
 
@@ -279,7 +280,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult(_instances.TryGetValue((cluster, containerInstanceArn), out var r) && r.ExpiresAt > Current ? r.Record : null);
+            return Task.FromResult(Read(_instances, (cluster, containerInstanceArn)));
     }
 
     public Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
@@ -299,7 +300,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult(_moves.TryGetValue((cluster, lineage), out var r) && r.ExpiresAt > Current ? r.Record : null);
+            return Task.FromResult(Read(_moves, (cluster, lineage)));
     }
 
     public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct)
@@ -312,20 +313,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         return Task.CompletedTask;
     }
 
-    public IReadOnlyCollection<DrainMoveRecord> DrainMoves
-    {
-        get
-        {
-            lock (_gate)
-            {
-                var now = Current;
-                var list = new List<DrainMoveRecord>(_moves.Count);
-                foreach (var r in _moves.Values)
-                    if (r.ExpiresAt > now) list.Add(r.Record);
-                return list;
-            }
-        }
-    }
+    public IReadOnlyCollection<DrainMoveRecord> DrainMoves { get { lock (_gate) return Live(_moves); } }
 
     public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct)
     {
