@@ -79,7 +79,9 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
 
         var keys = DedupKeys(e);
         for (var k = 0; k < keys.Count; k++)
-            if (keys[k] is var key && await store.HasEventAsync(key, ct))
+        {
+            var key = keys[k];
+            if (await store.HasEventAsync(key, ct))
                 return new Reaction
                 {
                     Handler = handler, Outcome = Outcome.Ignored, Event = e,
@@ -87,6 +89,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                         ? $"duplicate: event {e.Id} was already processed"
                         : $"duplicate: the same change ({Describe(e)}) was already processed under another event id",
                 };
+        }
 
         var reaction = await DecideAndActAsync(e, handler, now, ct);
         if (handOff is not null) await handOff(reaction, ct);

@@ -27,8 +27,6 @@ public sealed record Actuation(Outcome Outcome, string Reason, IReadOnlyList<Act
 /// </param>
 public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy, bool dryRun = false, bool audit = true)
 {
-    public bool Audits => audit;
-
     public bool DryRun => dryRun;
 
     /// <summary>How long to wait before retrying a RunTask that ECS could not place for lack of capacity.</summary>
