@@ -29,8 +29,8 @@ switch (args.FirstOrDefault())
     case "replay":
     {
         var file = args[1];
-        var policy = PolicyLoader.Load(File.ReadAllBytes(Path.Combine(repo, "reflex.policy.json")));
-        var snapshot = SnapshotReader.Parse(File.ReadAllBytes(Path.Combine(repo, "events", "cluster.snapshot.json")));
+        var policy = Workload.Policy();
+        var snapshot = Workload.Snapshot();
         var bytesBefore = GC.GetTotalAllocatedBytes(true);
         var sw = Stopwatch.StartNew();
         var engine = new ReplayEngine(policy, Workload.Cluster(snapshot));
@@ -50,13 +50,7 @@ switch (args.FirstOrDefault())
     {
         var file = args[1];
         var sw = Stopwatch.StartNew();
-        long tokens = 0, lines = 0;
-        foreach (var (_, bytes) in ReplayInputs.Lines(file))
-        {
-            var reader = new Utf8JsonReader(bytes.Span);
-            while (reader.Read()) tokens++;
-            lines++;
-        }
+        var (lines, tokens) = Workload.RawPass(file);
         Console.WriteLine($"raw: {lines} events in {sw.Elapsed.TotalSeconds:F2} s = {lines / sw.Elapsed.TotalSeconds:N0} events/s ({tokens} tokens)");
         return 0;
     }
@@ -64,14 +58,8 @@ switch (args.FirstOrDefault())
     {
         var file = args[1];
         var sw = Stopwatch.StartNew();
-        long lines = 0;
         var before = GC.GetTotalAllocatedBytes(true);
-        var pool = args.Contains("--no-pool") ? null : new StringPool();
-        foreach (var (_, bytes) in ReplayInputs.Lines(file))
-        {
-            EventParser.Parse(bytes, pool);
-            lines++;
-        }
+        var lines = Workload.ParsePass(file, args.Contains("--no-pool") ? null : new StringPool());
         Console.WriteLine($"parse: {lines} events in {sw.Elapsed.TotalSeconds:F2} s = {lines / sw.Elapsed.TotalSeconds:N0} events/s, {(GC.GetTotalAllocatedBytes(true) - before) / (double)lines:N0} B/event");
         return 0;
     }
@@ -100,6 +88,38 @@ namespace EcsReflex.Bench
 
         public static EmbeddedCluster Cluster(EcsReflex.Core.Observed.ClusterSnapshot snapshot) =>
             new(snapshot) { StartedTaskLifetime = RelaunchedTaskLifetime };
+
+        /// <summary>The repository's policy, as the replay's default.</summary>
+        public static ReflexPolicy Policy() => PolicyLoader.Load(File.ReadAllBytes(Path.Combine(Repo.Root, "reflex.policy.json")));
+
+        /// <summary>The repository's snapshot, as the replay's default.</summary>
+        public static EcsReflex.Core.Observed.ClusterSnapshot Snapshot() =>
+            SnapshotReader.Parse(File.ReadAllBytes(Path.Combine(Repo.Root, "events", "cluster.snapshot.json")));
+
+        /// <summary>Every token of every line, as the replay reads lines: the limit of reading the bytes. Lines and tokens.</summary>
+        public static (long Lines, long Tokens) RawPass(string file)
+        {
+            long lines = 0, tokens = 0;
+            foreach (var (_, bytes) in ReplayInputs.Lines(file))
+            {
+                var reader = new Utf8JsonReader(bytes.Span);
+                while (reader.Read()) tokens++;
+                lines++;
+            }
+            return (lines, tokens);
+        }
+
+        /// <summary>The parser over every line, with <paramref name="pool"/> (one per stream, as the replay has). Events parsed.</summary>
+        public static long ParsePass(string file, StringPool? pool)
+        {
+            long events = 0;
+            foreach (var (_, bytes) in ReplayInputs.Lines(file))
+            {
+                EventParser.Parse(bytes, pool);
+                events++;
+            }
+            return events;
+        }
     }
 
     public static class Repo

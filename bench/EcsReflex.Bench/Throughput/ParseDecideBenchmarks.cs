@@ -47,8 +47,8 @@ public class ParseDecideBenchmarks
     {
         var root = Repo.Root;
         _bytes = File.ReadAllBytes(Path.Combine(root, "events", Samples[Kind]));
-        _policy = PolicyLoader.Load(File.ReadAllBytes(Path.Combine(root, "reflex.policy.json")));
-        var cluster = new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(Path.Combine(root, "events", "cluster.snapshot.json"))));
+        _policy = Workload.Policy();
+        var cluster = new EmbeddedCluster(Workload.Snapshot());
         _pool = new StringPool();
         var e = EventParser.Parse(_bytes, _pool);
         _now = e.EffectiveTime ?? DateTimeOffset.UnixEpoch; // the replay's clock: the event's own time

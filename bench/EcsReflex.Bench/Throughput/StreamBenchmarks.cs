@@ -54,8 +54,8 @@ public class StreamBenchmarks
             Console.WriteLine($"// generated {_file} in {sw.Elapsed.TotalSeconds:F1} s");
         }
         Console.WriteLine($"// stream {_file}: {EventCount:N0} events, {new FileInfo(_file).Length / 1e6:F1} MB");
-        _policy = PolicyLoader.Load(File.ReadAllBytes(Path.Combine(root, "reflex.policy.json")));
-        _snapshot = SnapshotReader.Parse(File.ReadAllBytes(Path.Combine(root, "events", "cluster.snapshot.json")));
+        _policy = Workload.Policy();
+        _snapshot = Workload.Snapshot();
     }
 
     /// <summary>
@@ -71,29 +71,10 @@ public class StreamBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public long Raw()
-    {
-        long tokens = 0;
-        foreach (var (_, bytes) in ReplayInputs.Lines(_file))
-        {
-            var reader = new Utf8JsonReader(bytes.Span);
-            while (reader.Read()) tokens++;
-        }
-        return tokens;
-    }
+    public long Raw() => Workload.RawPass(_file).Tokens;
 
     [Benchmark]
-    public long Parse()
-    {
-        long events = 0;
-        var pool = new StringPool(); // one per stream, as ReplayInputs.Read has
-        foreach (var (_, bytes) in ReplayInputs.Lines(_file))
-        {
-            EventParser.Parse(bytes, pool);
-            events++;
-        }
-        return events;
-    }
+    public long Parse() => Workload.ParsePass(_file, new StringPool()); // one pool per stream, as ReplayInputs.Read has
 
     [Benchmark]
     public long ReadInputs()
