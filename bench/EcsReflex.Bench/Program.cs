@@ -9,6 +9,7 @@ using EcsReflex.Engine.Replay;
 // dotnet run -c Release --project bench/EcsReflex.Bench -- generate [--count N] [--seed S] [--out FILE]
 // dotnet run -c Release --project bench/EcsReflex.Bench -- replay FILE      (streaming replay: events/s, allocation, peak RSS)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- parse FILE     (the parser alone)
+// dotnet run -c Release --project bench/EcsReflex.Bench -- floor FILE     (the parser and the pure core decisions, nothing else)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- raw FILE       (a raw Utf8JsonReader pass: the limit of reading the bytes)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- bdn [--filter '*'] [BenchmarkDotNet arguments]   (Throughput/: BenchmarkDotNet)
 var repo = Repo.Root;
@@ -54,6 +55,16 @@ switch (args.FirstOrDefault())
         Console.WriteLine($"raw: {lines} events in {sw.Elapsed.TotalSeconds:F2} s = {lines / sw.Elapsed.TotalSeconds:N0} events/s ({tokens} tokens)");
         return 0;
     }
+    case "floor":
+    {
+        var file = args[1];
+        var floor = new EcsReflex.Bench.Throughput.CoreFloor(Workload.Policy(), Workload.Snapshot());
+        var before = GC.GetTotalAllocatedBytes(true);
+        var sw = Stopwatch.StartNew();
+        var events = floor.Run(file);
+        Console.WriteLine($"core floor (parse + pure decision): {events} events, {floor.Decisions} decisions in {sw.Elapsed.TotalSeconds:F2} s = {events / sw.Elapsed.TotalSeconds:N0} events/s, {(GC.GetTotalAllocatedBytes(true) - before) / (double)events:N0} B/event");
+        return 0;
+    }
     case "parse":
     {
         var file = args[1];
@@ -64,7 +75,7 @@ switch (args.FirstOrDefault())
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: bdn [BenchmarkDotNet arguments] | generate [--count N] [--seed S] [--out FILE] | replay FILE | parse FILE [--no-pool] | raw FILE");
+        Console.Error.WriteLine("usage: bdn [BenchmarkDotNet arguments] | generate [--count N] [--seed S] [--out FILE] | replay FILE | parse FILE [--no-pool] | floor FILE | raw FILE");
         return 2;
 }
 

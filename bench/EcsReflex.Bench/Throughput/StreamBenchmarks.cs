@@ -16,7 +16,8 @@ namespace EcsReflex.Bench.Throughput;
 /// file by every pass exactly as the replay reads it (<see cref="ReplayInputs.Lines"/>: 64 KiB chunks, split
 /// at newlines), so the passes differ only in what they do with each line:
 /// a raw <see cref="Utf8JsonReader"/> pass (the baseline: the limit of reading the bytes), the parser alone,
-/// the replay's input stage (parser + input records), and the whole replay (parse, decide, act on the
+/// the replay's input stage (parser + input records), the pure core alone (parser + decisions on first-sight
+/// observations: <see cref="CoreFloor"/>, a bound on any replay), and the whole replay (parse, decide, act on the
 /// embedded cluster, timers; records counted, no output). One operation is one event of the stream
 /// (<c>OperationsPerInvoke</c> is set to the event count by <c>Program.cs</c>, since the count is chosen
 /// at run time), so Mean is per event and Allocated is bytes per event.
@@ -84,6 +85,10 @@ public class StreamBenchmarks
             if (item.Event is not null) events++;
         return events;
     }
+
+    /// <summary>Parse + the pure core decision, nothing else (<see cref="CoreFloor"/>): the most a replay can do per second.</summary>
+    [Benchmark]
+    public long CoreFloor() => new CoreFloor(_policy, _snapshot).Run(_file);
 
     [Benchmark]
     public async Task<long> Replay()
