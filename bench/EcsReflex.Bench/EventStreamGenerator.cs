@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace EcsReflex.Bench;
@@ -21,6 +23,14 @@ public sealed class EventStreamGenerator
     private readonly Queue<(string Arn, DateTimeOffset Since, string? Group, string? Instance)> _running = new();
 
     private readonly bool _stopsRunningTasks;
+
+    /// <summary>
+    /// JSON written the way EventBridge and CloudWatch write it: only what JSON requires is escaped (a quote as <c>\"</c>),
+    /// so a timestamp's <c>+0000</c> and a reason's <c>-&gt;</c> stay as they are. The serialiser's default escapes
+    /// them for HTML (<c>\u002B</c>, <c>\u0022</c>, <c>\u003E</c>), which no AWS event does and which sent every
+    /// such string through the parser's unescaping path.
+    /// </summary>
+    private static readonly JsonSerializerOptions AsAwsWritesIt = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <param name="stopsRunningTasks">
     /// True (the benchmarks): a stop in the stream is of a task it said was RUNNING when there is one. False: every
@@ -147,7 +157,7 @@ public sealed class EventStreamGenerator
                     var data = JsonNode.Parse(raw)!;
                     var threshold = data["threshold"]?.GetValue<double>() ?? 50;
                     data["recentDatapoints"] = new JsonArray(Math.Round(threshold * (0.5 + _rnd.NextDouble()), 2));
-                    state["reasonData"] = data.ToJsonString();
+                    state["reasonData"] = data.ToJsonString(AsAwsWritesIt);
                 }
                 break;
             }
@@ -158,6 +168,6 @@ public sealed class EventStreamGenerator
                 d["updatedAt"] = Iso(_time);
                 break;
         }
-        return e.ToJsonString();
+        return e.ToJsonString(AsAwsWritesIt);
     }
 }
