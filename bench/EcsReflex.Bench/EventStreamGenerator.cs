@@ -12,6 +12,12 @@ namespace EcsReflex.Bench;
 /// </summary>
 public sealed class EventStreamGenerator
 {
+    /// <summary>
+    /// The generator's output format, in the names of the files it writes by default: a stream written by an earlier
+    /// generator (2: tasks stop after they ran; 3: escapes as AWS writes them) is never taken for the current one.
+    /// </summary>
+    public const int Format = 3;
+
     private readonly List<(JsonNode Node, int Weight)> _templates = [];
     private readonly int _totalWeight;
     private readonly Random _rnd;

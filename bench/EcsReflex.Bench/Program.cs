@@ -21,7 +21,7 @@ switch (args.FirstOrDefault())
     {
         var count = int.Parse(Arg("--count") ?? "1000000");
         var seed = int.Parse(Arg("--seed") ?? "42");
-        var output = Arg("--out") ?? Path.Combine(Path.GetTempPath(), $"reflex-stream-{count}-{seed}.jsonl");
+        var output = Arg("--out") ?? EcsReflex.Bench.Throughput.StreamBenchmarks.StreamFile(count, seed);
         var sw = Stopwatch.StartNew();
         new EventStreamGenerator(Path.Combine(repo, "events"), seed).Write(output, count);
         Console.WriteLine($"{output}: {count} events, {new FileInfo(output).Length / 1e6:F1} MB, {sw.Elapsed.TotalSeconds:F1} s");

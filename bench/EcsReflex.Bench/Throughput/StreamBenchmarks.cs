@@ -34,8 +34,9 @@ public class StreamBenchmarks
     public static int EventCount { get; } =
         int.TryParse(Environment.GetEnvironmentVariable(EventsVariable), out var n) && n > 0 ? n : 1_000_000;
 
-    /// <summary>The stream's file, keyed by count and seed (the <c>generate</c> subcommand's default name).</summary>
-    public static string StreamFile(int count, int seed) => Path.Combine(Path.GetTempPath(), $"reflex-stream-{count}-{seed}.jsonl");
+    /// <summary>The stream's file, keyed by count, seed and the generator's format (the <c>generate</c> subcommand's default name).</summary>
+    public static string StreamFile(int count, int seed) =>
+        Path.Combine(Path.GetTempPath(), $"reflex-stream-{count}-{seed}-v{EventStreamGenerator.Format}.jsonl");
 
     private string _file = null!;
     private ReflexPolicy _policy = null!;
