@@ -223,4 +223,19 @@ public class StringPoolTests
         var pool = new StringPool(slots: 4);
         for (var i = 0; i < 1000; i++) Assert.Equal($"value-{i}", pool.Get(System.Text.Encoding.UTF8.GetBytes($"value-{i}")));
     }
+
+    [Theory]
+    [InlineData("arn:aws:ecs:us-east-1:123456789012:task/prod/{0:x32}")]                                  // differ at the end
+    [InlineData("arn:aws:ecs:us-east-1:123456789012:container-instance/prod/{0:x8}0123456789abcdef01234567")] // differ in the middle
+    [InlineData("{0}")]                                                                                    // short
+    public void ThePool_SpreadsValuesThatShareMostOfTheirBytes_OverItsSlots(string format)
+    {
+        // 400 distinct values in 4,096 slots: with a hash that reads every byte that differs, few share a slot, so nearly
+        // all come back as the very string first stored (a random spread keeps about 380). A hash blind to where they differ would put them all in one slot.
+        var pool = new StringPool();
+        var values = Enumerable.Range(0, 400).Select(i => string.Format(System.Globalization.CultureInfo.InvariantCulture, format, i)).ToList();
+        var first = values.Select(v => pool.Get(System.Text.Encoding.UTF8.GetBytes(v))!).ToList();
+        var kept = values.Where((v, i) => ReferenceEquals(first[i], pool.Get(System.Text.Encoding.UTF8.GetBytes(v)))).Count();
+        Assert.True(kept >= 340, $"only {kept} of 400 values kept their slot");
+    }
 }
