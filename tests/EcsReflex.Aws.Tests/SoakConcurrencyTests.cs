@@ -148,9 +148,9 @@ public sealed class SoakConcurrencyTests(DynaliteFixture dynalite) : IClassFixtu
     private sealed class CountingEcs(EmbeddedCluster cluster) : IEcsApi
     {
         public ConcurrentQueue<UpdateServiceRequest> Updates { get; } = new();
-        public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
-        public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
-        public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
+        public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
+        public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
+        public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
         {
             Updates.Enqueue(request);
             return cluster.UpdateServiceAsync(request, ct);

@@ -125,7 +125,7 @@ public class ScalingEngineTests
     {
         var store = new InMemoryStateStore();
         var wins = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() =>
-            store.TryPutScalingRecordAsync(new ServiceScalingRecord { Cluster = "prod", Service = "web", LastTarget = i }, 0, CancellationToken.None))));
+            store.TryPutScalingRecordAsync(new ServiceScalingRecord { Cluster = "prod", Service = "web", LastTarget = i }, 0, CancellationToken.None).AsTask())));
         Assert.Single(wins, w => w);
     }
 

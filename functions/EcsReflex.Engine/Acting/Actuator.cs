@@ -134,9 +134,9 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                                || reason.Contains("Capacity is unavailable", StringComparison.OrdinalIgnoreCase)
                                || reason == "AGENT");
 
-    private Task AuditAsync(DateTimeOffset now, string eventId, string handler, string outcome, string reason,
+    private ValueTask AuditAsync(DateTimeOffset now, string eventId, string handler, string outcome, string reason,
         string? operation, string? request, string? result, CancellationToken ct) =>
-        audit ? store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct) : Task.CompletedTask;
+        audit ? store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct) : ValueTask.CompletedTask;
 
     private string? RequestJson(ActionRequest request) => audit ? ActionJson.ToJson(request) : null;
 }
