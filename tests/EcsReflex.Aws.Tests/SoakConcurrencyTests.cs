@@ -93,7 +93,7 @@ public sealed class SoakConcurrencyTests(DynaliteFixture dynalite) : IClassFixtu
             var reactions = await Task.WhenAll(Enumerable.Range(0, Invocations).Select(i => Task.Run(() =>
             {
                 var e = AlarmEvent(t.Alarm, t.State, at, t.Metric, t.Threshold, i % 2 == 0 ? $"ev-{k}" : $"ev-{k}-redelivery-{i}");
-                return new Reactor(policy, store, cluster, new Actuator(ecs, store, policy)).HandleEventAsync(e, at, CancellationToken.None);
+                return new Reactor(policy, store, cluster, new Actuator(ecs, store, policy)).HandleEventAsync(e, at, CancellationToken.None).AsTask();
             }))).WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(store.AllStartedTogether, $"transition {k}: the {Invocations} invocations did not all read the record before the first write");
             rounds.Add(reactions);
