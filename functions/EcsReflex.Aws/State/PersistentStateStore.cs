@@ -119,7 +119,7 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     }
 
     public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) =>
-        new(PutItemAsync(new StoredItem
+        new ValueTask(PutItemAsync(new StoredItem
         {
             Key = LineageKey(record.Cluster, record.Lineage),
             Kind = "lineage",
@@ -230,7 +230,7 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     }
 
     public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
-        new(PutItemAsync(new StoredItem
+        new ValueTask(PutItemAsync(new StoredItem
         {
             Key = DrainMoveKey(record.Cluster, record.Lineage),
             Kind = "drain-move",
@@ -247,7 +247,7 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     }
 
     public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
-        new(PutItemAsync(new StoredItem
+        new ValueTask(PutItemAsync(new StoredItem
         {
             Key = ServicePlacementKey(record.Cluster, record.Service),
             Kind = "service-placement",
