@@ -23,7 +23,7 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
         _ => false,
     };
 
-    public async Task<Reaction> HandleAsync(EventEnvelope e, string handler, bool due, DateTimeOffset now, CancellationToken ct)
+    public async ValueTask<Reaction> HandleAsync(EventEnvelope e, string handler, bool due, DateTimeOffset now, CancellationToken ct)
     {
         var g = e.Detail switch
         {
@@ -47,7 +47,7 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
         };
     }
 
-    private async Task RememberAsync(PlacementGuardDecision g, Actuation done, CancellationToken ct)
+    private async ValueTask RememberAsync(PlacementGuardDecision g, Actuation done, CancellationToken ct)
     {
         if (done.Outcome == Outcome.Failed && done.Results.Count == 0) return;
         if (g.InstanceSeen is { } seen && done.Outcome != Outcome.Failed)
@@ -62,7 +62,7 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
     }
 
     /// <summary>What the decision on a container instance reads (public for the benchmarks, which time the decision alone).</summary>
-    public async Task<InstanceObservation> ObserveInstanceAsync(ContainerInstanceStateChange i, bool due, CancellationToken ct)
+    public async ValueTask<InstanceObservation> ObserveInstanceAsync(ContainerInstanceStateChange i, bool due, CancellationToken ct)
     {
         if (policy.FindCluster(i.ClusterArn) is not { } cluster) return new InstanceObservation { DueCheck = due };
         var seen = await store.GetInstanceSeenAsync(cluster.Name, i.ContainerInstanceArn, ct);
@@ -81,7 +81,7 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
     }
 
     /// <summary>What the decision on a RUNNING replacement reads.</summary>
-    public async Task<TaskRunningObservation> ObserveRunningAsync(TaskStateChange t, CancellationToken ct)
+    public async ValueTask<TaskRunningObservation> ObserveRunningAsync(TaskStateChange t, CancellationToken ct)
     {
         if (policy.FindCluster(t.ClusterArn) is not { } cluster
             || !TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out _))
@@ -92,7 +92,7 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
     }
 
     /// <summary>What the decision on a service action or a deployment reads.</summary>
-    public async Task<ServiceObservation> ObserveServiceAsync(string? clusterArn, string? serviceArn, CancellationToken ct)
+    public async ValueTask<ServiceObservation> ObserveServiceAsync(string? clusterArn, string? serviceArn, CancellationToken ct)
     {
         if (clusterArn is null || serviceArn is null || policy.FindCluster(clusterArn) is not { } cluster) return new ServiceObservation();
         var service = await observer.GetServiceAsync(clusterArn, serviceArn, ct);

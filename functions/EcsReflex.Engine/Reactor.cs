@@ -66,7 +66,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// deferred work and dead-letters rejected events here). When it throws, the event is not remembered,
     /// so its retry decides again and nothing handed on is lost.
     /// </param>
-    public async Task<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
+    public async ValueTask<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
         Func<Reaction, CancellationToken, Task>? handOff = null)
     {
         var handler = Handlers.For(e.Detail);
@@ -100,7 +100,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     }
 
     /// <summary>Handles deferred work that came due: the same decision path, at the new time.</summary>
-    public Task<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct)
+    public ValueTask<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct)
     {
         var handler = Handlers.For(e.Detail) ?? "none";
         return DecideAndActAsync(e, handler, now, ct, due: true);
@@ -114,7 +114,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         _ => e.Id,
     };
 
-    private async Task<Reaction> DecideAndActAsync(EventEnvelope e, string handler, DateTimeOffset now, CancellationToken ct, bool due = false)
+    private async ValueTask<Reaction> DecideAndActAsync(EventEnvelope e, string handler, DateTimeOffset now, CancellationToken ct, bool due = false)
     {
         Decision decision;
         switch (e.Detail)
@@ -134,7 +134,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     }
 
     /// <summary>What the rescheduler's decision reads (public for the benchmarks, which time the decision alone).</summary>
-    public async Task<TaskObservation> ObserveTaskAsync(TaskStateChange t, CancellationToken ct)
+    public async ValueTask<TaskObservation> ObserveTaskAsync(TaskStateChange t, CancellationToken ct)
     {
         if (t.LastStatus != "STOPPED" || policy.FindCluster(t.ClusterArn) is not { } cluster) return TaskObservation.None;
         var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : t.TaskId;

@@ -18,7 +18,7 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
     /// <summary>How many times a decision is retried after losing the race for the service record.</summary>
     public const int MaxClaims = 8;
 
-    public async Task<Reaction> RunAsync(EventEnvelope e, AlarmStateChange alarm, string handler, DateTimeOffset now, CancellationToken ct)
+    public async ValueTask<Reaction> RunAsync(EventEnvelope e, AlarmStateChange alarm, string handler, DateTimeOffset now, CancellationToken ct)
     {
         for (var claim = 1; claim <= MaxClaims; claim++)
         {
@@ -47,14 +47,14 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
         return Reaction(e, handler, await actuator.ExecuteAsync(new Decision { Outcome = Outcome.Failed, Reason = reason }, e.Id, handler, now, ct));
     }
 
-    private async Task<(ScalingDecision Decision, ServiceScalingRecord? Previous)> DecideAsync(AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
+    private async ValueTask<(ScalingDecision Decision, ServiceScalingRecord? Previous)> DecideAsync(AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
     {
         var observation = await ObserveAsync(alarm, now, ct);
         return (ServiceScaler.Decide(alarm, policy, observation, now), observation.Record);
     }
 
     /// <summary>What the scaler's decision reads: the service, its scalable target, the stored record, live alarm states when needed.</summary>
-    public async Task<ScalingObservation> ObserveAsync(AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
+    public async ValueTask<ScalingObservation> ObserveAsync(AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
     {
         if (ServiceScaler.FindTarget(policy, alarm.AlarmName) is not { } target) return new ScalingObservation();
         var record = await store.GetScalingRecordAsync(target.Cluster.Name, target.Service.Name, ct);
@@ -73,7 +73,7 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
     /// change (back to the one before), so cooldowns and the someone-else-is-scaling rule do not count a
     /// change that never happened.
     /// </summary>
-    private async Task ForgetChangeAsync(ServiceScalingRecord claimed, ServiceScalingRecord? before, CancellationToken ct)
+    private async ValueTask ForgetChangeAsync(ServiceScalingRecord claimed, ServiceScalingRecord? before, CancellationToken ct)
     {
         for (var i = 0; i < MaxClaims; i++)
         {

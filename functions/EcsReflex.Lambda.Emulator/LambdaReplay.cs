@@ -93,7 +93,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     protected override DateTimeOffset? SortTimeOf(RawInput input) => input.Item.SortTime;
     protected override void OnClockMoved(DateTimeOffset now) => _local.Now = now;
 
-    protected override async Task<ReplayRecord> ProcessAsync(RawInput input, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord> ProcessAsync(RawInput input, CancellationToken ct)
     {
         var item = input.Item;
         Advance(item.SortTime);
@@ -122,7 +122,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     /// An event the embedded cluster emitted, sent to the bootstrap of its handler as EventBridge would route it
     /// (<see cref="LambdaReplayOptions.Handler"/> picks where the given inputs go, not the cluster's own events).
     /// </summary>
-    protected override async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
     {
         var handler = Handlers.For(e.Detail) ?? Handlers.TaskRescheduler;
         var function = await FunctionAsync(handler, ct);
@@ -132,7 +132,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         return record;
     }
 
-    protected override async Task<ReplayRecord> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
     {
         var function = await FunctionAsync(RelaunchDue, ct);
         var id = $"local-{++_messages:D8}";

@@ -157,7 +157,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         return Answer(Done, J.BoolResult);
     }
 
-    private static async Task<byte[]> AckAsync(Task write)
+    private static async Task<byte[]> AckAsync(ValueTask write)
     {
         await write;
         return Answer(Done, J.BoolResult);

@@ -93,7 +93,7 @@ public sealed class ActuatorOnAwsTests
         using var clients = StubClients.Create(stub);
         var (actuator, store) = Actuator(clients);
 
-        var ex = await Assert.ThrowsAsync<AwsServiceException>(() => actuator.ExecuteAsync(Relaunch("t1"), "ev-1", "task-rescheduler", Now, default));
+        var ex = await Assert.ThrowsAsync<AwsServiceException>(() => actuator.ExecuteAsync(Relaunch("t1"), "ev-1", "task-rescheduler", Now, default).AsTask());
 
         Assert.True(ex.IsTransient);
         Assert.Equal("transient-error", Assert.Single(store.Audit).Outcome);

@@ -156,7 +156,7 @@ public sealed class ClientTests
         var observer = new AwsClusterObserver(clients.Ecs);
         const string ci = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/c1";
 
-        await Assert.ThrowsAsync<AwsServiceException>(() => observer.GetEc2InstanceIdAsync(Cluster, ci, default));
+        await Assert.ThrowsAsync<AwsServiceException>(() => observer.GetEc2InstanceIdAsync(Cluster, ci, default).AsTask());
         Assert.Equal("i-1", await observer.GetEc2InstanceIdAsync(Cluster, ci, default));
     }
 }

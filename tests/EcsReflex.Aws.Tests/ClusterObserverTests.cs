@@ -107,7 +107,7 @@ public sealed class ClusterObserverTests
         await using var _ = stub;
         using var __ = clients;
 
-        var ex = await Assert.ThrowsAsync<AwsServiceException>(() => observer.DescribeServiceScalingAsync("prod", "web", default));
+        var ex = await Assert.ThrowsAsync<AwsServiceException>(() => observer.DescribeServiceScalingAsync("prod", "web", default).AsTask());
 
         Assert.Equal(("application-autoscaling", "DescribeScalableTargets", "AccessDeniedException"), (ex.Service, ex.Operation, ex.ErrorCode));
     }
@@ -169,7 +169,7 @@ public sealed class ClusterObserverTests
         await using var _ = stub;
         using var __ = clients;
 
-        var ex = await Assert.ThrowsAsync<AwsServiceException>(() => observer.DescribeAlarmStatesAsync(["web-cpu-high"], default));
+        var ex = await Assert.ThrowsAsync<AwsServiceException>(() => observer.DescribeAlarmStatesAsync(["web-cpu-high"], default).AsTask());
 
         Assert.Equal(("cloudwatch", "AccessDenied"), (ex.Service, ex.ErrorCode));
     }

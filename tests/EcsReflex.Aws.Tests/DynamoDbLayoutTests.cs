@@ -208,7 +208,7 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
             },
         });
 
-        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => store.GetLineageAsync("prod", "bad", default));
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => store.GetLineageAsync("prod", "bad", default).AsTask());
         Assert.Contains("cluster#prod / lineage#bad", ex.Message);
     }
 }

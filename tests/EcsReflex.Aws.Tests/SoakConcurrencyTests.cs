@@ -93,7 +93,7 @@ public sealed class SoakConcurrencyTests(DynaliteFixture dynalite) : IClassFixtu
             var reactions = await Task.WhenAll(Enumerable.Range(0, Invocations).Select(i => Task.Run(() =>
             {
                 var e = AlarmEvent(t.Alarm, t.State, at, t.Metric, t.Threshold, i % 2 == 0 ? $"ev-{k}" : $"ev-{k}-redelivery-{i}");
-                return new Reactor(policy, store, cluster, new Actuator(ecs, store, policy)).HandleEventAsync(e, at, CancellationToken.None);
+                return new Reactor(policy, store, cluster, new Actuator(ecs, store, policy)).HandleEventAsync(e, at, CancellationToken.None).AsTask();
             }))).WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(store.AllStartedTogether, $"transition {k}: the {Invocations} invocations did not all read the record before the first write");
             rounds.Add(reactions);
@@ -148,9 +148,9 @@ public sealed class SoakConcurrencyTests(DynaliteFixture dynalite) : IClassFixtu
     private sealed class CountingEcs(EmbeddedCluster cluster) : IEcsApi
     {
         public ConcurrentQueue<UpdateServiceRequest> Updates { get; } = new();
-        public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
-        public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
-        public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
+        public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
+        public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
+        public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
         {
             Updates.Enqueue(request);
             return cluster.UpdateServiceAsync(request, ct);

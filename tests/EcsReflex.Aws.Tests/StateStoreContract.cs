@@ -135,7 +135,7 @@ public abstract class StateStoreContract
     public async Task TakeRelaunchSlot_UnderConcurrentCallers_GivesExactlyTheLimit()
     {
         var store = await CreateAsync();
-        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => store.TryTakeRelaunchSlotAsync("prod", Start, 15, default))));
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => store.TryTakeRelaunchSlotAsync("prod", Start, 15, default).AsTask())));
         Assert.Equal(15, results.Count(r => r));
     }
 
@@ -249,7 +249,7 @@ public abstract class StateStoreContract
         await store.TryPutScalingRecordAsync(Scaling("prod", "web", 4), 0, default);
 
         var wins = await Task.WhenAll(Enumerable.Range(10, 16).Select(target =>
-            Task.Run(() => store.TryPutScalingRecordAsync(Scaling("prod", "web", target), 1, default))));
+            Task.Run(() => store.TryPutScalingRecordAsync(Scaling("prod", "web", target), 1, default).AsTask())));
 
         Assert.Equal(1, wins.Count(w => w));
         var stored = await store.GetScalingRecordAsync("prod", "web", default);

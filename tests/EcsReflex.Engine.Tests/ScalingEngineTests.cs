@@ -28,8 +28,8 @@ public class ScalingEngineTests
             Reactor NewReactor() => new(policy, store, cluster, new Actuator(ecs, store, policy));
 
             var reactions = await Task.WhenAll(
-                Task.Run(() => NewReactor().HandleEventAsync(first, T0, CancellationToken.None)),
-                Task.Run(() => NewReactor().HandleEventAsync(second, T0, CancellationToken.None)));
+                Task.Run(() => NewReactor().HandleEventAsync(first, T0, CancellationToken.None).AsTask()),
+                Task.Run(() => NewReactor().HandleEventAsync(second, T0, CancellationToken.None).AsTask()));
 
             var update = Assert.Single(ecs.Updates);
             Assert.Equal(5, update.DesiredCount);
@@ -53,8 +53,8 @@ public class ScalingEngineTests
             Reactor NewReactor() => new(policy, store, cluster, new Actuator(ecs, store, policy));
 
             var reactions = await Task.WhenAll(
-                Task.Run(() => NewReactor().HandleEventAsync(AlarmEvent("web-cpu-high", "ALARM", T0, 75), T0, CancellationToken.None)),
-                Task.Run(() => NewReactor().HandleEventAsync(AlarmEvent("web-latency-high", "ALARM", T0, 260), T0, CancellationToken.None)));
+                Task.Run(() => NewReactor().HandleEventAsync(AlarmEvent("web-cpu-high", "ALARM", T0, 75), T0, CancellationToken.None).AsTask()),
+                Task.Run(() => NewReactor().HandleEventAsync(AlarmEvent("web-latency-high", "ALARM", T0, 260), T0, CancellationToken.None).AsTask()));
 
             // Both decided from desired 4 at version 0; the loser had to re-read and decide again from what the winner did.
             var acted = reactions.Where(r => r.Outcome == Outcome.Acted).ToList();
@@ -98,7 +98,7 @@ public class ScalingEngineTests
         var store = new InMemoryStateStore();
         var ecs = new RecordingEcs(cluster, failUpdates: new InvalidOperationException("ECS said no"));
         var reactor = new Reactor(policy, store, cluster, new Actuator(ecs, store, policy));
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => reactor.HandleEventAsync(AlarmEvent("web-cpu-high", "ALARM", T0, 75), T0, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => reactor.HandleEventAsync(AlarmEvent("web-cpu-high", "ALARM", T0, 75), T0, CancellationToken.None).AsTask());
         Assert.Equal("ECS said no", ex.Message);
         var record = Assert.Single(store.ScalingRecords);
         Assert.Equal(((int?)null, (DateTimeOffset?)null), (record.LastTarget, record.LastScaledAt));
@@ -125,7 +125,7 @@ public class ScalingEngineTests
     {
         var store = new InMemoryStateStore();
         var wins = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() =>
-            store.TryPutScalingRecordAsync(new ServiceScalingRecord { Cluster = "prod", Service = "web", LastTarget = i }, 0, CancellationToken.None))));
+            store.TryPutScalingRecordAsync(new ServiceScalingRecord { Cluster = "prod", Service = "web", LastTarget = i }, 0, CancellationToken.None).AsTask())));
         Assert.Single(wins, w => w);
     }
 

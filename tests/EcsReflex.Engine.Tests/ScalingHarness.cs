@@ -91,10 +91,10 @@ internal sealed class RecordingEcs(EmbeddedCluster cluster, Exception? failUpdat
 {
     public ConcurrentQueue<UpdateServiceRequest> Updates { get; } = new();
 
-    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
-    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
+    public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
+    public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
 
-    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
+    public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
     {
         if (failUpdates is not null) throw failUpdates;
         Updates.Enqueue(request);

@@ -22,7 +22,7 @@ internal sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan?
     /// <summary>Every racer read the record before any of them wrote.</summary>
     public bool AllStartedTogether => Volatile.Read(ref _arrived) >= racers && Volatile.Read(ref _writesBeforeAllRead) == 0;
 
-    public async Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
+    public async ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
     {
         var record = await inner.GetScalingRecordAsync(cluster, service, ct);
         var n = Interlocked.Increment(ref _arrived);
@@ -34,7 +34,7 @@ internal sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan?
         return record;
     }
 
-    public async Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
+    public async ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
     {
         if (!_allRead.Task.IsCompleted) Interlocked.Increment(ref _writesBeforeAllRead);
         var ok = await inner.TryPutScalingRecordAsync(record, expectedVersion, ct);
@@ -42,16 +42,16 @@ internal sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan?
         return ok;
     }
 
-    public Task<bool> HasEventAsync(string key, CancellationToken ct) => inner.HasEventAsync(key, ct);
-    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => inner.RecordEventAsync(key, expiresAt, ct);
-    public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) => inner.GetLineageAsync(cluster, lineage, ct);
-    public Task PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
-    public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) => inner.TryTakeRelaunchSlotAsync(cluster, minute, limit, ct);
-    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
-    public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) => inner.GetInstanceSeenAsync(cluster, containerInstanceArn, ct);
-    public Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) => inner.TryPutInstanceSeenAsync(record, ct);
-    public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) => inner.GetDrainMoveAsync(cluster, lineage, ct);
-    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) => inner.PutDrainMoveAsync(record, ct);
-    public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) => inner.GetServicePlacementAsync(cluster, service, ct);
-    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) => inner.PutServicePlacementAsync(record, ct);
+    public ValueTask<bool> HasEventAsync(string key, CancellationToken ct) => inner.HasEventAsync(key, ct);
+    public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => inner.RecordEventAsync(key, expiresAt, ct);
+    public ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) => inner.GetLineageAsync(cluster, lineage, ct);
+    public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
+    public ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) => inner.TryTakeRelaunchSlotAsync(cluster, minute, limit, ct);
+    public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
+    public ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) => inner.GetInstanceSeenAsync(cluster, containerInstanceArn, ct);
+    public ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) => inner.TryPutInstanceSeenAsync(record, ct);
+    public ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) => inner.GetDrainMoveAsync(cluster, lineage, ct);
+    public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) => inner.PutDrainMoveAsync(record, ct);
+    public ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) => inner.GetServicePlacementAsync(cluster, service, ct);
+    public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) => inner.PutServicePlacementAsync(record, ct);
 }

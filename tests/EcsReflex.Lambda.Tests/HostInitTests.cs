@@ -258,10 +258,10 @@ public sealed class HostInitTests
         Assert.Contains("no cluster observer", alarms.Unavailable, StringComparison.Ordinal);
         foreach (var call in new Func<Task>[]
         {
-            () => o.DescribeServiceScalingAsync("prod", "web", ct),
-            () => o.ListTasksOnInstanceAsync("c", "ci", ct),
-            () => o.GetServiceAsync("c", "web", ct),
-            () => o.GetContainerInstanceAsync("c", "ci", ct),
+            () => o.DescribeServiceScalingAsync("prod", "web", ct).AsTask(),
+            () => o.ListTasksOnInstanceAsync("c", "ci", ct).AsTask(),
+            () => o.GetServiceAsync("c", "web", ct).AsTask(),
+            () => o.GetContainerInstanceAsync("c", "ci", ct).AsTask(),
         })
         {
             var ex = await Assert.ThrowsAsync<ObserverUnavailableException>(call);

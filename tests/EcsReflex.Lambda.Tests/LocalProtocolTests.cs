@@ -186,8 +186,8 @@ public sealed class LocalProtocolTests
         var clients = Enumerable.Range(0, 12).Select(_ => new EmulatorServicesClient(emulator.RuntimeApi)).ToList();
         try
         {
-            var scaling = await Task.WhenAll(clients.Select((c, i) => Task.Run(() => c.TryPutScalingRecordAsync(Scaling(i + 2), 0, CancellationToken.None))));
-            var slots = await Task.WhenAll(clients.Select(c => Task.Run(() => c.TryTakeRelaunchSlotAsync("prod", T0, 5, CancellationToken.None))));
+            var scaling = await Task.WhenAll(clients.Select((c, i) => Task.Run(() => c.TryPutScalingRecordAsync(Scaling(i + 2), 0, CancellationToken.None).AsTask())));
+            var slots = await Task.WhenAll(clients.Select(c => Task.Run(() => c.TryTakeRelaunchSlotAsync("prod", T0, 5, CancellationToken.None).AsTask())));
 
             Assert.Single(scaling, won => won);
             Assert.Equal(1, Assert.Single(local.Store.ScalingRecords).Version);
@@ -205,7 +205,7 @@ public sealed class LocalProtocolTests
         await using var emulator = await RuntimeApiEmulator.StartAsync();
         using var client = new EmulatorServicesClient(emulator.RuntimeApi);
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetScalingRecordAsync("prod", "web", CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetScalingRecordAsync("prod", "web", CancellationToken.None).AsTask());
 
         Assert.Contains(LocalProtocol.GetScalingRecord, ex.Message, StringComparison.Ordinal);
         Assert.Contains("404", ex.Message, StringComparison.Ordinal);

@@ -30,13 +30,13 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
     public int Calls => _calls;
     private int _calls;
 
-    public Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    public ValueTask<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         var key = (clusterArn, containerInstanceArn);
         if (_ec2Ids.Count >= MaxRememberedInstances) _ec2Ids.Clear();
         var task = _ec2Ids.GetOrAdd(key, k => FetchEc2IdAsync(k.Cluster, k.Instance, ct));
         if (task.IsFaulted || task.IsCanceled) _ec2Ids.TryRemove(new KeyValuePair<(string, string), Task<string?>>(key, task)); // failures are not remembered
-        return task;
+        return new ValueTask<string?>(task);
     }
 
     private async Task<string?> FetchEc2IdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
@@ -57,10 +57,10 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
     /// DescribeServices for the service's desired count, and DescribeScalableTargets for the scalable target of
     /// <c>ecs:service:DesiredCount</c> of <c>service/CLUSTER/NAME</c>; both asked at once.
     /// </summary>
-    public async Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct)
+    public async ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct)
     {
         var resourceId = AutoScalingClient.ServiceResourceId(cluster, service);
-        var found = GetServiceAsync(cluster, service, ct);
+        var found = GetServiceAsync(cluster, service, ct).AsTask();
         var targets = autoScaling.DescribeAllScalableTargetsAsync(new DescribeScalableTargetsRequest
         {
             ServiceNamespace = AutoScalingClient.EcsNamespace,
@@ -78,7 +78,7 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
     /// DescribeAlarms by name (metric and composite alarms), <see cref="AlarmNamesBatch"/> names a call, following
     /// <c>NextToken</c>. Alarms CloudWatch does not know are left out of the states; failures are thrown.
     /// </summary>
-    public async Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct)
+    public async ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct)
     {
         var states = new List<ObservedAlarmState>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -99,7 +99,7 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
     }
 
     /// <summary>ListTasks by container instance (desired status RUNNING, every page), then DescribeTasks in batches of 100; stopped tasks are left out.</summary>
-    public async Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         var arns = await ecs.ListAllTaskArnsAsync(new ListTasksRequest
         {
@@ -115,7 +115,7 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
     }
 
     /// <summary>DescribeServices; null when ECS reports the service missing.</summary>
-    public async Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct)
+    public async ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct)
     {
         var r = await ecs.DescribeServicesAsync(new DescribeServicesRequest { Cluster = clusterArn, Services = [serviceArnOrName] }, ct).ConfigureAwait(false);
         var name = Arns.ServiceName(serviceArnOrName);
@@ -124,7 +124,7 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
     }
 
     /// <summary>DescribeContainerInstances; null when ECS reports the container instance missing.</summary>
-    public async Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+    public async ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         await DescribeInstanceAsync(clusterArn, containerInstanceArn, ct).ConfigureAwait(false) is { } c ? EcsObserved.ToObserved(c) : null;
 
     private async Task<ContainerInstance?> DescribeInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)

@@ -12,7 +12,7 @@ namespace EcsReflex.Aws.Ports;
 /// </summary>
 public sealed class AwsEcsApi(EcsClient ecs) : IEcsApi
 {
-    public async Task<Core.State.RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
+    public async ValueTask<Core.State.RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
     {
         var r = await ecs.RunTaskAsync(request, ct).ConfigureAwait(false);
         return new Core.State.RunTaskResponse(
@@ -20,13 +20,13 @@ public sealed class AwsEcsApi(EcsClient ecs) : IEcsApi
             r.Failures.Select(f => new RunTaskFailure(f.Arn, f.Reason, f.Detail)).ToList());
     }
 
-    public async Task<Core.State.StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct)
+    public async ValueTask<Core.State.StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct)
     {
         var r = await ecs.StopTaskAsync(request, ct).ConfigureAwait(false);
         return new Core.State.StopTaskResponse(r.Task?.TaskArn, r.Task?.LastStatus);
     }
 
-    public async Task<Core.State.UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
+    public async ValueTask<Core.State.UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
     {
         Wire.UpdateServiceResponse r = await ecs.UpdateServiceAsync(request, ct).ConfigureAwait(false);
         return new Core.State.UpdateServiceResponse(r.Service?.ServiceArn, r.Service?.DesiredCount);

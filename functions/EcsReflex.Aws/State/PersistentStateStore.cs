@@ -99,10 +99,10 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
 
     public static ItemKey EventKey(string key) => new($"dedup#{key}", "dedup");
 
-    public async Task<bool> HasEventAsync(string key, CancellationToken ct) =>
+    public async ValueTask<bool> HasEventAsync(string key, CancellationToken ct) =>
         await GetItemAsync(EventKey(key), ct).ConfigureAwait(false) is { } item && item.IsLiveAt(Now);
 
-    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => TryRecordEventAsync(key, expiresAt, ct);
+    public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => new ValueTask(TryRecordEventAsync(key, expiresAt, ct));
 
     /// <summary>Records the event unless a live record exists; false when another invocation recorded it first.</summary>
     public Task<bool> TryRecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
@@ -112,47 +112,47 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
 
     public static ItemKey LineageKey(string cluster, string lineage) => new($"cluster#{cluster}", $"lineage#{lineage}");
 
-    public async Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
+    public async ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
     {
         var item = await GetItemAsync(LineageKey(cluster, lineage), ct).ConfigureAwait(false);
         return item is { Data: { } data } && item.IsLiveAt(Now) ? Deserialize(item, data, StateJsonContext.Default.LineageRecord) : null;
     }
 
-    public Task PutLineageAsync(LineageRecord record, CancellationToken ct) =>
-        PutItemAsync(new StoredItem
+    public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) =>
+        new ValueTask(PutItemAsync(new StoredItem
         {
             Key = LineageKey(record.Cluster, record.Lineage),
             Kind = "lineage",
             Data = JsonSerializer.Serialize(record, StateJsonContext.Default.LineageRecord),
             ExpiresAt = Now + LineageRetention,
-        }, ct);
+        }, ct));
 
     // ---------------- relaunch rate limit ----------------
 
     public static ItemKey RelaunchSlotsKey(string cluster, DateTimeOffset minute) =>
         new($"cluster#{cluster}", $"relaunches#{minute.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture)}Z");
 
-    public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
+    public ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
         limit <= 0
-            ? Task.FromResult(false)
-            : IncrementIfBelowAsync(RelaunchSlotsKey(cluster, minute), "relaunches", limit, minute + SlotRetention, ct);
+            ? ValueTask.FromResult(false)
+            : new ValueTask<bool>(IncrementIfBelowAsync(RelaunchSlotsKey(cluster, minute), "relaunches", limit, minute + SlotRetention, ct));
 
     // ---------------- decision audit ----------------
 
     public static string AuditPartition(string eventId) => $"audit#{eventId}";
 
-    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct)
+    public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct)
     {
         var sequence = Interlocked.Increment(ref _auditSequence);
         var sk = string.Create(CultureInfo.InvariantCulture,
             $"{entry.Time.ToUniversalTime():yyyy-MM-ddTHH:mm:ss.fffffffZ}#{sequence:D10}#{Random.Shared.Next():x8}");
-        return PutItemAsync(new StoredItem
+        return new ValueTask(PutItemAsync(new StoredItem
         {
             Key = new ItemKey(AuditPartition(entry.EventId), sk),
             Kind = "audit",
             Data = JsonSerializer.Serialize(entry, StateJsonContext.Default.AuditEntry),
             ExpiresAt = entry.Time + AuditRetention,
-        }, ct);
+        }, ct));
     }
 
     /// <summary>The audit trail of one event, in the order it was written.</summary>
@@ -167,7 +167,7 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     public static ItemKey ScalingKey(string cluster, string service) => new($"cluster#{cluster}", $"scaling#{service}");
 
     /// <summary>The record, its <see cref="ServiceScalingRecord.Version"/> taken from the item's <c>version</c> attribute (what the condition checks).</summary>
-    public async Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
+    public async ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
     {
         var item = await GetItemAsync(ScalingKey(cluster, service), ct).ConfigureAwait(false);
         if (item is not { Data: { } data }) return null;
@@ -175,24 +175,24 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
         return record with { Version = item.Version ?? 0 };
     }
 
-    public Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
+    public ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
         var stored = record with { Version = expectedVersion + 1 };
-        return PutItemIfVersionAsync(new StoredItem
+        return new ValueTask<bool>(PutItemIfVersionAsync(new StoredItem
         {
             Key = ScalingKey(record.Cluster, record.Service),
             Kind = "scaling",
             Data = JsonSerializer.Serialize(stored, StateJsonContext.Default.ServiceScalingRecord),
             Version = stored.Version,
-        }, expectedVersion == 0 ? null : expectedVersion, ct);
+        }, expectedVersion == 0 ? null : expectedVersion, ct));
     }
 
     // ---------------- placement guard ----------------
 
     public static ItemKey InstanceSeenKey(string cluster, string containerInstanceArn) => new($"cluster#{cluster}", $"instance#{containerInstanceArn}");
 
-    public async Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct)
+    public async ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct)
     {
         var item = await GetItemAsync(InstanceSeenKey(cluster, containerInstanceArn), ct).ConfigureAwait(false);
         return item is { Data: { } data } && item.IsLiveAt(Now) ? Deserialize(item, data, StateJsonContext.Default.InstanceSeenRecord) : null;
@@ -203,7 +203,7 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     /// roll the record back (an equal version is written: the same event again changes nothing). A record without a
     /// version is written unconditionally.
     /// </summary>
-    public async Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
+    public async ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
     {
         var item = new StoredItem
         {
@@ -223,36 +223,36 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
 
     public static ItemKey DrainMoveKey(string cluster, string lineage) => new($"cluster#{cluster}", $"drain#{lineage}");
 
-    public async Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct)
+    public async ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct)
     {
         var item = await GetItemAsync(DrainMoveKey(cluster, lineage), ct).ConfigureAwait(false);
         return item is { Data: { } data } && item.IsLiveAt(Now) ? Deserialize(item, data, StateJsonContext.Default.DrainMoveRecord) : null;
     }
 
-    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
-        PutItemAsync(new StoredItem
+    public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
+        new ValueTask(PutItemAsync(new StoredItem
         {
             Key = DrainMoveKey(record.Cluster, record.Lineage),
             Kind = "drain-move",
             Data = JsonSerializer.Serialize(record, StateJsonContext.Default.DrainMoveRecord),
             ExpiresAt = Now + DrainMoveRetention,
-        }, ct);
+        }, ct));
 
     public static ItemKey ServicePlacementKey(string cluster, string service) => new($"cluster#{cluster}", $"placement#{service}");
 
-    public async Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct)
+    public async ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct)
     {
         var item = await GetItemAsync(ServicePlacementKey(cluster, service), ct).ConfigureAwait(false);
         return item is { Data: { } data } ? Deserialize(item, data, StateJsonContext.Default.ServicePlacementRecord) : null;
     }
 
-    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
-        PutItemAsync(new StoredItem
+    public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
+        new ValueTask(PutItemAsync(new StoredItem
         {
             Key = ServicePlacementKey(record.Cluster, record.Service),
             Kind = "service-placement",
             Data = JsonSerializer.Serialize(record, StateJsonContext.Default.ServicePlacementRecord),
-        }, ct);
+        }, ct));
 
     private static T Deserialize<T>(StoredItem item, string data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {

@@ -11,52 +11,52 @@ namespace EcsReflex.Core.State;
 public interface IStateStore
 {
     /// <summary>True when an event with this deduplication key was already processed.</summary>
-    Task<bool> HasEventAsync(string key, CancellationToken ct);
+    ValueTask<bool> HasEventAsync(string key, CancellationToken ct);
 
     /// <summary>Records that the event was processed; the record expires at <paramref name="expiresAt"/>.</summary>
-    Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct);
+    ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct);
 
-    Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct);
+    ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct);
 
-    Task PutLineageAsync(LineageRecord record, CancellationToken ct);
+    ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct);
 
     /// <summary>
     /// Takes one of the <paramref name="limit"/> relaunch slots of <paramref name="cluster"/> in the minute
     /// starting at <paramref name="minute"/>; false when they are all taken. Shared by concurrent invocations.
     /// </summary>
-    Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct);
+    ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct);
 
     /// <summary>Appends one entry to the decision audit trail.</summary>
-    Task AppendAuditAsync(AuditEntry entry, CancellationToken ct);
+    ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct);
 
     /// <summary>The service scaler's record of a service (policy cluster name, service name), or null before its first write.</summary>
-    Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct);
+    ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct);
 
     /// <summary>
     /// Writes <paramref name="record"/> only if the stored record's version is still
     /// <paramref name="expectedVersion"/> (0: no record yet); the stored copy gets version
     /// <paramref name="expectedVersion"/> + 1. False when another writer came first: re-read and decide again.
     /// </summary>
-    Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct);
+    ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct);
 
     // Placement guard: the last state change seen per container instance, drain moves, service fallbacks.
 
-    Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct);
+    ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct);
 
     /// <summary>
     /// Records the instance state unless a newer version is already recorded (a conditional write, so a
     /// late delivery cannot roll it back); false when it was not written.
     /// </summary>
-    Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct);
+    ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct);
 
     /// <summary>The drain move of a task lineage (the replacement carries the lineage on), or null.</summary>
-    Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct);
+    ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct);
 
-    Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct);
+    ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct);
 
-    Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct);
+    ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct);
 
-    Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct);
+    ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct);
 }
 
 public sealed record AuditEntry(DateTimeOffset Time, string EventId, string Handler, string Outcome, string Reason,
@@ -65,35 +65,35 @@ public sealed record AuditEntry(DateTimeOffset Time, string EventId, string Hand
 /// <summary>The ECS operations the actuator sends. Implemented by the embedded cluster and by the AWS adapter.</summary>
 public interface IEcsApi
 {
-    Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct);
-    Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct);
-    Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct);
+    ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct);
+    ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct);
+    ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct);
 }
 
 /// <summary>What the engine reads about the cluster before deciding.</summary>
 public interface IClusterObserver
 {
     /// <summary>The EC2 instance id behind a container instance, or null when it is not known.</summary>
-    Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
+    ValueTask<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 
     /// <summary>
     /// A service's desired count and the Application Auto Scaling scalable target registered for it
     /// (<c>ecs:service:DesiredCount</c> of <c>service/CLUSTER/NAME</c>), for the service scaler. The cluster and
     /// the service are as the policy writes them (a name or an ARN).
     /// </summary>
-    Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct);
+    ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct);
 
     /// <summary>The current states of some CloudWatch alarms, or why they cannot be had (CloudWatch <c>DescribeAlarms</c> live).</summary>
-    Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct);
+    ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct);
 
     /// <summary>The tasks on a container instance that are not stopped (ListTasks by container instance + DescribeTasks).</summary>
-    Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
+    ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 
     /// <summary>A service as describe-services shows it (with its placement), or null when it does not exist.</summary>
-    Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct);
+    ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct);
 
     /// <summary>A container instance as describe-container-instances shows it, or null when it is unknown.</summary>
-    Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
+    ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 }
 
 public sealed record RunTaskFailure(string? Arn, string? Reason, string? Detail);

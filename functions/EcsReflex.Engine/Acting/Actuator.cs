@@ -32,7 +32,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
     /// <summary>How long to wait before retrying a RunTask that ECS could not place for lack of capacity.</summary>
     public static readonly TimeSpan CapacityRetryDelay = TimeSpan.FromSeconds(60);
 
-    public async Task<Actuation> ExecuteAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct)
+    public async ValueTask<Actuation> ExecuteAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct)
     {
         if (decision.Outcome != Outcome.Acted || decision.Actions.Count == 0)
         {
@@ -94,7 +94,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
         return new Actuation(Outcome.Acted, decision.Reason, results, null);
     }
 
-    private async Task<ActionResult> SendAsync(ReflexAction action, CancellationToken ct)
+    private async ValueTask<ActionResult> SendAsync(ReflexAction action, CancellationToken ct)
     {
         if (action.Service == "reflex") return new ActionResult(action, "recorded", null);
         if (dryRun) return new ActionResult(action, "dry-run", "not sent (dry run)");
@@ -134,9 +134,9 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                                || reason.Contains("Capacity is unavailable", StringComparison.OrdinalIgnoreCase)
                                || reason == "AGENT");
 
-    private Task AuditAsync(DateTimeOffset now, string eventId, string handler, string outcome, string reason,
+    private ValueTask AuditAsync(DateTimeOffset now, string eventId, string handler, string outcome, string reason,
         string? operation, string? request, string? result, CancellationToken ct) =>
-        audit ? store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct) : Task.CompletedTask;
+        audit ? store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct) : ValueTask.CompletedTask;
 
     private string? RequestJson(ActionRequest request) => audit ? ActionJson.ToJson(request) : null;
 }

@@ -645,23 +645,23 @@ public sealed partial class EmbeddedCluster
 
     // ------------------------------------------------------------------ IClusterObserver (placement guard)
 
-    public Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         lock (_gate)
         {
             var arn = ResolveInstanceArn(containerInstanceArn);
             IReadOnlyList<ObservedTask> tasks = LiveTasksOn(arn);
-            return Task.FromResult(tasks);
+            return ValueTask.FromResult(tasks);
         }
     }
 
-    public Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
-        Task.FromResult(FindService(clusterArn, serviceArnOrName));
+    public ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
+        ValueTask.FromResult(FindService(clusterArn, serviceArnOrName));
 
-    public Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    public ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult(_instances.GetValueOrDefault(ResolveInstanceArn(containerInstanceArn)));
+            return ValueTask.FromResult(_instances.GetValueOrDefault(ResolveInstanceArn(containerInstanceArn)));
     }
 
     private string ResolveInstanceArn(string containerInstanceArn)

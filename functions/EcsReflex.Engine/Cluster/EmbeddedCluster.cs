@@ -50,23 +50,23 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
     /// <summary>How many RunTask calls actually started a task (idempotent replays excluded).</summary>
     public int TasksStarted { get; private set; }
 
-    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
+    public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
     {
-        lock (_gate) return Task.FromResult(Run(request)); // placement: EmbeddedCluster.Simulation.cs
+        lock (_gate) return ValueTask.FromResult(Run(request)); // placement: EmbeddedCluster.Simulation.cs
     }
 
-    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct)
+    public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct)
     {
-        lock (_gate) return Task.FromResult(Stop(request));
+        lock (_gate) return ValueTask.FromResult(Stop(request));
     }
 
-    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
+    public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
     {
         lock (_gate)
         {
             var service = FindService(request.Cluster, request.Service);
             if (service is null)
-                return Task.FromResult(new UpdateServiceResponse(null, null));
+                return ValueTask.FromResult(new UpdateServiceResponse(null, null));
             service = service with
             {
                 DesiredCount = request.DesiredCount ?? service.DesiredCount,
@@ -75,36 +75,36 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
             };
             _services[service.ServiceArn] = service;
             Generation++;
-            return Task.FromResult(new UpdateServiceResponse(service.ServiceArn, service.DesiredCount));
+            return ValueTask.FromResult(new UpdateServiceResponse(service.ServiceArn, service.DesiredCount));
         }
     }
 
-    public Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+    public ValueTask<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         lock (_gate)
         {
-            if (_instances.TryGetValue(containerInstanceArn, out var c)) return Task.FromResult(c.Ec2InstanceId);
+            if (_instances.TryGetValue(containerInstanceArn, out var c)) return ValueTask.FromResult(c.Ec2InstanceId);
             var id = Arns.ContainerInstanceId(containerInstanceArn);
             foreach (var i in _instances.Values)
-                if (Arns.ContainerInstanceId(i.ContainerInstanceArn) == id) return Task.FromResult(i.Ec2InstanceId);
-            return Task.FromResult<string?>(null);
+                if (Arns.ContainerInstanceId(i.ContainerInstanceArn) == id) return ValueTask.FromResult(i.Ec2InstanceId);
+            return ValueTask.FromResult<string?>(null);
         }
     }
 
-    public Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct)
+    public ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct)
     {
         lock (_gate)
         {
             var found = FindService(cluster, service);
             var resourceId = $"service/{Arns.ClusterName(found?.ClusterArn ?? cluster)}/{found?.ServiceName ?? Arns.ServiceName(service)}";
             var target = _scalableTargets.FirstOrDefault(t => t is { ServiceNamespace: "ecs", ScalableDimension: "ecs:service:DesiredCount" } && t.ResourceId == resourceId);
-            return Task.FromResult(new ServiceScalingView(found, target));
+            return ValueTask.FromResult(new ServiceScalingView(found, target));
         }
     }
 
     /// <summary>The embedded cluster has no CloudWatch: the scaler knows alarm states only from the events replayed.</summary>
-    public Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
-        Task.FromResult(AlarmStatesObservation.None("the embedded cluster cannot describe alarms: it knows only the alarm events replayed"));
+    public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
+        ValueTask.FromResult(AlarmStatesObservation.None("the embedded cluster cannot describe alarms: it knows only the alarm events replayed"));
 
     public ObservedService? FindService(string cluster, string service)
     {

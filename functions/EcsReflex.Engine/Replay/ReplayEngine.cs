@@ -75,7 +75,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     protected override DateTimeOffset? SortTimeOf(InputItem input) => input.SortTime;
 
     /// <summary>An event the embedded cluster emitted (a task it started is RUNNING, one it stopped is STOPPED).</summary>
-    protected override async Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
     {
         var item = new InputItem(EmittedInput, e, null, e.Time);
         var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
@@ -92,7 +92,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
         _store.Now = now;
     }
 
-    protected override async Task<ReplayRecord> ProcessAsync(InputItem item, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord> ProcessAsync(InputItem item, CancellationToken ct)
     {
         Advance(item.SortTime);
         if (item.Event is not { } e)
@@ -107,7 +107,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
         return ToRecord(item.Input, "event", e, reaction);
     }
 
-    protected override async Task<ReplayRecord> FireAsync((InputItem Item, EventEnvelope Event) work, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord> FireAsync((InputItem Item, EventEnvelope Event) work, CancellationToken ct)
     {
         var reaction = await _reactor.HandleDueAsync(work.Event, Clock, ct);
         Schedule(work.Item, work.Event, reaction);

@@ -29,10 +29,10 @@ public abstract class ReplayLoop<TInput, TTimer>
     protected abstract EmbeddedCluster SimulatedCluster { get; }
     protected abstract int TimerFiringLimit { get; }
     protected abstract DateTimeOffset? SortTimeOf(TInput input);
-    protected abstract Task<ReplayRecord> ProcessAsync(TInput input, CancellationToken ct);
+    protected abstract ValueTask<ReplayRecord> ProcessAsync(TInput input, CancellationToken ct);
     /// <summary>Decides the timer at the head of <see cref="Timers"/>, already taken off it, at its due time.</summary>
-    protected abstract Task<ReplayRecord> FireAsync(TTimer timer, CancellationToken ct);
-    protected abstract Task<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct);
+    protected abstract ValueTask<ReplayRecord> FireAsync(TTimer timer, CancellationToken ct);
+    protected abstract ValueTask<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct);
     /// <summary>Tells the clocks of what the subclass drives (the cluster, the store) the new time.</summary>
     protected abstract void OnClockMoved(DateTimeOffset now);
 
@@ -91,7 +91,7 @@ public abstract class ReplayLoop<TInput, TTimer>
     }
 
     /// <summary>Fires the earlier of the next timer and the next emitted event (emitted first on a tie).</summary>
-    private async Task<ReplayRecord?> FirePendingAsync(CancellationToken ct)
+    private async ValueTask<ReplayRecord?> FirePendingAsync(CancellationToken ct)
     {
         DateTimeOffset? timer = Timers.TryPeek(out _, out var due) ? due.Item1 : null;
         if (SimulatedCluster.NextEventAt is { } emitted && (timer is null || emitted <= timer))

@@ -178,31 +178,31 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
 
     // ---- processed events
 
-    public Task<bool> HasEventAsync(string key, CancellationToken ct)
+    public ValueTask<bool> HasEventAsync(string key, CancellationToken ct)
     {
         lock (_gate)
-            return _events.TryGetValue(key, out var expires) && expires > Current ? Task.FromResult(true) : Task.FromResult(false);
+            return ValueTask.FromResult(_events.TryGetValue(key, out var expires) && expires > Current);
     }
 
-    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct)
+    public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct)
     {
         lock (_gate)
         {
             _events[key] = expiresAt;
             if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Event, key, null, default), expiresAt);
         }
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     // ---- lineages
 
-    public Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
+    public ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult(Read(_lineages, (cluster, lineage)));
+            return ValueTask.FromResult(Read(_lineages, (cluster, lineage)));
     }
 
-    public Task PutLineageAsync(LineageRecord record, CancellationToken ct)
+    public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -210,18 +210,18 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
             var key = (record.Cluster, record.Lineage);
             _lineages[key] = Until(record, retention, Kind.Lineage, record.Cluster, record.Lineage, _lineages.TryGetValue(key, out var old) ? old : null);
         }
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     public IReadOnlyCollection<LineageRecord> Lineages { get { lock (_gate) return Live(_lineages); } }
 
     // ---- relaunch slots
 
-    public Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct)
+    public ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct)
     {
         lock (_gate)
         {
-            if (limit <= 0) return Task.FromResult(false);
+            if (limit <= 0) return ValueTask.FromResult(false);
             var key = (cluster, minute);
             if (!_slots.TryGetValue(key, out var n))
             {
@@ -229,17 +229,17 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
                 // only while it is the current one, so a removed counter is never asked for again.
                 if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Slot, cluster, null, minute), minute + SlotRetention);
                 _slots[key] = 1;
-                return Task.FromResult(true);
+                return ValueTask.FromResult(true);
             }
-            if (n >= limit) return Task.FromResult(false);
+            if (n >= limit) return ValueTask.FromResult(false);
             _slots[key] = n + 1;
-            return Task.FromResult(true);
+            return ValueTask.FromResult(true);
         }
     }
 
     // ---- audit
 
-    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct)
+    public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -250,26 +250,26 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
                 _audit.Enqueue(entry);
             }
         }
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     // ---- service scaler
 
-    public Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
+    public ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
     {
-        lock (_gate) return Task.FromResult(_scaling.TryGetValue((cluster, service), out var r) ? r : null);
+        lock (_gate) return ValueTask.FromResult(_scaling.TryGetValue((cluster, service), out var r) ? r : null);
     }
 
     /// <summary>Conditional on the stored version, like DynamoDB's <c>ConditionExpression</c>: the compare and the write are one step.</summary>
-    public Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
+    public ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
     {
         lock (_gate)
         {
             var key = (record.Cluster, record.Service);
             var stored = _scaling.TryGetValue(key, out var r) ? r.Version : 0;
-            if (stored != expectedVersion) return Task.FromResult(false);
+            if (stored != expectedVersion) return ValueTask.FromResult(false);
             _scaling[key] = record with { Version = expectedVersion + 1 };
-            return Task.FromResult(true);
+            return ValueTask.FromResult(true);
         }
     }
 
@@ -277,13 +277,13 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
 
     // ---- placement guard
 
-    public Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct)
+    public ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult(Read(_instances, (cluster, containerInstanceArn)));
+            return ValueTask.FromResult(Read(_instances, (cluster, containerInstanceArn)));
     }
 
-    public Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
+    public ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct)
     {
         lock (_gate)
         {
@@ -291,39 +291,39 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
             var now = Current;
             if (_instances.TryGetValue(key, out var old) && old.ExpiresAt > now
                 && old.Record.Version is { } ov && record.Version is { } nv && nv < ov)
-                return Task.FromResult(false);
+                return ValueTask.FromResult(false);
             _instances[key] = Until(record, InstanceRetention, Kind.Instance, record.Cluster, record.ContainerInstanceArn, _instances.TryGetValue(key, out var kept) ? kept : null);
-            return Task.FromResult(true);
+            return ValueTask.FromResult(true);
         }
     }
 
-    public Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct)
+    public ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult(Read(_moves, (cluster, lineage)));
+            return ValueTask.FromResult(Read(_moves, (cluster, lineage)));
     }
 
-    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct)
+    public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct)
     {
         lock (_gate)
         {
             var key = (record.Cluster, record.Lineage);
             _moves[key] = Until(record, DrainMoveRetention, Kind.Move, record.Cluster, record.Lineage, _moves.TryGetValue(key, out var old) ? old : null);
         }
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     public IReadOnlyCollection<DrainMoveRecord> DrainMoves { get { lock (_gate) return Live(_moves); } }
 
-    public Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct)
+    public ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct)
     {
-        lock (_gate) return Task.FromResult(_servicePlacements.TryGetValue((cluster, service), out var r) ? r : null);
+        lock (_gate) return ValueTask.FromResult(_servicePlacements.TryGetValue((cluster, service), out var r) ? r : null);
     }
 
-    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct)
+    public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct)
     {
         lock (_gate) _servicePlacements[(record.Cluster, record.Service)] = record;
-        return Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 }
 

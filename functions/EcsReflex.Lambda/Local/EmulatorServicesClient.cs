@@ -36,80 +36,80 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
 
     // ---------------------------------------------------------------- IStateStore
 
-    public async Task<bool> HasEventAsync(string key, CancellationToken ct) =>
+    public async ValueTask<bool> HasEventAsync(string key, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.HasEvent, new EventKeyRequest(key), Json.EventKeyRequest, Json.BoolResult, ct)).Value;
 
-    public Task RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
-        PostAsync(LocalProtocol.RecordEvent, new EventKeyRequest(key, expiresAt), Json.EventKeyRequest, Json.BoolResult, ct);
+    public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
+        new ValueTask(PostAsync(LocalProtocol.RecordEvent, new EventKeyRequest(key, expiresAt), Json.EventKeyRequest, Json.BoolResult, ct));
 
-    public async Task<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) =>
+    public async ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetLineage, new LineageKeyRequest(cluster, lineage), Json.LineageKeyRequest, Json.LineageResult, ct)).Value;
 
-    public Task PutLineageAsync(LineageRecord record, CancellationToken ct) =>
-        PostAsync(LocalProtocol.PutLineage, record, Json.LineageRecord, Json.BoolResult, ct);
+    public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) =>
+        new ValueTask(PostAsync(LocalProtocol.PutLineage, record, Json.LineageRecord, Json.BoolResult, ct));
 
-    public async Task<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
+    public async ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.TakeSlot, new RelaunchSlotRequest(cluster, minute, limit), Json.RelaunchSlotRequest, Json.BoolResult, ct)).Value;
 
-    public Task AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
-        PostAsync(LocalProtocol.Audit, entry, Json.AuditEntry, Json.BoolResult, ct);
+    public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
+        new ValueTask(PostAsync(LocalProtocol.Audit, entry, Json.AuditEntry, Json.BoolResult, ct));
 
-    public async Task<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) =>
+    public async ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetScalingRecord, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ScalingRecordResult, ct)).Value;
 
     /// <summary>Conditional on the emulator's side: the compare and the write are one call on its store.</summary>
-    public async Task<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) =>
+    public async ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.TryPutScalingRecord, new ScalingRecordPutRequest(record, expectedVersion), Json.ScalingRecordPutRequest, Json.BoolResult, ct)).Value;
 
-    public async Task<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) =>
+    public async ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetInstanceSeen, new Ec2InstanceIdRequest(cluster, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.InstanceSeenResult, ct)).Value;
 
     /// <summary>Conditional on the emulator's side (a newer recorded version wins).</summary>
-    public async Task<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) =>
+    public async ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.TryPutInstanceSeen, record, Json.InstanceSeenRecord, Json.BoolResult, ct)).Value;
 
-    public async Task<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) =>
+    public async ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetDrainMove, new LineageKeyRequest(cluster, lineage), Json.LineageKeyRequest, Json.DrainMoveResult, ct)).Value;
 
-    public Task PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
-        PostAsync(LocalProtocol.PutDrainMove, record, Json.DrainMoveRecord, Json.BoolResult, ct);
+    public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
+        new ValueTask(PostAsync(LocalProtocol.PutDrainMove, record, Json.DrainMoveRecord, Json.BoolResult, ct));
 
-    public async Task<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) =>
+    public async ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetServicePlacement, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ServicePlacementResult, ct)).Value;
 
-    public Task PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
-        PostAsync(LocalProtocol.PutServicePlacement, record, Json.ServicePlacementRecord, Json.BoolResult, ct);
+    public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
+        new ValueTask(PostAsync(LocalProtocol.PutServicePlacement, record, Json.ServicePlacementRecord, Json.BoolResult, ct));
 
     // ---------------------------------------------------------------- IClusterObserver
 
-    public async Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+    public async ValueTask<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.Ec2InstanceId, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.StringResult, ct)).Value;
 
-    public Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
-        PostAsync(LocalProtocol.DescribeServiceScaling, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ServiceScalingView, ct);
+    public ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
+        new ValueTask<ServiceScalingView>(PostAsync(LocalProtocol.DescribeServiceScaling, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ServiceScalingView, ct));
 
-    public Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
-        PostAsync(LocalProtocol.DescribeAlarmStates, new AlarmNamesRequest(alarmNames), Json.AlarmNamesRequest, Json.AlarmStatesObservation, ct);
+    public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
+        new ValueTask<AlarmStatesObservation>(PostAsync(LocalProtocol.DescribeAlarmStates, new AlarmNamesRequest(alarmNames), Json.AlarmNamesRequest, Json.AlarmStatesObservation, ct));
 
-    public async Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+    public async ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.ListTasksOnInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.TasksResult, ct)).Value;
 
-    public async Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
+    public async ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetService, new ServiceKeyRequest(clusterArn, serviceArnOrName), Json.ServiceKeyRequest, Json.ServiceResult, ct)).Value;
 
-    public async Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+    public async ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetContainerInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.ContainerInstanceResult, ct)).Value;
 
     // ---------------------------------------------------------------- IEcsApi (the emulator's embedded cluster)
 
-    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) =>
-        PostAsync(LocalProtocol.RunTask, request, Json.RunTaskRequest, Json.RunTaskResponse, ct);
+    public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) =>
+        new ValueTask<RunTaskResponse>(PostAsync(LocalProtocol.RunTask, request, Json.RunTaskRequest, Json.RunTaskResponse, ct));
 
-    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) =>
-        PostAsync(LocalProtocol.StopTask, request, Json.StopTaskRequest, Json.StopTaskResponse, ct);
+    public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) =>
+        new ValueTask<StopTaskResponse>(PostAsync(LocalProtocol.StopTask, request, Json.StopTaskRequest, Json.StopTaskResponse, ct));
 
-    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) =>
-        PostAsync(LocalProtocol.UpdateService, request, Json.UpdateServiceRequest, Json.UpdateServiceResponse, ct);
+    public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) =>
+        new ValueTask<UpdateServiceResponse>(PostAsync(LocalProtocol.UpdateService, request, Json.UpdateServiceRequest, Json.UpdateServiceResponse, ct));
 
     // ---------------------------------------------------------------- queues
 

@@ -69,21 +69,21 @@ public sealed class UnknownClusterObserver : IClusterObserver
         _ => null,
     };
 
-    public Task<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => Task.FromResult<string?>(null);
+    public ValueTask<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => ValueTask.FromResult<string?>(null);
 
-    public Task<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
-        Task.FromResult(AlarmStatesObservation.None($"{Why}, so CloudWatch alarm states cannot be described"));
+    public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
+        ValueTask.FromResult(AlarmStatesObservation.None($"{Why}, so CloudWatch alarm states cannot be described"));
 
-    public Task<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
+    public ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
         throw new ObserverUnavailableException($"the desired count and scalable target of service {service}");
 
-    public Task<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+    public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         throw new ObserverUnavailableException($"the tasks on container instance {containerInstanceArn}");
 
-    public Task<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
+    public ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) =>
         throw new ObserverUnavailableException($"service {serviceArnOrName}");
 
-    public Task<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
+    public ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         throw new ObserverUnavailableException($"container instance {containerInstanceArn}");
 }
 
@@ -97,7 +97,7 @@ public sealed class NotConnectedEcsApi : IEcsApi
     private static InvalidOperationException Refuse(string op) =>
         new($"{op} reached an ECS client that is not connected: this bootstrap has no AWS ECS client and runs in dry run only");
 
-    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => throw Refuse("RunTask");
-    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => throw Refuse("StopTask");
-    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) => throw Refuse("UpdateService");
+    public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => throw Refuse("RunTask");
+    public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => throw Refuse("StopTask");
+    public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) => throw Refuse("UpdateService");
 }

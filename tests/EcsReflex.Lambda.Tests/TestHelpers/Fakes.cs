@@ -40,17 +40,17 @@ public sealed class ScriptedEcsApi : IEcsApi
     public RunTaskFailure? RunTaskFailure { get; init; }
     public Exception? Throw { get; init; }
 
-    public Task<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
+    public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct)
     {
         Received.Add(request);
         if (Throw is not null) throw Throw;
-        return Task.FromResult(RunTaskFailure is { } f
+        return ValueTask.FromResult(RunTaskFailure is { } f
             ? new RunTaskResponse([], [f])
             : new RunTaskResponse([$"arn:aws:ecs:us-east-1:123456789012:task/prod/{request.ClientToken![^8..]}"], []));
     }
 
-    public Task<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => throw new NotSupportedException();
-    public Task<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) => throw new NotSupportedException();
+    public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => throw new NotSupportedException();
+    public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) => throw new NotSupportedException();
 }
 
 /// <summary>A fixed decision clock.</summary>
