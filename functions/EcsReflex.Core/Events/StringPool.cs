@@ -72,10 +72,5 @@ public sealed class StringPool(int slots = 4096, int maxLength = 200)
         _elements[slot] = element;
     }
 
-    private static int ElementSlot(ReadOnlySpan<byte> utf8)
-    {
-        var h = new HashCode();
-        h.AddBytes(utf8);
-        return (int)((uint)h.ToHashCode() % ElementSlots);
-    }
+    private static int ElementSlot(ReadOnlySpan<byte> utf8) => (int)(Hash(utf8) % ElementSlots);
 }
