@@ -42,6 +42,7 @@ public sealed class CoreFloor(ReflexPolicy policy, ClusterSnapshot snapshot)
     {
         var key = e.Detail switch
         {
+            TaskStateChange t when EcsReflex.Core.Decisions.PlacementGuard.WatchesTask(t) => (5, t.ClusterArn, t.ContainerInstanceArn),
             TaskStateChange t => (1, t.ClusterArn, t.ContainerInstanceArn),
             ContainerInstanceStateChange i => (2, i.ClusterArn, i.ContainerInstanceArn),
             DeploymentStateChange d => (3, d.ClusterArn, d.ServiceArn),
@@ -49,7 +50,6 @@ public sealed class CoreFloor(ReflexPolicy policy, ClusterSnapshot snapshot)
             AlarmStateChange a => (4, a.AlarmName, null),
             _ => (0, null, null),
         };
-        if (key.Item1 == 1 && e.Detail is TaskStateChange running && EcsReflex.Core.Decisions.PlacementGuard.WatchesTask(running)) key.Item1 = 5;
         if (_seen.TryGetValue(key, out var o)) return o;
         _cluster.Now = now;
         o = Observations.GatherAsync(e, policy, _cluster, new InMemoryStateStore()).GetAwaiter().GetResult();
