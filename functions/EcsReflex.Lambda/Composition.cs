@@ -52,19 +52,6 @@ public interface IAwsAdapters
     string? ErrorCodeOf(Exception exception);
 }
 
-/// <summary>No AWS adapters in this build: every AWS configuration is refused at init with a clear message.</summary>
-public sealed class AwsNotPlugged : IAwsAdapters
-{
-    public static readonly AwsNotPlugged Instance = new();
-    public string Name => "none (functions/EcsReflex.Aws is not plugged into Composition.cs)";
-    public IStateStore? CreateStateStore(string tableName) => null;
-    public IDelayQueue? CreateDelayQueue(string queueUrl) => null;
-    public IDeadLetterSender? CreateDeadLetterSender(string queueUrl) => null;
-    public IEcsApi? CreateEcsApi() => null;
-    public IClusterObserver? CreateClusterObserver() => null;
-    public string? ErrorCodeOf(Exception exception) => null;
-}
-
 /// <summary>Everything a handler works with, chosen once at init from the environment.</summary>
 public sealed record HostServices
 {
@@ -94,11 +81,8 @@ public static class Composition
     /// </summary>
     public static HostServices? Compose(LambdaSettings s, ReflexPolicy policy, IAwsAdapters aws, JsonLog log, TimeProvider time, List<string> problems)
     {
-        const string notPlugged = "this bootstrap has no AWS adapters (functions/EcsReflex.Aws is not plugged into Composition.cs)";
-        var plugged = aws is not AwsNotPlugged;
         // Asked after the adapters were: the AWS adapters say why they could not make one only once they tried.
-        string Why() => plugged ? aws.Name : notPlugged;
-        var orRedeploy = plugged ? "" : ", or deploy a bootstrap built with the adapters";
+        string Why() => aws.Name;
         var notes = new List<(string Level, string Message)>();
 
         IStateStore? store;
@@ -107,7 +91,7 @@ public static class Composition
         {
             store = aws.CreateStateStore(table);
             storeName = $"DynamoDB table {table}";
-            if (store is null) problems.Add($"{EnvVars.Table}={table} asks for the DynamoDB state store, but {Why()}: unset {EnvVars.Table} to run on the in-memory store{orRedeploy}");
+            if (store is null) problems.Add($"{EnvVars.Table}={table} asks for the DynamoDB state store, but {Why()}: unset {EnvVars.Table} to run on the in-memory store");
         }
         else
         {
@@ -151,7 +135,7 @@ public static class Composition
         if (ecs is null)
         {
             if (!s.DryRun)
-                problems.Add($"no ECS client: {Why()}, so actions cannot be sent: set {EnvVars.DryRun}=1 to record and log every action without sending it{orRedeploy}");
+                problems.Add($"no ECS client: {Why()}, so actions cannot be sent: set {EnvVars.DryRun}=1 to record and log every action without sending it");
             ecs = new NotConnectedEcsApi();
         }
         if (observer is null)

@@ -18,7 +18,7 @@ public sealed class HostInitTests
         var output = new RecordingLineWriter();
         try
         {
-            return (HostInit.Create(new DictionaryEnvironment(vars), baseDirectory ?? Repo.Root, aws ?? AwsNotPlugged.Instance, output, TimeProvider.System), null, output);
+            return (HostInit.Create(new DictionaryEnvironment(vars), baseDirectory ?? Repo.Root, aws ?? NoAwsAdapters.Instance, output, TimeProvider.System), null, output);
         }
         catch (InitException ex)
         {
@@ -87,14 +87,14 @@ public sealed class HostInitTests
 
     public static TheoryData<string, string, string> AwsSettings => new()
     {
-        { EnvVars.Table, "reflex-state", "REFLEX_TABLE=reflex-state asks for the DynamoDB state store, but this bootstrap has no AWS adapters" },
-        { EnvVars.DelayQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/reflex-delay", "REFLEX_DELAY_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/reflex-delay asks for the SQS delay queue, but this bootstrap has no AWS adapters" },
-        { EnvVars.DeadLetterQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/reflex-dlq", "REFLEX_DLQ_URL=https://sqs.us-east-1.amazonaws.com/123456789012/reflex-dlq asks for the SQS dead-letter queue, but this bootstrap has no AWS adapters" },
+        { EnvVars.Table, "reflex-state", "REFLEX_TABLE=reflex-state asks for the DynamoDB state store, but no AWS adapters in this test" },
+        { EnvVars.DelayQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/reflex-delay", "REFLEX_DELAY_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/reflex-delay asks for the SQS delay queue, but no AWS adapters in this test" },
+        { EnvVars.DeadLetterQueueUrl, "https://sqs.us-east-1.amazonaws.com/123456789012/reflex-dlq", "REFLEX_DLQ_URL=https://sqs.us-east-1.amazonaws.com/123456789012/reflex-dlq asks for the SQS dead-letter queue, but no AWS adapters in this test" },
     };
 
     [Theory]
     [MemberData(nameof(AwsSettings))]
-    public void Create_WhenAwsIsConfiguredButNoAdaptersArePlugged_FailsInitRatherThanPretending(string name, string value, string message)
+    public void Create_WhenAwsIsConfiguredButTheAdaptersCannotMakeIt_FailsInitRatherThanPretending(string name, string value, string message)
     {
         var vars = Local("task-rescheduler");
         vars[name] = value;
@@ -153,7 +153,7 @@ public sealed class HostInitTests
     public async Task Create_Locally_LogsDeferredWorkWithAWarningInsteadOfQueueingIt()
     {
         var output = new RecordingLineWriter();
-        var handler = HostInit.Create(new DictionaryEnvironment(Local("task-rescheduler")), Repo.Root, AwsNotPlugged.Instance, output, TimeProvider.System);
+        var handler = HostInit.Create(new DictionaryEnvironment(Local("task-rescheduler")), Repo.Root, NoAwsAdapters.Instance, output, TimeProvider.System);
         // Decided on the real clock, long after the sample's stop: due at once, so use a stop whose back-off is far in the future.
         var payload = Repo.EventText("ecs-task-stopped-essential-exit-1.json")
             .Replace("2026-03-02T09:20:11", $"{DateTimeOffset.UtcNow.AddMinutes(1):yyyy-MM-ddTHH:mm:ss}", StringComparison.Ordinal);
@@ -198,7 +198,7 @@ public sealed class HostInitTests
         var problem = Assert.Single(error.Problems);
         Assert.StartsWith($"{name} decides from", problem, StringComparison.Ordinal);
         Assert.Contains(needs, problem, StringComparison.Ordinal);
-        Assert.Contains("has no cluster observer (functions/EcsReflex.Aws is not plugged into Composition.cs)", problem, StringComparison.Ordinal);
+        Assert.Contains("has no cluster observer (no AWS adapters in this test)", problem, StringComparison.Ordinal);
         Assert.Contains("a bootstrap built with the AWS adapters, with a region and credentials), or run it through `reflex replay --lambda`", problem, StringComparison.Ordinal);
     }
 
@@ -291,4 +291,17 @@ public sealed class HostInitTests
         public IClusterObserver? CreateClusterObserver() { Created.Add("observer"); return Observer ?? new UnknownClusterObserver(); }
         public string? ErrorCodeOf(Exception exception) => null;
     }
+}
+
+/// <summary>Adapters that can make nothing, as when the region or credentials are missing: every AWS configuration is refused at init.</summary>
+internal sealed class NoAwsAdapters : IAwsAdapters
+{
+    public static readonly NoAwsAdapters Instance = new();
+    public string Name => "no AWS adapters in this test";
+    public IStateStore? CreateStateStore(string tableName) => null;
+    public IDelayQueue? CreateDelayQueue(string queueUrl) => null;
+    public IDeadLetterSender? CreateDeadLetterSender(string queueUrl) => null;
+    public IEcsApi? CreateEcsApi() => null;
+    public IClusterObserver? CreateClusterObserver() => null;
+    public string? ErrorCodeOf(Exception exception) => null;
 }

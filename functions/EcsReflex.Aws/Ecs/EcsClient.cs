@@ -69,20 +69,6 @@ public sealed class EcsClient(AwsTransport transport)
         return new DescribeTasksResponse { Tasks = found, Failures = failures };
     }
 
-    /// <summary>DescribeContainerInstances for any number of instances, in batches of <see cref="DescribeBatch"/>.</summary>
-    public async Task<DescribeContainerInstancesResponse> DescribeAllContainerInstancesAsync(string cluster, IReadOnlyList<string> instances, CancellationToken ct)
-    {
-        var found = new List<ContainerInstance>();
-        var failures = new List<Failure>();
-        foreach (var chunk in instances.Chunk(DescribeBatch))
-        {
-            var r = await DescribeContainerInstancesAsync(new DescribeContainerInstancesRequest { Cluster = cluster, ContainerInstances = chunk }, ct).ConfigureAwait(false);
-            found.AddRange(r.ContainerInstances);
-            failures.AddRange(r.Failures);
-        }
-        return new DescribeContainerInstancesResponse { ContainerInstances = found, Failures = failures };
-    }
-
     /// <summary>DescribeServices for any number of services, in batches of <see cref="DescribeServicesBatch"/>.</summary>
     public async Task<DescribeServicesResponse> DescribeAllServicesAsync(string cluster, IReadOnlyList<string> services, CancellationToken ct)
     {

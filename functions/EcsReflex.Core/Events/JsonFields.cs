@@ -108,13 +108,6 @@ public static class JsonFields
         throw Wrong(Child(path, name), isNumber ? "a whole number from -2147483648 to 2147483647" : "a number", e);
     }
 
-    public static double? OptionalDouble(JsonElement obj, string name, string path)
-    {
-        var v = Get(obj, name);
-        if (v is null) return null;
-        return AsDouble(v.Value, Child(path, name));
-    }
-
     public static double AsDouble(JsonElement e, string path)
     {
         if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var d) && double.IsFinite(d)) return d;

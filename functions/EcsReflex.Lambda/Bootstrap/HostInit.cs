@@ -39,7 +39,7 @@ public static class HostInit
                 ? LocalReplayComposition.Compose(settings, policy, log, configProblems)
                 : Composition.Compose(settings, policy, aws, log, time, configProblems);
             // A handler that decides from what it observes does not start without an observer: it would decide on guesses.
-            var cause = aws is AwsNotPlugged ? "functions/EcsReflex.Aws is not plugged into Composition.cs" : aws.Name;
+            var cause = aws.Name;
             if (services?.Observer is UnknownClusterObserver && UnknownClusterObserver.ProblemFor(settings.Handler!, cause) is { } blind)
             {
                 configProblems.Add(blind);

@@ -58,7 +58,7 @@ public sealed class UnknownClusterObserver : IClusterObserver
 
     /// <summary>
     /// Why <paramref name="handler"/> cannot run without an observer (an init problem), or null when it can.
-    /// <paramref name="cause"/> says why there is none (the adapters are not plugged in, or cannot be configured).
+    /// <paramref name="cause"/> says why there is none (the adapters cannot be configured: no region, no credentials).
     /// </summary>
     public static string? ProblemFor(string handler, string cause) => handler switch
     {
