@@ -1,3 +1,4 @@
+using EcsReflex.Core.Hosting;
 using System.CommandLine;
 using EcsReflex.Core.Observed;
 using EcsReflex.Engine.Cluster;
@@ -12,8 +13,6 @@ namespace EcsReflex.Cli;
 /// </summary>
 public sealed class CliLambda
 {
-    public static readonly string[] HandlerNames = ["task-rescheduler", "placement-guard", "service-scaler", "relaunch-due"];
-
     private readonly Option<bool> _lambda = new("--lambda")
     {
         Description = "Run the real Native AOT bootstrap against the Runtime API emulator (one process per handler, sharing the emulator's in-memory store and embedded cluster; nothing reaches AWS) instead of in process. Publishes the bootstrap unless --bootstrap is given.",
@@ -30,7 +29,7 @@ public sealed class CliLambda
     public static CliLambda AddOptions(Command replay)
     {
         var c = new CliLambda();
-        c._handler.AcceptOnlyFromAmong(HandlerNames);
+        c._handler.AcceptOnlyFromAmong([.. HandlerNames.All]);
         replay.Options.Add(c._lambda);
         replay.Options.Add(c._handler);
         replay.Options.Add(c._bootstrap);

@@ -1,26 +1,23 @@
 using EcsReflex.Core;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
+using EcsReflex.Core.Hosting;
 using EcsReflex.Core.Policy;
 using EcsReflex.Core.State;
 using EcsReflex.Engine.Acting;
 
 namespace EcsReflex.Engine;
 
-/// <summary>Handler names, as <c>_HANDLER</c> and the output name them.</summary>
+/// <summary>Which handler an event goes to (the names are <see cref="HandlerNames"/>).</summary>
 public static class Handlers
 {
-    public const string TaskRescheduler = "task-rescheduler";
-    public const string PlacementGuard = "placement-guard";
-    public const string ServiceScaler = "service-scaler";
-
     /// <summary>The handler an event belongs to, or null when EcsReflex has none for it.</summary>
     public static string? For(EventDetail detail) => detail switch
     {
-        TaskStateChange t when Core.Decisions.PlacementGuard.WatchesTask(t) => PlacementGuard, // RUNNING tasks EcsReflex started: replacements
-        TaskStateChange => TaskRescheduler,
-        ContainerInstanceStateChange or ServiceAction or DeploymentStateChange => PlacementGuard,
-        AlarmStateChange => ServiceScaler,
+        TaskStateChange t when Core.Decisions.PlacementGuard.WatchesTask(t) => HandlerNames.PlacementGuard, // RUNNING tasks EcsReflex started: replacements
+        TaskStateChange => HandlerNames.TaskRescheduler,
+        ContainerInstanceStateChange or ServiceAction or DeploymentStateChange => HandlerNames.PlacementGuard,
+        AlarmStateChange => HandlerNames.ServiceScaler,
         _ => null,
     };
 }
@@ -119,7 +116,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         Decision decision;
         switch (e.Detail)
         {
-            case var d when handler == Handlers.PlacementGuard && PlacementGuardStep.Handles(d):
+            case var d when handler == HandlerNames.PlacementGuard && PlacementGuardStep.Handles(d):
                 return await Guard.HandleAsync(e, handler, due, now, ct); // Engine/PlacementGuardStep.cs
             case TaskStateChange t:
                 decision = TaskRescheduler.Decide(t, policy, await ObserveTaskAsync(t, ct), now);

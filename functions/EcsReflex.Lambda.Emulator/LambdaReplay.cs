@@ -8,6 +8,7 @@ using EcsReflex.Engine;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Replay;
 using EcsReflex.Engine.State;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Lambda.Emulator;
 
@@ -76,8 +77,6 @@ public sealed class FunctionInstance : IAsyncDisposable
 /// </summary>
 public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawInput, (string Input, QueuedWork Work)>, IAsyncDisposable
 {
-    public const string RelaunchDue = "relaunch-due";
-
     private readonly LocalServices _local = new(new InMemoryStateStore(), new EmbeddedCluster(options.Snapshot));
     private readonly Dictionary<string, FunctionInstance> _functions = new(StringComparer.Ordinal);
     private long _messages;
@@ -124,7 +123,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     /// </summary>
     protected override async ValueTask<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct)
     {
-        var handler = Handlers.For(e.Detail) ?? Handlers.TaskRescheduler;
+        var handler = Handlers.For(e.Detail) ?? HandlerNames.TaskRescheduler;
         var function = await FunctionAsync(handler, ct);
         var (result, reaction) = await InvokeAsync(function, EmittedEventJson.Write(e), ct);
         var record = ToRecord(ReplayEngine.EmittedInput, "event", e, result, reaction, Clock);
@@ -134,7 +133,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
 
     protected override async ValueTask<ReplayRecord> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
     {
-        var function = await FunctionAsync(RelaunchDue, ct);
+        var function = await FunctionAsync(HandlerNames.RelaunchDue, ct);
         var id = $"local-{++_messages:D8}";
         var payload = SqsEvents.Batch([(id, timer.Work.Body)], Clock);
         var (result, reaction) = await InvokeAsync(function, payload, ct);

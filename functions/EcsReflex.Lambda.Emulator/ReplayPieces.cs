@@ -7,6 +7,7 @@ using EcsReflex.Core.Events;
 using EcsReflex.Engine;
 using EcsReflex.Engine.Acting;
 using EcsReflex.Engine.Replay;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Lambda.Emulator;
 
@@ -71,15 +72,15 @@ public static class RawInputs
                 && doc.RootElement.TryGetProperty("detail-type", out var dt) && dt.ValueKind == JsonValueKind.String)
                 return dt.GetString() switch
                 {
-                    DetailTypes.ContainerInstanceStateChange or DetailTypes.ServiceAction or DetailTypes.DeploymentStateChange => Handlers.PlacementGuard,
-                    DetailTypes.AlarmStateChange => Handlers.ServiceScaler,
-                    _ => Handlers.TaskRescheduler,
+                    DetailTypes.ContainerInstanceStateChange or DetailTypes.ServiceAction or DetailTypes.DeploymentStateChange => HandlerNames.PlacementGuard,
+                    DetailTypes.AlarmStateChange => HandlerNames.ServiceScaler,
+                    _ => HandlerNames.TaskRescheduler,
                 };
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException) // InvalidOperationException: a detail-type that is not valid UTF-8
         {
         }
-        return Handlers.TaskRescheduler;
+        return HandlerNames.TaskRescheduler;
     }
 }
 

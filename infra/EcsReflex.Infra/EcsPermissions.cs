@@ -1,5 +1,6 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.IAM;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra;
 
@@ -17,9 +18,9 @@ public static class EcsPermissions
     {
         IReadOnlyList<Grant> grants = handler switch
         {
-            Handlers.TaskRescheduler or Handlers.RelaunchDue => Relaunch(scope.RescheduleClusters, passRoles),
-            Handlers.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
-            Handlers.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
+            HandlerNames.TaskRescheduler or HandlerNames.RelaunchDue => Relaunch(scope.RescheduleClusters, passRoles),
+            HandlerNames.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
+            HandlerNames.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
             _ => throw new ArgumentOutOfRangeException(nameof(handler), handler, "not a handler of the bootstrap"),
         };
         return new HandlerPermissions(grants);

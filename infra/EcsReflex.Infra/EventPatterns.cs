@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra;
 
@@ -34,7 +35,7 @@ public static class EventPatterns
     {
         var rules = new List<RuleSpec>();
 
-        rules.AddRange(Split("TaskStopped", Handlers.TaskRescheduler,
+        rules.AddRange(Split("TaskStopped", HandlerNames.TaskRescheduler,
             "Stopped tasks of the policy's clusters with reschedule rules, to the task rescheduler",
             [.. scope.RescheduleClusters.Select(c => c.EventMatcher)],
             values => Pattern(EcsSource, TaskStateChange, detail: new()
@@ -43,14 +44,14 @@ public static class EventPatterns
                 ["lastStatus"] = new object[] { "STOPPED" },
             })));
 
-        rules.AddRange(Split("ContainerInstanceChanged", Handlers.PlacementGuard,
+        rules.AddRange(Split("ContainerInstanceChanged", HandlerNames.PlacementGuard,
             "Container instance changes of the policy's clusters with drain settings, to the placement guard",
             [.. scope.DrainClusters.Select(c => c.EventMatcher)],
             values => Pattern(EcsSource, ContainerInstanceStateChange, detail: new() { ["clusterArn"] = values })));
 
         // Drain moves are make-before-break: the guard stops an original when its replacement (a task
         // EcsReflex started, startedBy reflex/…) reports RUNNING.
-        rules.AddRange(Split("ReplacementRunning", Handlers.PlacementGuard,
+        rules.AddRange(Split("ReplacementRunning", HandlerNames.PlacementGuard,
             "Tasks EcsReflex started that reached RUNNING in the policy's clusters with drain settings, to the placement guard",
             [.. scope.DrainClusters.Select(c => c.EventMatcher)],
             values => Pattern(EcsSource, TaskStateChange, detail: new()
@@ -61,18 +62,18 @@ public static class EventPatterns
             })));
 
         var placementServices = scope.PlacementServices.Select(s => s.EventMatcher).ToArray();
-        rules.AddRange(Split("ServiceAction", Handlers.PlacementGuard,
+        rules.AddRange(Split("ServiceAction", HandlerNames.PlacementGuard,
             "Placement failures and steady states of the policy's services with placement, to the placement guard",
             placementServices,
             values => Pattern(EcsSource, ServiceAction, resources: values,
                 detail: new() { ["eventName"] = ServiceActionEvents.Cast<object>().ToArray() })));
-        rules.AddRange(Split("Deployment", Handlers.PlacementGuard,
+        rules.AddRange(Split("Deployment", HandlerNames.PlacementGuard,
             "Deployments of the policy's services with placement, to the placement guard",
             placementServices,
             values => Pattern(EcsSource, DeploymentStateChange, resources: values,
                 detail: new() { ["eventName"] = DeploymentEvents.Cast<object>().ToArray() })));
 
-        rules.AddRange(Split("AlarmStateChanged", Handlers.ServiceScaler,
+        rules.AddRange(Split("AlarmStateChanged", HandlerNames.ServiceScaler,
             "State changes of the alarms the policy maps to services, to the service scaler",
             [.. scope.AlarmNames.Cast<object>()],
             values => Pattern(CloudWatchSource, AlarmStateChange, detail: new() { ["alarmName"] = values })));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra;
 
@@ -35,7 +36,7 @@ public static class FunctionAsset
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        File.Copy(policyPath, Path.Combine(dir, HostEnvironment.PolicyFileName));
+        File.Copy(policyPath, Path.Combine(dir, HostLayout.PolicyFileName));
         return dir;
     }
 }

@@ -9,6 +9,7 @@ using Amazon.CDK.AWS.SNS;
 using Constructs;
 using EcsReflex.Core.Policy;
 using EcsReflex.Infra.Constructs;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra;
 
@@ -58,11 +59,11 @@ public sealed class ReflexStack : Stack
         });
 
         var functions = new Dictionary<string, ReflexFunction>();
-        foreach (var handler in Handlers.All)
+        foreach (var handler in HandlerNames.All)
             functions[handler] = CreateFunction(handler, props);
         Functions = functions;
 
-        functions[Handlers.RelaunchDue].Function.AddEventSource(new SqsEventSource(State.DelayQueue, new SqsEventSourceProps
+        functions[HandlerNames.RelaunchDue].Function.AddEventSource(new SqsEventSource(State.DelayQueue, new SqsEventSourceProps
         {
             BatchSize = DelayQueueBatchSize,
             ReportBatchItemFailures = true,
@@ -101,13 +102,13 @@ public sealed class ReflexStack : Stack
     {
         var environment = new Dictionary<string, string>
         {
-            [HostEnvironment.Policy] = HostEnvironment.DeployedPolicyPath,
-            [HostEnvironment.Table] = State.Table.TableName,
-            [HostEnvironment.DeadLetterQueueUrl] = State.PoisonEvents.QueueUrl,
+            [EnvVars.Policy] = HostLayout.DeployedPolicyPath,
+            [EnvVars.Table] = State.Table.TableName,
+            [EnvVars.DeadLetterQueueUrl] = State.PoisonEvents.QueueUrl,
         };
-        var defers = Handlers.Defers.Contains(handler);
-        if (defers) environment[HostEnvironment.DelayQueueUrl] = State.DelayQueue.QueueUrl;
-        if (props.DryRun) environment[HostEnvironment.DryRun] = "1";
+        var defers = HandlerNames.Defers.Contains(handler);
+        if (defers) environment[EnvVars.DelayQueueUrl] = State.DelayQueue.QueueUrl;
+        if (props.DryRun) environment[EnvVars.DryRun] = "1";
 
         var permissions = EcsPermissions.For(handler, Scope, props.PassRoles);
         var function = new ReflexFunction(this, Pascal(handler), new ReflexFunctionProps
@@ -117,7 +118,7 @@ public sealed class ReflexStack : Stack
             Settings = props.Functions,
             Environment = environment,
             Statements = permissions.Statements,
-            OnFailure = Handlers.EventDriven.Contains(handler) ? State.FailedInvocations : null,
+            OnFailure = HandlerNames.EventDriven.Contains(handler) ? State.FailedInvocations : null,
         });
         State.Table.GrantReadWriteData(function.Function);
         State.PoisonEvents.GrantSendMessages(function.Function);
@@ -144,12 +145,12 @@ public sealed class ReflexStack : Stack
             }));
 
         var giveUps = new Dictionary<string, IMetric>();
-        for (var i = 0; i < Handlers.All.Count; i++)
+        for (var i = 0; i < HandlerNames.All.Count; i++)
             giveUps[$"m{i}"] = new Metric(new MetricProps
             {
                 Namespace = ReflexMetrics.Namespace,
                 MetricName = ReflexMetrics.GiveUps,
-                DimensionsMap = new Dictionary<string, string> { [ReflexMetrics.HandlerDimension] = Handlers.All[i] },
+                DimensionsMap = new Dictionary<string, string> { [ReflexMetrics.HandlerDimension] = HandlerNames.All[i] },
                 Statistic = "Sum",
                 Period = Duration.Minutes(5),
             });

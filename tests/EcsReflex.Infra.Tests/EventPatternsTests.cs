@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using EcsReflex.Core.Policy;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra.Tests;
 
@@ -28,7 +29,7 @@ public class EventPatternsTests
         var rules = EventPatterns.For(PolicyScope.From(PolicyLoader.Load(Stacks.TestPolicy)));
 
         var rule = Assert.Single(rules);
-        Assert.Equal(("TaskStopped", Handlers.TaskRescheduler), (rule.Id, rule.Handler));
+        Assert.Equal(("TaskStopped", HandlerNames.TaskRescheduler), (rule.Id, rule.Handler));
         Assert.Equal(
             """{"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{"clusterArn":["arn:aws:ecs:eu-west-1:111122223333:cluster/prod",{"suffix":":cluster/batch"}],"lastStatus":["STOPPED"]}}""",
             Json(rule));
@@ -50,7 +51,7 @@ public class EventPatternsTests
         var rules = EventPatterns.For(scope);
 
         Assert.Equal(["ContainerInstanceChanged", "ReplacementRunning"], rules.Select(r => r.Id));
-        Assert.All(rules, r => Assert.Equal(Handlers.PlacementGuard, r.Handler));
+        Assert.All(rules, r => Assert.Equal(HandlerNames.PlacementGuard, r.Handler));
         Assert.Equal(
             """{"source":["aws.ecs"],"detail-type":["ECS Container Instance State Change"],"detail":{"clusterArn":["arn:aws:ecs:eu-west-1:111122223333:cluster/prod",{"suffix":":cluster/batch"}]}}""",
             Json(rules[0]));
@@ -71,7 +72,7 @@ public class EventPatternsTests
         var rules = EventPatterns.For(scope);
 
         Assert.Equal(["ServiceAction", "Deployment"], rules.Select(r => r.Id));
-        Assert.All(rules, r => Assert.Equal(Handlers.PlacementGuard, r.Handler));
+        Assert.All(rules, r => Assert.Equal(HandlerNames.PlacementGuard, r.Handler));
         Assert.Equal(
             """{"source":["aws.ecs"],"detail-type":["ECS Service Action"],"resources":["arn:aws:ecs:eu-west-1:111122223333:service/prod/api",{"suffix":":service/batch/queue"}],"detail":{"eventName":["SERVICE_TASK_PLACEMENT_FAILURE","SERVICE_STEADY_STATE"]}}""",
             Json(rules[0]));
@@ -89,7 +90,7 @@ public class EventPatternsTests
 
         var rule = Assert.Single(EventPatterns.For(scope));
 
-        Assert.Equal(("AlarmStateChanged", Handlers.ServiceScaler), (rule.Id, rule.Handler));
+        Assert.Equal(("AlarmStateChanged", HandlerNames.ServiceScaler), (rule.Id, rule.Handler));
         Assert.Equal(
             """{"source":["aws.cloudwatch"],"detail-type":["CloudWatch Alarm State Change"],"detail":{"alarmName":["web-cpu-high","web-cpu-low","api-latency"]}}""",
             Json(rule));

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Amazon.CDK.Assertions;
 using EcsReflex.Core.Policy;
 using static EcsReflex.Infra.Tests.Stacks;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra.Tests;
 
@@ -47,7 +48,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
         json["Resources"]!.AsObject().Single(r => (string?)r.Value!["Type"] == "AWS::SQS::Queue"
             && System.Text.RegularExpressions.Regex.IsMatch(r.Key, $"^State{name}[0-9A-F]{{8}}$")).Key;
 
-    public static TheoryData<string> AllHandlers => [.. Handlers.All];
+    public static TheoryData<string> AllHandlers => [.. HandlerNames.All];
 
     [Theory]
     [MemberData(nameof(AllHandlers))]
@@ -75,10 +76,10 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     }
 
     [Theory]
-    [InlineData(Handlers.TaskRescheduler, true)]
-    [InlineData(Handlers.RelaunchDue, true)]
-    [InlineData(Handlers.PlacementGuard, true)]
-    [InlineData(Handlers.ServiceScaler, false)]
+    [InlineData(HandlerNames.TaskRescheduler, true)]
+    [InlineData(HandlerNames.RelaunchDue, true)]
+    [InlineData(HandlerNames.PlacementGuard, true)]
+    [InlineData(HandlerNames.ServiceScaler, false)]
     public void Function_GetsTheDelayQueueUrlOnlyWhenItsHandlerDefersWork(string handler, bool defers)
     {
         var env = Function(handler)["Environment"]!["Variables"]!.AsObject();
@@ -90,7 +91,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Fact]
     public void Functions_EachLogToTheirOwnLogGroupWithRetention()
     {
-        var groups = Handlers.All.Select(h => (string?)Function(h)["LoggingConfig"]!["LogGroup"]!["Ref"]).ToList();
+        var groups = HandlerNames.All.Select(h => (string?)Function(h)["LoggingConfig"]!["LogGroup"]!["Ref"]).ToList();
 
         Assert.Equal(4, groups.Distinct().Count());
         template.ResourceCountIs("AWS::Logs::LogGroup", 4);
@@ -100,16 +101,16 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Fact]
     public void Functions_EachHaveTheirOwnRoleWithNoManagedPolicy()
     {
-        var roles = Handlers.All.Select(h => (string?)Function(h)["Role"]!["Fn::GetAtt"]![0]).ToList();
+        var roles = HandlerNames.All.Select(h => (string?)Function(h)["Role"]!["Fn::GetAtt"]![0]).ToList();
 
         Assert.Equal(4, roles.Distinct().Count());
         template.AllResourcesProperties("AWS::IAM::Role", Match.ObjectLike(Obj(("ManagedPolicyArns", Match.Absent()))));
     }
 
     [Theory]
-    [InlineData(Handlers.TaskRescheduler)]
-    [InlineData(Handlers.PlacementGuard)]
-    [InlineData(Handlers.ServiceScaler)]
+    [InlineData(HandlerNames.TaskRescheduler)]
+    [InlineData(HandlerNames.PlacementGuard)]
+    [InlineData(HandlerNames.ServiceScaler)]
     public void EventDrivenFunction_RetriesAsyncInvocationsThenSendsThemToTheFailedInvocationsQueue(string handler)
     {
         var function = LogicalId("AWS::Lambda::Function", r => (string?)r["Properties"]!["Handler"] == handler);
@@ -124,7 +125,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Fact]
     public void RelaunchDue_ConsumesTheDelayQueueReportingBatchItemFailures_AndHasNoAsyncConfig()
     {
-        var function = LogicalId("AWS::Lambda::Function", r => (string?)r["Properties"]!["Handler"] == Handlers.RelaunchDue);
+        var function = LogicalId("AWS::Lambda::Function", r => (string?)r["Properties"]!["Handler"] == HandlerNames.RelaunchDue);
         template.HasResourceProperties("AWS::Lambda::EventSourceMapping", Match.ObjectLike(Obj(
             ("FunctionName", Obj(("Ref", function))),
             ("EventSourceArn", Obj(("Fn::GetAtt", new[] { QueueId("DelayQueue"), "Arn" }))),
@@ -168,7 +169,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Fact]
     public void Rescheduler_RuleTarget_RetriesAndDeadLettersToTheUndeliveredEventsQueue()
     {
-        var function = LogicalId("AWS::Lambda::Function", r => (string?)r["Properties"]!["Handler"] == Handlers.TaskRescheduler);
+        var function = LogicalId("AWS::Lambda::Function", r => (string?)r["Properties"]!["Handler"] == HandlerNames.TaskRescheduler);
         template.HasResourceProperties("AWS::Events::Rule", Match.ObjectLike(Obj(("Targets", new object[]
         {
             Match.ObjectEquals(Obj(
@@ -200,8 +201,8 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     public void Iam_NoStatementAllowsAMutatingEcsActionOnEveryResource() => AssertNoMutatingEcsActionOnEveryResource(json);
 
     [Theory]
-    [InlineData(Handlers.TaskRescheduler)]
-    [InlineData(Handlers.RelaunchDue)]
+    [InlineData(HandlerNames.TaskRescheduler)]
+    [InlineData(HandlerNames.RelaunchDue)]
     public void Iam_RunTask_IsAllowedPerClusterOnlyOnItsFamiliesAndOnlyInThatCluster(string handler)
     {
         var runTask = StatementsOf(json, handler).Where(s => AsList(s["Action"]).Any(a => (string?)a == "ecs:RunTask")).ToList();
@@ -223,8 +224,8 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     }
 
     [Theory]
-    [InlineData(Handlers.TaskRescheduler)]
-    [InlineData(Handlers.RelaunchDue)]
+    [InlineData(HandlerNames.TaskRescheduler)]
+    [InlineData(HandlerNames.RelaunchDue)]
     public void Iam_PassRole_IsOnlyOnTheNamedRolesAndOnlyToEcsTasks(string handler)
     {
         var passRole = Assert.Single(StatementsOf(json, handler), s => AsList(s["Action"]).Any(a => (string?)a == "iam:PassRole"));
@@ -240,8 +241,8 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     }
 
     [Theory]
-    [InlineData(Handlers.TaskRescheduler)]
-    [InlineData(Handlers.RelaunchDue)]
+    [InlineData(HandlerNames.TaskRescheduler)]
+    [InlineData(HandlerNames.RelaunchDue)]
     public void Iam_TagsAndReadsOfTheRelaunchers_AreLimitedToThePolicyClusters(string handler)
     {
         var statements = StatementsOf(json, handler).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
@@ -258,8 +259,8 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     }
 
     [Theory]
-    [InlineData(Handlers.PlacementGuard)]
-    [InlineData(Handlers.ServiceScaler)]
+    [InlineData(HandlerNames.PlacementGuard)]
+    [InlineData(HandlerNames.ServiceScaler)]
     public void Iam_HandlersTheTestPolicyGivesNothingToDo_GetNoEcsCloudWatchOrPassRoleStatement(string handler)
     {
         var actions = StatementsOf(json, handler).SelectMany(s => AsList(s["Action"]).Select(a => (string)a!)).ToList();
@@ -309,7 +310,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
 
         Assert.Equal("FILL(m0, 0) + FILL(m1, 0) + FILL(m2, 0) + FILL(m3, 0)", (string?)alarm["Metrics"]![0]!["Expression"]);
         Assert.All(metrics, m => Assert.Equal(("EcsReflex", "GiveUps", "Handler"), ((string?)m["Namespace"], (string?)m["MetricName"], (string?)m["Dimensions"]![0]!["Name"])));
-        Assert.Equal(Handlers.All, metrics.Select(m => (string?)m["Dimensions"]![0]!["Value"]));
+        Assert.Equal(HandlerNames.All, metrics.Select(m => (string?)m["Dimensions"]![0]!["Value"]));
     }
 
     [Fact]
@@ -327,8 +328,8 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
             .SelectMany(r => r.Value!["Metadata"]?["cdk_nag"]?["rules_to_suppress"]?.AsArray() ?? [])
             .Select(s => (string)s!["reason"]!)];
 
-        Assert.Equal(2, Suppressed(Handlers.TaskRescheduler).Length); // per-cluster wildcards, and the any-family rule
-        Assert.Empty(Suppressed(Handlers.ServiceScaler));
-        Assert.All(Suppressed(Handlers.TaskRescheduler), r => Assert.True(r.Length > 40));
+        Assert.Equal(2, Suppressed(HandlerNames.TaskRescheduler).Length); // per-cluster wildcards, and the any-family rule
+        Assert.Empty(Suppressed(HandlerNames.ServiceScaler));
+        Assert.All(Suppressed(HandlerNames.TaskRescheduler), r => Assert.True(r.Length > 40));
     }
 }

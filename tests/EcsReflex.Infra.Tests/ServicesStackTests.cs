@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Amazon.CDK.Assertions;
 using EcsReflex.Core.Policy;
 using static EcsReflex.Infra.Tests.Stacks;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra.Tests;
 
@@ -95,7 +96,7 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     [Fact]
     public void PlacementGuard_Iam_StopsListsAndRunsOnlyInDrainClustersAndUpdatesOnlyPlacementServices()
     {
-        var statements = StatementsOf(json, Handlers.PlacementGuard).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
+        var statements = StatementsOf(json, HandlerNames.PlacementGuard).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
         var drainClusters = $$$"""{"ArnEquals":{"ecs:cluster":["{{{ProdArn}}}",{"Fn::Sub":"{{{StackPrefix}}}cluster/edge"}]}}""";
         var prodCondition = $$$"""{"ArnEquals":{"ecs:cluster":["{{{ProdArn}}}"]}}""";
 
@@ -121,7 +122,7 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     [Fact]
     public void ServiceScaler_Iam_UpdatesOnlyScalingServicesAndReadsAutoScalingWithoutChangingIt()
     {
-        var statements = StatementsOf(json, Handlers.ServiceScaler).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
+        var statements = StatementsOf(json, HandlerNames.ServiceScaler).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
 
         Assert.Equal(["DescribeAlarms", "DescribeAndUpdateServices", "ReadAutoScaling"], statements.Keys.Order());
         Assert.Equal("cloudwatch:DescribeAlarms", (string?)statements["DescribeAlarms"]["Action"]);

@@ -4,6 +4,7 @@ using EcsReflex.Core.Events;
 using EcsReflex.Core.Policy;
 using EcsReflex.Core.State;
 using EcsReflex.Engine;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Bench.Throughput;
 
@@ -47,7 +48,7 @@ public static class CoreDecisions
     {
         var handler = Handlers.For(e.Detail);
         if (handler is null) return null;
-        if (handler == Handlers.PlacementGuard && PlacementGuardStep.Handles(e.Detail))
+        if (handler == HandlerNames.PlacementGuard && PlacementGuardStep.Handles(e.Detail))
         {
             return e.Detail switch
             {

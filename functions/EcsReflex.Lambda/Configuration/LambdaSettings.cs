@@ -1,36 +1,9 @@
 namespace EcsReflex.Lambda.Configuration;
 
-/// <summary>Names of the environment variables the host reads. Pinned: the CDK app and the docs use them.</summary>
-public static class EnvVars
-{
-    public const string Handler = "_HANDLER";
-    public const string RuntimeApi = "AWS_LAMBDA_RUNTIME_API";
-    public const string TraceId = "_X_AMZN_TRACE_ID";
-    public const string Policy = "REFLEX_POLICY";
-    public const string Table = "REFLEX_TABLE";
-    public const string DelayQueueUrl = "REFLEX_DELAY_QUEUE_URL";
-    public const string DeadLetterQueueUrl = "REFLEX_DLQ_URL";
-    public const string DryRun = "REFLEX_DRY_RUN";
-    /// <summary>Set by <c>reflex replay --lambda</c> only: the Runtime API emulator also serves the state, queues and clock.</summary>
-    public const string LocalReplay = "REFLEX_LOCAL_REPLAY";
-}
-
-/// <summary>The handler names <c>_HANDLER</c> accepts.</summary>
-public static class HandlerNames
-{
-    public const string TaskRescheduler = Engine.Handlers.TaskRescheduler;
-    public const string PlacementGuard = Engine.Handlers.PlacementGuard;
-    public const string ServiceScaler = Engine.Handlers.ServiceScaler;
-    /// <summary>The delay queue's consumer: an SQS batch of deferred work, decided again when due.</summary>
-    public const string RelaunchDue = "relaunch-due";
-
-    public static readonly IReadOnlyList<string> All = [TaskRescheduler, PlacementGuard, ServiceScaler, RelaunchDue];
-}
-
 /// <summary>What the environment configures, read once at init. Problems are collected, not thrown one by one.</summary>
 public sealed record LambdaSettings
 {
-    public const string DefaultPolicyFile = "reflex.policy.json";
+    public const string DefaultPolicyFile = HostLayout.PolicyFileName;
 
     public string? Handler { get; init; }
     public required string PolicyPath { get; init; }

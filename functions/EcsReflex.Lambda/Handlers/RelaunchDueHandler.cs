@@ -18,7 +18,7 @@ namespace EcsReflex.Lambda.Handlers;
 /// action, the deadline) lists it as failed so SQS delivers it again.
 /// </summary>
 public sealed class RelaunchDueHandler(HostServices services, JsonLog log, TimeProvider time)
-    : ReflexHandler(Configuration.HandlerNames.RelaunchDue, services, log, time)
+    : ReflexHandler(HandlerNames.RelaunchDue, services, log, time)
 {
     /// <summary>A message delivered this much before its due time is decided now; earlier, it is re-queued.</summary>
     public static readonly TimeSpan EarlyTolerance = TimeSpan.FromSeconds(1);

@@ -62,10 +62,10 @@ public sealed class UnknownClusterObserver : IClusterObserver
     /// </summary>
     public static string? ProblemFor(string handler, string cause) => handler switch
     {
-        Engine.Handlers.PlacementGuard =>
-            $"{Engine.Handlers.PlacementGuard} decides from what it observes of the cluster (the tasks on a container instance, services and their placement), and {Why} ({cause}): {Fix}",
-        Engine.Handlers.ServiceScaler =>
-            $"{Engine.Handlers.ServiceScaler} decides from a service's desired count and its Application Auto Scaling target, and {Why} ({cause}): {Fix}",
+        HandlerNames.PlacementGuard =>
+            $"{HandlerNames.PlacementGuard} decides from what it observes of the cluster (the tasks on a container instance, services and their placement), and {Why} ({cause}): {Fix}",
+        HandlerNames.ServiceScaler =>
+            $"{HandlerNames.ServiceScaler} decides from a service's desired count and its Application Auto Scaling target, and {Why} ({cause}): {Fix}",
         _ => null,
     };
 

@@ -47,7 +47,7 @@ public sealed partial class InvocationMetrics(string handler)
             if (a.Done)
                 switch (a.Action.Request)
                 {
-                    case RunTaskRequest when decidedBy == Engine.Handlers.PlacementGuard:
+                    case RunTaskRequest when decidedBy == HandlerNames.PlacementGuard:
                         Replacements++;
                         break;
                     case RunTaskRequest:

@@ -56,7 +56,7 @@ public sealed class HostHarness
     public HostServices Services { get; }
 
     public IInvocationHandler Handler(string name) =>
-        name == Configuration.HandlerNames.RelaunchDue
+        name == HandlerNames.RelaunchDue
             ? new RelaunchDueHandler(Services, Log(name), TimeProvider.System)
             : new EventBridgeHandler(name, Services, Log(name), TimeProvider.System);
 
