@@ -72,7 +72,7 @@ public sealed record HostServices
 public static class Composition
 {
     /// <summary>The AWS adapters this bootstrap is built with: functions/EcsReflex.Aws, configured from the process environment.</summary>
-    public static IAwsAdapters Aws() => new AwsSdkAdapters(new Aws.Config.ProcessEnvironment());
+    public static IAwsAdapters Aws() => new AwsSdkAdapters(new ProcessEnvironment());
 
     /// <summary>
     /// Chooses the ports from the settings: AWS when configured (and available), the local fallbacks
@@ -178,7 +178,7 @@ public static class Composition
 /// is built for that: every read asks AWS again, except the EC2 instance id behind a container instance, which never
 /// changes and is remembered (bounded).
 /// </remarks>
-public sealed class AwsSdkAdapters(Aws.Config.IEnvironment environment) : IAwsAdapters
+public sealed class AwsSdkAdapters(IEnvironment environment) : IAwsAdapters
 {
     private readonly Lock _gate = new();
     private AwsClients? _clients;

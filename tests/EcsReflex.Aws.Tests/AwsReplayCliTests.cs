@@ -23,7 +23,7 @@ public sealed class AwsReplayCliTests
             : StubReply.Error("InvalidAction", $"unexpected {r.Operation}");
     }
 
-    private static MapEnvironment Environment(AwsStub stub, bool region = true) => new(new Dictionary<string, string?>
+    private static DictionaryEnvironment Environment(AwsStub stub, bool region = true) => new(new Dictionary<string, string?>
     {
         ["AWS_ENDPOINT_URL_ECS"] = stub.Url.ToString(),
         ["AWS_REGION"] = region ? "us-east-1" : null,
@@ -79,7 +79,7 @@ public sealed class AwsReplayCliTests
     public async Task ReplayAws_WithoutARegion_ExitsTwoSayingWhatToSet()
     {
         await using var stub = await AwsStub.StartAsync(Ecs);
-        var env = new MapEnvironment(new Dictionary<string, string?>
+        var env = new DictionaryEnvironment(new Dictionary<string, string?>
         {
             ["AWS_ENDPOINT_URL_ECS"] = stub.Url.ToString(), ["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE", ["AWS_SECRET_ACCESS_KEY"] = "secret",
             ["AWS_CONFIG_FILE"] = "/nonexistent", ["AWS_PROFILE"] = "none",

@@ -4,7 +4,7 @@ namespace EcsReflex.Aws.Tests;
 
 public sealed class ConfigurationTests
 {
-    private static MapEnvironment Env(params (string Name, string Value)[] vars) =>
+    private static DictionaryEnvironment Env(params (string Name, string Value)[] vars) =>
         new(vars.ToDictionary(v => v.Name, v => (string?)v.Value));
 
     public static TheoryData<string, (string, string)[], string> Endpoints => new()

@@ -20,7 +20,7 @@ public static class StubClients
         MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5), AttemptTimeout = TimeSpan.FromSeconds(10),
     };
 
-    public static MapEnvironment Environment(AwsStub stub, string variable = "AWS_ENDPOINT_URL") =>
+    public static DictionaryEnvironment Environment(AwsStub stub, string variable = "AWS_ENDPOINT_URL") =>
         new(new Dictionary<string, string?> { [variable] = stub.Url.ToString(), ["AWS_REGION"] = Region });
 
     public static AwsClients Create(AwsStub stub, TimeProvider? time = null, AwsRetryPolicy? retry = null, IJitter? jitter = null) =>
