@@ -1,14 +1,8 @@
 namespace EcsReflex.Core.Tests;
 
-/// <summary>Finds the repository: the folder holding Serverless.sln, above the test binaries.</summary>
+/// <summary>The repository root, for the placement tests (located by <see cref="Repository"/>).</summary>
 internal static class PlacementCoreTestSupport
 {
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot => Repository.Root;
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no Serverless.sln above {AppContext.BaseDirectory}");
-    }
 }

@@ -55,7 +55,7 @@ public class ScalingPolicyTests
     [Fact]
     public void TheRepositoryPolicy_ScalesWebAndLeavesApiToApplicationAutoScaling()
     {
-        var policy = PolicyLoader.Load(File.ReadAllBytes(ScalingRepo.Path("reflex.policy.json")));
+        var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Path("reflex.policy.json")));
         var web = policy.Clusters[0].FindService("web")!.Scaling!;
         Assert.Equal((2, 40), (web.MinCount, web.MaxCount));
         Assert.NotNull(web.FindAlarm("web-cpu-high"));

@@ -6,7 +6,7 @@ namespace EcsReflex.Core.Tests;
 /// <summary>The schema editors use and the loader agree on the scaling fields: the schema stays in step.</summary>
 public class ScalingSchemaTests
 {
-    private static readonly JsonNode Defs = JsonNode.Parse(File.ReadAllText(ScalingRepo.Path("reflex.policy.schema.json")))!["$defs"]!;
+    private static readonly JsonNode Defs = JsonNode.Parse(File.ReadAllText(Repository.Path("reflex.policy.schema.json")))!["$defs"]!;
 
     private const string MinimalStep = """{ "lowerBound": 0, "adjustment": 1 }""";
     private const string MinimalAlarm = $$"""{ "alarmName": "a", "adjustmentType": "ChangeInCapacity", "steps": [ {{MinimalStep}} ] }""";

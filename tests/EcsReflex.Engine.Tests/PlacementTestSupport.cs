@@ -5,17 +5,11 @@ using EcsReflex.Engine.Replay;
 
 namespace EcsReflex.Engine.Tests;
 
-/// <summary>Finds the repository (the folder holding Serverless.sln) and replays its files on a fresh embedded cluster.</summary>
+/// <summary>Replays the repository's files (located by <see cref="Repository"/>) on a fresh embedded cluster.</summary>
 internal static class PlacementTestSupport
 {
-    public static string RepoRoot { get; } = FindRoot();
+    public static string RepoRoot => Repository.Root;
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no Serverless.sln above {AppContext.BaseDirectory}");
-    }
 
     public static string Events(string relative) => Path.Combine(RepoRoot, "events", relative);
 

@@ -10,9 +10,9 @@ namespace EcsReflex.Engine.Tests;
 /// <summary>The scaler end to end in the replay: the repository's policy, snapshot, sample events and scenario.</summary>
 public class ScalingReplayTests
 {
-    private static ReflexPolicy RepoPolicy() => PolicyLoader.Load(File.ReadAllBytes(ScalingRepo.Path("reflex.policy.json")));
+    private static ReflexPolicy RepoPolicy() => PolicyLoader.Load(File.ReadAllBytes(Repository.Path("reflex.policy.json")));
 
-    private static EmbeddedCluster RepoCluster() => new(SnapshotReader.Parse(File.ReadAllBytes(ScalingRepo.Path("events", "cluster.snapshot.json"))));
+    private static EmbeddedCluster RepoCluster() => new(SnapshotReader.Parse(File.ReadAllBytes(Repository.Path("events", "cluster.snapshot.json"))));
 
     private static async Task<(List<ReplayRecord> Records, EmbeddedCluster Cluster)> ReplayFilesAsync(params string[] files)
     {
@@ -26,7 +26,7 @@ public class ScalingReplayTests
     [Fact]
     public async Task ScalingScenario_SendsExactlyTheseUpdateServiceRequests()
     {
-        var (records, cluster) = await ReplayFilesAsync(ScalingRepo.Path("events", "scenarios", "scaling.jsonl"));
+        var (records, cluster) = await ReplayFilesAsync(Repository.Path("events", "scenarios", "scaling.jsonl"));
         string Req(int n) => $$"""{"cluster":"arn:aws:ecs:us-east-1:123456789012:cluster/prod","service":"web","desiredCount":{{n}}}""";
         Assert.Equal([Req(5), Req(6), Req(5), Req(6), Req(5)], records.UpdateServices().Select(Json));
         Assert.Equal(5, cluster.FindService(ScalingHarness.ClusterArn, "web")!.DesiredCount);
@@ -53,7 +53,7 @@ public class ScalingReplayTests
     [MemberData(nameof(ScenarioLines))]
     public async Task ScalingScenario_EachLineHasTheOutcomeAndTheReasonOfItsRule(int line, string outcome, string reason)
     {
-        var (records, _) = await ReplayFilesAsync(ScalingRepo.Path("events", "scenarios", "scaling.jsonl"));
+        var (records, _) = await ReplayFilesAsync(Repository.Path("events", "scenarios", "scaling.jsonl"));
         var r = records.Single(x => x.Input == $"scaling.jsonl:{line}");
         Assert.Equal(outcome, r.Outcome.Name());
         Assert.Contains(reason, r.Reason);
@@ -62,7 +62,7 @@ public class ScalingReplayTests
     [Fact]
     public async Task ScalingScenario_TheTableShowsDesiredFromTo()
     {
-        var (records, _) = await ReplayFilesAsync(ScalingRepo.Path("events", "scenarios", "scaling.jsonl"));
+        var (records, _) = await ReplayFilesAsync(Repository.Path("events", "scenarios", "scaling.jsonl"));
         var output = new StringWriter();
         var table = new TableWriter(output);
         foreach (var r in records) table.Write(r);
@@ -74,7 +74,7 @@ public class ScalingReplayTests
     [Fact]
     public async Task SampleAlarmEvents_ScaleWebOutThenInAndLeaveApiToApplicationAutoScaling()
     {
-        var files = Directory.EnumerateFiles(ScalingRepo.Path("events"), "cloudwatch-alarm-*.json").Order(StringComparer.Ordinal).ToArray();
+        var files = Directory.EnumerateFiles(Repository.Path("events"), "cloudwatch-alarm-*.json").Order(StringComparer.Ordinal).ToArray();
         var (records, cluster) = await ReplayFilesAsync(files);
         Assert.Equal([5, 7, 9, 7], records.UpdateServices().Select(u => u.DesiredCount!.Value));
         Assert.All(records.UpdateServices(), u => Assert.Equal("web", u.Service));
@@ -87,7 +87,7 @@ public class ScalingReplayTests
     [Fact]
     public async Task JsonLines_CarryTheExactUpdateServiceRequest()
     {
-        var (records, _) = await ReplayFilesAsync(ScalingRepo.Path("events", "scenarios", "scaling.jsonl"));
+        var (records, _) = await ReplayFilesAsync(Repository.Path("events", "scenarios", "scaling.jsonl"));
         var buffer = new MemoryStream();
         using (var writer = new JsonLinesWriter(buffer)) writer.Write(records[0]);
         using var line = JsonDocument.Parse(buffer.ToArray());

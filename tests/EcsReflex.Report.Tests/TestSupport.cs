@@ -10,17 +10,11 @@ using EcsReflex.Engine.Replay;
 
 namespace EcsReflex.Report.Tests;
 
-/// <summary>Paths of the repository the tests run from (found by walking up to Serverless.sln).</summary>
+/// <summary>Paths of the repository the tests run from (located by <see cref="Repository"/>).</summary>
 public static class Repo
 {
-    public static string Root { get; } = Find();
+    public static string Root => Repository.Root;
 
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no Serverless.sln above {AppContext.BaseDirectory}");
-    }
 
     public static string PathOf(string relative) => Path.Combine(Root, relative);
     public static string Policy => PathOf("reflex.policy.json");

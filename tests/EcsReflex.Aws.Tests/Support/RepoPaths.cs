@@ -1,16 +1,10 @@
 namespace EcsReflex.Aws.Tests.Support;
 
-/// <summary>The repository's root (the folder with Serverless.sln) and its npm dev dependencies.</summary>
+/// <summary>The repository's root (located by <see cref="Repository"/>) and its npm dev dependencies.</summary>
 public static class RepoPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Repository.Root;
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Serverless.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no Serverless.sln above {AppContext.BaseDirectory}: run the tests from the repository");
-    }
 
     public static string At(params string[] parts) => Path.Combine([Root, .. parts]);
 

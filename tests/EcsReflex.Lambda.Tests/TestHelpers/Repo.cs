@@ -5,8 +5,7 @@ namespace EcsReflex.Lambda.Tests.TestHelpers;
 /// <summary>Files of the repository the tests run in (the sample events, the policy).</summary>
 public static class Repo
 {
-    public static string Root { get; } = BootstrapPublisher.FindRepositoryRoot(AppContext.BaseDirectory)
-        ?? throw new InvalidOperationException($"no repository (Serverless.sln) above {AppContext.BaseDirectory}");
+    public static string Root => Repository.Root;
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
     public static string Events => Path("events");
