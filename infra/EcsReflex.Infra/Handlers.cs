@@ -2,7 +2,8 @@ namespace EcsReflex.Infra;
 
 /// <summary>
 /// The handlers of the one bootstrap (its <c>_HANDLER</c> values, pinned by the Lambda host issue) and the
-/// names the host and the stack share: environment variables and the metrics the stack alarms on.
+/// names the host and the stack share: environment variables here; the metrics the stack alarms on are
+/// <see cref="EcsReflex.Core.Metrics.ReflexMetrics"/>, defined once in EcsReflex.Core for the host and the stack.
 /// </summary>
 public static class Handlers
 {
@@ -32,16 +33,4 @@ public static class HostEnvironment
     /// <summary>Where the asset puts the policy: beside the bootstrap in the function's code directory.</summary>
     public const string PolicyFileName = "reflex.policy.json";
     public const string DeployedPolicyPath = "/var/task/" + PolicyFileName;
-}
-
-/// <summary>
-/// The host's CloudWatch Embedded Metric Format names the stack alarms on. The host must emit exactly
-/// these: namespace <see cref="Namespace"/>, metric <see cref="GiveUps"/> with the one dimension
-/// <see cref="HandlerDimension"/> set to the handler name.
-/// </summary>
-public static class ReflexMetrics
-{
-    public const string Namespace = "EcsReflex";
-    public const string GiveUps = "GiveUps";
-    public const string HandlerDimension = "Handler";
 }
