@@ -41,6 +41,21 @@ public sealed class EventClaims(IStateStore store)
     {
         var token = Guid.NewGuid().ToString("N");
         var held = new List<string>(keys.Count);
+        try
+        {
+            return await ClaimEachAsync(keys, now, lease, token, held, ct);
+        }
+        catch
+        {
+            // Cut short (the deadline, a store error): what was taken is given back rather than left to lapse.
+            await ReleaseAsync(new HeldClaim(held, token), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async ValueTask<ClaimResult> ClaimEachAsync(IReadOnlyList<string> keys, DateTimeOffset now, TimeSpan lease, string token,
+        List<string> held, CancellationToken ct)
+    {
         for (var k = 0; k < keys.Count; k++)
         {
             var key = keys[k];
@@ -57,7 +72,8 @@ public sealed class EventClaims(IStateStore store)
                 held.Add(key);
                 continue;
             }
-            await ReleaseAsync(new HeldClaim(held, token), ct);
+            await ReleaseAsync(new HeldClaim([.. held], token), ct);
+            held.Clear();
             return other is { Status: ClaimStatus.Completed }
                 ? new ClaimResult(ClaimVerdict.Processed, null, key, null)
                 : new ClaimResult(ClaimVerdict.InProgress, null, key, other?.ExpiresAt);

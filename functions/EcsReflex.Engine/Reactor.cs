@@ -162,8 +162,9 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             await _claims.ReleaseAsync(claim, CancellationToken.None);
             throw;
         }
+        // Not cut short by the deadline's token: what was done must be remembered (the margin leaves time for it).
         if (reaction.Outcome == Outcome.Failed) await _claims.ReleaseAsync(claim, CancellationToken.None);
-        else await _claims.CompleteAsync(claim, now, ct);
+        else await _claims.CompleteAsync(claim, now, CancellationToken.None);
         return reaction;
     }
 
