@@ -1,3 +1,4 @@
+using System.Globalization;
 using EcsReflex.Core;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
@@ -33,17 +34,25 @@ public sealed record Reaction
     public EventEnvelope? Event { get; init; }
     /// <summary>When to decide again on the same event although this reaction acted (a drain's stopOriginalAfterSeconds).</summary>
     public DateTimeOffset? FollowUpAt { get; init; }
+    /// <summary>
+    /// For a failed reaction that did not get to decide: why (<see cref="Reactor.ClaimInProgress"/>: another delivery holds
+    /// the event's claim). Null for a failed action. Either way the delivery is retried, never dead-lettered.
+    /// </summary>
+    public string? FailureCode { get; init; }
 }
 
 /// <summary>
-/// The pipeline every handler shares: deduplicate, observe, decide (pure, in the core), act (through the
-/// actuator), remember. The replay and the Lambda host both call it; neither knows its inner steps.
+/// The pipeline every handler shares: claim the event (<see cref="EventClaims"/>), observe, decide (pure, in the
+/// core), act (through the actuator), then complete the claim (the event is processed) or release it (a retry decides
+/// again). The replay and the Lambda host both call it; neither knows its inner steps.
 /// </summary>
 public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObserver observer, Actuator actuator)
 {
-    public static readonly TimeSpan DuplicateMemory = TimeSpan.FromHours(24);
+    public static readonly TimeSpan DuplicateMemory = ClaimRules.ProcessedExpiry;
 
     public ReflexPolicy Policy => policy;
+
+    private readonly EventClaims _claims = new(store);
 
     private PlacementGuardStep? _placementGuard;
     private PlacementGuardStep Guard => _placementGuard ??= new PlacementGuardStep(policy, store, observer, actuator);
@@ -60,11 +69,15 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// <summary>Handles one delivered event.</summary>
     /// <param name="handOff">
     /// Called with the decided reaction before the event is remembered as processed (the Lambda host queues
-    /// deferred work and dead-letters rejected events here). When it throws, the event is not remembered,
-    /// so its retry decides again and nothing handed on is lost.
+    /// deferred work and dead-letters rejected events here). When it throws, the claim is released, so the
+    /// event's retry decides again and nothing handed on is lost.
+    /// </param>
+    /// <param name="claimFor">
+    /// How long the event's claim lasts while this reaction runs (<see cref="ClaimRules.LeaseFor"/> of the time the
+    /// invocation has left); <see cref="ClaimRules.DefaultLease"/> when null.
     /// </param>
     public async ValueTask<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
-        Func<Reaction, CancellationToken, Task>? handOff = null)
+        Func<Reaction, CancellationToken, Task>? handOff = null, TimeSpan? claimFor = null)
     {
         var handler = Handlers.For(e.Detail);
         if (handler is null)
@@ -74,33 +87,82 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 Reason = $"no handler for {e.DetailType} (source {e.Source})",
             };
 
-        var keys = DedupKeys(e);
-        for (var k = 0; k < keys.Count; k++)
+        var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct);
+        if (claimed.Verdict != ClaimVerdict.Claimed)
         {
-            var key = keys[k];
-            if (await store.HasEventAsync(key, ct))
-                return new Reaction
+            var sameEvent = claimed.Key!.StartsWith("event#", StringComparison.Ordinal);
+            return claimed.Verdict == ClaimVerdict.Processed
+                ? new Reaction
                 {
                     Handler = handler, Outcome = Outcome.Ignored, Event = e,
-                    Reason = key.StartsWith("event#", StringComparison.Ordinal)
+                    Reason = sameEvent
                         ? $"duplicate: event {e.Id} was already processed"
                         : $"duplicate: the same change ({Describe(e)}) was already processed under another event id",
-                };
+                }
+                : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
-
-        var reaction = await DecideAndActAsync(e, handler, now, ct);
-        if (handOff is not null) await handOff(reaction, ct);
-        if (reaction.Outcome != Outcome.Failed)
-            for (var k = 0; k < keys.Count; k++)
-                await store.RecordEventAsync(keys[k], now + DuplicateMemory, ct);
-        return reaction;
+        return await ActUnderClaimAsync(claimed.Claim!, now, ct, () => DecideAndActAsync(e, handler, now, ct), handOff);
     }
 
-    /// <summary>Handles deferred work that came due: the same decision path, at the new time.</summary>
-    public ValueTask<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Handles deferred work that came due: the same decision path, at the new time, under a claim of the work
+    /// (its event and its due time, <see cref="ClaimRules.DueKey"/>) so that a second delivery of the same work
+    /// neither acts nor takes another rate-limit slot.
+    /// </summary>
+    /// <param name="dueAt">When the work was due (the delay queue message says); <paramref name="now"/> when null (the replay fires timers at their due time).</param>
+    public async ValueTask<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
+        DateTimeOffset? dueAt = null, Func<Reaction, CancellationToken, Task>? handOff = null, TimeSpan? claimFor = null)
     {
         var handler = Handlers.For(e.Detail) ?? "none";
-        return DecideAndActAsync(e, handler, now, ct, due: true);
+        var due = dueAt ?? now;
+        var claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct);
+        return claimed.Verdict switch
+        {
+            ClaimVerdict.Processed => new Reaction
+            {
+                Handler = handler, Outcome = Outcome.Ignored, Event = e,
+                Reason = $"duplicate delivery: the work of event {e.Id} due at {Iso(due)} was already decided",
+            },
+            ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {Iso(due)}"),
+            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => DecideAndActAsync(e, handler, now, ct, due: true), handOff),
+        };
+    }
+
+    /// <summary>The <see cref="Reaction.FailureCode"/> of a delivery that found its event claimed by another one still at work.</summary>
+    public const string ClaimInProgress = "claim-in-progress";
+
+    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static Reaction InProgress(EventEnvelope e, string handler, ClaimResult claimed, string what) => new()
+    {
+        Handler = handler, Outcome = Outcome.Failed, Event = e, FailureCode = ClaimInProgress,
+        Reason = $"in progress: {what} is being handled by another delivery"
+                 + (claimed.HeldUntil is { } until ? $" (claimed until {Iso(until)})" : "")
+                 + "; failed so that it is delivered again",
+    };
+
+    /// <summary>
+    /// Decides and acts while holding <paramref name="claim"/>, hands the reaction on, then completes the claim
+    /// (the keys are processed) or, when the reaction failed or anything threw, releases it (a retry decides again).
+    /// </summary>
+    private async ValueTask<Reaction> ActUnderClaimAsync(HeldClaim claim, DateTimeOffset now, CancellationToken ct,
+        Func<ValueTask<Reaction>> act, Func<Reaction, CancellationToken, Task>? handOff)
+    {
+        Reaction reaction;
+        try
+        {
+            reaction = await act();
+            if (handOff is not null) await handOff(reaction, ct);
+        }
+        catch
+        {
+            await _claims.ReleaseAsync(claim, CancellationToken.None);
+            throw;
+        }
+        // Not cut short by the deadline's token: what was done must be remembered (the margin leaves time for it).
+        if (reaction.Outcome == Outcome.Failed) await _claims.ReleaseAsync(claim, CancellationToken.None);
+        else await _claims.CompleteAsync(claim, now, CancellationToken.None);
+        return reaction;
     }
 
     private static string Describe(EventEnvelope e) => e.Detail switch

@@ -67,6 +67,9 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             // ---- IStateStore
             LocalProtocol.HasEvent => Answer(new BoolResult(await store.HasEventAsync(Read(body, J.EventKeyRequest).Key, ct)), J.BoolResult),
             LocalProtocol.RecordEvent => await RecordEventAsync(Read(body, J.EventKeyRequest), ct),
+            LocalProtocol.GetClaim => Answer(new ClaimRecordResult(await store.GetClaimAsync(Read(body, J.EventKeyRequest).Key, ct)), J.ClaimRecordResult),
+            LocalProtocol.TryPutClaim => await TryPutClaimAsync(Read(body, J.ClaimPutRequest), ct),
+            LocalProtocol.TryDeleteClaim => await TryDeleteClaimAsync(Read(body, J.ClaimDeleteRequest), ct),
             LocalProtocol.GetLineage => await GetLineageAsync(Read(body, J.LineageKeyRequest), ct),
             LocalProtocol.PutLineage => await AckAsync(store.PutLineageAsync(Read(body, J.LineageRecord), ct)),
             LocalProtocol.TakeSlot => await TakeSlotAsync(Read(body, J.RelaunchSlotRequest), ct),
@@ -107,6 +110,12 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         await store.RecordEventAsync(r.Key, r.ExpiresAt ?? DateTimeOffset.MaxValue, ct);
         return Answer(Done, J.BoolResult);
     }
+
+    private async Task<byte[]> TryPutClaimAsync(ClaimPutRequest r, CancellationToken ct) =>
+        Answer(new BoolResult(await store.TryPutClaimAsync(r.Record, r.HeldBy is { } token ? ClaimCondition.Holds(token) : ClaimCondition.Free, ct)), J.BoolResult);
+
+    private async Task<byte[]> TryDeleteClaimAsync(ClaimDeleteRequest r, CancellationToken ct) =>
+        Answer(new BoolResult(await store.TryDeleteClaimAsync(r.Key, r.Token, ct)), J.BoolResult);
 
     private async Task<byte[]> GetLineageAsync(LineageKeyRequest r, CancellationToken ct) =>
         Answer(new LineageResult(await store.GetLineageAsync(r.Cluster, r.Lineage, ct)), J.LineageResult);

@@ -7,6 +7,7 @@ using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Lambda.EventSources;
 using Amazon.CDK.AWS.SNS;
 using Constructs;
+using EcsReflex.Core.Metrics;
 using EcsReflex.Core.Policy;
 using EcsReflex.Infra.Constructs;
 using EcsReflex.Core.Hosting;
@@ -161,7 +162,7 @@ public sealed class ReflexStack : Stack
             {
                 Expression = string.Join(" + ", giveUps.Keys.Select(k => $"FILL({k}, 0)")),
                 UsingMetrics = giveUps,
-                Label = "GiveUps",
+                Label = ReflexMetrics.GiveUps,
                 Period = Duration.Minutes(5),
             }),
             Threshold = 1,

@@ -3,6 +3,7 @@ using EcsReflex.Aws.Tests.Support;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Policy;
 using EcsReflex.Core.State;
+using EcsReflex.Engine;
 using EcsReflex.Engine.State;
 using Microsoft.Extensions.Time.Testing;
 
@@ -63,6 +64,138 @@ public abstract class StateStoreContract
         await store.RecordEventAsync("event#e2", Time.GetUtcNow().AddHours(24), default);
 
         Assert.True(await store.HasEventAsync("event#e2", default));
+    }
+
+    // ---- claims (claim before acting): the rules of Engine/EventClaims over each store's conditional writes
+
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(32);
+
+    private static ClaimRecord Claim(string key, string token, DateTimeOffset expiresAt, ClaimStatus status = ClaimStatus.InProgress) =>
+        new() { Key = key, Status = status, Token = token, ExpiresAt = expiresAt };
+
+    [Fact]
+    public async Task Claim_OnAFreeKey_IsHeld_AndReadsAsInProgressUntilItsLeaseEnds()
+    {
+        var store = await CreateAsync();
+
+        var result = await new EventClaims(store).ClaimAsync(["event#c1", "task#arn:t#1"], Start, Lease, default);
+
+        Assert.Equal(ClaimVerdict.Claimed, result.Verdict);
+        Assert.Equal(["event#c1", "task#arn:t#1"], result.Claim!.Keys);
+        var record = await store.GetClaimAsync("task#arn:t#1", default);
+        Assert.Equal(Claim("task#arn:t#1", result.Claim.Token, Start + Lease), record);
+        Assert.False(await store.HasEventAsync("event#c1", default)); // in progress is not processed
+    }
+
+    [Fact]
+    public async Task Claim_WhileAnotherDeliveryHoldsALiveClaim_IsInProgress_AndTakesNoKey()
+    {
+        var store = await CreateAsync();
+        var claims = new EventClaims(store);
+        var first = await claims.ClaimAsync(["task#arn:t#2"], Start, Lease, default);
+
+        Time.Advance(Lease - TimeSpan.FromSeconds(2));
+        // Another event id for the same change: its own key is free, the change's is held.
+        var second = await claims.ClaimAsync(["event#other", "task#arn:t#2"], Time.GetUtcNow(), Lease, default);
+
+        Assert.Equal(ClaimVerdict.InProgress, second.Verdict);
+        Assert.Equal("task#arn:t#2", second.Key);
+        Assert.Equal(Start + Lease, second.HeldUntil);
+        Assert.Null(second.Claim);
+        Assert.Null(await store.GetClaimAsync("event#other", default)); // released again: a retry finds it free
+        Assert.Equal(first.Claim!.Token, (await store.GetClaimAsync("task#arn:t#2", default))!.Token);
+    }
+
+    [Fact]
+    public async Task Claim_Completed_IsTheProcessedRecord_ForTheDuplicateMemory()
+    {
+        var store = await CreateAsync();
+        var claims = new EventClaims(store);
+        var held = (await claims.ClaimAsync(["event#c3"], Start, Lease, default)).Claim!;
+
+        Assert.True(await claims.CompleteAsync(held, Start, default));
+
+        Assert.True(await store.HasEventAsync("event#c3", default));
+        Assert.Equal(ClaimStatus.Completed, (await store.GetClaimAsync("event#c3", default))!.Status);
+        Time.Advance(Lease + TimeSpan.FromHours(1)); // long past the lease: still processed
+        var again = await claims.ClaimAsync(["event#c3"], Time.GetUtcNow(), Lease, default);
+        Assert.Equal((ClaimVerdict.Processed, "event#c3"), (again.Verdict, again.Key));
+        Time.Advance(ClaimRules.ProcessedExpiry);
+        Assert.Equal(ClaimVerdict.Claimed, (await claims.ClaimAsync(["event#c3"], Time.GetUtcNow(), Lease, default)).Verdict);
+    }
+
+    [Fact]
+    public async Task Claim_Released_FreesEveryKey_ForTheRetry()
+    {
+        var store = await CreateAsync();
+        var claims = new EventClaims(store);
+        var held = (await claims.ClaimAsync(["event#c4", "task#arn:t#4"], Start, Lease, default)).Claim!;
+
+        await claims.ReleaseAsync(held, default);
+
+        Assert.Null(await store.GetClaimAsync("event#c4", default));
+        Assert.Null(await store.GetClaimAsync("task#arn:t#4", default));
+        Assert.False(await store.HasEventAsync("event#c4", default));
+        Assert.Equal(ClaimVerdict.Claimed, (await claims.ClaimAsync(["event#c4", "task#arn:t#4"], Start, Lease, default)).Verdict);
+    }
+
+    [Fact]
+    public async Task Claim_LeftByACrashedDelivery_IsTakenOverOnceItsLeaseEnds_AndTheOldHolderCannotCompleteIt()
+    {
+        var store = await CreateAsync();
+        var claims = new EventClaims(store);
+        var crashed = (await claims.ClaimAsync(["event#c5"], Start, Lease, default)).Claim!;
+
+        Time.Advance(Lease + TimeSpan.FromSeconds(1));
+        var retry = await claims.ClaimAsync(["event#c5"], Time.GetUtcNow(), Lease, default);
+
+        Assert.Equal(ClaimVerdict.Claimed, retry.Verdict);
+        Assert.NotEqual(crashed.Token, retry.Claim!.Token);
+        // The first holder woke up late: neither its completion nor its release touches the new claim.
+        Assert.False(await claims.CompleteAsync(crashed, Time.GetUtcNow(), default));
+        await claims.ReleaseAsync(crashed, default);
+        Assert.Equal(Claim("event#c5", retry.Claim.Token, Time.GetUtcNow() + Lease), await store.GetClaimAsync("event#c5", default));
+        Assert.True(await claims.CompleteAsync(retry.Claim, Time.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task ClaimWrites_HoldToTheirConditions()
+    {
+        var store = await CreateAsync();
+        Assert.True(await store.TryPutClaimAsync(Claim("event#c6", "t1", Start + Lease), ClaimCondition.Free, default));
+
+        Assert.False(await store.TryPutClaimAsync(Claim("event#c6", "t2", Start + Lease), ClaimCondition.Free, default));
+        Assert.False(await store.TryPutClaimAsync(Claim("event#c6", "t2", Start.AddHours(24), ClaimStatus.Completed), ClaimCondition.Holds("t2"), default));
+        Assert.False(await store.TryDeleteClaimAsync("event#c6", "t2", default));
+        Assert.False(await store.TryDeleteClaimAsync("event#never", "t1", default));
+        Assert.False(await store.TryPutClaimAsync(Claim("event#never", "t1", Start + Lease, ClaimStatus.Completed), ClaimCondition.Holds("t1"), default));
+        Assert.Null(await store.GetClaimAsync("event#never", default));
+        Assert.Equal("t1", (await store.GetClaimAsync("event#c6", default))!.Token);
+        Assert.True(await store.TryDeleteClaimAsync("event#c6", "t1", default));
+    }
+
+    [Fact]
+    public async Task Claim_OnAnEventRecordedWithoutAClaim_IsProcessed()
+    {
+        var store = await CreateAsync();
+        await store.RecordEventAsync("event#c7", Start.AddHours(24), default);
+
+        var result = await new EventClaims(store).ClaimAsync(["event#c7"], Start, Lease, default);
+
+        Assert.Equal(ClaimVerdict.Processed, result.Verdict);
+    }
+
+    [Fact]
+    public async Task Claims_SixteenAtOnceOnOneKey_ExactlyOneIsHeld()
+    {
+        var store = await CreateAsync();
+        var claims = new EventClaims(store);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() =>
+            claims.ClaimAsync(i % 2 == 0 ? ["event#race", "task#arn:race#1"] : [$"event#race-{i}", "task#arn:race#1"], Start, Lease, default).AsTask())));
+
+        Assert.Single(results, r => r.Verdict == ClaimVerdict.Claimed);
+        Assert.All(results.Where(r => r.Verdict != ClaimVerdict.Claimed), r => Assert.Equal(ClaimVerdict.InProgress, r.Verdict));
     }
 
     private static LineageRecord Lineage(string cluster, string lineage, int attempt, bool givenUp = false) => new()

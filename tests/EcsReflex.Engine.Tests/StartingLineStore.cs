@@ -44,6 +44,9 @@ internal sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan?
 
     public ValueTask<bool> HasEventAsync(string key, CancellationToken ct) => inner.HasEventAsync(key, ct);
     public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => inner.RecordEventAsync(key, expiresAt, ct);
+    public ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) => inner.GetClaimAsync(key, ct);
+    public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) => inner.TryPutClaimAsync(record, condition, ct);
+    public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) => inner.TryDeleteClaimAsync(key, token, ct);
     public ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) => inner.GetLineageAsync(cluster, lineage, ct);
     public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
     public ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) => inner.TryTakeRelaunchSlotAsync(cluster, minute, limit, ct);

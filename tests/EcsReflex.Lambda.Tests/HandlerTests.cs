@@ -59,6 +59,67 @@ public sealed class HandlerTests
         Assert.StartsWith("duplicate", second.GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TaskRescheduler_WhenAnotherInvocationHoldsTheEventsClaim_FailsRetryably_AndTheRetryActsOnceTheClaimLapses()
+    {
+        var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
+        var payload = Repo.Event("ecs-task-stopped-spot-interruption.json");
+        var id = EcsReflex.Core.Events.EventParser.Parse(payload).Id;
+        // Another invocation claimed the event and is still at work (or crashed: its claim lapses at its deadline).
+        Assert.True(await h.Store.TryPutClaimAsync(new ClaimRecord
+        {
+            Key = $"event#{id}", Status = ClaimStatus.InProgress, Token = "other-invocation", ExpiresAt = h.Now.AddSeconds(32),
+        }, ClaimCondition.Free, default));
+
+        var ex = await Assert.ThrowsAsync<InvocationFailedException>(() => h.InvokeAsync(Rescheduler, payload));
+
+        // Failed, so Lambda retries it: not rejected, so not dead-lettered and acknowledged.
+        Assert.Equal("Reflex.ClaimInProgress", ex.ErrorType);
+        Assert.StartsWith($"in progress: event {id} is being handled by another delivery", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(h.DeadLetters.Sent);
+        Assert.Equal("failed", Assert.Single(h.Reactions).GetProperty("outcome").GetString());
+        Assert.Equal(1, Assert.Single(h.Emf).GetProperty("Reactions.Failed").GetInt32());
+
+        h.Now = h.Now.AddMinutes(1); // Lambda's first retry: the claim has lapsed
+        var retry = await h.InvokeAsync(Rescheduler, payload);
+        Assert.Equal("acted", retry.GetProperty("outcome").GetString());
+        Assert.Equal("RunTask", retry.GetProperty("actions")[0].GetProperty("operation").GetString());
+    }
+
+    [Fact]
+    public async Task RelaunchDue_WhenAnotherInvocationHoldsTheWorksClaim_ListsTheMessageForRedelivery_AndItsRedeliveryIsADuplicate()
+    {
+        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
+        var ecs = new ScriptedEcsApi();
+        var h = new HostHarness(due, dryRun: false, ecs: ecs);
+        var body = DeferredWorkJson.Write(new DeferredWork(eventJson, due));
+        var key = ClaimRules.DueKey(EcsReflex.Core.Events.EventParser.Parse(eventJson).Id, due);
+        Assert.True(await h.Store.TryPutClaimAsync(new ClaimRecord
+        {
+            Key = key, Status = ClaimStatus.InProgress, Token = "other-invocation", ExpiresAt = due.AddSeconds(32),
+        }, ClaimCondition.Free, default));
+
+        var first = await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", body)));
+
+        Assert.Equal("m-1", Assert.Single(first.GetProperty("batchItemFailures").EnumerateArray()).GetProperty("itemIdentifier").GetString());
+        Assert.Empty(ecs.Received.OfType<EcsReflex.Core.Ecs.RunTaskRequest>());
+        Assert.Empty(h.DeadLetters.Sent);
+        Assert.Equal("failed", Assert.Single(h.Reactions).GetProperty("outcome").GetString());
+
+        // The other invocation completed the work; SQS delivers m-1 again after the visibility timeout.
+        Assert.True(await h.Store.TryPutClaimAsync(new ClaimRecord
+        {
+            Key = key, Status = ClaimStatus.Completed, Token = "other-invocation", ExpiresAt = due.AddHours(24),
+        }, ClaimCondition.Holds("other-invocation"), default));
+        var again = await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", body)));
+
+        Assert.Empty(again.GetProperty("batchItemFailures").EnumerateArray());
+        Assert.Equal("ignored", h.Reactions[1].GetProperty("outcome").GetString());
+        Assert.Contains("duplicate delivery", h.Reactions[1].GetProperty("reason").GetString());
+        Assert.Empty(ecs.Received.OfType<EcsReflex.Core.Ecs.RunTaskRequest>());
+    }
+
     public static TheoryData<string, string, string> PoisonPayloads => new()
     {
         { "not json at all", "invalid-json", "not valid JSON" },

@@ -61,6 +61,9 @@ public sealed class LocalProtocolTests
         Recommendations = [new ScalingRecommendation(T0, target, "web-cpu-high")],
     };
 
+    private static ClaimRecord Claim(string key, ClaimStatus status, string token, DateTimeOffset expiresAt) =>
+        new() { Key = key, Status = status, Token = token, ExpiresAt = expiresAt };
+
     private static InstanceSeenRecord Seen(long version, bool agent) => new()
     {
         Cluster = "prod", ContainerInstanceArn = Instance, Version = version, Status = "ACTIVE", AgentConnected = agent,
@@ -92,6 +95,17 @@ public sealed class LocalProtocolTests
         new("HasEvent after", async (s, _, _, ct) => (await s.HasEventAsync("event#1", ct)).ToString()),
         new("RecordEvent already expired", async (s, _, _, ct) => { await s.RecordEventAsync("event#old", T0.AddSeconds(-1), ct); return ""; }),
         new("HasEvent expired", async (s, _, _, ct) => (await s.HasEventAsync("event#old", ct)).ToString()),
+        new("GetClaim before", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),
+        new("TryPutClaim on a free key", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.InProgress, "t1", T0.AddMinutes(1)), ClaimCondition.Free, ct)).ToString()),
+        new("TryPutClaim on a held key", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.InProgress, "t2", T0.AddMinutes(1)), ClaimCondition.Free, ct)).ToString()),
+        new("GetClaim in progress", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),
+        new("TryPutClaim completing another's claim", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.Completed, "t2", T0.AddHours(24)), ClaimCondition.Holds("t2"), ct)).ToString()),
+        new("TryPutClaim completing its own claim", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.Completed, "t1", T0.AddHours(24)), ClaimCondition.Holds("t1"), ct)).ToString()),
+        new("GetClaim completed", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),
+        new("HasEvent completed claim", async (s, _, _, ct) => (await s.HasEventAsync("event#c", ct)).ToString()),
+        new("TryDeleteClaim with another token", async (s, _, _, ct) => (await s.TryDeleteClaimAsync("event#c", "t2", ct)).ToString()),
+        new("TryDeleteClaim with its token", async (s, _, _, ct) => (await s.TryDeleteClaimAsync("event#c", "t1", ct)).ToString()),
+        new("GetClaim released", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),
         new("GetLineage unknown", async (s, _, _, ct) => Jn(await s.GetLineageAsync("prod", "abc", ct), J.LineageRecord)),
         new("PutLineage", async (s, _, _, ct) => { await s.PutLineageAsync(new LineageRecord { Cluster = "prod", Lineage = "abc", Rule = "batch-workers", Attempt = 2, LastFailureAt = T0, GivenUp = true }, ct); return ""; }),
         new("GetLineage", async (s, _, _, ct) => Jn(await s.GetLineageAsync("prod", "abc", ct), J.LineageRecord)),

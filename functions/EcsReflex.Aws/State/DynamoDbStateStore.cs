@@ -18,6 +18,7 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
     public const string TtlAttribute = "expiresAt";
     public const string VersionAttribute = "version";
     public const string CountAttribute = "count";
+    public const string TokenAttribute = "token";
 
     public string TableName => tableName;
 
@@ -25,6 +26,7 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
     private static readonly Dictionary<string, string> Names = new()
     {
         ["#pk"] = PartitionKey, ["#kind"] = KindAttribute, ["#ttl"] = TtlAttribute, ["#version"] = VersionAttribute, ["#count"] = CountAttribute,
+        ["#token"] = TokenAttribute,
     };
 
     protected internal override async Task<StoredItem?> GetItemAsync(ItemKey key, CancellationToken ct)
@@ -73,6 +75,46 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
         try
         {
             await dynamo.PutItemAsync(request, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    protected internal override async Task<bool> PutItemIfTokenAsync(StoredItem item, string token, CancellationToken ct)
+    {
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName,
+                Item = ToAttributes(item),
+                ConditionExpression = "#token = :token",
+                ExpressionAttributeNames = Pick("#token"),
+                ExpressionAttributeValues = new() { [":token"] = new AttributeValue { S = token } },
+            }, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            return false;
+        }
+    }
+
+    protected internal override async Task<bool> DeleteItemIfTokenAsync(ItemKey key, string token, CancellationToken ct)
+    {
+        try
+        {
+            await dynamo.DeleteItemAsync(new DeleteItemRequest
+            {
+                TableName = tableName,
+                Key = Key(key),
+                ConditionExpression = "#token = :token",
+                ExpressionAttributeNames = Pick("#token"),
+                ExpressionAttributeValues = new() { [":token"] = new AttributeValue { S = token } },
+            }, ct).ConfigureAwait(false);
             return true;
         }
         catch (ConditionalCheckFailedException)
@@ -197,6 +239,7 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
         if (item.ExpiresAt is { } e) a[TtlAttribute] = Number(Epoch(e));
         if (item.Version is { } v) a[VersionAttribute] = Number(v);
         if (item.Count is { } c) a[CountAttribute] = Number(c);
+        if (item.Token is { } t) a[TokenAttribute] = new AttributeValue { S = t };
         return a;
     }
 
@@ -208,6 +251,7 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
         ExpiresAt = Num(a, TtlAttribute) is { } e ? DateTimeOffset.FromUnixTimeSeconds(e) : null,
         Version = Num(a, VersionAttribute),
         Count = Num(a, CountAttribute),
+        Token = Str(a, TokenAttribute),
     };
 
     private static string? Str(Dictionary<string, AttributeValue> a, string name) => a.TryGetValue(name, out var v) ? v.S : null;

@@ -25,6 +25,8 @@ public sealed record StoredItem
     public DateTimeOffset? ExpiresAt { get; init; }
     public long? Version { get; init; }
     public long? Count { get; init; }
+    /// <summary>Who holds a claim (<see cref="ClaimRecord.Token"/>): the attribute claim conditions compare.</summary>
+    public string? Token { get; init; }
 
     /// <summary>Still there for EcsReflex at <paramref name="now"/>: TTL deletion is lazy, so expired items are ignored on read.</summary>
     public bool IsLiveAt(DateTimeOffset now) => ExpiresAt is not { } e || e > now;
@@ -39,7 +41,9 @@ public sealed record StoredItem
 /// <remarks>
 /// Layout (partition key <c>pk</c>, sort key <c>sk</c>):
 /// <list type="bullet">
-/// <item>processed events: <c>dedup#&lt;key&gt;</c> / <c>dedup</c>, expires after 24 h, written with a conditional put;</item>
+/// <item>processed events and claims: <c>dedup#&lt;key&gt;</c> / <c>dedup</c>; a claim (kind <c>claim</c>, the holder's <c>token</c>)
+/// is put only when no live item exists, expires after its lease, and becomes the processed record (kind <c>event</c>,
+/// expires after 24 h) by a put conditional on its token, or is deleted (conditional on its token) when the reaction fails;</item>
 /// <item>task lineages: <c>cluster#&lt;cluster&gt;</c> / <c>lineage#&lt;lineage&gt;</c>, kept 30 days after their last change;</item>
 /// <item>relaunch slots: <c>cluster#&lt;cluster&gt;</c> / <c>relaunches#&lt;minute&gt;</c>, an atomic conditional counter, expires after 1 h;</item>
 /// <item>decision audit: <c>audit#&lt;event id&gt;</c> / <c>&lt;time&gt;#&lt;sequence&gt;#&lt;random&gt;</c>, expires 30 days after the decision;</item>
@@ -92,21 +96,55 @@ public abstract class PersistentStateStore(TimeProvider? time = null) : IStateSt
     /// </summary>
     protected internal abstract Task<bool> PutItemUnlessNewerAsync(StoredItem item, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>Writes the item only when the stored one carries <paramref name="token"/> (<see cref="StoredItem.Token"/>); false otherwise.</summary>
+    protected internal abstract Task<bool> PutItemIfTokenAsync(StoredItem item, string token, CancellationToken ct);
+
+    /// <summary>Deletes the item only when it carries <paramref name="token"/>; false, changing nothing, otherwise.</summary>
+    protected internal abstract Task<bool> DeleteItemIfTokenAsync(ItemKey key, string token, CancellationToken ct);
+
     /// <summary>The items of one partition whose sort key starts with <paramref name="sortKeyPrefix"/>, in sort key order.</summary>
     protected internal abstract Task<IReadOnlyList<StoredItem>> QueryAsync(string pk, string sortKeyPrefix, CancellationToken ct);
 
-    // ---------------- processed events ----------------
+    // ---------------- processed events and claims ----------------
 
     public static ItemKey EventKey(string key) => new($"dedup#{key}", "dedup");
 
+    /// <summary>The item kind of a processed event, and of a claim in progress.</summary>
+    public const string EventKind = "event", ClaimKind = "claim";
+
     public async ValueTask<bool> HasEventAsync(string key, CancellationToken ct) =>
-        await GetItemAsync(EventKey(key), ct).ConfigureAwait(false) is { } item && item.IsLiveAt(Now);
+        await GetItemAsync(EventKey(key), ct).ConfigureAwait(false) is { } item && item.IsLiveAt(Now) && item.Kind != ClaimKind;
 
     public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => new ValueTask(TryRecordEventAsync(key, expiresAt, ct));
 
     /// <summary>Records the event unless a live record exists; false when another invocation recorded it first.</summary>
     public Task<bool> TryRecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
-        PutItemIfAbsentAsync(new StoredItem { Key = EventKey(key), Kind = "event", ExpiresAt = expiresAt }, Now, ct);
+        PutItemIfAbsentAsync(new StoredItem { Key = EventKey(key), Kind = EventKind, ExpiresAt = expiresAt }, Now, ct);
+
+    /// <summary>The live item under the key as a claim: kind <c>claim</c> is in progress; anything else (kind <c>event</c>, with or without a token) is processed.</summary>
+    public async ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) =>
+        await GetItemAsync(EventKey(key), ct).ConfigureAwait(false) is { ExpiresAt: { } expires } item && item.IsLiveAt(Now)
+            ? new ClaimRecord { Key = key, Status = item.Kind == ClaimKind ? ClaimStatus.InProgress : ClaimStatus.Completed, Token = item.Token, ExpiresAt = expires }
+            : null;
+
+    /// <summary>
+    /// A claim on the processed-event item of its key: <see cref="ClaimCondition.Free"/> is the conditional put the
+    /// processed record always had (no item, or one whose expiry passed); <see cref="ClaimCondition.Holds"/> compares the token.
+    /// </summary>
+    public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct)
+    {
+        var item = new StoredItem
+        {
+            Key = EventKey(record.Key),
+            Kind = record.Status == ClaimStatus.InProgress ? ClaimKind : EventKind,
+            ExpiresAt = record.ExpiresAt,
+            Token = record.Token,
+        };
+        return new ValueTask<bool>(condition.HeldBy is { } token ? PutItemIfTokenAsync(item, token, ct) : PutItemIfAbsentAsync(item, Now, ct));
+    }
+
+    public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) =>
+        new ValueTask<bool>(DeleteItemIfTokenAsync(EventKey(key), token, ct));
 
     // ---------------- task lineages ----------------
 

@@ -10,11 +10,25 @@ namespace EcsReflex.Core.State;
 /// </summary>
 public interface IStateStore
 {
-    /// <summary>True when an event with this deduplication key was already processed.</summary>
+    /// <summary>True when an event with this deduplication key was already processed (a completed record; a claim in progress is not).</summary>
     ValueTask<bool> HasEventAsync(string key, CancellationToken ct);
 
     /// <summary>Records that the event was processed; the record expires at <paramref name="expiresAt"/>.</summary>
     ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct);
+
+    // Claims (claim before acting): the store applies the conditions, the rules are the engine's (Engine/EventClaims.cs).
+
+    /// <summary>The live record under a deduplication key (claim or processed), or null: none, or expired by the store's clock.</summary>
+    ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct);
+
+    /// <summary>
+    /// Writes <paramref name="record"/> under its key only when <paramref name="condition"/> holds, checked and written in
+    /// one step; false, changing nothing, when it does not (another delivery holds or processed the key).
+    /// </summary>
+    ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct);
+
+    /// <summary>Deletes the record under <paramref name="key"/> only when it carries <paramref name="token"/>: a claim released.</summary>
+    ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct);
 
     ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct);
 

@@ -27,6 +27,9 @@ public static class LocalProtocol
     // IStateStore
     public const string HasEvent = Prefix + "state/has-event";
     public const string RecordEvent = Prefix + "state/record-event";
+    public const string GetClaim = Prefix + "state/get-claim";
+    public const string TryPutClaim = Prefix + "state/try-put-claim";
+    public const string TryDeleteClaim = Prefix + "state/try-delete-claim";
     public const string GetLineage = Prefix + "state/get-lineage";
     public const string PutLineage = Prefix + "state/put-lineage";
     public const string TakeSlot = Prefix + "state/take-relaunch-slot";
@@ -60,7 +63,7 @@ public static class LocalProtocol
     /// <summary>Every path the protocol has, for the emulator's dispatch and the tests.</summary>
     public static readonly IReadOnlyList<string> Paths =
     [
-        HasEvent, RecordEvent, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
+        HasEvent, RecordEvent, GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
         Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, ListTasksOnInstance, GetService, GetContainerInstance,
         RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
@@ -79,10 +82,14 @@ public sealed record Ec2InstanceIdRequest(string ClusterArn, string ContainerIns
 public sealed record ServiceKeyRequest(string Cluster, string Service);
 public sealed record ScalingRecordPutRequest(ServiceScalingRecord Record, long ExpectedVersion);
 public sealed record AlarmNamesRequest(IReadOnlyList<string> AlarmNames);
+/// <summary>A claim write and its condition (<see cref="ClaimCondition.HeldBy"/>: null for a free key).</summary>
+public sealed record ClaimPutRequest(ClaimRecord Record, string? HeldBy);
+public sealed record ClaimDeleteRequest(string Key, string Token);
 
 public sealed record BoolResult(bool Value);
 public sealed record StringResult(string? Value);
 public sealed record LineageResult(LineageRecord? Value);
+public sealed record ClaimRecordResult(ClaimRecord? Value);
 public sealed record ScalingRecordResult(ServiceScalingRecord? Value);
 public sealed record InstanceSeenResult(InstanceSeenRecord? Value);
 public sealed record DrainMoveResult(DrainMoveRecord? Value);
@@ -99,6 +106,9 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(ServiceKeyRequest))]
 [JsonSerializable(typeof(ScalingRecordPutRequest))]
 [JsonSerializable(typeof(AlarmNamesRequest))]
+[JsonSerializable(typeof(ClaimPutRequest))]
+[JsonSerializable(typeof(ClaimDeleteRequest))]
+[JsonSerializable(typeof(ClaimRecordResult))]
 [JsonSerializable(typeof(BoolResult))]
 [JsonSerializable(typeof(StringResult))]
 [JsonSerializable(typeof(LineageResult))]

@@ -8,8 +8,8 @@ namespace EcsReflex.Engine.State;
 /// Thread-safe (one <see cref="Lock"/> around plain dictionaries); expiry is judged against <see cref="Now"/> (the
 /// replay's simulated clock) or, when it is unset, the time provider's.
 /// <para>
-/// Records expire as the DynamoDB store's do (<c>PersistentStateStore</c>): processed events at the expiry the
-/// caller gives, relaunch slots 1 hour after their minute, lineages, instance records and drain moves 30 days
+/// Records expire as the DynamoDB store's do (<c>PersistentStateStore</c>): processed events and claims at the expiry
+/// the caller gives, relaunch slots 1 hour after their minute, lineages, instance records and drain moves 30 days
 /// after their last write; scaling and service placement records never. An expired record reads as absent, and
 /// it is physically removed when <see cref="Now"/> is set past its expiry (a time-ordered queue of expiries is pruned
 /// as the simulated clock moves), so a long replay holds only what one retention window writes. Without
@@ -24,7 +24,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     public static readonly TimeSpan DrainMoveRetention = Retention.DrainMove;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, DateTimeOffset> _events = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EventEntry> _events = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), Expiring<LineageRecord>> _lineages = new();
     private readonly Dictionary<(string, DateTimeOffset), int> _slots = new();
     private readonly Queue<AuditEntry> _audit = new();
@@ -41,6 +41,9 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
     private readonly record struct Expiring<T>(T Record, DateTimeOffset ExpiresAt, DateTimeOffset QueuedAt);
 
     private enum Kind : byte { Event, Lineage, Slot, Instance, Move }
+
+    /// <summary>The record under a deduplication key: a claim in progress (with its holder's token) or a processed event.</summary>
+    private readonly record struct EventEntry(ClaimStatus Status, string? Token, DateTimeOffset ExpiresAt);
 
     private readonly record struct Expiry(Kind Kind, string A, string? B, DateTimeOffset Minute);
 
@@ -126,7 +129,7 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
             switch (e.Kind)
             {
                 case Kind.Event:
-                    if (_events.TryGetValue(e.A, out var x) && x <= now) _events.Remove(e.A);
+                    if (_events.TryGetValue(e.A, out var x) && x.ExpiresAt <= now) _events.Remove(e.A);
                     break;
                 case Kind.Lineage:
                     Due(_lineages, (e.A, e.B!), e, at, now);
@@ -176,22 +179,55 @@ public sealed class InMemoryStateStore(TimeProvider? time = null) : IStateStore
         return list;
     }
 
-    // ---- processed events
+    // ---- processed events and claims
 
     public ValueTask<bool> HasEventAsync(string key, CancellationToken ct)
     {
         lock (_gate)
-            return ValueTask.FromResult(_events.TryGetValue(key, out var expires) && expires > Current);
+            return ValueTask.FromResult(_events.TryGetValue(key, out var x) && x.Status == ClaimStatus.Completed && x.ExpiresAt > Current);
     }
 
     public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct)
     {
+        lock (_gate) WriteEvent(key, new EventEntry(ClaimStatus.Completed, null, expiresAt));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct)
+    {
+        lock (_gate)
+            return ValueTask.FromResult(_events.TryGetValue(key, out var x) && x.ExpiresAt > Current
+                ? new ClaimRecord { Key = key, Status = x.Status, Token = x.Token, ExpiresAt = x.ExpiresAt }
+                : null);
+    }
+
+    /// <summary>Conditional like DynamoDB's <c>ConditionExpression</c>: the check and the write are one step under the gate.</summary>
+    public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct)
+    {
         lock (_gate)
         {
-            _events[key] = expiresAt;
-            if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Event, key, null, default), expiresAt);
+            var exists = _events.TryGetValue(record.Key, out var x);
+            var holds = condition.HeldBy is { } token
+                ? exists && string.Equals(x.Token, token, StringComparison.Ordinal)
+                : !exists || x.ExpiresAt <= Current;
+            if (!holds) return ValueTask.FromResult(false);
+            WriteEvent(record.Key, new EventEntry(record.Status, record.Token, record.ExpiresAt));
+            return ValueTask.FromResult(true);
         }
-        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct)
+    {
+        lock (_gate)
+            return ValueTask.FromResult(_events.TryGetValue(key, out var x) && string.Equals(x.Token, token, StringComparison.Ordinal)
+                                        && _events.Remove(key));
+    }
+
+    /// <summary>Writes the record under the gate and queues its removal (once per expiry written; a superseded entry is skipped when it comes up).</summary>
+    private void WriteEvent(string key, EventEntry entry)
+    {
+        _events[key] = entry;
+        if (!NeverForget) _expiries.Enqueue(new Expiry(Kind.Event, key, null, default), entry.ExpiresAt);
     }
 
     // ---- lineages

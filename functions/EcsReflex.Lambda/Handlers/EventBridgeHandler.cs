@@ -10,8 +10,9 @@ namespace EcsReflex.Lambda.Handlers;
 /// <summary>
 /// <c>task-rescheduler</c>, <c>placement-guard</c>, <c>service-scaler</c>: one EventBridge event per
 /// invocation, decided by the reactor. Poison events (rejected by the parser, misrouted, or rejected by
-/// the decision) are dead-lettered and acknowledged; a failed action fails the invocation so Lambda
-/// retries it and finally routes it to the on-failure destination.
+/// the decision) are dead-lettered and acknowledged; a failed action (<c>Reflex.ActionFailed</c>) and an event whose
+/// claim another invocation holds (<c>Reflex.ClaimInProgress</c>) fail the invocation, so Lambda retries it (and
+/// only after its last retry routes it to the on-failure destination).
 /// </summary>
 public sealed class EventBridgeHandler(string name, HostServices services, JsonLog log, TimeProvider time)
     : ReflexHandler(name, services, log, time)
@@ -47,13 +48,13 @@ public sealed class EventBridgeHandler(string name, HostServices services, JsonL
         {
             decisionMs = ElapsedMs(decisionStarted);
             handedOff = await HandOffAsync(invocation, null, payload, r, c);
-        });
+        }, ClaimLease(invocation));
         if (decisionMs == 0) decisionMs = ElapsedMs(decisionStarted);
 
         var report = ToReport(invocation, "event", null, e, reaction, now, handedOff, started, decisionMs);
         Report(report, metrics);
         if (reaction.Outcome == Outcome.Failed)
-            throw new InvocationFailedException("Reflex.ActionFailed", reaction.Reason);
+            throw new InvocationFailedException(FailedErrorType(reaction), reaction.Reason);
         return report.ToResponseJson();
     }
 }

@@ -124,6 +124,18 @@ public abstract class ReflexHandler : IInvocationHandler
         DurationMs = ElapsedMs(started), DecisionMs = decisionMs,
     };
 
+    /// <summary>The error type a failed reaction fails its invocation with: both are retried, neither is dead-lettered.</summary>
+    public const string ActionFailed = "Reflex.ActionFailed", ClaimInProgress = "Reflex.ClaimInProgress";
+
+    protected static string FailedErrorType(Reaction reaction) =>
+        reaction.FailureCode == Engine.Reactor.ClaimInProgress ? ClaimInProgress : ActionFailed;
+
+    /// <summary>
+    /// How long a reaction's claim lasts: the time the invocation has left (Lambda stops it at its deadline, so it
+    /// cannot act after) plus <see cref="ClaimRules.LeaseMargin"/>.
+    /// </summary>
+    protected TimeSpan ClaimLease(InvocationRequest invocation) => ClaimRules.LeaseFor(invocation.Deadline - Time.GetUtcNow());
+
     /// <summary>Why an event does not belong to this handler, or null when it does.</summary>
     protected string? Misrouted(EventEnvelope e, string expectedOwner)
     {

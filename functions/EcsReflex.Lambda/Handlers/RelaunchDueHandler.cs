@@ -116,30 +116,23 @@ public sealed class RelaunchDueHandler(HostServices services, JsonLog log, TimeP
             };
         }
 
-        // SQS delivers at least once: the same piece of work (event and due time) is decided once. RunTask's
-        // client token already keeps ECS from starting a task twice; this also keeps a second delivery from
-        // taking another rate-limit slot and counting the action twice. Recorded only once the work is done.
-        var dueKey = DueKey(e, work.DueAt);
-        if (await Services.Store.HasEventAsync(dueKey, ct))
-            return new ReactionReport
-            {
-                RequestId = invocation.RequestId, Trigger = "timer", MessageId = id, EventId = e.Id, DetailType = e.DetailType,
-                DecidedBy = Engine.Handlers.For(e.Detail), Outcome = Outcome.Ignored, DecidedAt = now,
-                Reason = $"duplicate delivery: the work of event {e.Id} due at {JsonLog.FormatTime(work.DueAt)} was already decided",
-                DurationMs = ElapsedMs(started),
-            };
-
+        // SQS delivers at least once: the reactor claims the piece of work (its event and due time) before deciding, as
+        // it claims events, so a second delivery neither acts nor takes another rate-limit slot; one that comes while
+        // the first is at work fails and is delivered again after the visibility timeout.
         var decisionStarted = Timestamp();
-        var reaction = await Reactor.HandleDueAsync(e, now, ct);
-        var decisionMs = ElapsedMs(decisionStarted);
-        var handedOff = await HandOffAsync(invocation, id, work.EventJson, reaction, ct);
-        if (reaction.Outcome != Outcome.Failed)
-            await Services.Store.RecordEventAsync(dueKey, now + Engine.Reactor.DuplicateMemory, ct);
+        double decisionMs = 0;
+        (string?, string?) handedOff = default;
+        var reaction = await Reactor.HandleDueAsync(e, now, ct, work.DueAt, async (r, c) =>
+        {
+            decisionMs = ElapsedMs(decisionStarted);
+            handedOff = await HandOffAsync(invocation, id, work.EventJson, r, c);
+        }, ClaimLease(invocation));
+        if (decisionMs == 0) decisionMs = ElapsedMs(decisionStarted);
         return ToReport(invocation, "timer", id, e, reaction, now, handedOff, started, decisionMs);
     }
 
     /// <summary>The deduplication key of one piece of deferred work: its event and its due time.</summary>
-    public static string DueKey(EventEnvelope e, DateTimeOffset dueAt) => $"due#{e.Id}#{dueAt.UtcTicks}";
+    public static string DueKey(EventEnvelope e, DateTimeOffset dueAt) => ClaimRules.DueKey(e.Id, dueAt);
 
     /// <summary>The SQS event's records: id and body, or the problem that makes one unusable.</summary>
     public static List<(string? Id, string? Body, string? Problem)> ReadBatch(ReadOnlyMemory<byte> payload)

@@ -42,6 +42,16 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
         new ValueTask(PostAsync(LocalProtocol.RecordEvent, new EventKeyRequest(key, expiresAt), Json.EventKeyRequest, Json.BoolResult, ct));
 
+    public async ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.GetClaim, new EventKeyRequest(key), Json.EventKeyRequest, Json.ClaimRecordResult, ct)).Value;
+
+    /// <summary>Conditional on the emulator's side: the check and the write are one call on its store.</summary>
+    public async ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.TryPutClaim, new ClaimPutRequest(record, condition.HeldBy), Json.ClaimPutRequest, Json.BoolResult, ct)).Value;
+
+    public async ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.TryDeleteClaim, new ClaimDeleteRequest(key, token), Json.ClaimDeleteRequest, Json.BoolResult, ct)).Value;
+
     public async ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetLineage, new LineageKeyRequest(cluster, lineage), Json.LineageKeyRequest, Json.LineageResult, ct)).Value;
 
