@@ -44,6 +44,7 @@ public static class LocalProtocol
     public const string Ec2InstanceId = Prefix + "cluster/ec2-instance-id";
     public const string DescribeServiceScaling = Prefix + "cluster/describe-service-scaling";
     public const string DescribeAlarmStates = Prefix + "cluster/describe-alarm-states";
+    public const string DescribeTaskTags = Prefix + "cluster/describe-task-tags";
     public const string ListTasksOnInstance = Prefix + "cluster/list-tasks-on-instance";
     public const string GetService = Prefix + "cluster/get-service";
     public const string GetContainerInstance = Prefix + "cluster/get-container-instance";
@@ -62,7 +63,7 @@ public static class LocalProtocol
     [
         HasEvent, RecordEvent, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
-        Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, ListTasksOnInstance, GetService, GetContainerInstance,
+        Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
         RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
     ];
 
@@ -79,6 +80,8 @@ public sealed record Ec2InstanceIdRequest(string ClusterArn, string ContainerIns
 public sealed record ServiceKeyRequest(string Cluster, string Service);
 public sealed record ScalingRecordPutRequest(ServiceScalingRecord Record, long ExpectedVersion);
 public sealed record AlarmNamesRequest(IReadOnlyList<string> AlarmNames);
+/// <summary>A task of a cluster (cluster ARN, task ARN).</summary>
+public sealed record TaskKeyRequest(string ClusterArn, string TaskArn);
 
 public sealed record BoolResult(bool Value);
 public sealed record StringResult(string? Value);
@@ -99,6 +102,8 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(ServiceKeyRequest))]
 [JsonSerializable(typeof(ScalingRecordPutRequest))]
 [JsonSerializable(typeof(AlarmNamesRequest))]
+[JsonSerializable(typeof(TaskKeyRequest))]
+[JsonSerializable(typeof(TaskTagsObservation))]
 [JsonSerializable(typeof(BoolResult))]
 [JsonSerializable(typeof(StringResult))]
 [JsonSerializable(typeof(LineageResult))]
