@@ -181,8 +181,15 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             case var d when handler == HandlerNames.PlacementGuard && PlacementGuardStep.Handles(d):
                 return await Guard.HandleAsync(e, handler, due, now, ct); // Engine/PlacementGuardStep.cs
             case TaskStateChange t:
-                decision = TaskRescheduler.Decide(t, policy, await ObserveTaskAsync(t, ct), now);
+            {
+                var observed = await ObserveTaskAsync(t, ct);
+                decision = TaskRescheduler.Decide(t, policy, observed, now);
+                // The stopped task's tags are read only for a relaunch that carries them (never for an ignored or
+                // deferred stop), then the same pure decision is made again with them.
+                if (TaskRescheduler.WantsTags(policy, t, observed, decision))
+                    decision = TaskRescheduler.Decide(t, policy, observed with { Tags = await ReadTagsAsync(t, ct) }, now);
                 break;
+            }
             case AlarmStateChange a:
                 return await new ScalerStep(policy, store, observer, actuator).RunAsync(e, a, handler, now, ct);
             default:
@@ -190,6 +197,20 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         }
         var done = await actuator.ExecuteAsync(decision, e.Id, handler, now, ct);
         return new Reaction { Handler = handler, Outcome = done.Outcome, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e };
+    }
+
+    /// <summary>The stopped task's tags; a read that throws is said in the observation, and the relaunch goes on without them.</summary>
+    private async ValueTask<Core.Observed.TaskTagsObservation> ReadTagsAsync(TaskStateChange t, CancellationToken ct)
+    {
+        try
+        {
+            return await observer.DescribeTaskTagsAsync(t.ClusterArn, t.TaskArn, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var message = ex.Message.Length <= 200 ? ex.Message : ex.Message[..197] + "...";
+            return Core.Observed.TaskTagsObservation.None($"DescribeTasks failed: {message}");
+        }
     }
 
     /// <summary>What the rescheduler's decision reads (public for the benchmarks, which time the decision alone).</summary>

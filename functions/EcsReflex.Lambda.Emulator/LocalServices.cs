@@ -87,6 +87,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             LocalProtocol.Ec2InstanceId => await Ec2InstanceIdAsync(Read(body, J.Ec2InstanceIdRequest), ct),
             LocalProtocol.DescribeServiceScaling => await DescribeServiceScalingAsync(Read(body, J.ServiceKeyRequest), ct),
             LocalProtocol.DescribeAlarmStates => Answer(await cluster.DescribeAlarmStatesAsync(Read(body, J.AlarmNamesRequest).AlarmNames, ct), J.AlarmStatesObservation),
+            LocalProtocol.DescribeTaskTags => await DescribeTaskTagsAsync(Read(body, J.TaskKeyRequest), ct),
             LocalProtocol.ListTasksOnInstance => await ListTasksOnInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
             LocalProtocol.GetService => await GetServiceAsync(Read(body, J.ServiceKeyRequest), ct),
             LocalProtocol.GetContainerInstance => await GetContainerInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
@@ -143,6 +144,9 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
 
     private async Task<byte[]> DescribeServiceScalingAsync(ServiceKeyRequest r, CancellationToken ct) =>
         Answer(await cluster.DescribeServiceScalingAsync(r.Cluster, r.Service, ct), J.ServiceScalingView);
+
+    private async Task<byte[]> DescribeTaskTagsAsync(TaskKeyRequest r, CancellationToken ct) =>
+        Answer(await cluster.DescribeTaskTagsAsync(r.ClusterArn, r.TaskArn, ct), J.TaskTagsObservation);
 
     private async Task<byte[]> ListTasksOnInstanceAsync(Ec2InstanceIdRequest r, CancellationToken ct) =>
         Answer(new TasksResult(await cluster.ListTasksOnInstanceAsync(r.ClusterArn, r.ContainerInstanceArn, ct)), J.TasksResult);

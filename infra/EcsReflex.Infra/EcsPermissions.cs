@@ -13,6 +13,8 @@ namespace EcsReflex.Infra;
 public static class EcsPermissions
 {
     public const string EcsTasksService = "ecs-tasks.amazonaws.com";
+    /// <summary>The service an EBS volume's infrastructure role is passed to.</summary>
+    public const string EcsService = "ecs.amazonaws.com";
 
     public static HandlerPermissions For(string handler, PolicyScope scope, IReadOnlyList<string> passRoles)
     {
@@ -93,6 +95,11 @@ public static class EcsPermissions
         if (passRoles.Count > 0)
             statements.Add(Statement("PassTaskRoles", ["iam:PassRole"], passRoles,
                 new() { ["StringEquals"] = new Dictionary<string, object> { ["iam:PassedToService"] = new[] { EcsTasksService } } }));
+        // The ECS infrastructure roles the rules' volumeConfigurations name: RunTask passes them to ECS for the EBS volumes.
+        var volumeRoles = clusters.SelectMany(c => c.VolumeRoles).Distinct(StringComparer.Ordinal).ToList();
+        if (volumeRoles.Count > 0)
+            statements.Add(Statement("PassVolumeRoles", ["iam:PassRole"], volumeRoles,
+                new() { ["StringEquals"] = new Dictionary<string, object> { ["iam:PassedToService"] = new[] { EcsService } } }));
         return statements;
     }
 

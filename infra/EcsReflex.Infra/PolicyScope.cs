@@ -72,6 +72,11 @@ public sealed record ClusterScope
     public required TaskDefinitionScope TaskDefinitions { get; init; }
     public required IReadOnlyList<ServiceScope> Services { get; init; }
     public required bool Drain { get; init; }
+    /// <summary>
+    /// The ECS infrastructure roles of the cluster's rules' EBS volumes (<c>volumeConfigurations[].managedEBSVolume.roleArn</c>):
+    /// RunTask passes them to ECS.
+    /// </summary>
+    public IReadOnlyList<string> VolumeRoles { get; init; } = [];
 
     /// <summary>Tasks of this cluster (<c>task/CLUSTER/*</c>): StopTask, DescribeTasks, TagResource.</summary>
     public string TasksArn => $"{ResourcePrefix}task/{Name}/*";
@@ -107,6 +112,8 @@ public sealed record ClusterScope
             TaskDefinitions = TaskDefinitionScope.From(c.Reschedule),
             Services = [.. c.Services.Select(s => ServiceScope.From(s, c.Name, prefix, byArn))],
             Drain = c.Drain is not null,
+            VolumeRoles = [.. c.Reschedule.SelectMany(r => r.VolumeConfigurations).Select(v => v.ManagedEbsVolume?.RoleArn)
+                .OfType<string>().Where(r => r.Length > 0).Distinct(StringComparer.Ordinal)],
         };
     }
 }

@@ -245,6 +245,68 @@ public sealed class ClusterObserverTests
         Assert.Equal(["ListTasks"], stub.Requests.Select(r => r.Operation));
     }
 
+    // ---------------- DescribeTaskTags (issue 16: a relaunch carries the task's tags) ----------------
+
+    private const string StoppedTask = "arn:aws:ecs:us-east-1:123456789012:task/prod/7f1fbd3629434cc4b82d72d2f09b67c9";
+
+    [Fact]
+    public async Task DescribeTaskTags_AsksDescribeTasksWithIncludeTags_AndReadsTheTags()
+    {
+        var (stub, clients, observer) = await StartAsync(_ => StubReply.Json($$"""
+            {"tasks":[{"taskArn":"{{StoppedTask}}","lastStatus":"STOPPED","tags":[{"key":"team","value":"data"},{"key":"aws:ecs:clusterName","value":"prod"}]}],"failures":[]}
+            """));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var tags = await observer.DescribeTaskTagsAsync(Cluster, StoppedTask, default);
+
+        Assert.Null(tags.Unavailable);
+        Assert.Equal([("team", "data"), ("aws:ecs:clusterName", "prod")], tags.Tags.Select(t => (t.Key, t.Value)));
+        Assert.Equal($$"""{"cluster":"{{Cluster}}","tasks":["{{StoppedTask}}"],"include":["TAGS"]}""", Assert.Single(stub.For("DescribeTasks")).Body);
+    }
+
+    [Fact]
+    public async Task DescribeTaskTags_WhenEcsAnswersMissing_SaysSoWithoutThrowing()
+    {
+        var (stub, clients, observer) = await StartAsync(_ => StubReply.Json($$"""{"tasks":[],"failures":[{"arn":"{{StoppedTask}}","reason":"MISSING"}]}"""));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var tags = await observer.DescribeTaskTagsAsync(Cluster, StoppedTask, default);
+
+        Assert.Empty(tags.Tags);
+        Assert.Equal("DescribeTasks answered MISSING for task 7f1fbd3629434cc4b82d72d2f09b67c9: ECS describes a stopped task for about an hour", tags.Unavailable);
+    }
+
+    [Fact]
+    public async Task DescribeTaskTags_WhenTheCallIsRefused_SaysSoWithTheErrorCodeWithoutThrowing()
+    {
+        var (stub, clients, observer) = await StartAsync(_ => StubReply.Error("AccessDeniedException", "not authorized to perform: ecs:DescribeTasks"));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var tags = await observer.DescribeTaskTagsAsync(Cluster, StoppedTask, default);
+
+        Assert.Empty(tags.Tags);
+        Assert.StartsWith("DescribeTasks failed: ", tags.Unavailable, StringComparison.Ordinal);
+        Assert.Contains("AccessDeniedException", tags.Unavailable);
+    }
+
+    [Fact]
+    public async Task ListTasksOnInstance_DescribesWithTags_SoAMovedTaskKeepsThem()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation == "ListTasks"
+            ? StubReply.Json("""{"taskArns":["arn:aws:ecs:us-east-1:123456789012:task/prod/abc"]}""")
+            : StubReply.Json("""{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:123456789012:task/prod/abc","lastStatus":"RUNNING","tags":[{"key":"team","value":"data"}]}]}"""));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var t = Assert.Single(await observer.ListTasksOnInstanceAsync(Cluster, Instance, default));
+
+        Assert.Equal("team", Assert.Single(t.Tags).Key);
+        Assert.Equal(["TAGS"], Body(Assert.Single(stub.For("DescribeTasks"))).GetProperty("include").EnumerateArray().Select(e => e.GetString()));
+    }
+
     // ---------------- GetService, GetContainerInstance ----------------
 
     [Fact]

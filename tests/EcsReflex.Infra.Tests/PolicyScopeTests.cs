@@ -23,6 +23,29 @@ public class PolicyScopeTests
     }
 
     [Fact]
+    public void From_TheRulesEbsVolumeRoles_AreTheClustersVolumeRoles_AndThePassRoleToEcsIsOnThemOnly()
+    {
+        const string infra = "arn:aws:iam::123456789012:role/ecsInfrastructureRole";
+        var policy = $$$"""
+            { "clusters": [ { "cluster": "{{{Stacks.ProdArn}}}", "reschedule": [
+              { "name": "a", "match": { "taskDefinitionFamily": "a" }, "volumeConfigurations": [ { "name": "d", "managedEBSVolume": { "roleArn": "{{{infra}}}", "sizeInGiB": 10 } } ] },
+              { "name": "b", "match": { "taskDefinitionFamily": "b" }, "volumeConfigurations": [ { "name": "d", "managedEBSVolume": { "roleArn": "{{{infra}}}", "snapshotId": "snap-1" } } ] },
+              { "name": "c", "match": { "taskDefinitionFamily": "c" } } ] } ] }
+            """;
+        var scope = Scope(policy);
+
+        Assert.Equal([infra], scope.Clusters.Single().VolumeRoles);
+        Assert.Empty(Scope(OneCluster("batch", """{ "taskDefinitionFamily": "etl" }""")).Clusters.Single().VolumeRoles);
+        var pass = EcsPermissions.For(Handlers.TaskRescheduler, scope, []).Statements
+            .Select(s => System.Text.Json.JsonSerializer.Serialize(s.ToStatementJson()))
+            .Where(j => j.Contains("iam:PassRole", StringComparison.Ordinal)).ToList();
+        var only = Assert.Single(pass);
+        Assert.Contains("\"PassVolumeRoles\"", only);
+        Assert.Contains("ecs.amazonaws.com", only);
+        Assert.Contains(infra, only);
+    }
+
+    [Fact]
     public void From_WhenClusterIsAName_PlacesItInTheStacksAccountAndMatchesEventsBySuffix()
     {
         var c = Scope(OneCluster("batch", """{ "taskDefinitionFamily": "etl" }""")).Clusters.Single();

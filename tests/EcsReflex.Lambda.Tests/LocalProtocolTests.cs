@@ -137,12 +137,23 @@ public sealed class LocalProtocolTests
         new("DescribeServiceScaling unknown", async (_, o, _, ct) => Js(await o.DescribeServiceScalingAsync(ClusterArn, "nope", ct), J.ServiceScalingView)),
         new("DescribeAlarmStates", async (_, o, _, ct) => Js(await o.DescribeAlarmStatesAsync(["web-cpu-high", "web-cpu-low"], ct), J.AlarmStatesObservation)),
         new("ListTasksOnInstance", async (_, o, _, ct) => Js(new TasksResult(await o.ListTasksOnInstanceAsync(ClusterArn, Instance, ct)), J.TasksResult)),
+        new("DescribeTaskTags", async (_, o, _, ct) => Js(await o.DescribeTaskTagsAsync(ClusterArn, "arn:aws:ecs:us-east-1:123456789012:task/prod/c7e041f45d11b81a4df78d8b117d8e3a", ct), J.TaskTagsObservation)),
+        new("DescribeTaskTags unknown", async (_, o, _, ct) => Js(await o.DescribeTaskTagsAsync(ClusterArn, "arn:aws:ecs:us-east-1:123456789012:task/prod/nope", ct), J.TaskTagsObservation)),
         new("GetService", async (_, o, _, ct) => Js(await o.GetServiceAsync(ClusterArn, "arn:aws:ecs:us-east-1:123456789012:service/prod/web", ct), J.ObservedService)),
         new("GetService unknown", async (_, o, _, ct) => Jn(await o.GetServiceAsync(ClusterArn, "nope", ct), J.ObservedService)),
         new("GetContainerInstance", async (_, o, _, ct) => Jn(await o.GetContainerInstanceAsync(ClusterArn, Instance, ct), J.ObservedContainerInstance)),
         new("GetContainerInstance unknown", async (_, o, _, ct) => Jn(await o.GetContainerInstanceAsync(ClusterArn, Instance + "00", ct), J.ObservedContainerInstance)),
 
         new("RunTask", async (_, _, e, ct) => Jn(await e.RunTaskAsync(Run, ct), J.RunTaskResponse)),
+        new("RunTask with an EBS volume and tags", async (_, o, e, ct) =>
+        {
+            var r = await e.RunTaskAsync(Run with
+            {
+                ClientToken = "ebs", Tags = [new Tag("reflex:lineage", "abc"), new Tag("team", "data")], PropagateTags = "TASK_DEFINITION", EnableEcsManagedTags = true,
+                VolumeConfigurations = [new TaskVolumeConfiguration { Name = "data", ManagedEbsVolume = new TaskManagedEbsVolumeConfiguration { RoleArn = "arn:aws:iam::123456789012:role/infra", SizeInGiB = 10 } }],
+            }, ct);
+            return Js(r, J.RunTaskResponse) + Js(await o.DescribeTaskTagsAsync(ClusterArn, r.TaskArns[0], ct), J.TaskTagsObservation);
+        }),
         new("RunTask again with the same client token", async (_, _, e, ct) => Js(await e.RunTaskAsync(Run, ct), J.RunTaskResponse)),
         new("RunTask that nothing can place", async (_, _, e, ct) => Js(await e.RunTaskAsync(Run with { ClientToken = "other", PlacementConstraints = [new PlacementConstraint { Type = "memberOf", Expression = "ec2InstanceId == i-none" }] }, ct), J.RunTaskResponse)),
         new("StopTask", async (_, _, e, ct) => Js(await e.StopTaskAsync(new StopTaskRequest { Cluster = ClusterArn, Task = "c7e041f45d11b81a4df78d8b117d8e3a", Reason = "moving" }, ct), J.StopTaskResponse)),

@@ -98,7 +98,34 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
         return new AlarmStatesObservation(states, null);
     }
 
-    /// <summary>ListTasks by container instance (desired status RUNNING, every page), then DescribeTasks in batches of 100; stopped tasks are left out.</summary>
+    /// <summary>DescribeTasks' <c>include</c> for the tasks' own tags.</summary>
+    public static readonly IReadOnlyList<string> IncludeTags = ["TAGS"];
+
+    /// <summary>
+    /// DescribeTasks of one task with <c>include: ["TAGS"]</c>. A failure ECS reports for the task (MISSING: stopped tasks
+    /// are described for about an hour) or a failed call is said in the observation, never thrown.
+    /// </summary>
+    public async ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct)
+    {
+        DescribeTasksResponse r;
+        try
+        {
+            r = await ecs.DescribeTasksAsync(new DescribeTasksRequest { Cluster = clusterArn, Tasks = [taskArn], Include = IncludeTags }, ct).ConfigureAwait(false);
+        }
+        catch (Http.AwsServiceException ex)
+        {
+            return TaskTagsObservation.None($"DescribeTasks failed: {ex.Message}");
+        }
+        var id = Arns.LastSegment(taskArn);
+        var found = r.Tasks.FirstOrDefault(t => t.TaskArn == taskArn || Arns.LastSegment(t.TaskArn) == id);
+        if (found is not null) return TaskTagsObservation.Read(found.Tags);
+        var failure = r.Failures.FirstOrDefault(f => f.Arn == taskArn || (f.Arn is not null && Arns.LastSegment(f.Arn) == id)) ?? r.Failures.FirstOrDefault();
+        return TaskTagsObservation.None(failure is null
+            ? $"DescribeTasks did not return task {id}"
+            : $"DescribeTasks answered {failure.Reason ?? "a failure"}{(failure.Detail is { } d ? $" ({d})" : "")} for task {id}{(failure.Reason == "MISSING" ? ": ECS describes a stopped task for about an hour" : "")}");
+    }
+
+    /// <summary>ListTasks by container instance (desired status RUNNING, every page), then DescribeTasks (with TAGS) in batches of 100; stopped tasks are left out.</summary>
     public async ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         var arns = await ecs.ListAllTaskArnsAsync(new ListTasksRequest
@@ -106,7 +133,8 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
             Cluster = clusterArn, ContainerInstance = containerInstanceArn, DesiredStatus = "RUNNING",
         }, ct).ConfigureAwait(false);
         if (arns.Count == 0) return [];
-        var described = await ecs.DescribeAllTasksAsync(clusterArn, arns.Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false);
+        // With their tags (the same calls): a task moved off the instance keeps them.
+        var described = await ecs.DescribeAllTasksAsync(clusterArn, arns.Distinct(StringComparer.Ordinal).ToList(), ct, IncludeTags).ConfigureAwait(false);
         return described.Tasks
             .Where(t => !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal))
             .Select(EcsObserved.ToObserved)

@@ -268,8 +268,10 @@ public static class PlacementGuard
             if (rule is null) { uncovered++; continue; }
             if (record is { GivenUp: true }) { uncovered++; continue; }
 
-            var request = TaskRescheduler.BuildRunTask(t, cluster, rule, lineage, attempt, TaskObservation.None,
-                new TaskRescheduler.Classification(StopKind.Start, "moved", null), record, out _, out var problem, DrainPurpose);
+            // The task as described (with its tags, DescribeTasks with TAGS) is moved with what a relaunch carries.
+            var request = TaskRescheduler.BuildRunTask(t, cluster, rule, lineage, attempt, new TaskObservation { Tags = TaskTagsObservation.Read(task.Tags) },
+                new TaskRescheduler.Classification(StopKind.Start, "moved", null), record, out _, out var problem, out var carryNote, DrainPurpose,
+                [new Tag(MovedFromTag, Arns.ContainerInstanceId(e.ContainerInstanceArn))]);
             if (problem is not null || request is null)
             {
                 problems.Add($"{TaskName(task)}: {problem}");
@@ -283,11 +285,7 @@ public static class PlacementGuard
                 problems.Add($"{TaskName(task)}: its placement {tooMany}");
                 continue;
             }
-            request = request with
-            {
-                PlacementConstraints = constraints.Count > 0 ? constraints : null,
-                Tags = [.. request.Tags ?? [], new Tag(MovedFromTag, Arns.ContainerInstanceId(e.ContainerInstanceArn))],
-            };
+            request = request with { PlacementConstraints = constraints.Count > 0 ? constraints : null };
             var run = ReflexAction.RunTask(request);
             actions.Add(run);
             var stopOriginalAt = reason == DrainReason.Draining && drain.StopOriginalAfterSeconds is { } secs ? now + TimeSpan.FromSeconds(secs) : (DateTimeOffset?)null;
@@ -316,7 +314,8 @@ public static class PlacementGuard
                     OriginalStartedBy = reflexStarted ? null : task.StartedBy,
                     LastTaskArn = task.TaskArn,
                 }));
-            started.Add(TaskName(task, $"rule {rule.Name}"));
+            // carryNote is "; not carried over: …" or empty.
+            started.Add(TaskName(task, carryNote.Length == 0 ? $"rule {rule.Name}" : $"rule {rule.Name}, {carryNote[2..]}"));
         }
 
         var parts = new List<string>();

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EcsReflex.Core.Ecs;
 using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
 using EcsReflex.Core.Policy;
 
 namespace EcsReflex.Core.Decisions;
@@ -19,6 +20,11 @@ public sealed record TaskObservation
     public string? FailedEc2InstanceId { get; init; }
     /// <summary>The placement guard's move of the stopped task's lineage, if one was recorded.</summary>
     public DrainMoveRecord? DrainMove { get; init; }
+    /// <summary>
+    /// The stopped task's own tags (DescribeTasks with TAGS), or null when they were not read: the engine reads them
+    /// only once a decision relaunches (<see cref="TaskRescheduler.WantsTags"/>) and then decides again with them.
+    /// </summary>
+    public TaskTagsObservation? Tags { get; init; }
 
     public static readonly TaskObservation None = new();
 }
@@ -34,6 +40,12 @@ public static class TaskRescheduler
     public const string AttemptTag = "reflex:attempt";
     public const string OriginalStartedByTag = "reflex:startedBy";
     public const string RuleTag = "reflex:rule";
+    /// <summary>The prefix of EcsReflex's own tags: set anew on every relaunch, never copied from the stopped task.</summary>
+    public const string OwnTagPrefix = "reflex:";
+    /// <summary>RunTask's limit on <c>tags</c> (the model's <c>Tags</c> shape: at most 50).</summary>
+    public const int MaxTags = 50;
+    /// <summary>The attachment type of an Amazon EBS volume ECS attached to a task.</summary>
+    public const string EbsAttachmentType = "AmazonElasticBlockStorage";
 
     public static bool IsServiceTask(TaskStateChange t) =>
         (t.Group?.StartsWith("service:", StringComparison.Ordinal) ?? false)
@@ -198,7 +210,7 @@ public static class TaskRescheduler
 
         // Zero back-off means at once, whatever the stop's own timestamp says.
         var due = delay > TimeSpan.Zero ? stoppedAt + delay : now;
-        var request = BuildRunTask(t, cluster, rule, lineage, next, observed, c, record, out var placementNote, out var problem);
+        var request = BuildRunTask(t, cluster, rule, lineage, next, observed, c, record, out var placementNote, out var problem, out var carryNote);
         if (problem is not null)
             return Decision.Rejected($"{prefix} ({countNote}), but {problem}");
 
@@ -218,17 +230,29 @@ public static class TaskRescheduler
             return new Decision
             {
                 Outcome = Outcome.Deferred,
-                Reason = $"{prefix} ({countNote}); relaunching in {Seconds(delay)}{placementNote}",
+                Reason = $"{prefix} ({countNote}); relaunching in {Seconds(delay)}{placementNote}{carryNote}",
                 DueAt = due,
             };
         }
         return new Decision
         {
             Outcome = Outcome.Acted,
-            Reason = $"{prefix} ({countNote}); relaunching now{placementNote}",
+            Reason = $"{prefix} ({countNote}); relaunching now{placementNote}{carryNote}",
             Actions = [ReflexAction.RunTask(request!)],
             Lineage = newRecord,
         };
+    }
+
+    /// <summary>
+    /// True when <paramref name="decision"/> relaunches now with a rule that copies tags and the stopped task's tags were
+    /// not read yet: the engine then reads them (the only time it does) and decides again with them.
+    /// </summary>
+    public static bool WantsTags(ReflexPolicy policy, TaskStateChange t, TaskObservation observed, Decision decision)
+    {
+        if (observed.Tags is not null || decision.Outcome != Outcome.Acted || decision.Lineage is not { } lineage) return false;
+        if (!decision.Actions.Any(a => a.Request is RunTaskRequest)) return false;
+        var cluster = policy.FindCluster(t.ClusterArn);
+        return cluster?.Reschedule.FirstOrDefault(r => r.Name == lineage.Rule)?.CopyTags == true;
     }
 
     /// <summary>The rule covering a task: the rule that started its chain, else the first whose match holds.</summary>
@@ -280,16 +304,31 @@ public static class TaskRescheduler
         string.Equals(t.LaunchType, "FARGATE", StringComparison.Ordinal)
         || (t.CapacityProviderName?.StartsWith("FARGATE", StringComparison.Ordinal) ?? false);
 
+    public static bool IsEbs(Attachment a) => string.Equals(a.Type, EbsAttachmentType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The volume name of an EBS attachment (its <c>volumeName</c> detail), when it says.</summary>
+    public static string? EbsVolumeName(Attachment a)
+    {
+        foreach (var d in a.Details)
+            if (d.Name == "volumeName" && !string.IsNullOrEmpty(d.Value)) return d.Value;
+        return null;
+    }
+
     public static bool UsesAwsVpc(TaskStateChange t) =>
         IsFargate(t) || t.Attachments.Any(a => string.Equals(a.Type, "eni", StringComparison.OrdinalIgnoreCase)
                                                || string.Equals(a.Type, "ElasticNetworkInterface", StringComparison.Ordinal));
 
-    /// <summary>The RunTask that reproduces the stopped task, or a problem sentence when it cannot be built.</summary>
+    /// <summary>
+    /// The RunTask that reproduces the stopped task, or a problem sentence when it cannot be built. <paramref name="carryNote"/>
+    /// says what of the task it could not carry over (tags it could not read, tags over RunTask's limit, …), or is empty.
+    /// <paramref name="extraTags"/> are further tags of EcsReflex's own (a move's <c>reflex:movedFrom</c>), counted in the limit.
+    /// </summary>
     public static RunTaskRequest? BuildRunTask(TaskStateChange t, ClusterPolicy cluster, RescheduleRule rule, string lineage, int attempt,
-        TaskObservation observed, Classification c, LineageRecord? record, out string placementNote, out string? problem,
-        string purpose = "relaunch")
+        TaskObservation observed, Classification c, LineageRecord? record, out string placementNote, out string? problem, out string carryNote,
+        string purpose = "relaunch", IReadOnlyList<Tag>? extraTags = null)
     {
         placementNote = "";
+        carryNote = "";
         problem = null;
         if (t.TaskDefinitionArn is null)
         {
@@ -313,6 +352,12 @@ public static class TaskRescheduler
                     AssignPublicIp = rule.Network.AssignPublicIp,
                 },
             };
+        }
+
+        if (EbsProblem(t, rule) is { } ebsProblem)
+        {
+            problem = ebsProblem;
+            return null;
         }
 
         List<PlacementConstraint>? constraints = null;
@@ -347,6 +392,10 @@ public static class TaskRescheduler
             new(RuleTag, rule.Name),
         };
         if (originalStartedBy is not null) tags.Add(new Tag(OriginalStartedByTag, originalStartedBy));
+        if (extraTags is not null) tags.AddRange(extraTags);
+        var notCarried = new List<string>();
+        CopyTags(tags, rule, observed.Tags, notCarried);
+        if (notCarried.Count > 0) carryNote = $"; not carried over: {string.Join("; ", notCarried)}";
 
         return new RunTaskRequest
         {
@@ -364,8 +413,90 @@ public static class TaskRescheduler
             PlacementConstraints = constraints,
             PlacementStrategy = strategy,
             Tags = tags,
+            EnableEcsManagedTags = rule.EnableEcsManagedTags,
+            PropagateTags = rule.PropagateTags,
+            VolumeConfigurations = rule.VolumeConfigurations.Count > 0 ? rule.VolumeConfigurations : null,
             ClientToken = ClientToken(t.ClusterArn, t.TaskArn, purpose),
         };
+    }
+
+    /// <summary>
+    /// Why a task with an Amazon EBS volume cannot be relaunched under <paramref name="rule"/>: the event does not carry
+    /// the volume's configuration (size, type, role…), so the rule must give it, for every volume the task had.
+    /// </summary>
+    private static string? EbsProblem(TaskStateChange t, RescheduleRule rule)
+    {
+        List<string>? names = null;
+        var unnamed = false;
+        foreach (var a in t.Attachments)
+        {
+            if (!IsEbs(a)) continue;
+            if (EbsVolumeName(a) is { } n) (names ??= []).Add(n);
+            else unnamed = true;
+        }
+        if (names is null && !unnamed) return null;
+        var which = names is null ? "" : $" ({string.Join(", ", names.Select(n => $"\"{n}\""))})";
+        if (rule.VolumeConfigurations.Count == 0)
+            return $"it has an Amazon EBS volume{which} and rule {rule.Name} has no volume configuration (the event does not carry it): set {rule.Path}.volumeConfigurations " +
+                   $"(an entry with \"name\"{(names is null ? "" : $": \"{names[0]}\"")} and \"managedEBSVolume\" with roleArn and sizeInGiB or snapshotId) so the relaunch gets its volume";
+        if (names is null) return null;
+        foreach (var n in names)
+            if (!rule.VolumeConfigurations.Any(v => v.Name == n))
+                return $"its Amazon EBS volume \"{n}\" is not configured by rule {rule.Name} ({rule.Path}.volumeConfigurations names {string.Join(", ", rule.VolumeConfigurations.Select(v => $"\"{v.Name}\""))}): add an entry with \"name\": \"{n}\"";
+        return null;
+    }
+
+    /// <summary>
+    /// Adds the stopped task's own tags after EcsReflex's (<paramref name="tags"/>): not those with the reserved
+    /// <c>aws:</c> prefix (ECS refuses them), not EcsReflex's own (set anew), at most <see cref="MaxTags"/> in all.
+    /// What is left out is said in <paramref name="notCarried"/>.
+    /// </summary>
+    public static void CopyTags(List<Tag> tags, RescheduleRule rule, TaskTagsObservation? observed, List<string> notCarried)
+    {
+        if (!rule.CopyTags || observed is null) return;
+        if (observed.Unavailable is { } why)
+        {
+            notCarried.Add($"its tags, which could not be read ({why})");
+            return;
+        }
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var own in tags) keys.Add(own.Key);
+        var reserved = new List<string>();
+        var copied = new List<Tag>();
+        foreach (var tag in observed.Tags)
+        {
+            if (tag.Key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase))
+            {
+                // ECS adds its managed tags (aws:ecs:…) again itself when the rule asks for them.
+                if (!(rule.EnableEcsManagedTags == true && tag.Key.StartsWith("aws:ecs:", StringComparison.OrdinalIgnoreCase)))
+                    reserved.Add(tag.Key);
+                continue;
+            }
+            if (tag.Key.StartsWith(OwnTagPrefix, StringComparison.Ordinal)) continue;
+            if (keys.Add(tag.Key)) copied.Add(tag);
+        }
+        var room = Math.Max(0, MaxTags - tags.Count);
+        if (copied.Count > room)
+        {
+            var over = copied.Count - room;
+            notCarried.Add($"{over} of its tags ({Keys(copied.Skip(room).Select(x => x.Key))}), over RunTask's limit of {MaxTags} tags with EcsReflex's {tags.Count}");
+            copied.RemoveRange(room, over);
+        }
+        if (reserved.Count > 0)
+        {
+            var hint = rule.EnableEcsManagedTags is null && reserved.Any(k => k.StartsWith("aws:ecs:", StringComparison.OrdinalIgnoreCase))
+                ? $"; set {rule.Path}.enableECSManagedTags to true for ECS to add its own aws:ecs: tags"
+                : "";
+            notCarried.Add($"its aws: tag{(reserved.Count == 1 ? "" : "s")} ({Keys(reserved)}), which only AWS may set{hint}");
+        }
+        tags.AddRange(copied);
+    }
+
+    private static string Keys(IEnumerable<string> keys)
+    {
+        var list = keys.ToList();
+        const int shown = 5;
+        return list.Count <= shown ? string.Join(", ", list) : $"{string.Join(", ", list.Take(shown))} and {list.Count - shown} more";
     }
 
     public static string Seconds(TimeSpan span)

@@ -39,6 +39,44 @@ public sealed record NetworkConfiguration
     [JsonPropertyName("awsvpcConfiguration")] public required AwsVpcConfiguration AwsvpcConfiguration { get; init; }
 }
 
+/// <summary>RunTask's <c>TaskVolumeConfiguration</c>: a volume of the task definition that is <c>configuredAtLaunch</c>.</summary>
+public sealed record TaskVolumeConfiguration
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("managedEBSVolume")] public TaskManagedEbsVolumeConfiguration? ManagedEbsVolume { get; init; }
+}
+
+/// <summary>RunTask's <c>TaskManagedEBSVolumeConfiguration</c>: the Amazon EBS volume ECS creates for the task.</summary>
+public sealed record TaskManagedEbsVolumeConfiguration
+{
+    [JsonPropertyName("encrypted")] public bool? Encrypted { get; init; }
+    [JsonPropertyName("kmsKeyId")] public string? KmsKeyId { get; init; }
+    [JsonPropertyName("volumeType")] public string? VolumeType { get; init; }
+    [JsonPropertyName("sizeInGiB")] public int? SizeInGiB { get; init; }
+    [JsonPropertyName("snapshotId")] public string? SnapshotId { get; init; }
+    [JsonPropertyName("volumeInitializationRate")] public int? VolumeInitializationRate { get; init; }
+    [JsonPropertyName("iops")] public int? Iops { get; init; }
+    [JsonPropertyName("throughput")] public int? Throughput { get; init; }
+    [JsonPropertyName("tagSpecifications")] public IReadOnlyList<EbsTagSpecification>? TagSpecifications { get; init; }
+    [JsonPropertyName("roleArn")] public required string RoleArn { get; init; }
+    [JsonPropertyName("terminationPolicy")] public TaskManagedEbsVolumeTerminationPolicy? TerminationPolicy { get; init; }
+    [JsonPropertyName("filesystemType")] public string? FilesystemType { get; init; }
+}
+
+/// <summary><c>EBSTagSpecification</c>: tags for the volume ECS creates.</summary>
+public sealed record EbsTagSpecification
+{
+    [JsonPropertyName("resourceType")] public required string ResourceType { get; init; }
+    [JsonPropertyName("tags")] public IReadOnlyList<Tag>? Tags { get; init; }
+    [JsonPropertyName("propagateTags")] public string? PropagateTags { get; init; }
+}
+
+/// <summary><c>TaskManagedEBSVolumeTerminationPolicy</c>.</summary>
+public sealed record TaskManagedEbsVolumeTerminationPolicy
+{
+    [JsonPropertyName("deleteOnTermination")] public required bool DeleteOnTermination { get; init; }
+}
+
 /// <summary>Marker for every request an action carries; <see cref="ActionJson"/> writes each exactly.</summary>
 public abstract record ActionRequest;
 
@@ -58,6 +96,9 @@ public sealed record RunTaskRequest : ActionRequest
     [JsonPropertyName("placementConstraints")] public IReadOnlyList<PlacementConstraint>? PlacementConstraints { get; init; }
     [JsonPropertyName("placementStrategy")] public IReadOnlyList<PlacementStrategy>? PlacementStrategy { get; init; }
     [JsonPropertyName("tags")] public IReadOnlyList<Tag>? Tags { get; init; }
+    [JsonPropertyName("enableECSManagedTags")] public bool? EnableEcsManagedTags { get; init; }
+    [JsonPropertyName("propagateTags")] public string? PropagateTags { get; init; }
+    [JsonPropertyName("volumeConfigurations")] public IReadOnlyList<TaskVolumeConfiguration>? VolumeConfigurations { get; init; }
     [JsonPropertyName("clientToken")] public string? ClientToken { get; init; }
 }
 

@@ -97,3 +97,13 @@ public sealed record ClusterSnapshot
 
     public static readonly ClusterSnapshot Empty = new();
 }
+
+/// <summary>
+/// A task's own tags as <c>aws ecs describe-tasks --include TAGS</c> prints them (the events do not carry tags), or
+/// why they could not be read (<see cref="Unavailable"/>: the read failed, or ECS no longer describes the task).
+/// </summary>
+public sealed record TaskTagsObservation(IReadOnlyList<Tag> Tags, string? Unavailable)
+{
+    public static TaskTagsObservation Read(IReadOnlyList<Tag> tags) => new(tags, null);
+    public static TaskTagsObservation None(string why) => new([], why);
+}

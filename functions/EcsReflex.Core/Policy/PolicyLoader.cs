@@ -114,7 +114,7 @@ public static partial class PolicyLoader
     private static RescheduleRule ReadRule(Reader r, JsonElement e, string path)
     {
         r.Object(e, path, "name", "match", "restart", "maxAttempts", "backoff", "resetAfterSeconds", "ignoreExitCodes",
-            "avoidFailedInstance", "placement", "network");
+            "avoidFailedInstance", "placement", "network", "volumeConfigurations", "copyTags", "propagateTags", "enableECSManagedTags");
         var name = r.RequiredString(e, path, "name") ?? "";
         if (name.Length > 0 && !RuleNamePattern().IsMatch(name))
             r.Error(Reader.Join(path, "name"), $"\"{name}\" must be 1 to 64 letters, digits, '-' or '_'");
@@ -175,7 +175,27 @@ public static partial class PolicyLoader
             AvoidFailedInstance = r.Bool(e, path, "avoidFailedInstance", true),
             Placement = r.OptionalObject(e, path, "placement") is { } p ? ReadPlacement(r, p, Reader.Join(path, "placement"), 1, RuleAddedConstraintWhy) : PlacementSpec.Empty,
             Network = r.OptionalObject(e, path, "network") is { } n ? ReadNetwork(r, n, Reader.Join(path, "network")) : null,
+            VolumeConfigurations = VolumeConfigurationReader.ReadList(r, e, path),
+            CopyTags = r.Bool(e, path, "copyTags", true),
+            PropagateTags = ReadPropagateTags(r, e, path),
+            EnableEcsManagedTags = r.OptionalBool(e, path, "enableECSManagedTags"),
         };
+    }
+
+    /// <summary>RunTask's <c>propagateTags</c>: the model's enum, less <c>SERVICE</c>, which RunTask refuses.</summary>
+    private static string? ReadPropagateTags(Reader r, JsonElement e, string path)
+    {
+        var value = r.OptionalString(e, path, "propagateTags");
+        switch (value)
+        {
+            case null or "TASK_DEFINITION" or "NONE": return value;
+            case "SERVICE":
+                r.Error(Reader.Join(path, "propagateTags"), "\"SERVICE\" is refused by RunTask (a standalone task has no service to take tags from); use \"TASK_DEFINITION\" or \"NONE\", or leave it out");
+                return null;
+            default:
+                r.Error(Reader.Join(path, "propagateTags"), $"\"{value}\" is not a propagateTags value; use \"TASK_DEFINITION\" (the task definition's tags) or \"NONE\"");
+                return null;
+        }
     }
 
     public const int MaxConstraints = Placement.PlacementValidator.MaxConstraints;

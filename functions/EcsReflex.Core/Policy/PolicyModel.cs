@@ -71,6 +71,14 @@ public sealed record RescheduleRule
     public bool AvoidFailedInstance { get; init; } = true;
     public PlacementSpec Placement { get; init; } = PlacementSpec.Empty;
     public NetworkSpec? Network { get; init; }
+    /// <summary>RunTask's <c>volumeConfigurations</c>, sent with every relaunch; required for tasks with an Amazon EBS volume.</summary>
+    public IReadOnlyList<Ecs.TaskVolumeConfiguration> VolumeConfigurations { get; init; } = [];
+    /// <summary>Carry the stopped task's own tags (DescribeTasks with TAGS) over to the relaunch. Default true.</summary>
+    public bool CopyTags { get; init; } = true;
+    /// <summary>RunTask's <c>propagateTags</c> (<c>TASK_DEFINITION</c> or <c>NONE</c>), sent when set.</summary>
+    public string? PropagateTags { get; init; }
+    /// <summary>RunTask's <c>enableECSManagedTags</c>, sent when set.</summary>
+    public bool? EnableEcsManagedTags { get; init; }
 }
 
 /// <summary>All given conditions must hold.</summary>

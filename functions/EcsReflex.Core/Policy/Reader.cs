@@ -52,6 +52,16 @@ internal sealed class Reader
     public bool Bool(JsonElement e, string path, string name, bool fallback) =>
         Get(e, path, name, JsonValueKind.True, "true or false")?.GetBoolean() ?? fallback;
 
+    public bool? OptionalBool(JsonElement e, string path, string name) =>
+        Get(e, path, name, JsonValueKind.True, "true or false")?.GetBoolean();
+
+    public int? OptionalInt(JsonElement e, string path, string name, int min, int max)
+    {
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        var n = Int(e, path, name, int.MinValue, min, max);
+        return n == int.MinValue ? null : n;
+    }
+
     public int Int(JsonElement e, string path, string name, int fallback, int min, int max)
     {
         if (Get(e, path, name, JsonValueKind.Number, "a whole number") is not { } v) return fallback;

@@ -100,7 +100,14 @@ public interface IClusterObserver
     /// <summary>The current states of some CloudWatch alarms, or why they cannot be had (CloudWatch <c>DescribeAlarms</c> live).</summary>
     ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct);
 
-    /// <summary>The tasks on a container instance that are not stopped (ListTasks by container instance + DescribeTasks).</summary>
+    /// <summary>
+    /// A task's tags (DescribeTasks with <c>include: ["TAGS"]</c>), read only when the rescheduler relaunches it. Never
+    /// throws for a read that fails: the observation says why (<see cref="TaskTagsObservation.Unavailable"/>), and the
+    /// task is relaunched without its tags.
+    /// </summary>
+    ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct);
+
+    /// <summary>The tasks on a container instance that are not stopped (ListTasks by container instance + DescribeTasks with TAGS).</summary>
     ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 
     /// <summary>A service as describe-services shows it (with its placement), or null when it does not exist.</summary>

@@ -210,9 +210,22 @@ public sealed partial class EmbeddedCluster
             var seed = request.ClientToken is null ? $"{request.Cluster}/{_tasksEverKnown}/{Now.UtcTicks}" : k == 0 ? request.ClientToken : $"{request.ClientToken}#{k}";
             var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)))[..32];
             var arn = TaskArn(request.Cluster, id);
-            var eni = request.NetworkConfiguration is not null
-                ? new[] { new Attachment { Id = $"eni-attachment-{id[..8]}", Type = "ElasticNetworkInterface", Status = "ATTACHED" } }
-                : [];
+            var attachments = new List<Attachment>();
+            if (request.NetworkConfiguration is not null)
+                attachments.Add(new Attachment { Id = $"eni-attachment-{id[..8]}", Type = "ElasticNetworkInterface", Status = "ATTACHED" });
+            // ECS creates and attaches the EBS volumes RunTask configures; describe-tasks shows them as attachments.
+            foreach (var v in request.VolumeConfigurations ?? [])
+                if (v.ManagedEbsVolume is { } ebs)
+                    attachments.Add(new Attachment
+                    {
+                        Id = $"ebs-attachment-{id[..8]}-{attachments.Count}", Type = Core.Decisions.TaskRescheduler.EbsAttachmentType, Status = "ATTACHED",
+                        Details =
+                        [
+                            new KeyValue("roleArn", ebs.RoleArn),
+                            new KeyValue("volumeName", v.Name),
+                            new KeyValue("deleteOnTermination", (ebs.TerminationPolicy?.DeleteOnTermination ?? true) ? "true" : "false"),
+                        ],
+                    });
             var task = new ObservedTask
             {
                 TaskArn = arn,
@@ -233,7 +246,7 @@ public sealed partial class EmbeddedCluster
                 Tags = request.Tags ?? [],
                 Overrides = request.Overrides,
                 EnableExecuteCommand = request.EnableExecuteCommand,
-                Attachments = eni,
+                Attachments = attachments,
                 Version = 1,
             };
             Put(task);
@@ -652,6 +665,22 @@ public sealed partial class EmbeddedCluster
             var arn = ResolveInstanceArn(containerInstanceArn);
             IReadOnlyList<ObservedTask> tasks = LiveTasksOn(arn);
             return ValueTask.FromResult(tasks);
+        }
+    }
+
+    /// <summary>
+    /// The tags of a task as describe-tasks with TAGS prints them: those of the snapshot and of RunTask. A task the cluster
+    /// knows only from a replayed event has none (events carry no tags); a stopped task it has forgotten (an hour after it
+    /// stopped, as ECS) is answered as ECS answers it, MISSING.
+    /// </summary>
+    public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (FindTaskUnlocked(taskArn) is { } t) return ValueTask.FromResult(TaskTagsObservation.Read(t.Tags));
+            if (GoneArn(taskArn) is not null)
+                return ValueTask.FromResult(TaskTagsObservation.None($"DescribeTasks answered MISSING for task {Arns.LastSegment(taskArn)}: ECS describes a stopped task for about an hour"));
+            return ValueTask.FromResult(TaskTagsObservation.Read([]));
         }
     }
 

@@ -47,6 +47,7 @@ public static class LocalProtocol
     public const string Ec2InstanceId = Prefix + "cluster/ec2-instance-id";
     public const string DescribeServiceScaling = Prefix + "cluster/describe-service-scaling";
     public const string DescribeAlarmStates = Prefix + "cluster/describe-alarm-states";
+    public const string DescribeTaskTags = Prefix + "cluster/describe-task-tags";
     public const string ListTasksOnInstance = Prefix + "cluster/list-tasks-on-instance";
     public const string GetService = Prefix + "cluster/get-service";
     public const string GetContainerInstance = Prefix + "cluster/get-container-instance";
@@ -65,7 +66,7 @@ public static class LocalProtocol
     [
         HasEvent, RecordEvent, GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
-        Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, ListTasksOnInstance, GetService, GetContainerInstance,
+        Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
         RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
     ];
 
@@ -85,6 +86,8 @@ public sealed record AlarmNamesRequest(IReadOnlyList<string> AlarmNames);
 /// <summary>A claim write and its condition (<see cref="ClaimCondition.HeldBy"/>: null for a free key).</summary>
 public sealed record ClaimPutRequest(ClaimRecord Record, string? HeldBy);
 public sealed record ClaimDeleteRequest(string Key, string Token);
+/// <summary>A task of a cluster (cluster ARN, task ARN).</summary>
+public sealed record TaskKeyRequest(string ClusterArn, string TaskArn);
 
 public sealed record BoolResult(bool Value);
 public sealed record StringResult(string? Value);
@@ -109,6 +112,8 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(ClaimPutRequest))]
 [JsonSerializable(typeof(ClaimDeleteRequest))]
 [JsonSerializable(typeof(ClaimRecordResult))]
+[JsonSerializable(typeof(TaskKeyRequest))]
+[JsonSerializable(typeof(TaskTagsObservation))]
 [JsonSerializable(typeof(BoolResult))]
 [JsonSerializable(typeof(StringResult))]
 [JsonSerializable(typeof(LineageResult))]

@@ -74,6 +74,10 @@ public sealed class UnknownClusterObserver : IClusterObserver
     public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
         ValueTask.FromResult(AlarmStatesObservation.None($"{Why}, so CloudWatch alarm states cannot be described"));
 
+    /// <summary>Unknown: the rescheduler relaunches without the task's own tags and says so.</summary>
+    public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) =>
+        ValueTask.FromResult(TaskTagsObservation.None($"{Why}, so the task's tags cannot be described"));
+
     public ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
         throw new ObserverUnavailableException($"the desired count and scalable target of service {service}");
 
