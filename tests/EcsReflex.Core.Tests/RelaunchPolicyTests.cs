@@ -107,7 +107,7 @@ public class RelaunchPolicyTests
     [InlineData("taskManagedEBSVolumeConfiguration")]
     public void Schema_NamesEveryFieldTheLoaderReads_AndNoOther(string def)
     {
-        var defs = JsonNode.Parse(File.ReadAllText(ScalingRepo.Path("reflex.policy.schema.json")))!["$defs"]!;
+        var defs = JsonNode.Parse(File.ReadAllText(Repository.Path("reflex.policy.schema.json")))!["$defs"]!;
         var (path, wrap) = def switch
         {
             "rule" => (Rule, (Func<string, string>)(f => Policy("," + f))),

@@ -1,3 +1,4 @@
+using EcsReflex.Core.Hosting;
 using EcsReflex.Core.Policy;
 
 namespace EcsReflex.Infra.Tests;
@@ -36,7 +37,7 @@ public class PolicyScopeTests
 
         Assert.Equal([infra], scope.Clusters.Single().VolumeRoles);
         Assert.Empty(Scope(OneCluster("batch", """{ "taskDefinitionFamily": "etl" }""")).Clusters.Single().VolumeRoles);
-        var pass = EcsPermissions.For(Handlers.TaskRescheduler, scope, []).Statements
+        var pass = EcsPermissions.For(HandlerNames.TaskRescheduler, scope, []).Statements
             .Select(s => System.Text.Json.JsonSerializer.Serialize(s.ToStatementJson()))
             .Where(j => j.Contains("iam:PassRole", StringComparison.Ordinal)).ToList();
         var only = Assert.Single(pass);
