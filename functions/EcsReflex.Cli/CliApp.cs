@@ -218,7 +218,7 @@ public static class CliApp
     /// Why an output file cannot be written, checked before any work: its folder must exist and take a new file, and the
     /// file itself, when it exists, must be a writable file. Null when it can be written. Nothing is left behind.
     /// </summary>
-    public static string? OutputProblem(string option, string path)
+    public static string? OutputProblem(string option, string path, string what)
     {
         string full;
         try
@@ -227,11 +227,11 @@ public static class CliApp
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            return $"{option} {path}: not a usable file name ({ex.Message})";
+            return $"{option} {path}: cannot write {what}: not a usable file name ({ex.Message})";
         }
-        if (Directory.Exists(full)) return $"{option} {path}: is a folder; give a file name in it, such as {Path.Combine(path, "reflex-report.html")}";
+        if (Directory.Exists(full)) return $"{option} {path}: cannot write {what}: it is a folder; give a file name in it, such as {Path.Combine(path, "reflex-report.html")}";
         var folder = Path.GetDirectoryName(full) ?? full;
-        if (!Directory.Exists(folder)) return $"{option} {path}: the folder {folder} does not exist; create it (mkdir -p {folder}) or choose another path";
+        if (!Directory.Exists(folder)) return $"{option} {path}: cannot write {what}: the folder {folder} does not exist; create it (mkdir -p {folder}) or choose another path";
         try
         {
             if (File.Exists(full))
@@ -245,7 +245,7 @@ public static class CliApp
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return $"{option} {path}: cannot write {(File.Exists(full) ? "this file" : $"in the folder {folder}")} ({ex.Message}); choose a path you can write to";
+            return $"{option} {path}: cannot write {what}: {(File.Exists(full) ? "the file cannot be written" : $"the folder {folder} takes no new file")} ({ex.Message}); choose a path you can write to";
         }
         return null;
     }

@@ -61,7 +61,7 @@ public static class ReportCommand
             bad = true;
         }
         // Checked before replaying: a long replay must not end in "cannot write the report".
-        if (CliApp.OutputProblem("-o", o.Output) is { } outputProblem)
+        if (CliApp.OutputProblem("-o", o.Output, "the report") is { } outputProblem)
         {
             stderr.WriteLine(outputProblem);
             bad = true;

@@ -276,7 +276,7 @@ public sealed class CliInputTests : IDisposable
         var output = Path.Combine(_dir, "no-such-folder", "r.html");
         var (code, stdout, stderr, _) = await Run("report", "--policy", Policy, "--snapshot", Snapshot, "-o", output, RepoFiles.Path("events"));
         Assert.Equal(2, code);
-        Assert.Contains($"-o {output}: the folder {Path.Combine(_dir, "no-such-folder")} does not exist", stderr);
+        Assert.Contains($"-o {output}: cannot write the report: the folder {Path.Combine(_dir, "no-such-folder")} does not exist", stderr);
         Assert.Equal("", stdout);
         Assert.False(File.Exists(output));
     }
@@ -286,7 +286,7 @@ public sealed class CliInputTests : IDisposable
     {
         var (code, _, stderr, _) = await Run("report", "--policy", Policy, "-o", _dir, RepoFiles.Path("events", "ecs-task-running-worker.json"));
         Assert.Equal(2, code);
-        Assert.Contains($"-o {_dir}: is a folder", stderr);
+        Assert.Contains($"-o {_dir}: cannot write the report: it is a folder", stderr);
     }
 
     [Fact]
@@ -301,7 +301,7 @@ public sealed class CliInputTests : IDisposable
         {
             var (code, _, stderr, _) = await Run("report", "--policy", Policy, "-o", Path.Combine(folder, "r.html"), RepoFiles.Path("events", "ecs-task-running-worker.json"));
             Assert.Equal(2, code);
-            Assert.Contains($"cannot write in the folder {folder}", stderr);
+            Assert.Contains($"cannot write the report: the folder {folder} takes no new file", stderr);
             Assert.False(File.Exists(Path.Combine(folder, "r.html")));
         }
         finally
