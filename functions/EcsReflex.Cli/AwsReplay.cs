@@ -80,12 +80,13 @@ public static class AwsReplay
             try
             {
                 // Each table row is followed by the exact requests: against a real account, that is what matters.
-                await ReplayPrinter.PrintAsync(engine.RunAsync(items, ct), o.Format, stdout, stderr, rawStdout, ct,
+                var summary = await ReplayPrinter.PrintAsync(engine.RunAsync(items, ct), o.Format, stdout, stderr, rawStdout, ct,
                     afterRow: r =>
                     {
                         foreach (var a in r.Actions)
                             stdout.WriteLine($"    {a.Action.Service} {a.Action.Operation} [{a.Status}{(a.Detail is null ? "" : $": {a.Detail}")}] {ActionJson.ToJson(a.Action.Request)}");
                     });
+                return o.ExitCode(summary, stderr);
             }
             catch (ApiCallException ex)
             {
@@ -98,6 +99,5 @@ public static class AwsReplay
                 return CliApp.UsageError;
             }
         }
-        return CliApp.Ok;
     }
 }

@@ -93,10 +93,11 @@ public sealed class CliLambda
         {
             Bootstrap = command, PolicyPath = o.Policy, Snapshot = snapshot, Handler = parse.GetValue(_handler),
         });
+        ReplaySummary summary;
         var inputs = RawInputs.Merge(files.Select(f => RawInputs.Read(f, Path.GetRelativePath(Directory.GetCurrentDirectory(), f))).ToList());
         try
         {
-            await ReplayPrinter.PrintAsync(replay.RunAsync(inputs, ct), o.Format, stdout, stderr, rawStdout, ct);
+            summary = await ReplayPrinter.PrintAsync(replay.RunAsync(inputs, ct), o.Format, stdout, stderr, rawStdout, ct);
         }
         catch (IOException ex)
         {
@@ -116,7 +117,7 @@ public sealed class CliLambda
         }
         if (replay.Local.DeadLetters.Count > 0)
             stderr.WriteLine($"lambda: {replay.Local.DeadLetters.Count} input(s) dead-lettered (see the rejected rows)");
-        return CliApp.Ok;
+        return o.ExitCode(summary, stderr);
     }
 
     private static bool TryLoadSnapshot(string? path, TextWriter stderr, out ClusterSnapshot snapshot)
@@ -135,7 +136,7 @@ public sealed class CliLambda
         }
         catch (SnapshotInvalidException ex)
         {
-            stderr.WriteLine($"{snapshotPath}: {ex.Message}");
+            stderr.WriteLine(ex.Syntax is { } syntax ? syntax.At(snapshotPath) : $"{snapshotPath}: {ex.Message}");
         }
         return false;
     }

@@ -52,7 +52,7 @@ public static class ReplaySetup
             }
             catch (SnapshotInvalidException ex)
             {
-                stderr.WriteLine($"{snapshotPath}: {ex.Message}");
+                stderr.WriteLine(ex.Syntax is { } syntax ? syntax.At(snapshotPath) : $"{snapshotPath}: {ex.Message}");
                 return null;
             }
         }

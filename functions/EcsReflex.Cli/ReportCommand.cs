@@ -60,6 +60,12 @@ public static class ReportCommand
             stderr.WriteLine($"--to ({u:yyyy-MM-ddTHH:mm:ssZ}) must be after --from ({f:yyyy-MM-ddTHH:mm:ssZ})");
             bad = true;
         }
+        // Checked before replaying: a long replay must not end in "cannot write the report".
+        if (CliApp.OutputProblem("-o", o.Output, "the report") is { } outputProblem)
+        {
+            stderr.WriteLine(outputProblem);
+            bad = true;
+        }
         if (bad) return CliApp.UsageError;
 
         var plan = ReplaySetup.TryPrepare(o.Policy, o.Snapshot, o.Paths, stderr);

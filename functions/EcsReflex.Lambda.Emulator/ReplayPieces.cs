@@ -19,20 +19,20 @@ public static class RawInputs
 {
     public static IEnumerable<RawInput> Read(string file, string label)
     {
-        if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        if (ReplayInputs.IsLines(file))
         {
             DateTimeOffset? last = null;
             foreach (var (line, bytes) in ReplayInputs.Lines(file))
             {
                 var copy = bytes.ToArray();
-                var item = ReplayInputs.ParseOne($"{label}:{line}", copy, last);
+                var item = ReplayInputs.ParseOne($"{label}:{line}", copy, last, oneLine: true);
                 last = item.SortTime ?? last;
                 yield return new RawInput(item, copy);
             }
         }
         else
         {
-            var bytes = File.ReadAllBytes(file);
+            var bytes = ReplayInputs.ReadWhole(file);
             yield return new RawInput(ReplayInputs.ParseOne(label, bytes, null), bytes);
         }
     }

@@ -268,14 +268,23 @@ public sealed class ReportBuilder
         return (cluster is null ? null : Arns.ClusterName(cluster), service is null ? null : Arns.ServiceName(service));
     }
 
-    /// <summary>Splits an input label (<c>events/burst.jsonl:12</c>) into the file and the line.</summary>
+    /// <summary>
+    /// Splits an input label into the file and the line: <c>events/burst.jsonl:12</c>, and for a JSON syntax error
+    /// <c>events/burst.jsonl:12:7</c> or <c>events/x.json:6:3</c> (line, then column).
+    /// </summary>
     public static (string File, int? Line) SplitInput(string input)
+    {
+        if (TrailingNumber(input) is not (var rest, var last)) return (input, null);
+        return TrailingNumber(rest) is (var file, var line) ? (file, line) : (rest, last);
+    }
+
+    private static (string Before, int Number)? TrailingNumber(string input)
     {
         var colon = input.LastIndexOf(':');
         if (colon > 0 && colon < input.Length - 1
-            && int.TryParse(input.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var line))
-            return (input[..colon], line);
-        return (input, null);
+            && int.TryParse(input.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            return (input[..colon], n);
+        return null;
     }
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);

@@ -211,7 +211,8 @@ public class ReschedulerReplayTests
             var (records, _) = await ReplayHarness.RunAsync([file]);
             var name = Path.GetFileName(file);
             Assert.Equal([Outcome.Rejected, Outcome.Ignored, Outcome.Rejected, Outcome.Rejected], records.Select(r => r.Outcome));
-            Assert.Equal([$"{name}:1", $"{name}:2", $"{name}:3", $"{name}:4"], records.Select(r => r.Input));
+            // A syntax error adds its column to the line: name:LINE:COLUMN, 1-based.
+            Assert.Equal([$"{name}:1:3", $"{name}:2", $"{name}:3", $"{name}:4"], records.Select(r => r.Input));
             Assert.Equal("detail.containers[0].exitCode: expected a number, got \"abc\"", records[2].Reason);
             Assert.Equal(["invalid-json", null, "wrong-type", "not-an-event"], records.Select(r => r.RejectionCode));
         }

@@ -233,6 +233,8 @@ public class ReportBuilderTests
     [InlineData(@"C:\events\a.jsonl:3", @"C:\events\a.jsonl", 3)]
     [InlineData(@"C:\events\a.json", @"C:\events\a.json", null)]
     [InlineData("odd:name.json", "odd:name.json", null)]
+    [InlineData("events/scenarios/burst-100.jsonl:12:7", "events/scenarios/burst-100.jsonl", 12)] // a syntax error: line, column
+    [InlineData("events/x.json:6:3", "events/x.json", 6)]
     public void SplitInput_SeparatesTheFileFromTheLine(string input, string file, int? line) =>
         Assert.Equal((file, line), ReportBuilder.SplitInput(input));
 }

@@ -31,6 +31,8 @@ public static class EventParser
     /// <summary><paramref name="singlePass"/> false always reads the detail a second time (tests compare the two ways).</summary>
     internal static EventEnvelope Parse(ReadOnlyMemory<byte> utf8, StringPool? pool, bool singlePass)
     {
+        // A UTF-8 byte order mark is not JSON, but editors write one; it says nothing about the event.
+        utf8 = JsonText.WithoutBom(utf8);
         try
         {
             return ParseEnvelope(utf8.Span, pool, singlePass);
@@ -41,7 +43,9 @@ public static class EventParser
         }
         catch (JsonException ex)
         {
-            throw new EventRejectedException(RejectionKind.InvalidJson, "", $"not valid JSON: {ex.Message}", ex);
+            var syntax = JsonText.Describe(ex, utf8.Span);
+            throw new EventRejectedException(RejectionKind.InvalidJson, "",
+                syntax is null ? $"not valid JSON: {ex.Message}" : $"{syntax.Message} (line {syntax.Line}, column {syntax.Column})", ex) { Syntax = syntax };
         }
         catch (InvalidOperationException ex)
         {
@@ -239,8 +243,8 @@ public static class EventParser
                 case "platformVersion": platformVersion = Pooled(ref r, pool, "detail.platformVersion"); break;
                 case "availabilityZone": availabilityZone = Pooled(ref r, pool, "detail.availabilityZone"); break;
                 case "containerInstanceArn": containerInstanceArn = Pooled(ref r, pool, "detail.containerInstanceArn"); break;
-                case "cpu": cpu = StringOrNumber(ref r, "detail.cpu"); break;
-                case "memory": memory = StringOrNumber(ref r, "detail.memory"); break;
+                case "cpu": cpu = String(ref r, "detail.cpu"); break;
+                case "memory": memory = String(ref r, "detail.memory"); break;
                 case "enableExecuteCommand": enableExecuteCommand = Bool(ref r, "detail.enableExecuteCommand"); break;
                 case "version": version = Long(ref r, "detail.version"); break;
                 case "containers": containers = Array(ref r, "detail.containers", ReadContainer, pool); break;
@@ -413,8 +417,7 @@ public static class EventParser
                 case "longValue": longValue = LongAt(ref r, arrayPath, i, ".longValue"); break;
                 case "doubleValue": doubleValue = DoubleAt(ref r, arrayPath, i, ".doubleValue"); break;
                 case "stringSetValue":
-                    set = Array(ref r, ItemPath(arrayPath, i) + ".stringSetValue", static (ref Utf8JsonReader x, string p, int j, StringPool? sp) =>
-                        x.TokenType == JsonTokenType.Number ? System.Text.Encoding.UTF8.GetString(x.ValueSpan) : StringItem(ref x, p, j, sp), pool);
+                    set = Array(ref r, ItemPath(arrayPath, i) + ".stringSetValue", StringItem, pool);
                     break;
                 default: r.Skip(); break;
             }
@@ -669,7 +672,6 @@ public static class EventParser
                 case "triggeringAlarms":
                     triggering = Array(ref r, path + ".triggeringAlarms", static (ref Utf8JsonReader x, string p, int i, StringPool? _) =>
                     {
-                        if (x.TokenType == JsonTokenType.String) return x.GetString()!;
                         if (x.TokenType != JsonTokenType.StartObject) throw Wrong(ref x, ItemPath(p, i), "an object");
                         string arn = "";
                         Span<char> b = stackalloc char[32];
@@ -760,7 +762,7 @@ public static class EventParser
                                                 var key = (pool is not null && !r.ValueIsEscaped && !r.HasValueSequence ? pool.Get(r.ValueSpan) : null) ?? r.GetString()!;
                                                 r.Read();
                                                 dims[key] = r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath)!
-                                                    : StringOrNumber(ref r, ItemPath(arrayPath, i) + ".metricStat.metric.dimensions." + key) ?? "";
+                                                    : String(ref r, ItemPath(arrayPath, i) + ".metricStat.metric.dimensions." + key) ?? "";
                                             }
                                             break;
                                         default: r.Skip(); break;

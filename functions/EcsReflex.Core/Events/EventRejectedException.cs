@@ -33,6 +33,9 @@ public sealed class EventRejectedException : Exception
     public string Path { get; }
     public string Reason { get; }
 
+    /// <summary>For <see cref="RejectionKind.InvalidJson"/> syntax errors: where in the text, 1-based.</summary>
+    public JsonSyntaxError? Syntax { get; init; }
+
     /// <summary>Kebab-case name of <see cref="Kind"/>, as written in logs and JSON lines.</summary>
     public string Code => Kind switch
     {

@@ -4,9 +4,11 @@ using System.Text.Json;
 namespace EcsReflex.Core.Events;
 
 /// <summary>
-/// Typed, tolerant reads of JSON members with the path of each member for error messages.
-/// Tolerant where AWS is loose (numbers as strings, nulls for absent members); strict where a value
-/// cannot be meant (a word where a number must be). Shared by the event parser and the snapshot reader.
+/// Typed reads of JSON members with the path of each member for error messages, for the snapshot reader
+/// (what <c>aws ecs describe-*</c> prints) and the queue messages. Each member is read in the JSON type AWS
+/// prints it in; a number in quotes or a boolean in quotes is <c>wrong-type</c>, never guessed at. Two
+/// members are read in both forms: <see cref="OptionalTime"/> (AWS prints both: epoch seconds from the AWS
+/// CLI v1, ISO 8601 from v2) and <see cref="OptionalStringOrNumber"/>. Nulls are read as absent.
 /// </summary>
 public static class JsonFields
 {
@@ -23,6 +25,11 @@ public static class JsonFields
     };
 
     private static string Quote(string s) => s.Length > 40 ? $"\"{s[..40]}…\"" : $"\"{s}\"";
+
+    /// <summary>What to say about a string that holds a number: the number without its quotes.</summary>
+    private static string Unquoted(JsonElement e) =>
+        e.ValueKind == JsonValueKind.String && double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            ? " (a number in quotes is a string: write it without the quotes)" : "";
 
     public static string Child(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
     public static string Index(string path, int i) => $"{path}[{i}]";
@@ -71,7 +78,10 @@ public static class JsonFields
         return v.Value.GetString();
     }
 
-    /// <summary>A string that AWS sometimes sends as a number (<c>cpu</c>, <c>memory</c>): both give the text.</summary>
+    /// <summary>
+    /// A string the snapshot reader also takes as a number (<c>cpu</c>, <c>memory</c>, attribute values): both
+    /// give the text. The AWS CLI examples print them as strings only; kept for snapshots written by hand.
+    /// </summary>
     public static string? OptionalStringOrNumber(JsonElement obj, string name, string path)
     {
         var v = Get(obj, name);
@@ -90,10 +100,7 @@ public static class JsonFields
         if (v is null) return null;
         var e = v.Value;
         if (e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var n)) return n;
-        if (e.ValueKind == JsonValueKind.String && long.TryParse(e.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
-        var isNumber = e.ValueKind == JsonValueKind.Number
-            || (e.ValueKind == JsonValueKind.String && double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
-        throw Wrong(Child(path, name), isNumber ? "a whole number" : "a number", e);
+        throw Wrong(Child(path, name), e.ValueKind == JsonValueKind.Number ? "a whole number" : "a number" + Unquoted(e), e);
     }
 
     public static int? OptionalInt(JsonElement obj, string name, string path)
@@ -102,17 +109,13 @@ public static class JsonFields
         if (v is null) return null;
         var e = v.Value;
         if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var n)) return n;
-        if (e.ValueKind == JsonValueKind.String && int.TryParse(e.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
-        var isNumber = e.ValueKind == JsonValueKind.Number
-            || (e.ValueKind == JsonValueKind.String && double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
-        throw Wrong(Child(path, name), isNumber ? "a whole number from -2147483648 to 2147483647" : "a number", e);
+        throw Wrong(Child(path, name), e.ValueKind == JsonValueKind.Number ? "a whole number from -2147483648 to 2147483647" : "a number" + Unquoted(e), e);
     }
 
     public static double AsDouble(JsonElement e, string path)
     {
         if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var d) && double.IsFinite(d)) return d;
-        if (e.ValueKind == JsonValueKind.String && double.TryParse(e.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d) && double.IsFinite(d)) return d;
-        throw Wrong(path, "a number", e);
+        throw Wrong(path, "a number" + Unquoted(e), e);
     }
 
     public static bool? OptionalBool(JsonElement obj, string name, string path)
@@ -122,8 +125,7 @@ public static class JsonFields
         var e = v.Value;
         if (e.ValueKind == JsonValueKind.True) return true;
         if (e.ValueKind == JsonValueKind.False) return false;
-        if (e.ValueKind == JsonValueKind.String && bool.TryParse(e.GetString(), out var b)) return b;
-        throw Wrong(Child(path, name), "true or false", e);
+        throw Wrong(Child(path, name), e.ValueKind == JsonValueKind.String && bool.TryParse(e.GetString(), out _) ? "true or false (without quotes)" : "true or false", e);
     }
 
     public static DateTimeOffset? OptionalTime(JsonElement obj, string name, string path)
@@ -137,7 +139,8 @@ public static class JsonFields
             if (Timestamps.TryParse(s, out var t)) return t;
             throw new EventRejectedException(RejectionKind.InvalidValue, Child(path, name), $"expected an ISO 8601 timestamp, got {Describe(e)}");
         }
-        // The AWS CLI and some SDKs print epoch seconds.
+        // The AWS CLI v1 prints epoch seconds with a fraction ("createdAt": 1466801808.595 in the
+        // describe-services example of aws/aws-cli, awscli/examples/ecs/describe-services.rst); v2 prints ISO 8601.
         if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var epoch) && epoch is > 0 and < 253402300800)
             return DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000));
         throw Wrong(Child(path, name), "a timestamp", e);

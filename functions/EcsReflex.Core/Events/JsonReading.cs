@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -7,9 +6,10 @@ using System.Text.Json;
 namespace EcsReflex.Core.Events;
 
 /// <summary>
-/// Typed reads of the current value of a <see cref="Utf8JsonReader"/>, with the same tolerance and the
-/// same messages as <see cref="JsonFields"/>: numbers as strings accepted, nulls read as absent,
-/// a wrong type rejected with its path. The path is passed in already built only where it is cheap
+/// Typed reads of the current value of a <see cref="Utf8JsonReader"/>, with the same messages as
+/// <see cref="JsonFields"/>: each field is read in the one JSON type AWS writes it in (a number as a
+/// string, a string as a number, epoch seconds for a timestamp are rejected as <c>wrong-type</c> with
+/// their path, never guessed at), and nulls are read as absent. The path is passed in already built only where it is cheap
 /// (literals); callers build item paths only when they throw.
 /// </summary>
 internal static class JsonReading
@@ -101,41 +101,30 @@ internal static class JsonReading
     public static double? DoubleAt(ref Utf8JsonReader r, string arrayPath, int index, string member) =>
         r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var v) && double.IsFinite(v) ? v : Double(ref r, ItemPath(arrayPath, index) + member);
 
-    public static string? StringOrNumber(ref Utf8JsonReader r, string path) => r.TokenType switch
-    {
-        JsonTokenType.String => r.GetString(),
-        JsonTokenType.Number => Encoding.UTF8.GetString(r.ValueSpan),
-        JsonTokenType.Null => null,
-        _ => throw Wrong(ref r, path, "a string or a number"),
-    };
-
-    private static bool LooksNumeric(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Number
-        || (r.TokenType == JsonTokenType.String && double.TryParse(r.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+    /// <summary>What to say about a string that holds a number: the number without its quotes.</summary>
+    private static string Unquoted(ref Utf8JsonReader r) =>
+        r.TokenType == JsonTokenType.String && double.TryParse(r.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            ? " (a number in quotes is a string: write it without the quotes)" : "";
 
     public static long? Long(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType == JsonTokenType.Null) return null;
         if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n)) return n;
-        if (r.TokenType == JsonTokenType.String && !r.ValueIsEscaped && Utf8Parser.TryParse(r.ValueSpan, out n, out var used) && used == r.ValueSpan.Length) return n;
-        if (r.TokenType == JsonTokenType.String && long.TryParse(r.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
-        throw Wrong(ref r, path, LooksNumeric(ref r) ? "a whole number" : "a number");
+        throw Wrong(ref r, path, r.TokenType == JsonTokenType.Number ? "a whole number" : "a number" + Unquoted(ref r));
     }
 
     public static int? Int(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType == JsonTokenType.Null) return null;
         if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var n)) return n;
-        if (r.TokenType == JsonTokenType.String && int.TryParse(r.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n)) return n;
-        throw Wrong(ref r, path, LooksNumeric(ref r) ? "a whole number from -2147483648 to 2147483647" : "a number");
+        throw Wrong(ref r, path, r.TokenType == JsonTokenType.Number ? "a whole number from -2147483648 to 2147483647" : "a number" + Unquoted(ref r));
     }
 
     public static double? Double(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType == JsonTokenType.Null) return null;
         if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var d) && double.IsFinite(d)) return d;
-        if (r.TokenType == JsonTokenType.String && double.TryParse(r.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d) && double.IsFinite(d)) return d;
-        throw Wrong(ref r, path, "a number");
+        throw Wrong(ref r, path, "a number" + Unquoted(ref r));
     }
 
     public static bool? Bool(ref Utf8JsonReader r, string path)
@@ -145,7 +134,7 @@ internal static class JsonReading
             case JsonTokenType.True: return true;
             case JsonTokenType.False: return false;
             case JsonTokenType.Null: return null;
-            case JsonTokenType.String when bool.TryParse(r.GetString(), out var b): return b;
+            case JsonTokenType.String when bool.TryParse(r.GetString(), out _): throw Wrong(ref r, path, "true or false (without quotes)");
             default: throw Wrong(ref r, path, "true or false");
         }
     }
@@ -167,10 +156,10 @@ internal static class JsonReading
                 else if (Timestamps.TryParse(r.GetString(), out var t2)) return t2;
                 throw new EventRejectedException(RejectionKind.InvalidValue, path, $"expected an ISO 8601 timestamp, got {Describe(ref r)}");
             }
-            case JsonTokenType.Number when r.TryGetDouble(out var epoch) && epoch is > 0 and < 253402300800:
-                return DateTimeOffset.FromUnixTimeMilliseconds((long)(epoch * 1000));
             default:
-                throw Wrong(ref r, path, "a timestamp");
+                // EventBridge writes every timestamp of these events as an ISO 8601 string; a number is not one
+                // (12345 would be 1970-01-01T03:25:45Z as epoch seconds, or a few seconds after 1970 as milliseconds).
+                throw Wrong(ref r, path, "an ISO 8601 timestamp string such as \"2026-03-02T09:20:11Z\"");
         }
     }
 
@@ -207,7 +196,7 @@ internal static class JsonReading
             var n = Name(in r, buf);
             r.Read();
             if (n.SequenceEqual("name")) name = r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath) : String(ref r, ItemPath(arrayPath, i) + ".name");
-            else if (n.SequenceEqual("value")) value = r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath) : StringOrNumber(ref r, ItemPath(arrayPath, i) + ".value");
+            else if (n.SequenceEqual("value")) value = r.TokenType == JsonTokenType.String ? Pooled(ref r, pool, arrayPath) : String(ref r, ItemPath(arrayPath, i) + ".value");
             else r.Skip();
         }
         return new KeyValue(name ?? throw new EventRejectedException(RejectionKind.MissingField, ItemPath(arrayPath, i) + ".name", "required field is missing"), value);

@@ -6,6 +6,9 @@ namespace EcsReflex.Core.Policy;
 /// <summary>One problem in a policy file: the JSON path of the field and what to do about it.</summary>
 public sealed record PolicyError(string Path, string Message)
 {
+    /// <summary>For a JSON syntax error: where in the file (1-based line and column), to print as <c>FILE:LINE:COLUMN</c>.</summary>
+    public JsonSyntaxError? Syntax { get; init; }
+
     public override string ToString() => $"{(Path.Length == 0 ? "(policy)" : Path)}: {Message}";
 }
 
@@ -34,6 +37,7 @@ public static partial class PolicyLoader
     public static (ReflexPolicy? Policy, IReadOnlyList<PolicyError> Errors) TryLoad(ReadOnlySpan<byte> utf8)
     {
         JsonDocument doc;
+        utf8 = JsonText.WithoutBom(utf8); // editors on Windows write a byte order mark
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -41,7 +45,10 @@ public static partial class PolicyLoader
         }
         catch (JsonException ex)
         {
-            return (null, [new PolicyError("", $"not valid JSON ({ex.Message}); fix the syntax at that line and position")]);
+            var syntax = JsonText.Describe(ex, utf8);
+            return (null, [syntax is null
+                ? new PolicyError("", $"not valid JSON ({ex.Message}); fix the syntax at that line and position")
+                : new PolicyError("", syntax.ToString()) { Syntax = syntax }]);
         }
         using (doc)
         {

@@ -11,6 +11,9 @@ public sealed class SnapshotInvalidException(IReadOnlyList<string> problems)
     : Exception($"the snapshot is invalid ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}):\n  " + string.Join("\n  ", problems))
 {
     public IReadOnlyList<string> Problems { get; } = problems;
+
+    /// <summary>For a JSON syntax error: where in the file (1-based), to print as <c>FILE:LINE:COLUMN</c>.</summary>
+    public JsonSyntaxError? Syntax { get; init; }
 }
 
 /// <summary>
@@ -24,6 +27,7 @@ public static class SnapshotReader
     public static ClusterSnapshot Parse(ReadOnlySpan<byte> utf8)
     {
         JsonDocument doc;
+        utf8 = JsonText.WithoutBom(utf8);
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
@@ -31,7 +35,8 @@ public static class SnapshotReader
         }
         catch (JsonException ex)
         {
-            throw new SnapshotInvalidException([$"not valid JSON: {ex.Message}"]);
+            var syntax = JsonText.Describe(ex, utf8);
+            throw new SnapshotInvalidException([syntax?.ToString() ?? $"not valid JSON: {ex.Message}"]) { Syntax = syntax };
         }
         using (doc)
         {

@@ -34,10 +34,13 @@ public static class Describe
     };
 }
 
-/// <summary>Writes replay records as JSON lines: one object per processed event or fired timer.</summary>
+/// <summary>
+/// Writes replay records as JSON lines: one object per processed event or fired timer. Text is written as it is
+/// (<c>+</c>, <c>→</c>, <c>'</c>), escaping only what JSON requires (<see cref="MinimalJsonEncoder"/>).
+/// </summary>
 public sealed class JsonLinesWriter(Stream output) : IDisposable
 {
-    private readonly Utf8JsonWriter _w = new(output, new JsonWriterOptions { Indented = false, SkipValidation = false });
+    private readonly Utf8JsonWriter _w = new(output, MinimalJsonEncoder.WriterOptions);
 
     public void Write(ReplayRecord r)
     {

@@ -72,7 +72,7 @@ public static class HostInit
             return null;
         }
         var (policy, errors) = PolicyLoader.TryLoad(bytes);
-        foreach (var e in errors) problems.Add($"policy {path}: {e}");
+        foreach (var e in errors) problems.Add(e.Syntax is { } syntax ? $"policy {syntax.At(path)}" : $"policy {path}: {e}");
         return errors.Count > 0 ? null : policy;
     }
 }

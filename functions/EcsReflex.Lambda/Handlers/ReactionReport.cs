@@ -83,7 +83,7 @@ public sealed record ReactionReport
     public byte[] ToResponseJson()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, EcsReflex.Core.MinimalJsonEncoder.WriterOptions))
         {
             w.WriteStartObject();
             WriteFields(w);

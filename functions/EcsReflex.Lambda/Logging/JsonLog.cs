@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using EcsReflex.Core;
 
 namespace EcsReflex.Lambda.Logging;
 
@@ -20,7 +21,7 @@ public sealed class JsonLog(ILineWriter output, TimeProvider time, string? handl
     public void Write(string level, string message, Action<Utf8JsonWriter>? fields = null)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, MinimalJsonEncoder.WriterOptions)) // text as written: + and → not \u002B, \u2192
         {
             w.WriteStartObject();
             w.WriteString("time", FormatTime(time.GetUtcNow()));
