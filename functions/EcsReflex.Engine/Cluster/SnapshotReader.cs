@@ -127,7 +127,7 @@ public static class SnapshotReader
             var given = cluster is null ? null : Arns.ClusterArnIn(cluster, instance.ContainerInstanceArn) ?? cluster;
             var own = Arns.ClusterArnOfContainerInstance(instance.ContainerInstanceArn);
             if (own is not null && given is not null && Arns.ClusterName(given) != Arns.ClusterName(own))
-                acc.Problems.Add(Place(file, where, $"container instance {instance.ContainerInstanceArn} is in cluster {Arns.ClusterName(own)} (its ARN says so), not in {cluster} ({path}{ClusterKey}): remove {ClusterKey} or put the instance in the output of its own cluster"));
+                acc.Problems.Add($"{where}: container instance {instance.ContainerInstanceArn} is in cluster {Arns.ClusterName(own)} (its ARN says so), not in {cluster} ({path}{ClusterKey}): remove {ClusterKey} or put the instance in the output of its own cluster");
             acc.Instances.Add((instance with { ClusterArn = own ?? given }, where));
         }
         acc.Targets.AddRange(Items(output, "ScalableTargets", path, file, ReadScalableTarget, acc.Problems));
