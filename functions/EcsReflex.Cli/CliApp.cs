@@ -33,7 +33,7 @@ public static class CliApp
         validate.Options.Add(policyOption);
         validate.SetAction((parse, ct) => Task.FromResult(Validate(parse.GetValue(policyOption)!, stdout, stderr)));
 
-        var snapshotOption = new Option<string?>("--snapshot") { Description = $"The cluster snapshot the embedded cluster starts from (default {DefaultSnapshot} when it exists)." };
+        var snapshotOption = new Option<string?>("--snapshot") { Description = $"The cluster snapshot the embedded cluster starts from: a JSON file (one AWS CLI output, or an array of them) or a folder of *.json outputs (default {DefaultSnapshot} when it exists)." };
         var formatOption = new Option<string>("--format") { Description = "table (default) or jsonl: one JSON object per processed event or fired timer.", DefaultValueFactory = _ => "table" };
         formatOption.AcceptOnlyFromAmong("table", "jsonl");
         var pathsArgument = new Argument<string[]>("PATH") { Description = $"Event files (.json: one event; .jsonl or .ndjson: one per line; each may be .gz) or folders. Default: {DefaultEvents}/.", Arity = ArgumentArity.ZeroOrMore };

@@ -1,7 +1,5 @@
 using EcsReflex.Core.Hosting;
 using System.CommandLine;
-using EcsReflex.Core.Observed;
-using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Replay;
 using EcsReflex.Lambda.Emulator;
 
@@ -47,7 +45,7 @@ public sealed class CliLambda
             return CliApp.UsageError;
         }
         if (!CliApp.TryLoadPolicy(o.Policy, stderr, out _)) return CliApp.UsageError;
-        if (!TryLoadSnapshot(o.Snapshot, stderr, out var snapshot)) return CliApp.UsageError;
+        if (!ReplaySetup.TryLoadSnapshot(o.Snapshot, stderr, out var snapshot)) return CliApp.UsageError;
 
         IReadOnlyList<string> files;
         try
@@ -118,26 +116,5 @@ public sealed class CliLambda
         if (replay.Local.DeadLetters.Count > 0)
             stderr.WriteLine($"lambda: {replay.Local.DeadLetters.Count} input(s) dead-lettered (see the rejected rows)");
         return o.ExitCode(summary, stderr);
-    }
-
-    private static bool TryLoadSnapshot(string? path, TextWriter stderr, out ClusterSnapshot snapshot)
-    {
-        snapshot = ClusterSnapshot.Empty;
-        var snapshotPath = path ?? (File.Exists(CliApp.DefaultSnapshot) ? CliApp.DefaultSnapshot : null);
-        if (snapshotPath is null) return true;
-        try
-        {
-            snapshot = SnapshotReader.Parse(File.ReadAllBytes(snapshotPath));
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"{snapshotPath}: cannot read the snapshot: {ex.Message}");
-        }
-        catch (SnapshotInvalidException ex)
-        {
-            stderr.WriteLine(ex.Syntax is { } syntax ? syntax.At(snapshotPath) : $"{snapshotPath}: {ex.Message}");
-        }
-        return false;
     }
 }

@@ -37,25 +37,7 @@ public static class ReplaySetup
     {
         if (!CliApp.TryLoadPolicy(policyPath, stderr, out var policy)) return null;
 
-        var snapshot = ClusterSnapshot.Empty;
-        var snapshotPath = snapshotOption ?? (File.Exists(CliApp.DefaultSnapshot) ? CliApp.DefaultSnapshot : null);
-        if (snapshotPath is not null)
-        {
-            try
-            {
-                snapshot = SnapshotReader.Parse(File.ReadAllBytes(snapshotPath));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"{snapshotPath}: cannot read the snapshot: {ex.Message}");
-                return null;
-            }
-            catch (SnapshotInvalidException ex)
-            {
-                stderr.WriteLine(ex.Syntax is { } syntax ? syntax.At(snapshotPath) : $"{snapshotPath}: {ex.Message}");
-                return null;
-            }
-        }
+        if (!TryLoadSnapshot(snapshotOption, stderr, out var snapshot)) return null;
 
         try
         {
@@ -67,4 +49,42 @@ public static class ReplaySetup
             return null;
         }
     }
+
+    /// <summary>
+    /// Loads the snapshot (<paramref name="option"/>, else the default when it exists): a file or a folder of AWS CLI
+    /// outputs. Prints its problems and returns false; prints its warnings, and the one that says placement cannot be
+    /// simulated when it has no container instances, once, before the replay starts. Every way of replaying on the
+    /// embedded cluster (in process, --lambda, report) loads it here.
+    /// </summary>
+    public static bool TryLoadSnapshot(string? option, TextWriter stderr, out ClusterSnapshot snapshot)
+    {
+        snapshot = ClusterSnapshot.Empty;
+        var path = option ?? (File.Exists(CliApp.DefaultSnapshot) ? CliApp.DefaultSnapshot : null);
+        if (path is not null)
+        {
+            try
+            {
+                var load = SnapshotReader.Load(path);
+                snapshot = load.Snapshot;
+                foreach (var w in load.Warnings) stderr.WriteLine($"{path}: warning: {w}");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"{path}: cannot read the snapshot: {ex.Message}");
+                return false;
+            }
+            catch (SnapshotInvalidException ex)
+            {
+                stderr.WriteLine(ex.Syntax is { } syntax ? syntax.At(path) : $"{path}: {ex.Message}");
+                return false;
+            }
+        }
+        if (snapshot.ContainerInstances.Count == 0)
+            stderr.WriteLine($"{path ?? "no snapshot"}: warning: {NoInstancesWarning}");
+        return true;
+    }
+
+    public const string NoInstancesWarning =
+        "no container instances, so placement cannot be simulated: every task EcsReflex starts is started on no instance and marked unplaced "
+        + "(\"unplaced\" in the table, \"placement\": \"unplaced\" in the JSON lines); add the output of aws ecs describe-container-instances to the snapshot to simulate it";
 }

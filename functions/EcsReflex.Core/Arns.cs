@@ -57,6 +57,31 @@ public static class Arns
         return $"{parts[0]}:{parts[1]}:{parts[2]}:{parts[3]}:{parts[4]}:cluster/{path[0]}";
     }
 
+    /// <summary>
+    /// Cluster ARN of a container instance ARN. New format <c>arn:aws:ecs:R:A:container-instance/CLUSTER/ID</c>;
+    /// the old format <c>container-instance/ID</c> names no cluster (null).
+    /// </summary>
+    public static string? ClusterArnOfContainerInstance(string containerInstanceArn)
+    {
+        var parts = containerInstanceArn.Split(':', 6);
+        if (parts.Length < 6 || !parts[5].StartsWith("container-instance/", StringComparison.Ordinal)) return null;
+        var path = parts[5]["container-instance/".Length..].Split('/');
+        if (path.Length != 2) return null;
+        return $"{parts[0]}:{parts[1]}:{parts[2]}:{parts[3]}:{parts[4]}:cluster/{path[0]}";
+    }
+
+    /// <summary>
+    /// The cluster ARN for <paramref name="clusterNameOrArn"/>: itself when it is an ARN, else the name in the partition,
+    /// region and account of <paramref name="sameAccountArn"/> (any ECS ARN), or null when that is not an ARN.
+    /// </summary>
+    public static string? ClusterArnIn(string clusterNameOrArn, string sameAccountArn)
+    {
+        if (clusterNameOrArn.StartsWith("arn:", StringComparison.Ordinal)) return clusterNameOrArn;
+        var parts = sameAccountArn.Split(':', 6);
+        if (parts.Length < 6 || parts[0] != "arn") return null;
+        return $"{parts[0]}:{parts[1]}:{parts[2]}:{parts[3]}:{parts[4]}:cluster/{clusterNameOrArn}";
+    }
+
     public static string ServiceName(string serviceArnOrName) => LastSegment(serviceArnOrName);
 
     /// <summary>The EC2 instance id is not in a container instance ARN; this returns the container instance id.</summary>

@@ -55,6 +55,13 @@ public sealed record ObservedTask
 public sealed record ObservedContainerInstance
 {
     public required string ContainerInstanceArn { get; init; }
+    /// <summary>
+    /// The cluster the instance is registered in. <c>describe-container-instances</c> does not print it: the snapshot
+    /// reader takes it from a new-format ARN (<c>container-instance/CLUSTER/ID</c>), else from the tasks the snapshot
+    /// says run on the instance, else from the output's <c>cluster</c> key; an event about the instance says it too.
+    /// Null: unknown, and the embedded cluster places nothing on the instance.
+    /// </summary>
+    public string? ClusterArn { get; init; }
     public string? Ec2InstanceId { get; init; }
     public string? Status { get; init; }
     public bool? AgentConnected { get; init; }

@@ -11,6 +11,16 @@ public sealed record ActionResult(ReflexAction Action, string Status, string? De
 {
     /// <summary>Sent and accepted (or, in dry-run, recorded).</summary>
     public bool Done => Status is "done" or "dry-run" or "recorded";
+
+    /// <summary>
+    /// Where the started task went, when the replay has something to say about it: <see cref="Unplaced"/> when the
+    /// embedded cluster started it on no container instance because it has none to simulate placement on. Null
+    /// otherwise (placed, Fargate, a live account). The replay sets it; the actuator never does.
+    /// </summary>
+    public string? Placement { get; init; }
+
+    /// <summary><see cref="Placement"/> of a task the embedded cluster started without simulating placement.</summary>
+    public const string Unplaced = "unplaced";
 }
 
 /// <summary>The outcome of carrying out a decision.</summary>

@@ -145,6 +145,25 @@ public sealed partial class EmbeddedCluster
         get { lock (_gate) return _pending.TryPeek(out _, out var at) ? at.Item1 : null; }
     }
 
+    /// <summary>Can the cluster simulate placement? Only with container instances (from the snapshot or the events) to place on.</summary>
+    public bool SimulatesPlacement
+    {
+        get { lock (_gate) return _instances.Count > 0; }
+    }
+
+    /// <summary>
+    /// Was the task (ARN or id) started on no container instance while it needed one: not Fargate, not waiting for a
+    /// capacity provider, and the cluster had no instance to simulate placement on?
+    /// </summary>
+    public bool IsUnplaced(string taskArnOrId)
+    {
+        lock (_gate)
+            return FindTaskUnlocked(taskArnOrId) is { ContainerInstanceArn: null } t
+                   && !string.Equals(t.LaunchType, "FARGATE", StringComparison.Ordinal)
+                   && !(t.CapacityProviderName?.StartsWith("FARGATE", StringComparison.Ordinal) ?? false)
+                   && !_placementNotes.ContainsKey(t.TaskArn);
+    }
+
     /// <summary>Why a task was left PROVISIONING (waiting for capacity), by task ARN.</summary>
     public string? PlacementNote(string taskArn)
     {
@@ -160,7 +179,6 @@ public sealed partial class EmbeddedCluster
         var family = Arns.TaskDefinitionFamily(request.TaskDefinition) ?? request.TaskDefinition;
         var (cpu, memory) = SizeOf(request.TaskDefinition);
         var group = request.Group ?? $"family:{family}";
-        var clusterName = Arns.ClusterName(request.Cluster);
         var fargate = string.Equals(request.LaunchType, "FARGATE", StringComparison.Ordinal);
         string? capacityProvider = null;
         if (request.CapacityProviderStrategy is { } providers)
@@ -183,7 +201,7 @@ public sealed partial class EmbeddedCluster
             {
                 var candidates = new List<PlacementCandidate>(_instances.Count);
                 foreach (var i in _instances.Values)
-                    if (InCluster(i.ContainerInstanceArn, clusterName)
+                    if (InCluster(i, request.Cluster)
                         && (capacityProvider is null || string.Equals(i.CapacityProviderName, capacityProvider, StringComparison.Ordinal)))
                         candidates.Add(Candidate(i));
                 var ask = new PlacementAsk
@@ -434,6 +452,7 @@ public sealed partial class EmbeddedCluster
             if (i.Version is { } v && cur.Version is { } cv && v <= cv) return;
             _instances[i.ContainerInstanceArn] = cur with
             {
+                ClusterArn = cur.ClusterArn ?? i.ClusterArn, // an old-format instance the snapshot could not place in a cluster
                 Status = i.Status,
                 AgentConnected = i.AgentConnected ?? cur.AgentConnected,
                 Version = i.Version ?? cur.Version,
@@ -447,6 +466,7 @@ public sealed partial class EmbeddedCluster
             _instances[i.ContainerInstanceArn] = new ObservedContainerInstance
             {
                 ContainerInstanceArn = i.ContainerInstanceArn,
+                ClusterArn = i.ClusterArn,
                 Ec2InstanceId = i.Ec2InstanceId,
                 Status = i.Status,
                 AgentConnected = i.AgentConnected,
@@ -471,6 +491,9 @@ public sealed partial class EmbeddedCluster
             _sizes[td] = (cpu, memory);
             if (Arns.TaskDefinitionFamily(td) is { } f) _sizes["family:" + f] = (cpu, memory);
         }
+        if (t.ContainerInstanceArn is { } host && t.ClusterArn is { } taskCluster
+            && _instances.TryGetValue(host, out var hostInstance) && hostInstance.ClusterArn is null)
+            _instances[host] = hostInstance with { ClusterArn = taskCluster }; // a task on it says which cluster an old-format instance is in
         var known = FindTaskUnlocked(t.TaskArn);
         if (known is null && GoneArn(t.TaskArn) is not null) return; // stopped and forgotten: as for a known stopped task
         if (t.LastStatus == "STOPPED")
@@ -536,14 +559,17 @@ public sealed partial class EmbeddedCluster
 
     // ------------------------------------------------------------------ resources
 
-    private static bool InCluster(string containerInstanceArn, string clusterName)
+    /// <summary>
+    /// Is the instance registered in the cluster a RunTask names? An instance of unknown cluster (an old-format ARN that
+    /// nothing in the snapshot or the events associated with a cluster) is in none. A cluster ARN must match exactly
+    /// (partition, region, account, name); a bare cluster name matches the name.
+    /// </summary>
+    private static bool InCluster(ObservedContainerInstance instance, string cluster)
     {
-        // arn:aws:ecs:REGION:ACCOUNT:container-instance/CLUSTER/ID (the old format has no cluster: any cluster).
-        var i = containerInstanceArn.IndexOf(":container-instance/", StringComparison.Ordinal);
-        if (i < 0) return true;
-        var path = containerInstanceArn.AsSpan(i + ":container-instance/".Length);
-        var slash = path.IndexOf('/');
-        return slash < 0 || path[..slash].SequenceEqual(clusterName);
+        if (instance.ClusterArn is not { } own) return false;
+        if (cluster.StartsWith("arn:", StringComparison.Ordinal) && own.StartsWith("arn:", StringComparison.Ordinal))
+            return string.Equals(own, cluster, StringComparison.Ordinal);
+        return Arns.ClusterNameSpan(own).SequenceEqual(Arns.ClusterNameSpan(cluster));
     }
 
     private const long Unlimited = long.MaxValue / 4;

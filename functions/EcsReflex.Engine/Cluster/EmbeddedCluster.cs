@@ -25,7 +25,9 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
     {
         foreach (var s in snapshot.Services) _services[s.ServiceArn] = s;
         foreach (var t in snapshot.Tasks) Put(t);
-        foreach (var c in snapshot.ContainerInstances) _instances[c.ContainerInstanceArn] = c;
+        foreach (var c in snapshot.ContainerInstances)
+            _instances[c.ContainerInstanceArn] = c.ClusterArn is null && Arns.ClusterArnOfContainerInstance(c.ContainerInstanceArn) is { } own
+                ? c with { ClusterArn = own } : c;
         _scalableTargets = [.. snapshot.ScalableTargets];
     }
 

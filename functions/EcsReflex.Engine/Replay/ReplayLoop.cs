@@ -1,4 +1,6 @@
 using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
+using EcsReflex.Engine.Acting;
 using EcsReflex.Core.Events;
 using EcsReflex.Engine.Cluster;
 
@@ -55,8 +57,8 @@ public abstract class ReplayLoop<TInput, TTimer>
             ct.ThrowIfCancellationRequested();
             if (SortTimeOf(input) is { } t)
                 while (NextPendingAt() is { } due && due <= t && fired++ < limit)
-                    if (await FirePendingAsync(ct) is { } r) yield return r;
-            yield return await ProcessAsync(input, ct);
+                    if (await FirePendingAsync(ct) is { } r) yield return Marked(r);
+            yield return Marked(await ProcessAsync(input, ct));
         }
         var stalled = 0;
         var generation = SimulatedCluster.Generation;
@@ -64,7 +66,7 @@ public abstract class ReplayLoop<TInput, TTimer>
         {
             ct.ThrowIfCancellationRequested();
             if (await FirePendingAsync(ct) is not { } r) continue;
-            yield return r;
+            yield return Marked(r);
             if (r.Outcome == Outcome.Deferred && SimulatedCluster.Generation == generation) stalled++;
             else stalled = 0;
             generation = SimulatedCluster.Generation;
@@ -79,6 +81,29 @@ public abstract class ReplayLoop<TInput, TTimer>
             }
         }
     }
+
+    /// <summary>
+    /// Marks the task starts the embedded cluster could not simulate placement for (<see cref="ActionResult.Unplaced"/>),
+    /// in both replays alike: the record is about the cluster's state right after the action.
+    /// </summary>
+    private ReplayRecord Marked(ReplayRecord r)
+    {
+        List<ActionResult>? marked = null;
+        for (var i = 0; i < r.Actions.Count; i++)
+        {
+            var a = r.Actions[i];
+            if (a.Action.Request is RunTaskRequest && a.Status == "done" && a.Detail is { } d
+                && d.StartsWith(StartedPrefix, StringComparison.Ordinal) && SimulatedCluster.IsUnplaced(d[StartedPrefix.Length..]))
+            {
+                marked ??= [.. r.Actions];
+                marked[i] = a with { Placement = ActionResult.Unplaced };
+            }
+        }
+        return marked is null ? r : r with { Actions = marked };
+    }
+
+    /// <summary>How the actuator's detail of a RunTask that started a task begins (then the task id).</summary>
+    private const string StartedPrefix = "started ";
 
     /// <summary>When the next timer or the next event the embedded cluster emits is due.</summary>
     private DateTimeOffset? NextPendingAt()

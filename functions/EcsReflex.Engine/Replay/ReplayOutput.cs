@@ -5,6 +5,7 @@ using EcsReflex.Core;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
 using EcsReflex.Core.Events;
+using EcsReflex.Engine.Acting;
 
 namespace EcsReflex.Engine.Replay;
 
@@ -21,6 +22,22 @@ public static class Describe
         UnsupportedDetail u => u.DetailType,
         _ => e.DetailType,
     };
+
+    /// <summary>
+    /// An action as carried out, for the table: the action, then its status unless it went through, and an unplaced
+    /// task start says so right after the task definition (<c>RunTask worker:7 unplaced as reflex/…</c>), where the
+    /// column's width keeps it.
+    /// </summary>
+    public static string Result(ActionResult a)
+    {
+        var text = Action(a.Action);
+        if (a.Placement is { } placement && a.Action.Summary is null && a.Action.Request is RunTaskRequest r)
+        {
+            var head = $"RunTask {Arns.LastSegment(r.TaskDefinition)}";
+            text = text.StartsWith(head, StringComparison.Ordinal) ? $"{head} {placement}{text[head.Length..]}" : $"{text} {placement}";
+        }
+        return text + (a.Status is "done" or "recorded" ? "" : $" [{a.Status}]");
+    }
 
     public static string Short(string id) => id.Length > 8 ? id[..8] : id;
 
@@ -65,6 +82,7 @@ public sealed class JsonLinesWriter(Stream output) : IDisposable
             ActionJson.Write(_w, a.Action.Request);
             _w.WriteString("status", a.Status);
             if (a.Detail is not null) _w.WriteString("detail", a.Detail);
+            if (a.Placement is not null) _w.WriteString("placement", a.Placement);
             _w.WriteEndObject();
         }
         _w.WriteEndArray();
@@ -123,7 +141,7 @@ public sealed class TableWriter(TextWriter output)
         var time = r.Time is { } t ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "-";
         var ev = r.Trigger == "timer" ? $"(due) {r.Summary}" : r.Summary ?? Path.GetFileName(r.Input);
         var action = r.Actions.Count == 0 ? (r.DueAt is { } d ? $"wait until {d.ToUniversalTime():HH:mm:ss}" : "-")
-            : string.Join("; ", r.Actions.Select(a => Describe.Action(a.Action) + (a.Status is "done" or "recorded" ? "" : $" [{a.Status}]")));
+            : string.Join("; ", r.Actions.Select(Describe.Result));
         output.WriteLine($"{time,-20} {Fit(ev, 34),-34} {r.Handler ?? "-",-16} {r.Outcome.Name(),-8} {Fit(action, 40),-40} {r.Reason}");
     }
 

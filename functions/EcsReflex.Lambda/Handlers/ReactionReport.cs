@@ -72,6 +72,8 @@ public sealed record ReactionReport
             ActionJson.Write(w, a.Action.Request);
             w.WriteString("status", a.Status);
             if (a.Detail is not null) w.WriteString("detail", a.Detail);
+            // The few words the replay's table shows for it (web desired 4 → 5): the request alone cannot say "from 4".
+            if (a.Action.Summary is not null) w.WriteString("summary", a.Action.Summary);
             w.WriteEndObject();
         }
         w.WriteEndArray();
