@@ -42,13 +42,11 @@ public static class ReflexApp
     {
         if (!File.Exists(path))
             throw new SettingsException($"policy file \"{path}\" not found; pass -c {ReflexSettings.Keys.Policy}=FILE (default {ReflexSettings.DefaultPolicyPath})");
-        try
-        {
-            return PolicyLoader.Load(File.ReadAllBytes(path));
-        }
-        catch (PolicyInvalidException ex)
-        {
-            throw new SettingsException($"{path}: {ex.Message}");
-        }
+        var (policy, errors) = PolicyLoader.TryLoad(File.ReadAllBytes(path));
+        // A JSON syntax error is FILE:LINE:COLUMN, as the CLI and the host print it; other problems each with their path.
+        if (errors is [{ Syntax: { } syntax }]) throw new SettingsException(syntax.At(path));
+        if (errors.Count > 0)
+            throw new SettingsException($"{path}: {new PolicyInvalidException(errors).Message}");
+        return policy!;
     }
 }

@@ -29,6 +29,20 @@ public class AppTests
     }
 
     [Fact]
+    public void Compose_WhenThePolicyIsNotJson_SaysFileLineAndColumn_OneBased_AfterAByteOrderMark()
+    {
+        using var dir = new TempDir();
+        // Line 3 lacks the comma that should end it: the error is where the next member starts, line 4, column 5.
+        var policy = dir.File("bad.policy.json", "\uFEFF{\n  \"clusters\": [{\n    \"cluster\": \"prod\"\n    \"limits\": {}\n  }]\n}\n");
+        dir.File("code/bootstrap", "#!/bin/sh\n");
+        var app = AppWith(("policy", policy), ("bootstrapDir", Path.Combine(dir.Path, "code")));
+
+        var ex = Assert.Throws<SettingsException>(() => ReflexApp.Compose(app, dir.Path, dir.Path));
+
+        Assert.StartsWith($"{policy}:4:5: not valid JSON", ex.Message);
+    }
+
+    [Fact]
     public void Compose_WhenThePolicyFileIsMissing_SaysWhichContextKeyNamesIt()
     {
         using var dir = new TempDir();
