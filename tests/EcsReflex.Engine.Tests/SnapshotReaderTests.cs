@@ -56,10 +56,17 @@ public class SnapshotReaderTests
     }
 
     [Fact]
-    public void Read_FailuresAndNextTokensTheCliPrints_AreAccepted()
+    public void Read_FailuresAndNextTokensTheCliPrints_AreAccepted_AndEachFailureIsAWarning()
     {
         var load = Read($$"""{"tasks":[{{Task("a")}}],"failures":[{"arn":"arn:aws:ecs:us-east-1:123456789012:task/prod/b","reason":"MISSING"}],"nextToken":"x"}""");
         Assert.Single(load.Snapshot.Tasks);
+        Assert.Equal(["failures[0]: AWS could not describe arn:aws:ecs:us-east-1:123456789012:task/prod/b: MISSING; the snapshot does not have it"], load.Warnings);
+    }
+
+    [Fact]
+    public void Read_NoFailures_NoWarning()
+    {
+        var load = Read($$"""{"tasks":[{{Task("a")}}],"failures":[]}""");
         Assert.Empty(load.Warnings);
     }
 

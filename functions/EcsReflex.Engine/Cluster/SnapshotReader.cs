@@ -139,12 +139,33 @@ public static class SnapshotReader
         }
         acc.Targets.AddRange(Items(output, "ScalableTargets", path, file, ReadScalableTarget, acc.Problems));
         acc.Targets.AddRange(Items(output, "scalableTargets", path, file, ReadScalableTarget, acc.Problems));
+        NoteFailures(output, path, file, acc);
+    }
+
+    /// <summary>
+    /// A describe-* output's <c>failures</c> (<c>{"arn": …, "reason": "MISSING"}</c>): what AWS could not describe is not in
+    /// the snapshot, which the replay should say rather than take the cluster as complete.
+    /// </summary>
+    private static void NoteFailures(JsonElement output, string path, string? file, Accumulator acc)
+    {
+        if (!output.TryGetProperty("failures", out var failures) || failures.ValueKind != JsonValueKind.Array) return;
+        var i = 0;
+        foreach (var f in failures.EnumerateArray())
+        {
+            var place = Place(file, $"{path}failures[{i++}]", "");
+            string Text(string name) => f.ValueKind == JsonValueKind.Object && f.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+            var arn = Text("arn") is { Length: > 0 } a ? a : "a resource";
+            var why = Text("reason") is { Length: > 0 } r ? r : "no reason given";
+            var detail = Text("detail") is { Length: > 0 } d ? $" ({d})" : "";
+            acc.Warnings.Add($"{place.TrimEnd(' ', ':')}: AWS could not describe {arn}: {why}{detail}; the snapshot does not have it");
+        }
     }
 
     /// <summary>The outputs read so far, concatenated by kind, each item with where it came from.</summary>
     private sealed class Accumulator
     {
         public readonly List<string> Problems = [];
+        public readonly List<string> Warnings = [];
         public readonly List<(ObservedService Item, string Where)> Services = [];
         public readonly List<(ObservedTask Item, string Where)> Tasks = [];
         public readonly List<(ObservedContainerInstance Item, string Where)> Instances = [];
@@ -152,7 +173,7 @@ public static class SnapshotReader
 
         public SnapshotLoad Finish()
         {
-            var warnings = new List<string>();
+            var warnings = new List<string>(Warnings);
             Unique(Services, s => s.ServiceArn, "service");
             Unique(Tasks, t => t.TaskArn, "task");
             Unique(Instances, c => c.ContainerInstanceArn, "container instance");
