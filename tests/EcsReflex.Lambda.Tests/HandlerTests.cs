@@ -446,6 +446,7 @@ public sealed class HandlerTests
         var response = await h.InvokeAsync(Scaler, Repo.Event(sample));
 
         Assert.Equal("acted", response.GetProperty("outcome").GetString());
+        Assert.Equal(outs > 0 ? ReasonCodes.ScalerScaleOut : ReasonCodes.ScalerScaleIn, response.GetProperty("code").GetString());
         var action = Assert.Single(response.GetProperty("actions").EnumerateArray().ToList());
         Assert.Equal("UpdateService", action.GetProperty("operation").GetString());
         Assert.Equal(desired, action.GetProperty("request").GetProperty("desiredCount").GetInt32());
@@ -462,6 +463,7 @@ public sealed class HandlerTests
 
         var response = await h.InvokeAsync(Guard, Repo.Event("ecs-deployment-in-progress.json"));
 
+        Assert.Equal(ReasonCodes.GuardDriftRestore, response.GetProperty("code").GetString());
         var action = Assert.Single(response.GetProperty("actions").EnumerateArray().ToList());
         Assert.Equal("UpdateService", action.GetProperty("operation").GetString());
         Assert.False(action.GetProperty("request").TryGetProperty("desiredCount", out _));
