@@ -31,7 +31,7 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
             TaskStateChange t => PlacementGuard.DecideTaskRunning(t, policy, await ObserveRunningAsync(t, ct), now),
             DeploymentStateChange d => PlacementGuard.DecideDeployment(d, policy, await ObserveServiceAsync(d.ClusterArn, d.ServiceArn, ct), now),
             ServiceAction a => PlacementGuard.DecideServiceAction(a, policy, await ObserveServiceAsync(a.ClusterArn, a.ServiceArn, ct), now),
-            _ => PlacementGuardDecision.Of(Decision.Ignored($"the placement guard does not handle {e.DetailType}")),
+            _ => PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardUnhandledEvent, $"the placement guard does not handle {e.DetailType}")),
         };
         var done = await actuator.ExecuteAsync(g.Decision, e.Id, handler, now, ct);
         await RememberAsync(g, done, ct);
@@ -39,6 +39,7 @@ public sealed class PlacementGuardStep(ReflexPolicy policy, IStateStore store, I
         {
             Handler = handler,
             Outcome = done.Outcome,
+            Code = done.Code,
             Reason = done.Reason,
             Actions = done.Results,
             DueAt = done.DueAt,

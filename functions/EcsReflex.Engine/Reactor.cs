@@ -28,6 +28,8 @@ public sealed record Reaction
 {
     public required string? Handler { get; init; }
     public required Outcome Outcome { get; init; }
+    /// <summary>The code of <see cref="Reason"/> (<see cref="ReasonCodes"/>): stable, the sentence is not.</summary>
+    public required string Code { get; init; }
     public required string Reason { get; init; }
     public IReadOnlyList<ActionResult> Actions { get; init; } = [];
     public DateTimeOffset? DueAt { get; init; }
@@ -83,7 +85,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         if (handler is null)
             return new Reaction
             {
-                Handler = null, Outcome = Outcome.Ignored, Event = e,
+                Handler = null, Outcome = Outcome.Ignored, Event = e, Code = ReasonCodes.EngineNoHandler,
                 Reason = $"no handler for {e.DetailType} (source {e.Source})",
             };
 
@@ -95,6 +97,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 ? new Reaction
                 {
                     Handler = handler, Outcome = Outcome.Ignored, Event = e,
+                    Code = sameEvent ? ReasonCodes.EngineDuplicate : ReasonCodes.EngineDuplicateChange,
                     Reason = sameEvent
                         ? $"duplicate: event {e.Id} was already processed"
                         : $"duplicate: the same change ({Describe(e)}) was already processed under another event id",
@@ -120,7 +123,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         {
             ClaimVerdict.Processed => new Reaction
             {
-                Handler = handler, Outcome = Outcome.Ignored, Event = e,
+                Handler = handler, Outcome = Outcome.Ignored, Event = e, Code = ReasonCodes.EngineDuplicateDelivery,
                 Reason = $"duplicate delivery: the work of event {e.Id} due at {Iso(due)} was already decided",
             },
             ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {Iso(due)}"),
@@ -135,7 +138,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
 
     private static Reaction InProgress(EventEnvelope e, string handler, ClaimResult claimed, string what) => new()
     {
-        Handler = handler, Outcome = Outcome.Failed, Event = e, FailureCode = ClaimInProgress,
+        Handler = handler, Outcome = Outcome.Failed, Event = e, FailureCode = ClaimInProgress, Code = ReasonCodes.EngineClaimInProgress,
         Reason = $"in progress: {what} is being handled by another delivery"
                  + (claimed.HeldUntil is { } until ? $" (claimed until {Iso(until)})" : "")
                  + "; failed so that it is delivered again",
@@ -193,10 +196,10 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             case AlarmStateChange a:
                 return await new ScalerStep(policy, store, observer, actuator).RunAsync(e, a, handler, now, ct);
             default:
-                return new Reaction { Handler = handler, Outcome = Outcome.Ignored, Event = e, Reason = $"no handler for {e.DetailType} yet" };
+                return new Reaction { Handler = handler, Outcome = Outcome.Ignored, Event = e, Code = ReasonCodes.EngineNoHandler, Reason = $"no handler for {e.DetailType} yet" };
         }
         var done = await actuator.ExecuteAsync(decision, e.Id, handler, now, ct);
-        return new Reaction { Handler = handler, Outcome = done.Outcome, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e };
+        return new Reaction { Handler = handler, Outcome = done.Outcome, Code = done.Code, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e };
     }
 
     /// <summary>The stopped task's tags; a read that throws is said in the observation, and the relaunch goes on without them.</summary>

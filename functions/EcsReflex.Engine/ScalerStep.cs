@@ -37,14 +37,14 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
                     await ForgetChangeAsync(next, previous, CancellationToken.None);
                     throw;
                 }
-                if (decision.Decision.Outcome == Outcome.Acted && !(done.Outcome == Outcome.Acted && done.Results.All(r => r.Status == "done")))
+                if (decision.Decision.Outcome == Outcome.Acted && !(done.Outcome == Outcome.Acted && done.Results.All(r => r.State == ActionStatus.Done)))
                     await ForgetChangeAsync(next, previous, ct);
                 return Reaction(e, handler, done);
             }
             return Reaction(e, handler, await actuator.ExecuteAsync(decision.Decision, e.Id, handler, now, ct));
         }
         var reason = $"{alarm.AlarmName}: lost the race for the service's scaling record {MaxClaims} times in a row; another invocation keeps deciding for it";
-        return Reaction(e, handler, await actuator.ExecuteAsync(new Decision { Outcome = Outcome.Failed, Reason = reason }, e.Id, handler, now, ct));
+        return Reaction(e, handler, await actuator.ExecuteAsync(new Decision { Outcome = Outcome.Failed, Code = ReasonCodes.ScalerLostRace, Reason = reason }, e.Id, handler, now, ct));
     }
 
     private async ValueTask<(ScalingDecision Decision, ServiceScalingRecord? Previous)> DecideAsync(AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
@@ -90,6 +90,6 @@ public sealed class ScalerStep(ReflexPolicy policy, IStateStore store, IClusterO
 
     private static Reaction Reaction(EventEnvelope e, string handler, Actuation done) => new()
     {
-        Handler = handler, Outcome = done.Outcome, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e,
+        Handler = handler, Outcome = done.Outcome, Code = done.Code, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e,
     };
 }

@@ -106,7 +106,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
             return new ReplayRecord
             {
                 Input = item.Input, Trigger = "event", EventId = e.Id, Time = Clock, DetailType = e.DetailType,
-                Outcome = Outcome.Ignored, Summary = Describe.Event(e), Event = e,
+                Outcome = Outcome.Ignored, Code = ReasonCodes.EngineNoHandler, Summary = Describe.Event(e), Event = e,
                 Reason = $"no handler for {e.DetailType} (source {e.Source})",
             };
         }
@@ -191,7 +191,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
             return new ReplayRecord
             {
                 Input = input, Trigger = trigger, EventId = e?.Id, Time = Clock, DetailType = e?.DetailType,
-                Outcome = Outcome.Failed, Reason = why, Summary = e is null ? null : Describe.Event(e), Event = e,
+                Outcome = Outcome.Failed, Code = ReasonCodes.LambdaNoReaction, Reason = why, Summary = e is null ? null : Describe.Event(e), Event = e,
             };
         }
         return new ReplayRecord
@@ -203,6 +203,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
             DetailType = ReactionLines.Str(r, "detailType"),
             Handler = ReactionLines.Str(r, "decidedBy"),
             Outcome = ReactionLines.ReadOutcome(ReactionLines.Str(r, "outcome")),
+            Code = ReactionLines.Str(r, "code") ?? "",
             Reason = ReactionLines.Str(r, "reason") ?? "",
             Actions = ReactionLines.ReadActions(r),
             DueAt = ReactionLines.Time(r, "dueAt"),

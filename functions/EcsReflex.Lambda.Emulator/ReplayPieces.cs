@@ -111,7 +111,7 @@ public static class ReactionLines
             var service = a.GetProperty("service").GetString()!;
             var operation = a.GetProperty("operation").GetString()!;
             list.Add(new ActionResult(new ReflexAction(service, operation, ReadRequest(service, operation, a.GetProperty("request"))) { Summary = Str(a, "summary") },
-                a.GetProperty("status").GetString()!, Str(a, "detail")));
+                ActionStatuses.Parse(a.GetProperty("status").GetString()!), Str(a, "detail")));
         }
         return list;
     }

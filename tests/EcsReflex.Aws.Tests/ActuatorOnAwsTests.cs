@@ -30,6 +30,7 @@ public sealed class ActuatorOnAwsTests
     private static Decision Relaunch(string stoppedTask) => new()
     {
         Outcome = Outcome.Acted,
+        Code = ReasonCodes.ReschedulerRelaunch,
         Reason = $"task {stoppedTask} exited 1; relaunching now",
         Actions = [ReflexAction.RunTask(new RunTaskRequest
         {

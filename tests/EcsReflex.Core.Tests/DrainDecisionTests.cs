@@ -75,6 +75,7 @@ public class DrainDecisionTests
             new InstanceObservation { LastSeen = Seen(44), Tasks = [Task()] }, Now);
 
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardDrainReplace, d.Code);
         var action = Assert.Single(d.Decision.Actions);
         Assert.Equal(("ecs", "RunTask"), (action.Service, action.Operation));
         Assert.Equal(
@@ -119,6 +120,7 @@ public class DrainDecisionTests
             ],
         }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardDrainNothingToMove, d.Code);
         Assert.Empty(d.Decision.Actions);
         Assert.Contains("1 service task left to the ECS service scheduler", d.Decision.Reason);
         Assert.Contains("1 standalone task no reschedule rule covers left alone", d.Decision.Reason);
@@ -132,6 +134,7 @@ public class DrainDecisionTests
         var d = PlacementGuard.DecideInstance(Instance(version: version), Policy(),
             new InstanceObservation { LastSeen = Seen(seen), Tasks = [Task()] }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardStale, d.Code);
         Assert.Empty(d.Decision.Actions);
         Assert.Empty(d.Writes);
         Assert.Null(d.InstanceSeen);
@@ -159,6 +162,7 @@ public class DrainDecisionTests
             Tasks = [Task()], Moves = new Dictionary<string, DrainMoveRecord> { [WorkerId] = move }, DueCheck = true, LastSeen = Seen(47),
         }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardDrainNothingToMove, d.Code);
         Assert.Empty(d.Decision.Actions);
         Assert.Contains("waits for its replacement", d.Decision.Reason);
     }
@@ -180,6 +184,7 @@ public class DrainDecisionTests
             Tasks = [Task()], Moves = new Dictionary<string, DrainMoveRecord> { [WorkerId] = move }, DueCheck = true, LastSeen = Seen(47, status: "DRAINING"),
         }, later);
         Assert.Equal(Outcome.Acted, second.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardDrainStopOriginal, second.Code);
         var stop = Assert.IsType<StopTaskRequest>(Assert.Single(second.Decision.Actions).Request);
         Assert.Equal(
             "{\"cluster\":\"" + Cluster + "\",\"task\":\"" + Worker + "\",\"reason\":\"EcsReflex: moved off draining container instance " + Ec2B +
@@ -207,6 +212,7 @@ public class DrainDecisionTests
         Assert.True(PlacementGuard.WatchesTask(replacement));
         var d = PlacementGuard.DecideTaskRunning(replacement, Policy(), new TaskRunningObservation { Move = move, Ec2InstanceId = "i-0ccc04949171d49ad" }, Now.AddSeconds(15));
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardReplacementStopOriginal, d.Code);
         var stop = Assert.Single(d.Decision.Actions);
         Assert.Equal(
             "{\"cluster\":\"" + Cluster + "\",\"task\":\"" + Worker + "\",\"reason\":\"EcsReflex: moved off draining container instance " + Ec2B + "; replacement a1aa32eb is RUNNING\"}",
@@ -244,6 +250,7 @@ public class DrainDecisionTests
         var t = new TaskStateChange { ClusterArn = Cluster, TaskArn = "arn:aws:ecs:us-east-1:123456789012:task/prod/bbbb", StartedBy = "reflex/x/1", LastStatus = "RUNNING" };
         var d = PlacementGuard.DecideTaskRunning(t, Policy(), new TaskRunningObservation(), Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardNoMove, d.Code);
         Assert.Equal("task bbbb is RUNNING: no drain move waits for it", d.Decision.Reason);
         Assert.False(PlacementGuard.WatchesTask(t with { StartedBy = "scheduler/nightly" }));
         Assert.False(PlacementGuard.WatchesTask(t with { LastStatus = "STOPPED" }));
@@ -255,6 +262,7 @@ public class DrainDecisionTests
         var at = Now;
         var d = PlacementGuard.DecideInstance(Instance("ACTIVE", connected: false, version: 45, at: at), Policy(), new InstanceObservation { LastSeen = Seen(44), Tasks = [Task()] }, at);
         Assert.Equal(Outcome.Deferred, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardAgentGrace, d.Code);
         Assert.Equal(at.AddSeconds(300), d.Decision.DueAt);
         Assert.Empty(d.Decision.Actions);
         Assert.Equal(at, d.InstanceSeen!.DisconnectedSince);
@@ -269,6 +277,7 @@ public class DrainDecisionTests
         var d = PlacementGuard.DecideInstance(Instance("ACTIVE", connected: false, version: 45, at: since), policy,
             new InstanceObservation { LastSeen = Seen(45, connected: false, disconnectedSince: since), Tasks = [Task()], DueCheck = true }, Now);
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardDisconnectReplace, d.Code);
         var run = Assert.IsType<RunTaskRequest>(Assert.Single(d.Decision.Actions).Request);
         Assert.Equal($"ec2InstanceId != {Ec2B}", Assert.Single(run.PlacementConstraints!).Expression);
         Assert.Contains("the originals cannot be reached and are left to ECS", d.Decision.Reason);
@@ -293,6 +302,7 @@ public class DrainDecisionTests
         var d = PlacementGuard.DecideInstance(Instance("ACTIVE", connected: false, version: 45), Policy(),
             new InstanceObservation { LastSeen = Seen(46, connected: true), Tasks = [Task()], DueCheck = true }, Now.AddSeconds(300));
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardCheckCancelled, d.Code);
         Assert.Empty(d.Decision.Actions);
         Assert.Equal("the deferred check of i-0bbbb4609287edcaa (eee5ec7b) (version 45) is cancelled: the agent reconnected (version 46)", d.Decision.Reason);
     }
@@ -313,6 +323,7 @@ public class DrainDecisionTests
             Moves = new Dictionary<string, DrainMoveRecord> { [WorkerId] = move },
         }, Now);
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardReconnectStopOriginal, d.Code);
         var stop = Assert.IsType<StopTaskRequest>(Assert.Single(d.Decision.Actions).Request);
         Assert.Equal(Worker, stop.Task);
         Assert.StartsWith("EcsReflex: agent of i-0bbbb4609287edcaa reconnected", stop.Reason);
@@ -326,6 +337,7 @@ public class DrainDecisionTests
         var d = PlacementGuard.DecideInstance(Instance() with { ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/staging" }, Policy(),
             new InstanceObservation { Tasks = [Task()] }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardClusterNotInPolicy, d.Code);
         Assert.Equal("cluster staging is not in the policy", d.Decision.Reason);
     }
 
@@ -379,6 +391,7 @@ public class DrainDecisionTests
         };
         var d = TaskRescheduler.Decide(stopped, Policy(), new TaskObservation { DrainMove = move }, Now);
         Assert.Equal(Outcome.Ignored, d.Outcome);
+        Assert.Equal(ReasonCodes.ReschedulerBeingMoved, d.Code);
         Assert.Contains("its replacement (reflex/34c9b3e6fb6db0102948768be15d1b5e/0) carries lineage", d.Reason);
         // Without the move it would have been relaunched.
         Assert.Equal(Outcome.Deferred, TaskRescheduler.Decide(stopped, Policy(), TaskObservation.None, Now).Outcome);

@@ -66,6 +66,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideDeployment(Deployment(eventName), Policy(), new ServiceObservation { Service = Web() }, Now);
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardDriftRestore, d.Code);
         var update = Assert.Single(d.Decision.Actions);
         Assert.Equal(("ecs", "UpdateService"), (update.Service, update.Operation));
         Assert.Equal("{\"cluster\":\"" + Cluster + "\",\"service\":\"web\"," + Preferred, ActionJson.ToJson(update.Request));
@@ -83,6 +84,7 @@ public class PlacementServiceDecisionTests
             [new PlacementStrategy { Type = "spread", Field = "attribute:ecs.availability-zone" }, new PlacementStrategy { Type = "binpack", Field = "memory" }]);
         var d = PlacementGuard.DecideDeployment(Deployment(), Policy(), new ServiceObservation { Service = service }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardPlacementMatches, d.Code);
         Assert.Equal("SERVICE_DEPLOYMENT_IN_PROGRESS of web: its placement matches the policy's placement", d.Decision.Reason);
     }
 
@@ -114,6 +116,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideDeployment(Deployment(), Policy(), new ServiceObservation { Service = Web(launchType: "FARGATE") }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardFargate, d.Code);
         Assert.Empty(d.Decision.Actions);
         Assert.Equal("web runs on Fargate, which takes no placement constraints or strategies: nothing to enforce", d.Decision.Reason);
     }
@@ -123,6 +126,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideDeployment(Deployment(), Policy(enforce: false), new ServiceObservation { Service = Web() }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardNotEnforced, d.Code);
         Assert.Contains("not enforced", d.Decision.Reason);
     }
 
@@ -131,6 +135,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideDeployment(Deployment("SERVICE_DEPLOYMENT_FAILED"), Policy(), new ServiceObservation { Service = Web() }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardNotADeploymentCheck, d.Code);
         Assert.Empty(d.Decision.Actions);
     }
 
@@ -152,6 +157,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideServiceAction(Action("SERVICE_TASK_PLACEMENT_FAILURE", reason), Policy(), new ServiceObservation { Service = Web() }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardResourceShortage, d.Code);
         Assert.Empty(d.Decision.Actions);
         Assert.Equal($"ECS could not place a task of web: no container instance has enough {missing} ({reason}); left to the capacity providers", d.Decision.Reason);
     }
@@ -163,6 +169,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideServiceAction(Action("SERVICE_TASK_PLACEMENT_FAILURE", reason), Policy(), new ServiceObservation { Service = Web() }, Now);
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardFallbackApply, d.Code);
         var update = Assert.Single(d.Decision.Actions);
         Assert.Equal("{\"cluster\":\"" + Cluster + "\",\"service\":\"web\"," + Fallback, ActionJson.ToJson(update.Request));
         Assert.Contains("the preferred one comes back on the first steady state after 10:15:00", d.Decision.Reason);
@@ -177,6 +184,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideServiceAction(Action("SERVICE_TASK_PLACEMENT_FAILURE", "MemberOf placement constraint unsatisfied."), Policy(fallback: false), new ServiceObservation { Service = Web() }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardNoFallback, d.Code);
         Assert.Contains("has no fallback placement", d.Decision.Reason);
     }
 
@@ -186,6 +194,7 @@ public class PlacementServiceDecisionTests
         var record = new ServicePlacementRecord { Cluster = "prod", Service = "web", FallbackAppliedAt = Now.AddMinutes(-1) };
         var d = PlacementGuard.DecideServiceAction(Action("SERVICE_TASK_PLACEMENT_FAILURE", "MemberOf placement constraint unsatisfied."), Policy(), new ServiceObservation { Service = Web(), Record = record }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardFallbackInEffect, d.Code);
         Assert.Contains("already in effect since 09:59:00", d.Decision.Reason);
     }
 
@@ -196,6 +205,7 @@ public class PlacementServiceDecisionTests
     {
         var d = PlacementGuard.DecideServiceAction(Action("SERVICE_TASK_PLACEMENT_FAILURE", reason), Policy(), new ServiceObservation { Service = Web() }, Now);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardNotAConstraintFailure, d.Code);
         Assert.Empty(d.Decision.Actions);
         Assert.Contains("is not caused by a placement constraint", d.Decision.Reason);
     }
@@ -206,6 +216,7 @@ public class PlacementServiceDecisionTests
         var record = new ServicePlacementRecord { Cluster = "prod", Service = "web", FallbackAppliedAt = Now };
         var d = PlacementGuard.DecideServiceAction(Action("SERVICE_STEADY_STATE"), Policy(), new ServiceObservation { Service = Web(), Record = record }, Now.AddSeconds(899));
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardRestoreNotYet, d.Code);
         Assert.Contains("comes back on the first steady state after 10:15:00", d.Decision.Reason);
     }
 
@@ -215,6 +226,7 @@ public class PlacementServiceDecisionTests
         var record = new ServicePlacementRecord { Cluster = "prod", Service = "web", FallbackAppliedAt = Now };
         var d = PlacementGuard.DecideServiceAction(Action("SERVICE_STEADY_STATE"), Policy(), new ServiceObservation { Service = Web(), Record = record }, Now.AddSeconds(900));
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.GuardFallbackRestore, d.Code);
         var update = Assert.Single(d.Decision.Actions);
         Assert.Equal("{\"cluster\":\"" + Cluster + "\",\"service\":\"web\"," + Preferred, ActionJson.ToJson(update.Request));
         var write = Assert.Single(d.Writes);

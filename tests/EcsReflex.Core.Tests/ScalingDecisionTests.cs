@@ -36,6 +36,7 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm(alarm, "ALARM", T0, metric), Web, Observe(4), T0);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.ScalerNoStep, d.Code);
         Assert.Contains("no step of clusters[0].services[0].scaling.alarms[", d.Decision.Reason);
         Assert.Empty(d.Decision.Actions);
     }
@@ -73,8 +74,10 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5), Web, Observe(4), T0);
         Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.ScalerScaleOut, d.Code);
         Assert.Equal("web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 40)", d.Decision.Reason);
         var action = Assert.Single(d.Decision.Actions);
+        Assert.Equal(4, action.DesiredFrom);
         Assert.Equal(("ecs", "UpdateService"), (action.Service, action.Operation));
         Assert.Equal("web desired 4 → 5", action.Summary);
         using var json = JsonDocument.Parse(ActionJson.ToJson(action.Request));
@@ -216,6 +219,7 @@ public class ScalingDecisionTests
         clock.Advance(TimeSpan.FromSeconds(20));
         var d = sim.Feed(Alarm("web-latency-high", "ALARM", clock.GetUtcNow(), 260), clock.GetUtcNow()); // +2 from 4 = 6
         Assert.Equal(7, sim.DesiredCount);
+        Assert.Equal(ReasonCodes.ScalerCooldown, d.Code);
         Assert.Equal("web-latency-high at 260 (threshold 250, +10) → step +2 from 4 (where the scale-out cooldown started): asks 6, held by the cooldown: within 60 s of the scale-out to 7 at 10:00:00, only a larger target is applied (until 10:01:00)", d.Decision.Reason);
     }
 
@@ -320,6 +324,7 @@ public class ScalingDecisionTests
         var record = Remembering(Seen("web-latency-high", "ALARM", T0.AddMinutes(-20), 6));
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12), Web, Observe(6, record), T0);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.ScalerArbiter, d.Code);
         Assert.EndsWith("6 → 5, held by the arbiter: scale-out alarm web-latency-high is in ALARM (since 09:40:00)", d.Decision.Reason);
     }
 
@@ -329,6 +334,8 @@ public class ScalingDecisionTests
         var record = Remembering(Seen("web-latency-high", "OK", T0.AddMinutes(-20)), Seen("web-cpu-high", "INSUFFICIENT_DATA", T0.AddMinutes(-1)), Seen("web-exact", "OK", T0.AddMinutes(-3)));
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12), Web, Observe(6, record), T0);
         Assert.Equal(5, d.Desired());
+        Assert.Equal(ReasonCodes.ScalerScaleIn, d.Code);
+        Assert.Equal(6, Assert.Single(d.Decision.Actions).DesiredFrom);
         Assert.Equal("web-cpu-low at 12 (threshold 20, -8) → step -25% (-1.5 → -1): 6 → 5 (min 2)", d.Decision.Reason);
     }
 
@@ -391,6 +398,7 @@ public class ScalingDecisionTests
         var record = Remembering(Seen("web-cpu-high", "ALARM", T0.AddMinutes(-3), 5));
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", state, T0, 60), Web, Observe(5, record), T0);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.ScalerNotInAlarm, d.Code);
         Assert.Equal($"web-cpu-high is {state} (was ALARM): nothing to scale; remembered for the arbiter", d.Decision.Reason);
         Assert.Empty(d.Decision.Actions);
         var m = d.Record!.Alarm("web-cpu-high")!;
@@ -404,6 +412,7 @@ public class ScalingDecisionTests
         sim.Feed(Alarm("web-cpu-high", "ALARM", T0, 87.5), T0);
         var again = sim.Feed(Alarm("web-cpu-high", "ALARM", T0, 87.5), T0.AddSeconds(90));
         Assert.Equal(("web-cpu-high ALARM at 10:00:00 was already handled", (ServiceScalingRecord?)null), (again.Decision.Reason, again.Record));
+        Assert.Equal(ReasonCodes.ScalerAlreadyHandled, again.Code);
         Assert.Equal(5, sim.DesiredCount);
     }
 
@@ -413,6 +422,7 @@ public class ScalingDecisionTests
         var sim = new Simulation(Web, 4);
         sim.Feed(Alarm("web-cpu-high", "OK", T0.AddSeconds(10), 60), T0.AddSeconds(10));
         var late = sim.Feed(Alarm("web-cpu-high", "ALARM", T0, 87.5), T0.AddSeconds(11));
+        Assert.Equal(ReasonCodes.ScalerOutOfOrder, late.Code);
         Assert.Equal("web-cpu-high ALARM at 10:00:00 is older than the OK at 10:00:10 already seen: delivered out of order, nothing to do", late.Decision.Reason);
         Assert.Equal(4, sim.DesiredCount);
     }
@@ -424,6 +434,7 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5), WebPolicy(paused: true), Observe(4), T0);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.ScalerPaused, d.Code);
         Assert.Equal("scaling of web is paused (clusters[0].services[0].scaling.paused): nothing sent; web-cpu-high ALARM remembered", d.Decision.Reason);
         Assert.Equal("ALARM", d.Record!.Alarm("web-cpu-high")!.State);
     }
@@ -461,6 +472,7 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5), Web, Observe(4, target: AasTarget(2, 10)), T0);
         Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(ReasonCodes.ScalerAasOwned, d.Code);
         Assert.Equal("Application Auto Scaling also scales web (scalable target service/prod/web, min 2, max 10): leaving it alone; set clusters[0].services[0].scaling.coexistWithApplicationAutoScaling to \"clamp\" to scale within both bounds", d.Decision.Reason);
     }
 
@@ -481,6 +493,7 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm("db-cpu-high", "ALARM", T0, 90), Web, Observe(4), T0);
         Assert.Equal(("alarm db-cpu-high drives no service in the policy: nothing to scale", (ServiceScalingRecord?)null), (d.Decision.Reason, d.Record));
+        Assert.Equal(ReasonCodes.ScalerNoService, d.Code);
     }
 
     [Theory]

@@ -58,26 +58,27 @@ public class TaskReschedulerTests
 
     // ---- what is ignored ----
 
-    public static TheoryData<string, TaskStateChange, string> IgnoredCases => new()
+    public static TheoryData<string, TaskStateChange, string, string> IgnoredCases => new()
     {
-        { "user stop", Task(stopCode: "UserInitiated", exit: 143), "stopped by a user" },
-        { "service group", Task(group: "service:web"), "belongs to a service" },
-        { "service startedBy", Task(group: "family:web", startedBy: "ecs-svc/123"), "belongs to a service" },
-        { "no rule", Task(group: "family:other", taskDef: "other:1"), "matches no reschedule rule" },
-        { "exit 0 under OnFailure", Task(exit: 0), "restarts on failure only" },
-        { "ignored exit code", Task(exit: 143), "listed in ignoreExitCodes" },
-        { "scheduler stop", Task(stopCode: "ServiceSchedulerInitiated", exit: 143), "not a failure" },
-        { "running", Task() with { LastStatus = "RUNNING" }, "not STOPPED" },
-        { "other cluster", Task() with { ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/staging" }, "not in the policy" },
-        { "report started by a person", Task(group: "family:report", taskDef: "report:3", startedBy: "alice"), "matches no reschedule rule" },
+        { "user stop", Task(stopCode: "UserInitiated", exit: 143), "stopped by a user", ReasonCodes.ReschedulerNotAFailure },
+        { "service group", Task(group: "service:web"), "belongs to a service", ReasonCodes.ReschedulerServiceTask },
+        { "service startedBy", Task(group: "family:web", startedBy: "ecs-svc/123"), "belongs to a service", ReasonCodes.ReschedulerServiceTask },
+        { "no rule", Task(group: "family:other", taskDef: "other:1"), "matches no reschedule rule", ReasonCodes.ReschedulerNoRule },
+        { "exit 0 under OnFailure", Task(exit: 0), "restarts on failure only", ReasonCodes.ReschedulerSuccess },
+        { "ignored exit code", Task(exit: 143), "listed in ignoreExitCodes", ReasonCodes.ReschedulerSuccess },
+        { "scheduler stop", Task(stopCode: "ServiceSchedulerInitiated", exit: 143), "not a failure", ReasonCodes.ReschedulerNotAFailure },
+        { "running", Task() with { LastStatus = "RUNNING" }, "not STOPPED", ReasonCodes.ReschedulerNotStopped },
+        { "other cluster", Task() with { ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/staging" }, "not in the policy", ReasonCodes.ReschedulerClusterNotInPolicy },
+        { "report started by a person", Task(group: "family:report", taskDef: "report:3", startedBy: "alice"), "matches no reschedule rule", ReasonCodes.ReschedulerNoRule },
     };
 
     [Theory]
     [MemberData(nameof(IgnoredCases))]
-    public void Decide_IgnoresWhatIsNotARelaunchableFailure(string _, TaskStateChange t, string reason)
+    public void Decide_IgnoresWhatIsNotARelaunchableFailure(string _, TaskStateChange t, string reason, string code)
     {
         var d = Decide(t);
         Assert.Equal(Outcome.Ignored, d.Outcome);
+        Assert.Equal(code, d.Code);
         Assert.Empty(d.Actions);
         Assert.Contains(reason, d.Reason);
     }
@@ -106,6 +107,7 @@ public class TaskReschedulerTests
     {
         var d = Decide(Task());
         Assert.Equal(Outcome.Deferred, d.Outcome);
+        Assert.Equal(ReasonCodes.ReschedulerBackoff, d.Code);
         Assert.Equal(Stop.AddSeconds(10), d.DueAt);
         Assert.Equal("task t0 (worker): worker exited 1 (attempt 1 of 5); relaunching in 10 s away from i-0abc", d.Reason);
         Assert.Empty(d.Actions);
@@ -117,6 +119,7 @@ public class TaskReschedulerTests
         var t = Task();
         var d = Decide(t, now: Stop.AddSeconds(10));
         Assert.Equal(Outcome.Acted, d.Outcome);
+        Assert.Equal(ReasonCodes.ReschedulerRelaunch, d.Code);
         var r = RunTask(d);
         Assert.Equal(Cluster, r.Cluster);
         Assert.Equal(t.TaskDefinitionArn, r.TaskDefinition);
@@ -156,6 +159,7 @@ public class TaskReschedulerTests
     {
         var d = Decide(Task(id: "t5", startedBy: "reflex/t0/5"));
         Assert.Equal(Outcome.Acted, d.Outcome);
+        Assert.Equal(ReasonCodes.ReschedulerGaveUp, d.Code);
         var a = Assert.Single(d.Actions);
         Assert.Equal(("reflex", "GiveUp"), (a.Service, a.Operation));
         var g = Assert.IsType<GiveUpRequest>(a.Request);
@@ -170,6 +174,7 @@ public class TaskReschedulerTests
         var record = new LineageRecord { Cluster = "prod", Lineage = "t0", Rule = "batch-workers", Attempt = 5, GivenUp = true };
         var d = Decide(Task(id: "t6", startedBy: "reflex/t0/3"), OnInstance with { Lineage = record }, Stop.AddHours(1));
         Assert.Equal(Outcome.Ignored, d.Outcome);
+        Assert.Equal(ReasonCodes.ReschedulerGivenUp, d.Code);
         Assert.Contains("given up", d.Reason);
     }
 
@@ -247,6 +252,7 @@ public class TaskReschedulerTests
     {
         var d = Decide(Task(group: "family:report", taskDef: "report-legacy:1", eni: true));
         Assert.Equal(Outcome.Rejected, d.Outcome);
+        Assert.Equal(ReasonCodes.ReschedulerCannotRelaunch, d.Code);
         Assert.Contains("clusters[0].reschedule[2].network", d.Reason);
         Assert.Empty(d.Actions);
     }

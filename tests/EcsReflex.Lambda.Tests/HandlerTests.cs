@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Ecs;
 using EcsReflex.Core.State;
 using EcsReflex.Lambda.Bootstrap;
 using EcsReflex.Lambda.Tests.TestHelpers;
@@ -444,6 +446,7 @@ public sealed class HandlerTests
         var response = await h.InvokeAsync(Scaler, Repo.Event(sample));
 
         Assert.Equal("acted", response.GetProperty("outcome").GetString());
+        Assert.Equal(outs > 0 ? ReasonCodes.ScalerScaleOut : ReasonCodes.ScalerScaleIn, response.GetProperty("code").GetString());
         var action = Assert.Single(response.GetProperty("actions").EnumerateArray().ToList());
         Assert.Equal("UpdateService", action.GetProperty("operation").GetString());
         Assert.Equal(desired, action.GetProperty("request").GetProperty("desiredCount").GetInt32());
@@ -460,6 +463,7 @@ public sealed class HandlerTests
 
         var response = await h.InvokeAsync(Guard, Repo.Event("ecs-deployment-in-progress.json"));
 
+        Assert.Equal(ReasonCodes.GuardDriftRestore, response.GetProperty("code").GetString());
         var action = Assert.Single(response.GetProperty("actions").EnumerateArray().ToList());
         Assert.Equal("UpdateService", action.GetProperty("operation").GetString());
         Assert.False(action.GetProperty("request").TryGetProperty("desiredCount", out _));
@@ -487,21 +491,27 @@ public sealed class HandlerTests
     }
 
     [Theory]
-    [InlineData("web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 40)", 1)]
-    [InlineData("web-cpu-low at 12 → step -2: 6 → 4 (min 2)", -1)]
-    [InlineData("desired 3 -> 3", 0)]
-    [InlineData("desired 5", null)]
-    [InlineData(null, null)]
-    public void ScalingDirection_ReadsTheLastCountChangeOfTheText(string? text, int? expected) =>
-        Assert.Equal(expected, Metrics.InvocationMetrics.ScalingDirection(text));
+    [InlineData(4, 5, null, 1)]
+    [InlineData(6, 4, null, -1)]
+    [InlineData(3, 3, null, 0)]
+    [InlineData(9, 7, ReasonCodes.ScalerScaleOut, -1)] // the action's own count wins over the code
+    public void ScalingDirection_ReadsTheCountTheActionChangesFrom(int from, int to, string? code, int expected)
+    {
+        var action = ReflexAction.UpdateService(new UpdateServiceRequest { Cluster = "prod", Service = "web", DesiredCount = to }) with { DesiredFrom = from };
+        Assert.Equal(expected, Metrics.InvocationMetrics.ScalingDirection(action, to, code));
+    }
 
     [Theory]
-    [InlineData("web-cpu-low at 13.7 (threshold 20, -6.3) → step -25% (-2.25 → -2): 9 → 7 (min 2)", 7, -1)]
-    [InlineData("web-composite (composite alarm, no datapoint: the step nearest the threshold) → step +2 from 7 (where the scale-out cooldown started): 8 → 9 (max 40)", 9, 1)]
-    [InlineData("web-cpu-high → step +1: 4 → 5 (max 40), then 5 → 6", 5, 1)]
-    [InlineData("web-cpu-high → step +1: 4 → 5 (max 40)", 8, null)]
-    public void ScalingDirection_ReadsTheChangeToTheRequestedCount(string text, int target, int? expected) =>
-        Assert.Equal(expected, Metrics.InvocationMetrics.ScalingDirection(text, target));
+    [InlineData(ReasonCodes.ScalerScaleOut, 1)]
+    [InlineData(ReasonCodes.ScalerScaleIn, -1)]
+    [InlineData(ReasonCodes.GuardDriftRestore, null)]
+    [InlineData(null, null)]
+    public void ScalingDirection_WithoutTheFromCount_ReadsTheDecisionsCodeNeverItsSentence(string? code, int? expected)
+    {
+        var action = ReflexAction.UpdateService(new UpdateServiceRequest { Cluster = "prod", Service = "web", DesiredCount = 5 })
+            with { Summary = "web desired 4 → 5" }; // text that says 4 → 5 is not read
+        Assert.Equal(expected, Metrics.InvocationMetrics.ScalingDirection(action, 5, code));
+    }
 
     [Theory]
     [InlineData("RESOURCE:MEMORY (no container instance met all of its requirements)", "RESOURCE:MEMORY")]

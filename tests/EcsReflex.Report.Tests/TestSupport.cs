@@ -93,10 +93,11 @@ public static class Synthetic
         DetailType = alarm.DetailType,
         Handler = "service-scaler",
         Outcome = Outcome.Acted,
+        Code = ReasonCodes.ScalerScaleOut,
         Reason = reason,
         Event = alarm,
         Summary = $"alarm {((AlarmStateChange)alarm.Detail).AlarmName} {((AlarmStateChange)alarm.Detail).State.Value}",
-        Actions = [new ActionResult(ReflexAction.UpdateService(new UpdateServiceRequest { Cluster = ClusterArn, Service = service, DesiredCount = desired }), "done", $"desired {desired}")],
+        Actions = [new ActionResult(ReflexAction.UpdateService(new UpdateServiceRequest { Cluster = ClusterArn, Service = service, DesiredCount = desired }), ActionStatus.Done, $"desired {desired}")],
     };
 
     public static ReplayRecord AlarmOnly(EventEnvelope alarm, DateTimeOffset at) => new()
@@ -108,6 +109,7 @@ public static class Synthetic
         DetailType = alarm.DetailType,
         Handler = "service-scaler",
         Outcome = Outcome.Ignored,
+        Code = ReasonCodes.ScalerNotInAlarm,
         Reason = "OK: nothing to do",
         Event = alarm,
         Summary = $"alarm {((AlarmStateChange)alarm.Detail).AlarmName} {((AlarmStateChange)alarm.Detail).State.Value}",
@@ -122,12 +124,13 @@ public static class Synthetic
         DetailType = DetailTypes.DeploymentStateChange,
         Handler = "placement-guard",
         Outcome = Outcome.Acted,
+        Code = ReasonCodes.GuardDriftRestore,
         Reason = $"{service} drifted from its placement; restoring it",
         Actions = [new ActionResult(ReflexAction.UpdateService(new UpdateServiceRequest
         {
             Cluster = ClusterArn, Service = service,
             PlacementStrategy = [new PlacementStrategy { Type = "spread", Field = "attribute:ecs.availability-zone" }],
-        }), "done", null)],
+        }), ActionStatus.Done, null)],
     };
 
     public static ReplayRecord Stop(string taskId, DateTimeOffset at) => new()
@@ -139,8 +142,9 @@ public static class Synthetic
         DetailType = DetailTypes.ContainerInstanceStateChange,
         Handler = "placement-guard",
         Outcome = Outcome.Acted,
+        Code = ReasonCodes.GuardReplacementStopOriginal,
         Reason = "replacement running; stopping the original",
-        Actions = [new ActionResult(ReflexAction.StopTask(new StopTaskRequest { Cluster = ClusterArn, Task = taskId, Reason = "EcsReflex: instance draining" }), "done", null)],
+        Actions = [new ActionResult(ReflexAction.StopTask(new StopTaskRequest { Cluster = ClusterArn, Task = taskId, Reason = "EcsReflex: instance draining" }), ActionStatus.Done, null)],
     };
 
     public static ReplayRecord Relaunch(string lineage, int attempt, DateTimeOffset at, string trigger = "timer") => new()
@@ -152,6 +156,7 @@ public static class Synthetic
         DetailType = DetailTypes.TaskStateChange,
         Handler = "task-rescheduler",
         Outcome = Outcome.Acted,
+        Code = ReasonCodes.ReschedulerRelaunch,
         Reason = $"worker exited 1 (attempt {attempt} of 5); relaunching now",
         Actions = [new ActionResult(ReflexAction.RunTask(new RunTaskRequest
         {
@@ -160,7 +165,7 @@ public static class Synthetic
             StartedBy = $"reflex/{lineage}/{attempt}",
             Group = "family:worker",
             ClientToken = $"reflex-{lineage}-{attempt}",
-        }), "done", $"started {lineage}{attempt}")],
+        }), ActionStatus.Done, $"started {lineage}{attempt}")],
     };
 
     public static ReplayRecord Rejected(string input, string reason, DateTimeOffset? at) => new()
@@ -169,6 +174,7 @@ public static class Synthetic
         Trigger = "event",
         Time = at,
         Outcome = Outcome.Rejected,
+        Code = ReasonCodes.RejectInvalidJson,
         Reason = reason,
         RejectionCode = "invalid-json",
     };
@@ -182,6 +188,7 @@ public static class Synthetic
         DetailType = DetailTypes.TaskStateChange,
         Handler = "task-rescheduler",
         Outcome = Outcome.Ignored,
+        Code = ReasonCodes.ReschedulerNotStopped,
         Reason = $"task {i:x8} is RUNNING, not STOPPED",
         Summary = $"task {i:x8} RUNNING",
     };
@@ -193,7 +200,7 @@ public static class Synthetic
         var t = T0;
         var high = Alarm("web-cpu-high", "ALARM", "OK", t.AddMinutes(1));
         records.Add(ScaleRecord(high, "web", 5, t.AddMinutes(1), "web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 12)"));
-        records.Add(ScaleRecord(high, "web", 5, t.AddMinutes(1), "duplicate delivery") with { Actions = [], Outcome = Outcome.Ignored, Reason = "duplicate: event was already processed" });
+        records.Add(ScaleRecord(high, "web", 5, t.AddMinutes(1), "duplicate delivery") with { Actions = [], Outcome = Outcome.Ignored, Code = ReasonCodes.EngineDuplicate, Reason = "duplicate: event was already processed" });
         var high2 = Alarm("web-cpu-high", "ALARM", "ALARM", t.AddMinutes(4));
         records.Add(ScaleRecord(high2, "web", 8, t.AddMinutes(4), "web-cpu-high at 95 (threshold 70, +25) → step +3: 5 → 8 (max 12)"));
         records.Add(AlarmOnly(Alarm("web-cpu-high", "OK", "ALARM", t.AddMinutes(12)), t.AddMinutes(12)));

@@ -23,6 +23,9 @@ public sealed record ReflexAction(string Service, string Operation, ActionReques
     /// <summary>A few words for the table when the request alone cannot say it (<c>web desired 4 → 5</c>); not sent.</summary>
     public string? Summary { get; init; }
 
+    /// <summary>For an UpdateService that changes the desired count: the count it changes it from (the request says only the new one); not sent.</summary>
+    public int? DesiredFrom { get; init; }
+
     public static ReflexAction RunTask(RunTaskRequest r) => new("ecs", "RunTask", r);
     public static ReflexAction StopTask(StopTaskRequest r) => new("ecs", "StopTask", r);
     public static ReflexAction UpdateService(UpdateServiceRequest r) => new("ecs", "UpdateService", r);
@@ -46,10 +49,15 @@ public sealed record LineageRecord
     public string? LastTaskArn { get; init; }
 }
 
-/// <summary>The result of a pure decision: an outcome, a sentence a person can read, and the actions.</summary>
+/// <summary>
+/// The result of a pure decision: an outcome, a stable code (<see cref="ReasonCodes"/>) with a sentence a person can
+/// read, and the actions. The code is required: every place that writes a reason says which one it is.
+/// </summary>
 public sealed record Decision
 {
     public required Outcome Outcome { get; init; }
+    /// <summary>What the reason says, as data: one of <see cref="ReasonCodes"/>. Stable; the sentence is not.</summary>
+    public required string Code { get; init; }
     public required string Reason { get; init; }
     public IReadOnlyList<ReflexAction> Actions { get; init; } = [];
     /// <summary>For <see cref="Outcome.Deferred"/>: when to decide again.</summary>
@@ -57,6 +65,6 @@ public sealed record Decision
     /// <summary>State to record after the actions succeed.</summary>
     public LineageRecord? Lineage { get; init; }
 
-    public static Decision Ignored(string reason) => new() { Outcome = Outcome.Ignored, Reason = reason };
-    public static Decision Rejected(string reason) => new() { Outcome = Outcome.Rejected, Reason = reason };
+    public static Decision Ignored(string code, string reason) => new() { Outcome = Outcome.Ignored, Code = code, Reason = reason };
+    public static Decision Rejected(string code, string reason) => new() { Outcome = Outcome.Rejected, Code = code, Reason = reason };
 }

@@ -50,6 +50,8 @@ public sealed record GuardWrite(ReflexAction? After, DrainMoveRecord? Move = nul
 public sealed record PlacementGuardDecision
 {
     public required Decision Decision { get; init; }
+    /// <summary>The decision's code (<see cref="ReasonCodes"/>).</summary>
+    public string Code => Decision.Code;
     /// <summary>The instance state to record, unless the decision failed.</summary>
     public InstanceSeenRecord? InstanceSeen { get; init; }
     public IReadOnlyList<GuardWrite> Writes { get; init; } = [];
@@ -97,16 +99,16 @@ public static class PlacementGuard
         var name = InstanceName(e.ContainerInstanceArn, ec2);
         var cluster = policy.FindCluster(e.ClusterArn);
         if (cluster is null)
-            return PlacementGuardDecision.Of(Decision.Ignored($"cluster {Arns.ClusterName(e.ClusterArn)} is not in the policy"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardClusterNotInPolicy, $"cluster {Arns.ClusterName(e.ClusterArn)} is not in the policy"));
 
         var seen = observed.LastSeen;
         if (e.Version is { } v && seen?.Version is { } sv && (v < sv || (v == sv && !observed.DueCheck)))
         {
             if (observed.DueCheck)
-                return PlacementGuardDecision.Of(Decision.Ignored(seen.AgentConnected == true
+                return PlacementGuardDecision.Of(Decision.Ignored(seen.AgentConnected == true ? ReasonCodes.GuardCheckCancelled : ReasonCodes.GuardCheckSuperseded, seen.AgentConnected == true
                     ? $"the deferred check of {name} (version {v}) is cancelled: the agent reconnected (version {sv})"
                     : $"the deferred check of {name} (version {v}) is superseded by version {sv}"));
-            return PlacementGuardDecision.Of(Decision.Ignored(
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardStale,
                 $"stale: version {v} of {name} is not newer than version {sv} already seen; nothing changes"));
         }
 
@@ -139,6 +141,7 @@ public static class PlacementGuard
                 result = PlacementGuardDecision.Of(new Decision
                 {
                     Outcome = Outcome.Deferred,
+                    Code = ReasonCodes.GuardAgentGrace,
                     Reason = $"the agent of {name} is disconnected since {Clock(since)}; if it still is at {Clock(due)} (grace {drain.AgentDisconnectedGraceSeconds} s), its standalone tasks get replacements",
                     DueAt = due,
                 });
@@ -338,9 +341,17 @@ public static class PlacementGuard
         var reasonText = $"{why}: {string.Join("; ", parts)}";
 
         var outcome = actions.Count > 0 ? Outcome.Acted : problems.Count > 0 ? Outcome.Rejected : Outcome.Ignored;
+        var draining = reason == DrainReason.Draining;
+        var code = outcome switch
+        {
+            Outcome.Acted when started.Count > 0 => draining ? ReasonCodes.GuardDrainReplace : ReasonCodes.GuardDisconnectReplace,
+            Outcome.Acted => ReasonCodes.GuardDrainStopOriginal, // only a draining instance's originals are stopped
+            Outcome.Rejected => draining ? ReasonCodes.GuardDrainCannotMove : ReasonCodes.GuardDisconnectCannotMove,
+            _ => draining ? ReasonCodes.GuardDrainNothingToMove : ReasonCodes.GuardDisconnectNothingToMove,
+        };
         return new PlacementGuardDecision
         {
-            Decision = new Decision { Outcome = outcome, Reason = reasonText, Actions = actions },
+            Decision = new Decision { Outcome = outcome, Code = code, Reason = reasonText, Actions = actions },
             Writes = writes,
             FollowUpAt = followUp,
         };
@@ -395,7 +406,12 @@ public static class PlacementGuard
             reason = seen?.AgentConnected == false ? $"{head}: any pending check is cancelled, nothing to move" : $"{head}: nothing to move";
         return new PlacementGuardDecision
         {
-            Decision = new Decision { Outcome = actions.Count > 0 ? Outcome.Acted : Outcome.Ignored, Reason = reason, Actions = actions },
+            Decision = new Decision
+            {
+                Outcome = actions.Count > 0 ? Outcome.Acted : Outcome.Ignored,
+                Code = actions.Count > 0 ? ReasonCodes.GuardReconnectStopOriginal : ReasonCodes.GuardReconnectNothingToMove,
+                Reason = reason, Actions = actions,
+            },
             Writes = writes,
         };
     }
@@ -409,27 +425,27 @@ public static class PlacementGuard
         var name = family is null ? $"task {Short(t.TaskId)}" : $"task {Short(t.TaskId)} ({family})";
         var where = observed.Ec2InstanceId is { } w ? $" on {w}" : "";
         if (policy.FindCluster(t.ClusterArn) is null)
-            return PlacementGuardDecision.Of(Decision.Ignored($"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardClusterNotInPolicy, $"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy"));
         if (!WatchesTask(t))
-            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is {t.LastStatus}: the guard watches RUNNING tasks EcsReflex started"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotWatched, $"{name} is {t.LastStatus}: the guard watches RUNNING tasks EcsReflex started"));
         var move = observed.Move;
         if (move is null)
-            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: no drain move waits for it"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNoMove, $"{name} is RUNNING{where}: no drain move waits for it"));
         if (move.OriginalTaskArn == t.TaskArn)
-            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: it is the original of a move; it stops once its replacement runs"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOriginalOfMove, $"{name} is RUNNING{where}: it is the original of a move; it stops once its replacement runs"));
         var from = move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn);
         var original = Short(Arns.LastSegment(move.OriginalTaskArn));
         // A late event of an older task of the lineage is not the replacement (nor a retry of it).
         if ((TaskRescheduler.TryParseLineage(t.StartedBy, out _, out var attempt) && TaskRescheduler.TryParseLineage(move.ReplacementStartedBy, out _, out var replacementAttempt) && attempt < replacementAttempt)
             || (t.CreatedAt is { } created && created < move.StartedAt - ClockSkew))
-            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}: it is older than the replacement of {original} ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOlderThanReplacement, $"{name} is RUNNING{where}: it is older than the replacement of {original} ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})"));
         if (move.OriginalStoppedAt is { } stoppedAt)
-            return PlacementGuardDecision.Of(Decision.Ignored($"{name} is RUNNING{where}; the original {original} on {from} was already stopped at {Clock(stoppedAt)}"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOriginalAlreadyStopped, $"{name} is RUNNING{where}; the original {original} on {from} was already stopped at {Clock(stoppedAt)}"));
         var running = move with { ReplacementTaskArn = t.TaskArn, ReplacementRunningAt = move.ReplacementRunningAt ?? now };
         if (move.LeaveOriginal)
             return new PlacementGuardDecision
             {
-                Decision = Decision.Ignored($"{name}, the replacement of {original}, is RUNNING{where}; the original, on {from} whose agent is disconnected, is left to ECS"),
+                Decision = Decision.Ignored(ReasonCodes.GuardReplacementLeaveOriginal, $"{name}, the replacement of {original}, is RUNNING{where}; the original, on {from} whose agent is disconnected, is left to ECS"),
                 Writes = [new GuardWrite(null, Move: running)],
             };
         var stop = ReflexAction.StopTask(StopOriginal(t.ClusterArn, move.OriginalTaskArn,
@@ -439,6 +455,7 @@ public static class PlacementGuard
             Decision = new Decision
             {
                 Outcome = Outcome.Acted,
+                Code = ReasonCodes.GuardReplacementStopOriginal,
                 Reason = $"{name}, the replacement of {original}, is RUNNING{where}: stopping the original on draining {from} (make before break)",
                 Actions = [stop],
             },
@@ -452,16 +469,16 @@ public static class PlacementGuard
         string.Equals(s.LaunchType, "FARGATE", StringComparison.Ordinal)
         || (s.CapacityProviderStrategy.Count > 0 && s.CapacityProviderStrategy.All(c => c.CapacityProvider.StartsWith("FARGATE", StringComparison.Ordinal)));
 
-    private static (ClusterPolicy? Cluster, ServicePolicy? Service, string? Why) FindService(ReflexPolicy policy, string? clusterArn, string? serviceArn)
+    private static (ClusterPolicy? Cluster, ServicePolicy? Service, string? Why, string WhyCode) FindService(ReflexPolicy policy, string? clusterArn, string? serviceArn)
     {
-        if (serviceArn is null) return (null, null, "the event names no service");
+        if (serviceArn is null) return (null, null, "the event names no service", ReasonCodes.GuardNoServiceNamed);
         var name = Arns.ServiceName(serviceArn);
         var cluster = policy.FindCluster(clusterArn);
-        if (cluster is null) return (null, null, $"cluster {(clusterArn is null ? "(unknown)" : Arns.ClusterName(clusterArn))} of service {name} is not in the policy");
+        if (cluster is null) return (null, null, $"cluster {(clusterArn is null ? "(unknown)" : Arns.ClusterName(clusterArn))} of service {name} is not in the policy", ReasonCodes.GuardClusterNotInPolicy);
         var service = cluster.FindService(serviceArn);
-        if (service is null) return (cluster, null, $"service {name} is not in the policy");
-        if (service.Placement is null) return (cluster, service, $"the policy of service {name} has no placement");
-        return (cluster, service, null);
+        if (service is null) return (cluster, null, $"service {name} is not in the policy", ReasonCodes.GuardServiceNotInPolicy);
+        if (service.Placement is null) return (cluster, service, $"the policy of service {name} has no placement", ReasonCodes.GuardNoPlacementPolicy);
+        return (cluster, service, null, "");
     }
 
     private static string Describe(PlacementConstraintSpec c) =>
@@ -508,27 +525,28 @@ public static class PlacementGuard
     {
         var serviceName = d.ServiceArn is null ? "?" : Arns.ServiceName(d.ServiceArn);
         if (d.EventName is not ("SERVICE_DEPLOYMENT_IN_PROGRESS" or "SERVICE_DEPLOYMENT_COMPLETED"))
-            return PlacementGuardDecision.Of(Decision.Ignored($"{d.EventName} of {serviceName}: the guard checks placement on SERVICE_DEPLOYMENT_IN_PROGRESS and SERVICE_DEPLOYMENT_COMPLETED"));
-        var (cluster, sp, why) = FindService(policy, d.ClusterArn, d.ServiceArn);
-        if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(why));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotADeploymentCheck, $"{d.EventName} of {serviceName}: the guard checks placement on SERVICE_DEPLOYMENT_IN_PROGRESS and SERVICE_DEPLOYMENT_COMPLETED"));
+        var (cluster, sp, why, whyCode) = FindService(policy, d.ClusterArn, d.ServiceArn);
+        if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(whyCode, why));
         var placement = sp!.Placement!;
         if (!placement.Enforce)
-            return PlacementGuardDecision.Of(Decision.Ignored($"the placement of {serviceName} is not enforced (placement.enforce is false)"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotEnforced, $"the placement of {serviceName} is not enforced (placement.enforce is false)"));
         if (observed.Service is not { } service)
-            return PlacementGuardDecision.Of(Decision.Ignored($"service {serviceName} was not found in cluster {cluster!.Name}: nothing to compare"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardServiceNotFound, $"service {serviceName} was not found in cluster {cluster!.Name}: nothing to compare"));
         if (IsFargate(service))
-            return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} runs on Fargate, which takes no placement constraints or strategies: nothing to enforce"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: nothing to enforce"));
 
         var fallbackActive = observed.Record?.FallbackAppliedAt is not null && placement.Fallback is not null;
         var want = fallbackActive ? placement.Fallback! : placement.Preferred;
         var label = fallbackActive ? $"the fallback placement (in effect since {Clock(observed.Record!.FallbackAppliedAt!.Value)})" : "the policy's placement";
         var diffs = Differences(service, want);
         if (diffs.Count == 0)
-            return PlacementGuardDecision.Of(Decision.Ignored($"{d.EventName} of {serviceName}: its placement matches {label}"));
+            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardPlacementMatches, $"{d.EventName} of {serviceName}: its placement matches {label}"));
         var update = ReflexAction.UpdateService(UpdatePlacement(d.ClusterArn ?? service.ClusterArn!, service.ServiceName, want));
         return PlacementGuardDecision.Of(new Decision
         {
             Outcome = Outcome.Acted,
+            Code = ReasonCodes.GuardDriftRestore,
             Reason = $"{serviceName} drifted from {label} ({string.Join("; ", diffs)}): restoring it with UpdateService",
             Actions = [update],
         });
@@ -560,20 +578,20 @@ public static class PlacementGuard
             {
                 var reason = a.Reason?.Trim() ?? "";
                 if (reason.StartsWith("RESOURCE:", StringComparison.Ordinal))
-                    return PlacementGuardDecision.Of(Decision.Ignored(
+                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardResourceShortage,
                         $"ECS could not place a task of {serviceName}: no container instance has enough {MissingResource(reason)} ({reason}); left to the capacity providers"));
-                var (cluster, sp, why) = FindService(policy, a.ClusterArn, a.ServiceArn);
-                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored($"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}): {why}"));
+                var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
+                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(whyCode, $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}): {why}"));
                 if (!IsConstraintFailure(reason))
-                    return PlacementGuardDecision.Of(Decision.Ignored(
+                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotAConstraintFailure,
                         $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}) is not caused by a placement constraint: left to ECS"));
                 var placement = sp!.Placement!;
                 if (placement.Fallback is null)
-                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} cannot be placed ({reason}) and its policy has no fallback placement"));
+                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNoFallback, $"{serviceName} cannot be placed ({reason}) and its policy has no fallback placement"));
                 if (observed.Service is { } svc && IsFargate(svc))
-                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} runs on Fargate, which takes no placement constraints or strategies: no fallback to apply"));
+                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: no fallback to apply"));
                 if (observed.Record?.FallbackAppliedAt is { } since)
-                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} cannot be placed ({reason}); its fallback placement is already in effect since {Clock(since)}"));
+                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardFallbackInEffect, $"{serviceName} cannot be placed ({reason}); its fallback placement is already in effect since {Clock(since)}"));
                 var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
                 var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Fallback));
                 var restoreAt = now + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
@@ -582,6 +600,7 @@ public static class PlacementGuard
                     Decision = new Decision
                     {
                         Outcome = Outcome.Acted,
+                        Code = ReasonCodes.GuardFallbackApply,
                         Reason = $"{serviceName} cannot be placed ({reason}): applying its fallback placement ({Summary(placement.Fallback)}); the preferred one comes back on the first steady state after {Clock(restoreAt)}",
                         Actions = [update],
                     },
@@ -593,14 +612,14 @@ public static class PlacementGuard
             }
             case "SERVICE_STEADY_STATE":
             {
-                var (cluster, sp, why) = FindService(policy, a.ClusterArn, a.ServiceArn);
-                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} reached a steady state; {why}"));
+                var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
+                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(whyCode, $"{serviceName} reached a steady state; {why}"));
                 if (observed.Record?.FallbackAppliedAt is not { } since || sp!.Placement!.Fallback is null)
-                    return PlacementGuardDecision.Of(Decision.Ignored($"{serviceName} reached a steady state; no fallback placement is in effect"));
+                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNoFallbackInEffect, $"{serviceName} reached a steady state; no fallback placement is in effect"));
                 var placement = sp.Placement;
                 var restoreAt = since + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
                 if (now < restoreAt)
-                    return PlacementGuardDecision.Of(Decision.Ignored(
+                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardRestoreNotYet,
                         $"{serviceName} reached a steady state on its fallback placement (since {Clock(since)}); the preferred placement comes back on the first steady state after {Clock(restoreAt)}"));
                 var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
                 var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Preferred));
@@ -609,6 +628,7 @@ public static class PlacementGuard
                     Decision = new Decision
                     {
                         Outcome = Outcome.Acted,
+                        Code = ReasonCodes.GuardFallbackRestore,
                         Reason = $"{serviceName} is steady on its fallback placement since {Clock(since)}, more than {placement.RestoreAfterSeconds} s: restoring the preferred placement ({Summary(placement.Preferred)})",
                         Actions = [update],
                     },
@@ -616,7 +636,7 @@ public static class PlacementGuard
                 };
             }
             default:
-                return PlacementGuardDecision.Of(Decision.Ignored($"{a.EventName} of {serviceName}: the guard acts on SERVICE_TASK_PLACEMENT_FAILURE and SERVICE_STEADY_STATE"));
+                return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOtherServiceAction, $"{a.EventName} of {serviceName}: the guard acts on SERVICE_TASK_PLACEMENT_FAILURE and SERVICE_STEADY_STATE"));
         }
     }
 

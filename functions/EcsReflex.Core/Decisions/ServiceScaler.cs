@@ -26,7 +26,11 @@ public sealed record ScalingObservation
 /// the condition that the stored version is still the one it read; when that fails, another invocation
 /// decided first, and the engine re-reads and decides again. Null: nothing to remember.
 /// </summary>
-public sealed record ScalingDecision(Decision Decision, ServiceScalingRecord? Record);
+public sealed record ScalingDecision(Decision Decision, ServiceScalingRecord? Record)
+{
+    /// <summary>The decision's code (<see cref="ReasonCodes"/>).</summary>
+    public string Code => Decision.Code;
+}
 
 /// <summary>The service an alarm drives, with the alarm's policy.</summary>
 public sealed record ScalingTarget(ClusterPolicy Cluster, ServicePolicy Service, ScalingPolicy Scaling, ScalingAlarm Alarm);
@@ -74,7 +78,7 @@ public static class ServiceScaler
     public static ScalingDecision Decide(AlarmStateChange a, ReflexPolicy policy, ScalingObservation obs, DateTimeOffset now)
     {
         if (FindTarget(policy, a.AlarmName) is not { } t)
-            return new(Decision.Ignored($"alarm {a.AlarmName} drives no service in the policy: nothing to scale"), null);
+            return new(Decision.Ignored(ReasonCodes.ScalerNoService, $"alarm {a.AlarmName} drives no service in the policy: nothing to scale"), null);
         var scaling = t.Scaling;
         var svc = t.Service.Name;
         var record = obs.Record ?? new ServiceScalingRecord { Cluster = t.Cluster.Name, Service = svc };
@@ -84,7 +88,7 @@ public static class ServiceScaler
         // The same transition (or an older one, delivered late) changes nothing.
         var previous = record.Alarm(a.AlarmName);
         if (previous is { StateTimestamp: { } seen } && stamp <= seen)
-            return new(Decision.Ignored(stamp == seen
+            return new(Decision.Ignored(stamp == seen ? ReasonCodes.ScalerAlreadyHandled : ReasonCodes.ScalerOutOfOrder, stamp == seen
                 ? $"{a.AlarmName} {state} at {Time(stamp, now)} was already handled"
                 : $"{a.AlarmName} {state} at {Time(stamp, now)} is older than the {previous.State} at {Time(seen, now)} already seen: delivered out of order, nothing to do"), null);
 
@@ -96,18 +100,18 @@ public static class ServiceScaler
             Alarms = Upsert(memory, new RememberedAlarm { AlarmName = a.AlarmName, State = state, StateTimestamp = stamp, SeenAt = now, Recommendation = ask }),
             Recommendations = recommendations.TakeLast(MaxRecommendations).ToList(),
         };
-        ScalingDecision Ignore(string reason, int? ask = null) => new(Decision.Ignored(reason), Remember(ask));
+        ScalingDecision Ignore(string code, string reason, int? ask = null) => new(Decision.Ignored(code, reason), Remember(ask));
 
         if (state != Alarm)
-            return Ignore($"{a.AlarmName} is {state}{(previous is null ? "" : $" (was {previous.State})")}: nothing to scale; remembered for the arbiter");
+            return Ignore(ReasonCodes.ScalerNotInAlarm, $"{a.AlarmName} is {state}{(previous is null ? "" : $" (was {previous.State})")}: nothing to scale; remembered for the arbiter");
         if (a.State.ActionsSuppressedBy is { } by)
-            return Ignore($"{a.AlarmName} is ALARM but its actions are suppressed ({by}): nothing to scale; remembered for the arbiter");
+            return Ignore(ReasonCodes.ScalerActionsSuppressed, $"{a.AlarmName} is ALARM but its actions are suppressed ({by}): nothing to scale; remembered for the arbiter");
         if (scaling.Paused)
-            return Ignore($"scaling of {svc} is paused ({scaling.Path}.paused): nothing sent; {a.AlarmName} ALARM remembered");
+            return Ignore(ReasonCodes.ScalerPaused, $"scaling of {svc} is paused ({scaling.Path}.paused): nothing sent; {a.AlarmName} ALARM remembered");
         if (obs.Service is not { } service)
-            return Ignore($"service {svc} is not in cluster {t.Cluster.Name}: nothing to scale");
+            return Ignore(ReasonCodes.ScalerServiceNotFound, $"service {svc} is not in cluster {t.Cluster.Name}: nothing to scale");
         if (service.Status is { } status && status != "ACTIVE")
-            return Ignore($"service {svc} is {status}: nothing to scale");
+            return Ignore(ReasonCodes.ScalerServiceNotActive, $"service {svc} is {status}: nothing to scale");
 
         // Bounds: the policy's, narrowed by Application Auto Scaling's under "clamp".
         var (lo, hi) = (scaling.MinCount, scaling.MaxCount);
@@ -115,11 +119,11 @@ public static class ServiceScaler
         if (obs.ScalableTarget is { } target)
         {
             if (scaling.CoexistWithApplicationAutoScaling == AasCoexistence.Leave)
-                return Ignore($"Application Auto Scaling also scales {svc} (scalable target {target.ResourceId}, min {target.MinCapacity}, max {target.MaxCapacity}): leaving it alone; set {scaling.Path}.coexistWithApplicationAutoScaling to \"clamp\" to scale within both bounds");
+                return Ignore(ReasonCodes.ScalerAasOwned, $"Application Auto Scaling also scales {svc} (scalable target {target.ResourceId}, min {target.MinCapacity}, max {target.MaxCapacity}): leaving it alone; set {scaling.Path}.coexistWithApplicationAutoScaling to \"clamp\" to scale within both bounds");
             if (target.MinCapacity > lo) (lo, loWhose) = (target.MinCapacity, ", Application Auto Scaling's");
             if (target.MaxCapacity < hi) (hi, hiWhose) = (target.MaxCapacity, ", Application Auto Scaling's");
             if (lo > hi)
-                return Ignore($"the policy's bounds [{scaling.MinCount}, {scaling.MaxCount}] and Application Auto Scaling's [{target.MinCapacity}, {target.MaxCapacity}] for {svc} do not overlap: leaving it alone");
+                return Ignore(ReasonCodes.ScalerBoundsDisjoint, $"the policy's bounds [{scaling.MinCount}, {scaling.MaxCount}] and Application Auto Scaling's [{target.MinCapacity}, {target.MaxCapacity}] for {svc} do not overlap: leaving it alone");
         }
 
         var current = service.DesiredCount;
@@ -130,14 +134,14 @@ public static class ServiceScaler
         {
             var (cooldown, name) = lastDir == ScalingDirection.Out ? (scaling.ScaleOutCooldown, "scaleOutCooldownSeconds") : (scaling.ScaleInCooldown, "scaleInCooldownSeconds");
             if (now - lastAt < cooldown)
-                return Ignore(current == record.LastFrom
+                return Ignore(current == record.LastFrom ? ReasonCodes.ScalerOwnChangePending : ReasonCodes.ScalerSomeoneElseScaling, current == record.LastFrom
                     ? $"EcsReflex's own change of {svc} ({record.LastFrom} → {last} at {Time(lastAt, now)}, for {record.LastAlarm}) has not landed yet (desired still {current}): not scaling twice; {a.AlarmName} ALARM remembered"
                     : $"someone else is scaling {svc}: desired is {current}, EcsReflex set {last} at {Time(lastAt, now)}; leaving it alone until {Time(lastAt + cooldown, now)} ({name} {cooldown.TotalSeconds:0}); {a.AlarmName} ALARM remembered");
         }
 
         var (step, trigger) = SelectStep(a, t.Alarm);
         if (step is null)
-            return Ignore($"{trigger}: no step of {t.Alarm.Path} covers it (steps {string.Join(", ", t.Alarm.Steps.Select(s => s.Interval))}): nothing to scale");
+            return Ignore(ReasonCodes.ScalerNoStep, $"{trigger}: no step of {t.Alarm.Path} covers it (steps {string.Join(", ", t.Alarm.Steps.Select(s => s.Interval))}): nothing to scale");
 
         var dir = t.Alarm.Direction;
         var outCooling = record is { LastDirection: ScalingDirection.Out, LastScaledAt: { } o } && now - o < scaling.ScaleOutCooldown;
@@ -164,6 +168,7 @@ public static class ServiceScaler
         var proposal = ask;
         int? asked = null; // what a scale-out alarm asked for, before it was floored at the current count (shown when held)
         string? held = null;
+        var heldCode = ReasonCodes.ScalerCooldown;
         string? assumption = null;
         if (dir == ScalingDirection.Out)
         {
@@ -195,12 +200,12 @@ public static class ServiceScaler
             else if (inCooling)
                 held = $"the cooldown: {svc} scaled in {record.LastFrom} → {record.LastTarget} at {Time(record.LastScaledAt!.Value, now)}, so the next scale-in waits until {Time(record.LastScaledAt!.Value + scaling.ScaleInCooldown, now)} (scaleInCooldownSeconds {scaling.ScaleInCooldownSeconds})";
             else if (ScaleOutAlarmInAlarm(t, memory, now, obs, out assumption) is { } blocker)
-                held = blocker;
+                (held, heldCode) = (blocker, ReasonCodes.ScalerArbiter);
             else if (recommendations.Where(r => r.Count > proposal).MaxBy(r => (r.Count, r.At)) is { } high)
             {
                 var window = $"within the last {scaling.ScaleInStabilizationSeconds} s";
                 if (high.Count >= current)
-                    held = $"stabilisation: {svc} was recommended {high.Count} at {Time(high.At, now)} (by {high.Alarm}), {window}";
+                    (held, heldCode) = ($"stabilisation: {svc} was recommended {high.Count} at {Time(high.At, now)} (by {high.Alarm}), {window}", ReasonCodes.ScalerStabilisation);
                 else
                 {
                     notes.Add($"stabilised at {high.Count}, recommended at {Time(high.At, now)} (by {high.Alarm}) {window}");
@@ -215,9 +220,9 @@ public static class ServiceScaler
         var tail = notes.Count > 0 ? "; " + string.Join("; ", notes) : "";
 
         if (held is not null)
-            return new(Decision.Ignored($"{head}: {(asked is { } x ? $"asks {x}" : $"{current} → {proposal}")}, held by {held}{tail}"), remembered);
+            return new(Decision.Ignored(heldCode, $"{head}: {(asked is { } x ? $"asks {x}" : $"{current} → {proposal}")}, held by {held}{tail}"), remembered);
         if (proposal == current)
-            return new(Decision.Ignored(raw == current
+            return new(Decision.Ignored(raw == current ? ReasonCodes.ScalerAtCount : ReasonCodes.ScalerBound, raw == current
                 ? $"{head}: {svc} already runs {current} ({bound}){tail}"
                 : $"{head}: {current} → {raw}, held by the bound ({(raw > hi ? $"max {hi}{hiWhose}" : $"min {lo}{loWhose}")}){tail}"), remembered);
 
@@ -231,10 +236,11 @@ public static class ServiceScaler
             CooldownBase = proposal > current ? from : null,
         };
         var action = ReflexAction.UpdateService(new UpdateServiceRequest { Cluster = t.Cluster.Cluster, Service = t.Service.Service, DesiredCount = proposal })
-            with { Summary = $"{svc} desired {current} → {proposal}" };
+            with { Summary = $"{svc} desired {current} → {proposal}", DesiredFrom = current };
         return new(new Decision
         {
             Outcome = Outcome.Acted,
+            Code = proposal > current ? ReasonCodes.ScalerScaleOut : ReasonCodes.ScalerScaleIn,
             Reason = $"{head}: {current} → {proposal} ({bound}){tail}",
             Actions = [action],
         }, next);

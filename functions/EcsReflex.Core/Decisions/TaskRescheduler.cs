@@ -151,33 +151,33 @@ public static class TaskRescheduler
         var family = Arns.TaskDefinitionFamily(t.TaskDefinitionArn);
         var name = family is null ? $"task {t.TaskId}" : $"task {t.TaskId} ({family})";
         if (!string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal))
-            return Decision.Ignored($"{name} is {t.LastStatus}, not STOPPED: the rescheduler reacts to stops only");
+            return Decision.Ignored(ReasonCodes.ReschedulerNotStopped, $"{name} is {t.LastStatus}, not STOPPED: the rescheduler reacts to stops only");
         var cluster = policy.FindCluster(t.ClusterArn);
         if (cluster is null)
-            return Decision.Ignored($"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy");
+            return Decision.Ignored(ReasonCodes.ReschedulerClusterNotInPolicy, $"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy");
         if (IsServiceTask(t))
-            return Decision.Ignored($"{name} belongs to a service ({t.Group ?? t.StartedBy}): the ECS service scheduler replaces it");
+            return Decision.Ignored(ReasonCodes.ReschedulerServiceTask, $"{name} belongs to a service ({t.Group ?? t.StartedBy}): the ECS service scheduler replaces it");
 
         var reflexStarted = TryParseLineage(t.StartedBy, out var lineage, out var attempt);
         if (!reflexStarted) { lineage = t.TaskId; attempt = 0; }
         var record = observed.Lineage;
         var rule = FindRule(cluster, t, reflexStarted, record);
         if (rule is null)
-            return Decision.Ignored($"{name} matches no reschedule rule of cluster {cluster.Name}");
+            return Decision.Ignored(ReasonCodes.ReschedulerNoRule, $"{name} matches no reschedule rule of cluster {cluster.Name}");
         if (record is { GivenUp: true })
-            return Decision.Ignored($"{name}: lineage {lineage} was given up after attempt {record.Attempt}; nothing more is relaunched");
+            return Decision.Ignored(ReasonCodes.ReschedulerGivenUp, $"{name}: lineage {lineage} was given up after attempt {record.Attempt}; nothing more is relaunched");
 
         var c = Classify(t, rule.IgnoreExitCodes);
         var prefix = $"{name}: {c.What}";
         switch (c.Kind)
         {
             case StopKind.UserInitiated or StopKind.Other or StopKind.NotStopped:
-                return Decision.Ignored($"{prefix}: not a failure");
+                return Decision.Ignored(ReasonCodes.ReschedulerNotAFailure, $"{prefix}: not a failure");
             case StopKind.Success when rule.Restart != RestartMode.Always:
-                return Decision.Ignored($"{prefix}: success, and rule {rule.Name} restarts on failure only");
+                return Decision.Ignored(ReasonCodes.ReschedulerSuccess, $"{prefix}: success, and rule {rule.Name} restarts on failure only");
         }
         if (observed.DrainMove is { } move && move.OriginalTaskArn == t.TaskArn)
-            return Decision.Ignored($"{prefix}, but it was being moved off container instance {move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn)}: its replacement ({move.ReplacementStartedBy}) carries lineage {lineage} on, so it is not relaunched");
+            return Decision.Ignored(ReasonCodes.ReschedulerBeingMoved, $"{prefix}, but it was being moved off container instance {move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn)}: its replacement ({move.ReplacementStartedBy}) carries lineage {lineage} on, so it is not relaunched");
 
         var stoppedAt = t.StoppedAt ?? t.UpdatedAt ?? now;
         var ranFor = t.StartedAt is { } started ? stoppedAt - started : (TimeSpan?)null;
@@ -212,7 +212,7 @@ public static class TaskRescheduler
         var due = delay > TimeSpan.Zero ? stoppedAt + delay : now;
         var request = BuildRunTask(t, cluster, rule, lineage, next, observed, c, record, out var placementNote, out var problem, out var carryNote);
         if (problem is not null)
-            return Decision.Rejected($"{prefix} ({countNote}), but {problem}");
+            return Decision.Rejected(ReasonCodes.ReschedulerCannotRelaunch, $"{prefix} ({countNote}), but {problem}");
 
         var newRecord = new LineageRecord
         {
@@ -230,6 +230,7 @@ public static class TaskRescheduler
             return new Decision
             {
                 Outcome = Outcome.Deferred,
+                Code = ReasonCodes.ReschedulerBackoff,
                 Reason = $"{prefix} ({countNote}); relaunching in {Seconds(delay)}{placementNote}{carryNote}",
                 DueAt = due,
             };
@@ -237,6 +238,7 @@ public static class TaskRescheduler
         return new Decision
         {
             Outcome = Outcome.Acted,
+            Code = ReasonCodes.ReschedulerRelaunch,
             Reason = $"{prefix} ({countNote}); relaunching now{placementNote}{carryNote}",
             Actions = [ReflexAction.RunTask(request!)],
             Lineage = newRecord,
@@ -282,6 +284,7 @@ public static class TaskRescheduler
         return new Decision
         {
             Outcome = Outcome.Acted,
+            Code = ReasonCodes.ReschedulerGaveUp,
             Reason = reason,
             Actions =
             [

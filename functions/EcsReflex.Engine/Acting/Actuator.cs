@@ -6,11 +6,56 @@ using EcsReflex.Core.State;
 
 namespace EcsReflex.Engine.Acting;
 
-/// <summary>One action as it was carried out (or not): the exact request and what came of it.</summary>
-public sealed record ActionResult(ReflexAction Action, string Status, string? Detail)
+/// <summary>What came of one action. The names (<see cref="ActionStatuses.Name"/>) are pinned: they are printed in the replay and the logs.</summary>
+public enum ActionStatus
 {
+    /// <summary><c>done</c>: sent and accepted.</summary>
+    Done,
+    /// <summary><c>dry-run</c>: not sent (dry run).</summary>
+    DryRun,
+    /// <summary><c>recorded</c>: EcsReflex's own action (a give-up), nothing to send.</summary>
+    Recorded,
+    /// <summary><c>error</c>: the service refused the request; retrying cannot help.</summary>
+    Error,
+    /// <summary><c>capacity</c>: RunTask could not be placed for lack of capacity; retried later.</summary>
+    Capacity,
+    /// <summary><c>rejected-by-ecs</c>: RunTask answered with a failure that more capacity would not fix.</summary>
+    RejectedByEcs,
+}
+
+public static class ActionStatuses
+{
+    public static string Name(this ActionStatus s) => s switch
+    {
+        ActionStatus.Done => "done",
+        ActionStatus.DryRun => "dry-run",
+        ActionStatus.Recorded => "recorded",
+        ActionStatus.Error => "error",
+        ActionStatus.Capacity => "capacity",
+        _ => "rejected-by-ecs",
+    };
+
+    /// <summary>The status of a printed name (the Lambda replay reads the bootstrap's log lines back).</summary>
+    public static ActionStatus Parse(string name) => name switch
+    {
+        "done" => ActionStatus.Done,
+        "dry-run" => ActionStatus.DryRun,
+        "recorded" => ActionStatus.Recorded,
+        "error" => ActionStatus.Error,
+        "capacity" => ActionStatus.Capacity,
+        "rejected-by-ecs" => ActionStatus.RejectedByEcs,
+        _ => throw new FormatException($"unknown action status '{name}'"),
+    };
+}
+
+/// <summary>One action as it was carried out (or not): the exact request and what came of it.</summary>
+public sealed record ActionResult(ReflexAction Action, ActionStatus State, string? Detail)
+{
+    /// <summary>The printed name of <see cref="State"/> (<c>done</c>, <c>dry-run</c>…): for output only, compare <see cref="State"/>.</summary>
+    public string Status => State.Name();
+
     /// <summary>Sent and accepted (or, in dry-run, recorded).</summary>
-    public bool Done => Status is "done" or "dry-run" or "recorded";
+    public bool Done => State is ActionStatus.Done or ActionStatus.DryRun or ActionStatus.Recorded;
 
     /// <summary>
     /// Where the started task went, when the replay has something to say about it: <see cref="Unplaced"/> when the
@@ -23,8 +68,8 @@ public sealed record ActionResult(ReflexAction Action, string Status, string? De
     public const string Unplaced = "unplaced";
 }
 
-/// <summary>The outcome of carrying out a decision.</summary>
-public sealed record Actuation(Outcome Outcome, string Reason, IReadOnlyList<ActionResult> Results, DateTimeOffset? DueAt);
+/// <summary>The outcome of carrying out a decision, with the code of its reason (<see cref="ReasonCodes"/>).</summary>
+public sealed record Actuation(Outcome Outcome, string Code, string Reason, IReadOnlyList<ActionResult> Results, DateTimeOffset? DueAt);
 
 /// <summary>
 /// The one write path. Every action of every handler goes through here: dry-run, the per-cluster
@@ -47,7 +92,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
         if (decision.Outcome != Outcome.Acted || decision.Actions.Count == 0)
         {
             await AuditAsync(now, eventId, handler, decision.Outcome.Name(), decision.Reason, null, null, null, ct);
-            return new Actuation(decision.Outcome, decision.Reason, [], decision.DueAt);
+            return new Actuation(decision.Outcome, decision.Code, decision.Reason, [], decision.DueAt);
         }
 
         var results = new List<ActionResult>(decision.Actions.Count);
@@ -66,7 +111,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                     var reason = $"{decision.Reason}; held by the rate limit ({limit} relaunches a minute in {clusterName}), deferred to {next:HH:mm:ss}";
                     await AuditAsync(now, eventId, handler, "deferred", reason, action.Operation, RequestJson(run), "rate-limited", ct);
                     // Actions already done stay done: nothing is half-done because RunTask comes first in a decision.
-                    return new Actuation(Outcome.Deferred, reason, results, next);
+                    return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorRateLimit, reason, results, next);
                 }
             }
 
@@ -78,7 +123,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
             catch (ApiCallException ex) when (!ex.IsTransient)
             {
                 // The service refused the request (bad parameter, access denied...): retrying cannot help. Reported, audited.
-                result = new ActionResult(action, "error", $"{ex.ErrorCode}: {ex.ErrorMessage}");
+                result = new ActionResult(action, ActionStatus.Error, $"{ex.ErrorCode}: {ex.ErrorMessage}");
             }
             catch (ApiCallException ex)
             {
@@ -92,22 +137,22 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
             await AuditAsync(now, eventId, handler, result.Status, decision.Reason, action.Operation, RequestJson(action.Request), result.Detail, ct);
             if (!result.Done)
             {
-                if (result.Status == "capacity")
-                    return new Actuation(Outcome.Deferred,
+                if (result.State == ActionStatus.Capacity)
+                    return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorCapacity,
                         $"{decision.Reason}; ECS could not place it ({result.Detail}), retrying at {(now + CapacityRetryDelay):HH:mm:ss}",
                         results, now + CapacityRetryDelay);
-                return new Actuation(Outcome.Failed, $"{decision.Reason}; {action.Operation} failed: {result.Detail}", results, null);
+                return new Actuation(Outcome.Failed, ReasonCodes.ActuatorActionFailed, $"{decision.Reason}; {action.Operation} failed: {result.Detail}", results, null);
             }
         }
 
         if (decision.Lineage is { } lineage) await store.PutLineageAsync(lineage, ct);
-        return new Actuation(Outcome.Acted, decision.Reason, results, null);
+        return new Actuation(Outcome.Acted, decision.Code, decision.Reason, results, null);
     }
 
     private async ValueTask<ActionResult> SendAsync(ReflexAction action, CancellationToken ct)
     {
-        if (action.Service == "reflex") return new ActionResult(action, "recorded", null);
-        if (dryRun) return new ActionResult(action, "dry-run", "not sent (dry run)");
+        if (action.Service == "reflex") return new ActionResult(action, ActionStatus.Recorded, null);
+        if (dryRun) return new ActionResult(action, ActionStatus.DryRun, "not sent (dry run)");
         switch (action.Request)
         {
             case RunTaskRequest run:
@@ -117,21 +162,21 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 {
                     var f = response.Failures[0];
                     var detail = $"{f.Reason}{(f.Detail is null ? "" : $" ({f.Detail})")}";
-                    return new ActionResult(action, IsCapacity(f.Reason) ? "capacity" : "rejected-by-ecs", detail);
+                    return new ActionResult(action, IsCapacity(f.Reason) ? ActionStatus.Capacity : ActionStatus.RejectedByEcs, detail);
                 }
                 if (response.TaskArns.Count == 0)
-                    return new ActionResult(action, "rejected-by-ecs", "ECS started no task and reported no failure");
-                return new ActionResult(action, "done", $"started {Arns.LastSegmentSpan(response.TaskArns[0])}");
+                    return new ActionResult(action, ActionStatus.RejectedByEcs, "ECS started no task and reported no failure");
+                return new ActionResult(action, ActionStatus.Done, $"started {Arns.LastSegmentSpan(response.TaskArns[0])}");
             }
             case StopTaskRequest stop:
             {
                 var r = await ecs.StopTaskAsync(stop, ct);
-                return new ActionResult(action, "done", $"stopping {Arns.LastSegmentSpan(r.TaskArn ?? stop.Task)}");
+                return new ActionResult(action, ActionStatus.Done, $"stopping {Arns.LastSegmentSpan(r.TaskArn ?? stop.Task)}");
             }
             case UpdateServiceRequest update:
             {
                 var r = await ecs.UpdateServiceAsync(update, ct);
-                return new ActionResult(action, "done", r.DesiredCount is { } d ? $"desired {d}" : null);
+                return new ActionResult(action, ActionStatus.Done, r.DesiredCount is { } d ? $"desired {d}" : null);
             }
             default:
                 throw new NotSupportedException($"the actuator cannot send {action.Service}:{action.Operation}");

@@ -20,6 +20,8 @@ public sealed record ReplayRecord
     public string? DetailType { get; init; }
     public string? Handler { get; init; }
     public required Outcome Outcome { get; init; }
+    /// <summary>The code of <see cref="Reason"/> (<see cref="ReasonCodes"/>), written as <c>code</c> in the JSON lines.</summary>
+    public required string Code { get; init; }
     public required string Reason { get; init; }
     public IReadOnlyList<ActionResult> Actions { get; init; } = [];
     public DateTimeOffset? DueAt { get; init; }
@@ -99,7 +101,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
             return new ReplayRecord
             {
                 Input = item.Input, Trigger = "event", Time = item.SortTime, Outcome = Outcome.Rejected,
-                Reason = item.Rejection!.Message, RejectionCode = item.Rejection.Code,
+                Code = ReasonCodes.Reject(item.Rejection!.Kind), Reason = item.Rejection.Message, RejectionCode = item.Rejection.Code,
             };
         Cluster.Observe(e);
         var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
@@ -129,6 +131,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
         DetailType = e.DetailType,
         Handler = r.Handler,
         Outcome = r.Outcome,
+        Code = r.Code,
         Reason = r.Reason,
         Actions = r.Actions,
         DueAt = r.DueAt,

@@ -74,7 +74,7 @@ public abstract class ReplayLoop<TInput, TTimer>
             {
                 yield return new ReplayRecord
                 {
-                    Input = "replay", Trigger = "timer", Time = Clock, Outcome = Outcome.Deferred,
+                    Input = "replay", Trigger = "timer", Time = Clock, Outcome = Outcome.Deferred, Code = ReasonCodes.EngineReplayStalled,
                     Reason = $"the replay stops here: {Timers.Count} deferred decision{(Timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
                 };
                 break;
@@ -92,7 +92,7 @@ public abstract class ReplayLoop<TInput, TTimer>
         for (var i = 0; i < r.Actions.Count; i++)
         {
             var a = r.Actions[i];
-            if (a.Action.Request is RunTaskRequest && a.Status == "done" && a.Detail is { } d
+            if (a.Action.Request is RunTaskRequest && a.State == ActionStatus.Done && a.Detail is { } d
                 && d.StartsWith(StartedPrefix, StringComparison.Ordinal) && SimulatedCluster.IsUnplaced(d[StartedPrefix.Length..]))
             {
                 marked ??= [.. r.Actions];

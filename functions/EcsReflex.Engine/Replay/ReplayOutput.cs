@@ -36,7 +36,7 @@ public static class Describe
             var head = $"RunTask {Arns.LastSegment(r.TaskDefinition)}";
             text = text.StartsWith(head, StringComparison.Ordinal) ? $"{head} {placement}{text[head.Length..]}" : $"{text} {placement}";
         }
-        return text + (a.Status is "done" or "recorded" ? "" : $" [{a.Status}]");
+        return text + (a.State is ActionStatus.Done or ActionStatus.Recorded ? "" : $" [{a.Status}]");
     }
 
     public static string Short(string id) => id.Length > 8 ? id[..8] : id;
@@ -70,6 +70,7 @@ public sealed class JsonLinesWriter(Stream output) : IDisposable
         if (r.Handler is null) _w.WriteNull("handler"); else _w.WriteString("handler", r.Handler);
         _w.WriteString("outcome", r.Outcome.Name());
         _w.WriteString("reason", r.Reason);
+        _w.WriteString("code", r.Code);
         if (r.RejectionCode is not null) _w.WriteString("rejection", r.RejectionCode);
         if (r.DueAt is { } due) _w.WriteString("dueAt", due.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
         _w.WriteStartArray("actions");

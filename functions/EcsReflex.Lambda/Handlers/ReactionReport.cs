@@ -23,6 +23,8 @@ public sealed record ReactionReport
     /// <summary>The handler whose decision this is (the relaunch-due handler decides as the task rescheduler).</summary>
     public string? DecidedBy { get; init; }
     public required Outcome Outcome { get; init; }
+    /// <summary>The code of <see cref="Reason"/> (<see cref="ReasonCodes"/>), as the replay's JSON lines write it.</summary>
+    public required string Code { get; init; }
     public required string Reason { get; init; }
     /// <summary>For an input rejected before any decision (by the parser, or misrouted): the code (<c>invalid-json</c>, <c>missing-field</c>…, <c>misrouted</c>). A decision that rejects has outcome <c>rejected</c> and no code, as in the replay.</summary>
     public string? Rejection { get; init; }
@@ -56,6 +58,7 @@ public sealed record ReactionReport
         JsonLog.WriteOptional(w, "decidedBy", DecidedBy);
         w.WriteString("outcome", Outcome.Name());
         w.WriteString("reason", Reason);
+        w.WriteString("code", Code);
         if (Rejection is not null) w.WriteString("rejection", Rejection);
         if (DueAt is { } due) w.WriteString("dueAt", JsonLog.FormatTime(due));
         if (FollowUpAt is { } followUp) w.WriteString("followUpAt", JsonLog.FormatTime(followUp));

@@ -57,7 +57,7 @@ public abstract class ReflexHandler : IInvocationHandler
     /// <summary>Logs the reaction and counts it.</summary>
     protected void Report(ReactionReport report, InvocationMetrics metrics)
     {
-        metrics.Add(report.Outcome, report.Actions, report.Reason, report.DecisionMs, report.DecidedBy);
+        metrics.Add(report.Outcome, report.Actions, report.Code, report.DecisionMs, report.DecidedBy);
         Log.Write(report.Level, ReactionReport.Message, report.WriteFields);
     }
 
@@ -78,7 +78,7 @@ public abstract class ReflexHandler : IInvocationHandler
         {
             RequestId = invocation.RequestId, Trigger = trigger, MessageId = messageId,
             EventId = e?.Id, DetailType = e?.DetailType, DecidedBy = null,
-            Outcome = Outcome.Rejected, Reason = reason, Rejection = code,
+            Outcome = Outcome.Rejected, Code = ReasonCodes.Reject(code), Reason = reason, Rejection = code,
             DeadLetter = Services.DeadLetterMode, DurationMs = ElapsedMs(started),
         };
     }
@@ -119,7 +119,7 @@ public abstract class ReflexHandler : IInvocationHandler
     {
         RequestId = invocation.RequestId, Trigger = trigger, MessageId = messageId,
         EventId = e.Id, DetailType = e.DetailType, DecidedBy = r.Handler,
-        Outcome = r.Outcome, Reason = r.Reason, DueAt = r.DueAt, FollowUpAt = r.FollowUpAt, DecidedAt = now, Actions = r.Actions,
+        Outcome = r.Outcome, Code = r.Code, Reason = r.Reason, DueAt = r.DueAt, FollowUpAt = r.FollowUpAt, DecidedAt = now, Actions = r.Actions,
         DelayQueue = handedOff.DelayQueue, DeadLetter = handedOff.DeadLetter,
         DurationMs = ElapsedMs(started), DecisionMs = decisionMs,
     };

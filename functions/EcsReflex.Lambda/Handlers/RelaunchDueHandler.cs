@@ -82,7 +82,7 @@ public sealed class RelaunchDueHandler(HostServices services, JsonLog log, TimeP
     private ReactionReport NotDone(InvocationRequest invocation, string id, string reason, long started) => new()
     {
         RequestId = invocation.RequestId, Trigger = "timer", MessageId = id,
-        Outcome = Outcome.Failed, Reason = reason, DurationMs = ElapsedMs(started),
+        Outcome = Outcome.Failed, Code = ReasonCodes.LambdaNotDone, Reason = reason, DurationMs = ElapsedMs(started),
     };
 
     private async Task<ReactionReport> HandleMessageAsync(InvocationRequest invocation, string id, string body, long started, CancellationToken ct)
@@ -111,7 +111,7 @@ public sealed class RelaunchDueHandler(HostServices services, JsonLog log, TimeP
             {
                 RequestId = invocation.RequestId, Trigger = "timer", MessageId = id, EventId = e.Id, DetailType = e.DetailType,
                 DecidedBy = Engine.Handlers.For(e.Detail), Outcome = Outcome.Deferred, DueAt = work.DueAt, DecidedAt = now,
-                Reason = $"not due until {JsonLog.FormatTime(work.DueAt)}: re-queued", DelayQueue = Services.DelayQueueMode,
+                Code = ReasonCodes.LambdaRequeued, Reason = $"not due until {JsonLog.FormatTime(work.DueAt)}: re-queued", DelayQueue = Services.DelayQueueMode,
                 DurationMs = ElapsedMs(started),
             };
         }

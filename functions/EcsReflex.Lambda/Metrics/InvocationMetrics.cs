@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
 using EcsReflex.Engine.Acting;
@@ -12,7 +10,7 @@ namespace EcsReflex.Lambda.Metrics;
 /// placement guard's replacements, task stops and placement changes, AWS errors by code, and how long each
 /// decision took. Actions count when done (or recorded in dry run).
 /// </summary>
-public sealed partial class InvocationMetrics(string handler)
+public sealed class InvocationMetrics(string handler)
 {
     private readonly Dictionary<Outcome, int> _outcomes = [];
     private readonly SortedDictionary<string, int> _awsErrors = new(StringComparer.Ordinal);
@@ -36,8 +34,9 @@ public sealed partial class InvocationMetrics(string handler)
 
     public int Count(Outcome o) => _outcomes.GetValueOrDefault(o);
 
+    /// <param name="code">The reaction's code (<see cref="ReasonCodes"/>): says the direction of a desired-count change whose action does not.</param>
     /// <param name="decidedBy">The handler whose decision it is (<c>relaunch-due</c> decides as the handler of the event it carries).</param>
-    public void Add(Outcome outcome, IReadOnlyList<ActionResult> actions, string reason, double? decisionMs, string? decidedBy = null)
+    public void Add(Outcome outcome, IReadOnlyList<ActionResult> actions, string code, double? decisionMs, string? decidedBy = null)
     {
         Reactions++;
         _outcomes[outcome] = Count(outcome) + 1;
@@ -60,7 +59,7 @@ public sealed partial class InvocationMetrics(string handler)
                         TasksStopped++;
                         break;
                     case UpdateServiceRequest { DesiredCount: { } target }:
-                        switch (ScalingDirection(a.Detail, target) ?? ScalingDirection(reason, target))
+                        switch (ScalingDirection(a.Action, target, code))
                         {
                             case > 0: ScaleOuts++; break;
                             case < 0: ScaleIns++; break;
@@ -71,7 +70,7 @@ public sealed partial class InvocationMetrics(string handler)
                         break;
                 }
             // RunTask answers with failures rather than an error: they are AWS errors all the same.
-            if (a.Status is "capacity" or "rejected-by-ecs")
+            if (a.State is ActionStatus.Capacity or ActionStatus.RejectedByEcs)
                 AddAwsError(FailureCode(a.Detail));
         }
     }
@@ -79,25 +78,19 @@ public sealed partial class InvocationMetrics(string handler)
     public void AddAwsError(string code) => _awsErrors[code] = _awsErrors.GetValueOrDefault(code) + 1;
 
     /// <summary>
-    /// Direction of a desired-count change from the text the scaler writes (<c>… 4 → 5 (max 40)</c>): positive for
-    /// a scale-out, negative for a scale-in, null when the text does not say. With <paramref name="target"/>, the
-    /// last change to that count (the text may quote other arrows, as in <c>step -25% (-2.25 → -2): 9 → 7</c>);
-    /// without, the last change.
+    /// Direction of a desired-count change, from data: the count the action changes from (<see cref="ReflexAction.DesiredFrom"/>)
+    /// against <paramref name="target"/>; without it, the decision's code (<see cref="ReasonCodes.ScalerScaleOut"/>,
+    /// <see cref="ReasonCodes.ScalerScaleIn"/>). Positive for a scale-out, negative for a scale-in, 0 for no change, null
+    /// when neither says.
     /// </summary>
-    public static int? ScalingDirection(string? text, int? target = null)
-    {
-        if (text is null) return null;
-        var matches = CountChange().Matches(text);
-        for (var i = matches.Count - 1; i >= 0; i--)
+    public static int? ScalingDirection(ReflexAction action, int target, string? code) =>
+        action.DesiredFrom is { } from ? target.CompareTo(from)
+        : code switch
         {
-            var m = matches[i];
-            var to = int.Parse(m.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture);
-            if (target is { } t && to != t) continue;
-            var from = int.Parse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture);
-            return to.CompareTo(from);
-        }
-        return null;
-    }
+            ReasonCodes.ScalerScaleOut => 1,
+            ReasonCodes.ScalerScaleIn => -1,
+            _ => null,
+        };
 
     /// <summary>The reason of a RunTask failure (<c>RESOURCE:MEMORY</c>) without its detail in parentheses.</summary>
     public static string FailureCode(string? detail)
@@ -106,7 +99,4 @@ public sealed partial class InvocationMetrics(string handler)
         var i = detail.IndexOf(" (", StringComparison.Ordinal);
         return (i > 0 ? detail[..i] : detail).Trim();
     }
-
-    [GeneratedRegex(@"(?<![\d.\-])(\d{1,9})\s*(?:→|->)\s*(\d{1,9})(?![\d.])")]
-    private static partial Regex CountChange();
 }
