@@ -164,12 +164,6 @@ public sealed partial class EmbeddedCluster
                    && !_placementNotes.ContainsKey(t.TaskArn);
     }
 
-    /// <summary>Why a task was left PROVISIONING (waiting for capacity), by task ARN.</summary>
-    public string? PlacementNote(string taskArn)
-    {
-        lock (_gate) return _placementNotes.GetValueOrDefault(taskArn);
-    }
-
     // ------------------------------------------------------------------ RunTask / StopTask
 
     private RunTaskResponse Run(RunTaskRequest request)
