@@ -1,4 +1,3 @@
-using System.Globalization;
 using EcsReflex.Core;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
@@ -36,11 +35,6 @@ public sealed record Reaction
     public EventEnvelope? Event { get; init; }
     /// <summary>When to decide again on the same event although this reaction acted (a drain's stopOriginalAfterSeconds).</summary>
     public DateTimeOffset? FollowUpAt { get; init; }
-    /// <summary>
-    /// For a failed reaction that did not get to decide: why (<see cref="Reactor.ClaimInProgress"/>: another delivery holds
-    /// the event's claim). Null for a failed action. Either way the delivery is retried, never dead-lettered.
-    /// </summary>
-    public string? FailureCode { get; init; }
 }
 
 /// <summary>
@@ -124,23 +118,18 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             ClaimVerdict.Processed => new Reaction
             {
                 Handler = handler, Outcome = Outcome.Ignored, Event = e, Code = ReasonCodes.EngineDuplicateDelivery,
-                Reason = $"duplicate delivery: the work of event {e.Id} due at {Iso(due)} was already decided",
+                Reason = $"duplicate delivery: the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)} was already decided",
             },
-            ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {Iso(due)}"),
+            ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)}"),
             _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => DecideAndActAsync(e, handler, now, ct, due: true), handOff),
         };
     }
 
-    /// <summary>The <see cref="Reaction.FailureCode"/> of a delivery that found its event claimed by another one still at work.</summary>
-    public const string ClaimInProgress = "claim-in-progress";
-
-    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
     private static Reaction InProgress(EventEnvelope e, string handler, ClaimResult claimed, string what) => new()
     {
-        Handler = handler, Outcome = Outcome.Failed, Event = e, FailureCode = ClaimInProgress, Code = ReasonCodes.EngineClaimInProgress,
+        Handler = handler, Outcome = Outcome.Failed, Event = e, Code = ReasonCodes.EngineClaimInProgress,
         Reason = $"in progress: {what} is being handled by another delivery"
-                 + (claimed.HeldUntil is { } until ? $" (claimed until {Iso(until)})" : "")
+                 + (claimed.HeldUntil is { } until ? $" (claimed until {DeferredWorkJson.FormatTime(until)})" : "")
                  + "; failed so that it is delivered again",
     };
 

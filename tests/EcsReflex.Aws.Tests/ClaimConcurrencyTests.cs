@@ -74,10 +74,10 @@ public sealed class ClaimConcurrencyTests(DynaliteFixture dynalite) : IClassFixt
         Assert.Equal("RunTask", Assert.Single(acted.Actions).Action.Operation);
         var others = reactions.Where(r => r != acted).ToList();
         Assert.All(others, r => Assert.True(
-            (r.Outcome == Outcome.Failed && r.FailureCode == Reactor.ClaimInProgress && r.Reason.StartsWith("in progress:", StringComparison.Ordinal))
+            (r.Outcome == Outcome.Failed && r.Code == ReasonCodes.EngineClaimInProgress && r.Reason.StartsWith("in progress:", StringComparison.Ordinal))
             || (r.Outcome == Outcome.Ignored && r.Reason.StartsWith("duplicate", StringComparison.Ordinal)),
             $"{r.Outcome}: {r.Reason}"));
-        if (gated) Assert.All(others, r => Assert.Equal(Reactor.ClaimInProgress, r.FailureCode));
+        if (gated) Assert.All(others, r => Assert.Equal(ReasonCodes.EngineClaimInProgress, r.Code));
         var t = (TaskStateChange)Failure().Detail;
         var lineage = await s.Store.GetLineageAsync(s.Policy.FindCluster(ClusterArn)!.Name, t.TaskId, default);
         Assert.Equal(1, lineage!.Attempt);

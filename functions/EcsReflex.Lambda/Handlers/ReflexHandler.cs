@@ -128,7 +128,7 @@ public abstract class ReflexHandler : IInvocationHandler
     public const string ActionFailed = "Reflex.ActionFailed", ClaimInProgress = "Reflex.ClaimInProgress";
 
     protected static string FailedErrorType(Reaction reaction) =>
-        reaction.FailureCode == Engine.Reactor.ClaimInProgress ? ClaimInProgress : ActionFailed;
+        reaction.Code == ReasonCodes.EngineClaimInProgress ? ClaimInProgress : ActionFailed;
 
     /// <summary>
     /// How long a reaction's claim lasts: the time the invocation has left (Lambda stops it at its deadline, so it
