@@ -38,27 +38,19 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
     protected internal override Task PutItemAsync(StoredItem item, CancellationToken ct) =>
         dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToAttributes(item) }, ct);
 
-    protected internal override async Task<bool> PutItemIfAbsentAsync(StoredItem item, DateTimeOffset now, CancellationToken ct)
+    protected internal override Task<bool> PutItemIfAbsentAsync(StoredItem item, DateTimeOffset now, CancellationToken ct)
     {
-        try
+        return WhenConditionHolds(dynamo.PutItemAsync(new PutItemRequest
         {
-            await dynamo.PutItemAsync(new PutItemRequest
-            {
-                TableName = tableName,
-                Item = ToAttributes(item),
-                ConditionExpression = "attribute_not_exists(#pk) OR #ttl < :now",
-                ExpressionAttributeNames = Pick("#pk", "#ttl"),
-                ExpressionAttributeValues = new() { [":now"] = Number(Epoch(now)) },
-            }, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            return false;
-        }
+            TableName = tableName,
+            Item = ToAttributes(item),
+            ConditionExpression = "attribute_not_exists(#pk) OR #ttl < :now",
+            ExpressionAttributeNames = Pick("#pk", "#ttl"),
+            ExpressionAttributeValues = new() { [":now"] = Number(Epoch(now)) },
+        }, ct));
     }
 
-    protected internal override async Task<bool> PutItemIfVersionAsync(StoredItem item, long? expectedVersion, CancellationToken ct)
+    protected internal override Task<bool> PutItemIfVersionAsync(StoredItem item, long? expectedVersion, CancellationToken ct)
     {
         var request = new PutItemRequest { TableName = tableName, Item = ToAttributes(item) };
         if (expectedVersion is { } v)
@@ -72,95 +64,69 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
             request.ConditionExpression = "attribute_not_exists(#pk)";
             request.ExpressionAttributeNames = Pick("#pk");
         }
-        try
-        {
-            await dynamo.PutItemAsync(request, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            return false;
-        }
+        return WhenConditionHolds(dynamo.PutItemAsync(request, ct));
     }
 
-    protected internal override async Task<bool> PutItemIfTokenAsync(StoredItem item, string token, CancellationToken ct)
+    protected internal override Task<bool> PutItemIfTokenAsync(StoredItem item, string token, CancellationToken ct)
     {
-        try
+        return WhenConditionHolds(dynamo.PutItemAsync(new PutItemRequest
         {
-            await dynamo.PutItemAsync(new PutItemRequest
-            {
-                TableName = tableName,
-                Item = ToAttributes(item),
-                ConditionExpression = "#token = :token",
-                ExpressionAttributeNames = Pick("#token"),
-                ExpressionAttributeValues = new() { [":token"] = new AttributeValue { S = token } },
-            }, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            return false;
-        }
+            TableName = tableName,
+            Item = ToAttributes(item),
+            ConditionExpression = "#token = :token",
+            ExpressionAttributeNames = Pick("#token"),
+            ExpressionAttributeValues = new() { [":token"] = new AttributeValue { S = token } },
+        }, ct));
     }
 
-    protected internal override async Task<bool> DeleteItemIfTokenAsync(ItemKey key, string token, CancellationToken ct)
+    protected internal override Task<bool> DeleteItemIfTokenAsync(ItemKey key, string token, CancellationToken ct)
     {
-        try
+        return WhenConditionHolds(dynamo.DeleteItemAsync(new DeleteItemRequest
         {
-            await dynamo.DeleteItemAsync(new DeleteItemRequest
-            {
-                TableName = tableName,
-                Key = Key(key),
-                ConditionExpression = "#token = :token",
-                ExpressionAttributeNames = Pick("#token"),
-                ExpressionAttributeValues = new() { [":token"] = new AttributeValue { S = token } },
-            }, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            return false;
-        }
+            TableName = tableName,
+            Key = Key(key),
+            ConditionExpression = "#token = :token",
+            ExpressionAttributeNames = Pick("#token"),
+            ExpressionAttributeValues = new() { [":token"] = new AttributeValue { S = token } },
+        }, ct));
     }
 
-    protected internal override async Task<bool> PutItemUnlessNewerAsync(StoredItem item, DateTimeOffset now, CancellationToken ct)
+    protected internal override Task<bool> PutItemUnlessNewerAsync(StoredItem item, DateTimeOffset now, CancellationToken ct)
     {
         var version = item.Version ?? throw new ArgumentException("the item has no version to compare", nameof(item));
-        try
+        return WhenConditionHolds(dynamo.PutItemAsync(new PutItemRequest
         {
-            await dynamo.PutItemAsync(new PutItemRequest
-            {
-                TableName = tableName,
-                Item = ToAttributes(item),
-                ConditionExpression = "attribute_not_exists(#pk) OR attribute_not_exists(#version) OR #version <= :version OR #ttl < :now",
-                ExpressionAttributeNames = Pick("#pk", "#version", "#ttl"),
-                ExpressionAttributeValues = new() { [":version"] = Number(version), [":now"] = Number(Epoch(now)) },
-            }, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (ConditionalCheckFailedException)
-        {
-            return false;
-        }
+            TableName = tableName,
+            Item = ToAttributes(item),
+            ConditionExpression = "attribute_not_exists(#pk) OR attribute_not_exists(#version) OR #version <= :version OR #ttl < :now",
+            ExpressionAttributeNames = Pick("#pk", "#version", "#ttl"),
+            ExpressionAttributeValues = new() { [":version"] = Number(version), [":now"] = Number(Epoch(now)) },
+        }, ct));
     }
 
-    protected internal override async Task<bool> IncrementIfBelowAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct)
+    protected internal override Task<bool> IncrementIfBelowAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        return WhenConditionHolds(dynamo.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = tableName,
+            Key = Key(key),
+            UpdateExpression = "SET #count = if_not_exists(#count, :zero) + :one, #kind = :kind, #ttl = :ttl",
+            ConditionExpression = "attribute_not_exists(#count) OR #count < :limit",
+            ExpressionAttributeNames = Pick("#count", "#kind", "#ttl"),
+            ExpressionAttributeValues = new()
+            {
+                [":zero"] = Number(0), [":one"] = Number(1), [":limit"] = Number(limit),
+                [":kind"] = new AttributeValue { S = kind }, [":ttl"] = Number(Epoch(expiresAt)),
+            },
+        }, ct));
+    }
+
+    /// <summary>True when the conditional write was applied, false when DynamoDB refused it because its condition did not hold.</summary>
+    private static async Task<bool> WhenConditionHolds(Task write)
     {
         try
         {
-            await dynamo.UpdateItemAsync(new UpdateItemRequest
-            {
-                TableName = tableName,
-                Key = Key(key),
-                UpdateExpression = "SET #count = if_not_exists(#count, :zero) + :one, #kind = :kind, #ttl = :ttl",
-                ConditionExpression = "attribute_not_exists(#count) OR #count < :limit",
-                ExpressionAttributeNames = Pick("#count", "#kind", "#ttl"),
-                ExpressionAttributeValues = new()
-                {
-                    [":zero"] = Number(0), [":one"] = Number(1), [":limit"] = Number(limit),
-                    [":kind"] = new AttributeValue { S = kind }, [":ttl"] = Number(Epoch(expiresAt)),
-                },
-            }, ct).ConfigureAwait(false);
+            await write.ConfigureAwait(false);
             return true;
         }
         catch (ConditionalCheckFailedException)
