@@ -15,14 +15,7 @@ public sealed class CliInputTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err, string Raw)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var raw = new MemoryStream();
-        var code = await CliApp.RunAsync(args, stdout, stderr, raw);
-        return (code, stdout.ToString(), stderr.ToString(), Encoding.UTF8.GetString(raw.ToArray()));
-    }
+    private static Task<(int Code, string Out, string Err, string Raw)> Run(params string[] args) => CliRun.RunAsync(args);
 
     private static string Policy => RepoFiles.Path("reflex.policy.json");
     private static string Snapshot => RepoFiles.Path("events", "cluster.snapshot.json");
