@@ -3,23 +3,17 @@ using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Hosting;
 using EcsReflex.Core.Policy;
+using EcsReflex.Core.Reflexes;
 using EcsReflex.Core.State;
 using EcsReflex.Engine.Acting;
 
 namespace EcsReflex.Engine;
 
-/// <summary>Which handler an event goes to (the names are <see cref="HandlerNames"/>).</summary>
+/// <summary>Which handler an event goes to (the names are <see cref="HandlerNames"/>): the one reflex that takes it (<see cref="Reflexes"/>).</summary>
 public static class Handlers
 {
     /// <summary>The handler an event belongs to, or null when EcsReflex has none for it.</summary>
-    public static string? For(EventDetail detail) => detail switch
-    {
-        TaskStateChange t when Core.Decisions.PlacementGuard.WatchesTask(t) => HandlerNames.PlacementGuard, // RUNNING tasks EcsReflex started: replacements
-        TaskStateChange => HandlerNames.TaskRescheduler,
-        ContainerInstanceStateChange or ServiceAction or DeploymentStateChange => HandlerNames.PlacementGuard,
-        AlarmStateChange => HandlerNames.ServiceScaler,
-        _ => null,
-    };
+    public static string? For(EventDetail detail) => Reflexes.For(detail)?.Name;
 }
 
 /// <summary>What became of one event or one fired timer: the record the replay prints and the Lambda host logs.</summary>
@@ -38,9 +32,11 @@ public sealed record Reaction
 }
 
 /// <summary>
-/// The pipeline every handler shares: claim the event (<see cref="EventClaims"/>), observe, decide (pure, in the
-/// core), act (through the actuator), then complete the claim (the event is processed) or release it (a retry decides
-/// again). The replay and the Lambda host both call it; neither knows its inner steps.
+/// The pipeline every reflex shares: pick the one reflex that takes the event (<see cref="Reflexes.For"/>), claim the
+/// event (<see cref="EventClaims"/>), let the reflex observe and decide (<see cref="IReflex.DecideAsync"/>), let the
+/// actuator carry the decision out and commit its writes (the one committer), then complete the claim (the event is
+/// processed) or release it (a retry decides again). The replay and the Lambda host both call it; neither knows its
+/// inner steps, and no reflex has a step of its own.
 /// </summary>
 public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObserver observer, Actuator actuator)
 {
@@ -48,10 +44,11 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
 
     public ReflexPolicy Policy => policy;
 
-    private readonly EventClaims _claims = new(store);
+    /// <summary>How many times a reflex observes and decides again after losing what its decision claims before acting.</summary>
+    public const int MaxClaims = 8;
 
-    private PlacementGuardStep? _placementGuard;
-    private PlacementGuardStep Guard => _placementGuard ??= new PlacementGuardStep(policy, store, observer, actuator);
+    private readonly EventClaims _claims = new(store);
+    private readonly ReflexContext _context = new(policy, store, observer);
 
     /// <summary>Deduplication keys of an event: its id, and what identifies the same change across ids.</summary>
     public static IReadOnlyList<string> DedupKeys(EventEnvelope e) => e.Detail switch
@@ -75,14 +72,15 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     public async ValueTask<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
         Func<Reaction, CancellationToken, Task>? handOff = null, TimeSpan? claimFor = null)
     {
-        var handler = Handlers.For(e.Detail);
-        if (handler is null)
+        var reflex = Reflexes.For(e.Detail);
+        if (reflex is null)
             return new Reaction
             {
                 Handler = null, Outcome = Outcome.Ignored, Event = e, Code = ReasonCodes.EngineNoHandler,
                 Reason = $"no handler for {e.DetailType} (source {e.Source})",
             };
 
+        var handler = reflex.Name;
         var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct);
         if (claimed.Verdict != ClaimVerdict.Claimed)
         {
@@ -98,7 +96,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 }
                 : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
-        return await ActUnderClaimAsync(claimed.Claim!, now, ct, () => DecideAndActAsync(e, handler, now, ct), handOff);
+        return await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now), ct), handOff);
     }
 
     /// <summary>
@@ -110,7 +108,14 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     public async ValueTask<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
         DateTimeOffset? dueAt = null, Func<Reaction, CancellationToken, Task>? handOff = null, TimeSpan? claimFor = null)
     {
-        var handler = Handlers.For(e.Detail) ?? "none";
+        var reflex = Reflexes.For(e.Detail);
+        if (reflex is null)
+            return new Reaction
+            {
+                Handler = null, Outcome = Outcome.Ignored, Event = e, Code = ReasonCodes.EngineNoHandler,
+                Reason = $"no handler for {e.DetailType} (source {e.Source})",
+            };
+        var handler = reflex.Name;
         var due = dueAt ?? now;
         var claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct);
         return claimed.Verdict switch
@@ -121,7 +126,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 Reason = $"duplicate delivery: the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)} was already decided",
             },
             ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)}"),
-            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => DecideAndActAsync(e, handler, now, ct, due: true), handOff),
+            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now, Due: true), ct), handOff),
         };
     }
 
@@ -165,56 +170,26 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         _ => e.Id,
     };
 
-    private async ValueTask<Reaction> DecideAndActAsync(EventEnvelope e, string handler, DateTimeOffset now, CancellationToken ct, bool due = false)
+    /// <summary>
+    /// The few lines every reflex goes through: observe and decide, then carry the decision out. When what the decision
+    /// claims before acting was claimed first by another invocation, nothing was done: observe and decide again.
+    /// </summary>
+    private async ValueTask<Reaction> ReactAsync(IReflex reflex, ReflexInput input, CancellationToken ct)
     {
-        Decision decision;
-        switch (e.Detail)
+        var e = input.Event;
+        for (var attempt = 1; attempt <= MaxClaims; attempt++)
         {
-            case var d when handler == HandlerNames.PlacementGuard && PlacementGuardStep.Handles(d):
-                return await Guard.HandleAsync(e, handler, due, now, ct); // Engine/PlacementGuardStep.cs
-            case TaskStateChange t:
-            {
-                var observed = await ObserveTaskAsync(t, ct);
-                decision = TaskRescheduler.Decide(t, policy, observed, now);
-                // The stopped task's tags are read only for a relaunch that carries them (never for an ignored or
-                // deferred stop), then the same pure decision is made again with them.
-                if (TaskRescheduler.WantsTags(policy, t, observed, decision))
-                    decision = TaskRescheduler.Decide(t, policy, observed with { Tags = await ReadTagsAsync(t, ct) }, now);
-                break;
-            }
-            case AlarmStateChange a:
-                return await new ScalerStep(policy, store, observer, actuator).RunAsync(e, a, handler, now, ct);
-            default:
-                return new Reaction { Handler = handler, Outcome = Outcome.Ignored, Event = e, Code = ReasonCodes.EngineNoHandler, Reason = $"no handler for {e.DetailType} yet" };
+            var decision = await reflex.DecideAsync(_context, input, ct);
+            var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct);
+            if (done.ClaimLost) continue;
+            return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null);
         }
-        var done = await actuator.ExecuteAsync(decision, e.Id, handler, now, ct);
-        return new Reaction { Handler = handler, Outcome = done.Outcome, Code = done.Code, Reason = done.Reason, Actions = done.Results, DueAt = done.DueAt, Event = e };
+        return Reaction(reflex, e, await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct), null);
     }
 
-    /// <summary>The stopped task's tags; a read that throws is said in the observation, and the relaunch goes on without them.</summary>
-    private async ValueTask<Core.Observed.TaskTagsObservation> ReadTagsAsync(TaskStateChange t, CancellationToken ct)
+    private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt) => new()
     {
-        try
-        {
-            return await observer.DescribeTaskTagsAsync(t.ClusterArn, t.TaskArn, ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            var message = ex.Message.Length <= 200 ? ex.Message : ex.Message[..197] + "...";
-            return Core.Observed.TaskTagsObservation.None($"DescribeTasks failed: {message}");
-        }
-    }
-
-    /// <summary>What the rescheduler's decision reads (public for the benchmarks, which time the decision alone).</summary>
-    public async ValueTask<TaskObservation> ObserveTaskAsync(TaskStateChange t, CancellationToken ct)
-    {
-        if (t.LastStatus != "STOPPED" || policy.FindCluster(t.ClusterArn) is not { } cluster) return TaskObservation.None;
-        var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : t.TaskId;
-        var record = await store.GetLineageAsync(cluster.Name, lineage, ct);
-        string? ec2 = null;
-        if (t.ContainerInstanceArn is { } ci && !TaskRescheduler.IsFargate(t))
-            ec2 = await observer.GetEc2InstanceIdAsync(t.ClusterArn, ci, ct);
-        var move = await store.GetDrainMoveAsync(cluster.Name, lineage, ct);
-        return new TaskObservation { Lineage = record, FailedEc2InstanceId = ec2, DrainMove = move };
-    }
+        Handler = reflex.Name, Outcome = done.Outcome, Code = done.Code, Reason = done.Reason, Actions = done.Results,
+        DueAt = done.DueAt, FollowUpAt = followUpAt, Event = e,
+    };
 }

@@ -74,9 +74,9 @@ public class DrainDecisionTests
         var d = PlacementGuard.DecideInstance(Instance(), Policy(),
             new InstanceObservation { LastSeen = Seen(44), Tasks = [Task()] }, Now);
 
-        Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, d.Outcome);
         Assert.Equal(ReasonCodes.GuardDrainReplace, d.Code);
-        var action = Assert.Single(d.Decision.Actions);
+        var action = Assert.Single(d.Actions);
         Assert.Equal(("ecs", "RunTask"), (action.Service, action.Operation));
         Assert.Equal(
             "{\"cluster\":\"" + Cluster + "\",\"taskDefinition\":\"arn:aws:ecs:us-east-1:123456789012:task-definition/worker:7\",\"count\":1," +
@@ -89,22 +89,23 @@ public class DrainDecisionTests
             "{\"key\":\"reflex:movedFrom\",\"value\":\"eee5ec7b4db846c31a728415e4a8e902\"}]," +
             "\"clientToken\":\"" + Token("drain", Worker) + "\"}",
             ActionJson.ToJson(action.Request));
-        Assert.Contains("is DRAINING", d.Decision.Reason);
-        Assert.Contains("each original stops once its replacement is RUNNING", d.Decision.Reason);
+        Assert.Contains("is DRAINING", d.Reason);
+        Assert.Contains("each original stops once its replacement is RUNNING", d.Reason);
 
         // Remembered once the RunTask is done: the move (replacement → original) and the lineage, not counted as a failure.
-        var move = Assert.Single(d.Writes, w => w.Move is not null);
-        Assert.Same(action, move.After);
-        Assert.Equal(Worker, move.Move!.OriginalTaskArn);
-        Assert.Equal(WorkerId, move.Move.Lineage);
-        Assert.Equal($"reflex/{WorkerId}/0", move.Move.ReplacementStartedBy);
-        Assert.Equal(DrainReason.Draining, move.Move.Reason);
-        Assert.Null(move.Move.StopOriginalAt);
-        var lineage = Assert.Single(d.Writes, w => w.Lineage is not null).Lineage!;
+        var move = Assert.Single(d.Writes.OfType<DrainMoveWrite>());
+        Assert.Equal(CommitPoint.AfterAction, move.When);
+        Assert.Same(action, d.Actions[move.ActionIndex]);
+        Assert.Equal(Worker, move.Record.OriginalTaskArn);
+        Assert.Equal(WorkerId, move.Record.Lineage);
+        Assert.Equal($"reflex/{WorkerId}/0", move.Record.ReplacementStartedBy);
+        Assert.Equal(DrainReason.Draining, move.Record.Reason);
+        Assert.Null(move.Record.StopOriginalAt);
+        var lineage = Assert.Single(d.Writes.OfType<LineageWrite>()).Record;
         Assert.Equal(0, lineage.Attempt);
         Assert.Equal("scheduler/nightly", lineage.OriginalStartedBy);
         Assert.Null(lineage.LastFailure);
-        Assert.Equal(47, d.InstanceSeen!.Version);
+        Assert.Equal(47, d.Write<InstanceSeenWrite>()!.Record.Version);
         Assert.Null(d.FollowUpAt);
     }
 
@@ -119,11 +120,11 @@ public class DrainDecisionTests
                 Task("arn:aws:ecs:us-east-1:123456789012:task/prod/aaaa0000aaaa0000aaaa0000aaaa0000", "family:report", "scheduler/nightly"),
             ],
         }, Now);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.GuardDrainNothingToMove, d.Code);
-        Assert.Empty(d.Decision.Actions);
-        Assert.Contains("1 service task left to the ECS service scheduler", d.Decision.Reason);
-        Assert.Contains("1 standalone task no reschedule rule covers left alone", d.Decision.Reason);
+        Assert.Empty(d.Actions);
+        Assert.Contains("1 service task left to the ECS service scheduler", d.Reason);
+        Assert.Contains("1 standalone task no reschedule rule covers left alone", d.Reason);
     }
 
     [Theory]
@@ -133,12 +134,12 @@ public class DrainDecisionTests
     {
         var d = PlacementGuard.DecideInstance(Instance(version: version), Policy(),
             new InstanceObservation { LastSeen = Seen(seen), Tasks = [Task()] }, Now);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.GuardStale, d.Code);
-        Assert.Empty(d.Decision.Actions);
+        Assert.Empty(d.Actions);
         Assert.Empty(d.Writes);
-        Assert.Null(d.InstanceSeen);
-        Assert.Equal($"stale: version {version} of {Ec2B} (eee5ec7b) is not newer than version {seen} already seen; nothing changes", d.Decision.Reason);
+        Assert.Null(d.Write<InstanceSeenWrite>()?.Record);
+        Assert.Equal($"stale: version {version} of {Ec2B} (eee5ec7b) is not newer than version {seen} already seen; nothing changes", d.Reason);
     }
 
     [Fact]
@@ -146,7 +147,7 @@ public class DrainDecisionTests
     {
         var d = PlacementGuard.DecideInstance(Instance(), Policy(),
             new InstanceObservation { LastSeen = Seen(47, status: "DRAINING"), Tasks = [Task()], DueCheck = true }, Now);
-        Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, d.Outcome);
     }
 
     [Fact]
@@ -161,10 +162,10 @@ public class DrainDecisionTests
         {
             Tasks = [Task()], Moves = new Dictionary<string, DrainMoveRecord> { [WorkerId] = move }, DueCheck = true, LastSeen = Seen(47),
         }, Now);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.GuardDrainNothingToMove, d.Code);
-        Assert.Empty(d.Decision.Actions);
-        Assert.Contains("waits for its replacement", d.Decision.Reason);
+        Assert.Empty(d.Actions);
+        Assert.Contains("waits for its replacement", d.Reason);
     }
 
     [Fact]
@@ -173,9 +174,9 @@ public class DrainDecisionTests
         var policy = Policy(""", "drain": { "stopOriginalAfterSeconds": 120 }""");
         var first = PlacementGuard.DecideInstance(Instance(), policy, new InstanceObservation { Tasks = [Task()] }, Now);
         Assert.Equal(Now.AddSeconds(120), first.FollowUpAt);
-        var move = first.Writes.Single(w => w.Move is not null).Move!;
+        var move = first.Writes.OfType<DrainMoveWrite>().Single().Record;
         Assert.Equal(Now.AddSeconds(120), move.StopOriginalAt);
-        Assert.Contains("or after 120 s", first.Decision.Reason);
+        Assert.Contains("or after 120 s", first.Reason);
 
         // The follow-up, two minutes later, with the replacement not yet RUNNING.
         var later = Now.AddSeconds(120);
@@ -183,14 +184,14 @@ public class DrainDecisionTests
         {
             Tasks = [Task()], Moves = new Dictionary<string, DrainMoveRecord> { [WorkerId] = move }, DueCheck = true, LastSeen = Seen(47, status: "DRAINING"),
         }, later);
-        Assert.Equal(Outcome.Acted, second.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, second.Outcome);
         Assert.Equal(ReasonCodes.GuardDrainStopOriginal, second.Code);
-        var stop = Assert.IsType<StopTaskRequest>(Assert.Single(second.Decision.Actions).Request);
+        var stop = Assert.IsType<StopTaskRequest>(Assert.Single(second.Actions).Request);
         Assert.Equal(
             "{\"cluster\":\"" + Cluster + "\",\"task\":\"" + Worker + "\",\"reason\":\"EcsReflex: moved off draining container instance " + Ec2B +
             "; drain.stopOriginalAfterSeconds (120 s) elapsed\"}",
             ActionJson.ToJson(stop));
-        Assert.Equal(later, second.Writes.Single().Move!.OriginalStoppedAt);
+        Assert.Equal(later, second.Writes.OfType<DrainMoveWrite>().Single().Record.OriginalStoppedAt);
     }
 
     [Fact]
@@ -211,17 +212,17 @@ public class DrainDecisionTests
         };
         Assert.True(PlacementGuard.WatchesTask(replacement));
         var d = PlacementGuard.DecideTaskRunning(replacement, Policy(), new TaskRunningObservation { Move = move, Ec2InstanceId = "i-0ccc04949171d49ad" }, Now.AddSeconds(15));
-        Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, d.Outcome);
         Assert.Equal(ReasonCodes.GuardReplacementStopOriginal, d.Code);
-        var stop = Assert.Single(d.Decision.Actions);
+        var stop = Assert.Single(d.Actions);
         Assert.Equal(
             "{\"cluster\":\"" + Cluster + "\",\"task\":\"" + Worker + "\",\"reason\":\"EcsReflex: moved off draining container instance " + Ec2B + "; replacement a1aa32eb is RUNNING\"}",
             ActionJson.ToJson(stop.Request));
-        Assert.Equal("task a1aa32eb (worker), the replacement of 34c9b3e6, is RUNNING on i-0ccc04949171d49ad: stopping the original on draining i-0bbbb4609287edcaa (make before break)", d.Decision.Reason);
-        var stopped = d.Writes.Single(w => w.After is not null);
-        Assert.Same(stop, stopped.After);
-        Assert.Equal(Now.AddSeconds(15), stopped.Move!.OriginalStoppedAt);
-        Assert.Equal(replacement.TaskArn, stopped.Move.ReplacementTaskArn);
+        Assert.Equal("task a1aa32eb (worker), the replacement of 34c9b3e6, is RUNNING on i-0ccc04949171d49ad: stopping the original on draining i-0bbbb4609287edcaa (make before break)", d.Reason);
+        var stopped = Assert.IsType<DrainMoveWrite>(d.Writes.Single(w => w.When == CommitPoint.AfterAction));
+        Assert.Same(stop, d.Actions[stopped.ActionIndex]);
+        Assert.Equal(Now.AddSeconds(15), stopped.Record.OriginalStoppedAt);
+        Assert.Equal(replacement.TaskArn, stopped.Record.ReplacementTaskArn);
     }
 
     [Fact]
@@ -237,10 +238,10 @@ public class DrainDecisionTests
             ClusterArn = Cluster, TaskArn = "arn:aws:ecs:us-east-1:123456789012:task/prod/eeee3333", StartedBy = $"reflex/{WorkerId}/1", LastStatus = "RUNNING",
         };
         var d = PlacementGuard.DecideTaskRunning(older, Policy(), new TaskRunningObservation { Move = move }, Now.AddSeconds(30));
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
-        Assert.Contains("older than the replacement", d.Decision.Reason);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
+        Assert.Contains("older than the replacement", d.Reason);
         var createdBefore = older with { StartedBy = $"reflex/{WorkerId}/2", CreatedAt = Now.AddMinutes(-30) };
-        Assert.Equal(Outcome.Ignored, PlacementGuard.DecideTaskRunning(createdBefore, Policy(), new TaskRunningObservation { Move = move }, Now.AddSeconds(30)).Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, PlacementGuard.DecideTaskRunning(createdBefore, Policy(), new TaskRunningObservation { Move = move }, Now.AddSeconds(30)).Outcome);
         Assert.Empty(d.Writes);
     }
 
@@ -249,9 +250,9 @@ public class DrainDecisionTests
     {
         var t = new TaskStateChange { ClusterArn = Cluster, TaskArn = "arn:aws:ecs:us-east-1:123456789012:task/prod/bbbb", StartedBy = "reflex/x/1", LastStatus = "RUNNING" };
         var d = PlacementGuard.DecideTaskRunning(t, Policy(), new TaskRunningObservation(), Now);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.GuardNoMove, d.Code);
-        Assert.Equal("task bbbb is RUNNING: no drain move waits for it", d.Decision.Reason);
+        Assert.Equal("task bbbb is RUNNING: no drain move waits for it", d.Reason);
         Assert.False(PlacementGuard.WatchesTask(t with { StartedBy = "scheduler/nightly" }));
         Assert.False(PlacementGuard.WatchesTask(t with { LastStatus = "STOPPED" }));
     }
@@ -261,12 +262,12 @@ public class DrainDecisionTests
     {
         var at = Now;
         var d = PlacementGuard.DecideInstance(Instance("ACTIVE", connected: false, version: 45, at: at), Policy(), new InstanceObservation { LastSeen = Seen(44), Tasks = [Task()] }, at);
-        Assert.Equal(Outcome.Deferred, d.Decision.Outcome);
+        Assert.Equal(Outcome.Deferred, d.Outcome);
         Assert.Equal(ReasonCodes.GuardAgentGrace, d.Code);
-        Assert.Equal(at.AddSeconds(300), d.Decision.DueAt);
-        Assert.Empty(d.Decision.Actions);
-        Assert.Equal(at, d.InstanceSeen!.DisconnectedSince);
-        Assert.False(d.InstanceSeen.AgentConnected);
+        Assert.Equal(at.AddSeconds(300), d.DueAt);
+        Assert.Empty(d.Actions);
+        Assert.Equal(at, d.Write<InstanceSeenWrite>()!.Record.DisconnectedSince);
+        Assert.False(d.Write<InstanceSeenWrite>()!.Record.AgentConnected);
     }
 
     [Fact]
@@ -276,13 +277,13 @@ public class DrainDecisionTests
         var policy = Policy(""", "drain": { "agentDisconnectedGraceSeconds": 60 }""");
         var d = PlacementGuard.DecideInstance(Instance("ACTIVE", connected: false, version: 45, at: since), policy,
             new InstanceObservation { LastSeen = Seen(45, connected: false, disconnectedSince: since), Tasks = [Task()], DueCheck = true }, Now);
-        Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, d.Outcome);
         Assert.Equal(ReasonCodes.GuardDisconnectReplace, d.Code);
-        var run = Assert.IsType<RunTaskRequest>(Assert.Single(d.Decision.Actions).Request);
+        var run = Assert.IsType<RunTaskRequest>(Assert.Single(d.Actions).Request);
         Assert.Equal($"ec2InstanceId != {Ec2B}", Assert.Single(run.PlacementConstraints!).Expression);
-        Assert.Contains("the originals cannot be reached and are left to ECS", d.Decision.Reason);
-        Assert.Equal(DrainReason.AgentDisconnected, d.Writes.Single(w => w.Move is not null).Move!.Reason);
-        Assert.DoesNotContain(d.Decision.Actions, a => a.Operation == "StopTask");
+        Assert.Contains("the originals cannot be reached and are left to ECS", d.Reason);
+        Assert.Equal(DrainReason.AgentDisconnected, d.Writes.OfType<DrainMoveWrite>().Single().Record.Reason);
+        Assert.DoesNotContain(d.Actions, a => a.Operation == "StopTask");
     }
 
     [Fact]
@@ -291,9 +292,9 @@ public class DrainDecisionTests
         var since = Now.AddSeconds(-200);
         var d = PlacementGuard.DecideInstance(Instance("ACTIVE", connected: false, version: 46), Policy(),
             new InstanceObservation { LastSeen = Seen(45, connected: false, disconnectedSince: since), Tasks = [Task()] }, Now);
-        Assert.Equal(Outcome.Deferred, d.Decision.Outcome);
-        Assert.Equal(since.AddSeconds(300), d.Decision.DueAt);
-        Assert.Equal(since, d.InstanceSeen!.DisconnectedSince);
+        Assert.Equal(Outcome.Deferred, d.Outcome);
+        Assert.Equal(since.AddSeconds(300), d.DueAt);
+        Assert.Equal(since, d.Write<InstanceSeenWrite>()!.Record.DisconnectedSince);
     }
 
     [Fact]
@@ -301,10 +302,10 @@ public class DrainDecisionTests
     {
         var d = PlacementGuard.DecideInstance(Instance("ACTIVE", connected: false, version: 45), Policy(),
             new InstanceObservation { LastSeen = Seen(46, connected: true), Tasks = [Task()], DueCheck = true }, Now.AddSeconds(300));
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.GuardCheckCancelled, d.Code);
-        Assert.Empty(d.Decision.Actions);
-        Assert.Equal("the deferred check of i-0bbbb4609287edcaa (eee5ec7b) (version 45) is cancelled: the agent reconnected (version 46)", d.Decision.Reason);
+        Assert.Empty(d.Actions);
+        Assert.Equal("the deferred check of i-0bbbb4609287edcaa (eee5ec7b) (version 45) is cancelled: the agent reconnected (version 46)", d.Reason);
     }
 
     [Fact]
@@ -322,13 +323,13 @@ public class DrainDecisionTests
             Tasks = [Task()],
             Moves = new Dictionary<string, DrainMoveRecord> { [WorkerId] = move },
         }, Now);
-        Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, d.Outcome);
         Assert.Equal(ReasonCodes.GuardReconnectStopOriginal, d.Code);
-        var stop = Assert.IsType<StopTaskRequest>(Assert.Single(d.Decision.Actions).Request);
+        var stop = Assert.IsType<StopTaskRequest>(Assert.Single(d.Actions).Request);
         Assert.Equal(Worker, stop.Task);
         Assert.StartsWith("EcsReflex: agent of i-0bbbb4609287edcaa reconnected", stop.Reason);
-        Assert.True(d.InstanceSeen!.AgentConnected);
-        Assert.Null(d.InstanceSeen.DisconnectedSince);
+        Assert.True(d.Write<InstanceSeenWrite>()!.Record.AgentConnected);
+        Assert.Null(d.Write<InstanceSeenWrite>()!.Record.DisconnectedSince);
     }
 
     [Fact]
@@ -336,9 +337,9 @@ public class DrainDecisionTests
     {
         var d = PlacementGuard.DecideInstance(Instance() with { ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/staging" }, Policy(),
             new InstanceObservation { Tasks = [Task()] }, Now);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.GuardClusterNotInPolicy, d.Code);
-        Assert.Equal("cluster staging is not in the policy", d.Decision.Reason);
+        Assert.Equal("cluster staging is not in the policy", d.Reason);
     }
 
     [Fact]
@@ -372,7 +373,7 @@ public class DrainDecisionTests
             StartedBy = run.StartedBy, LastStatus = "RUNNING",
         };
         var stop = PlacementGuard.DecideTaskRunning(running, Policy(), new TaskRunningObservation { Move = move }, Now.AddMinutes(1));
-        Assert.Equal(Worker, Assert.IsType<StopTaskRequest>(Assert.Single(stop.Decision.Actions).Request).Task);
+        Assert.Equal(Worker, Assert.IsType<StopTaskRequest>(Assert.Single(stop.Actions).Request).Task);
     }
 
     [Fact]

@@ -245,12 +245,12 @@ public class RelaunchCarryOverTests
 
         var g = PlacementGuard.DecideInstance(e, Policy, observed, Stop);
 
-        var run = Assert.IsType<RunTaskRequest>(Assert.Single(g.Decision.Actions).Request);
+        var run = Assert.IsType<RunTaskRequest>(Assert.Single(g.Actions).Request);
         Assert.Equal("data", Assert.Single(run.VolumeConfigurations!).Name);
         Assert.Equal(["reflex:lineage", "reflex:attempt", "reflex:rule", "reflex:startedBy", PlacementGuard.MovedFromTag, "team"], run.Tags!.Select(t => t.Key));
         Assert.Equal("TASK_DEFINITION", run.PropagateTags);
-        Assert.Contains("cannot move bbbb2222 (plain): it has an Amazon EBS volume", g.Decision.Reason);
-        Assert.Contains("set clusters[0].reschedule[1].volumeConfigurations", g.Decision.Reason);
+        Assert.Contains("cannot move bbbb2222 (plain): it has an Amazon EBS volume", g.Reason);
+        Assert.Contains("set clusters[0].reschedule[1].volumeConfigurations", g.Reason);
     }
 
     [Fact]
@@ -270,9 +270,9 @@ public class RelaunchCarryOverTests
         var over = PlacementGuard.DecideInstance(e, Policy, new InstanceObservation { Tasks = [copying] }, Stop);
 
         Assert.Equal(["reflex:lineage", "reflex:attempt", "reflex:rule", PlacementGuard.MovedFromTag],
-            Assert.IsType<RunTaskRequest>(Assert.Single(off.Decision.Actions).Request).Tags!.Select(t => t.Key));
-        var tags = Assert.IsType<RunTaskRequest>(Assert.Single(over.Decision.Actions).Request).Tags!;
+            Assert.IsType<RunTaskRequest>(Assert.Single(off.Actions).Request).Tags!.Select(t => t.Key));
+        var tags = Assert.IsType<RunTaskRequest>(Assert.Single(over.Actions).Request).Tags!;
         Assert.Equal(TaskRescheduler.MaxTags, tags.Count);
-        Assert.Contains("cccc3333 (later, rule later, not carried over: 3 of its tags (k47, k48, k49), over RunTask's limit of 50 tags with EcsReflex's 4)", over.Decision.Reason);
+        Assert.Contains("cccc3333 (later, rule later, not carried over: 3 of its tags (k47, k48, k49), over RunTask's limit of 50 tags with EcsReflex's 4)", over.Reason);
     }
 }

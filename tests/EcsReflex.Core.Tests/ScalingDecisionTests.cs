@@ -35,10 +35,10 @@ public class ScalingDecisionTests
     public void Decide_WhenNoStepCoversTheValue_IgnoresAndSaysWhichSteps(string alarm, double metric)
     {
         var d = ServiceScaler.Decide(Alarm(alarm, "ALARM", T0, metric), Web, Observe(4), T0);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.ScalerNoStep, d.Code);
-        Assert.Contains("no step of clusters[0].services[0].scaling.alarms[", d.Decision.Reason);
-        Assert.Empty(d.Decision.Actions);
+        Assert.Contains("no step of clusters[0].services[0].scaling.alarms[", d.Reason);
+        Assert.Empty(d.Actions);
     }
 
     public static TheoryData<string, double?, double?, bool, string> NoDatapoint => new()
@@ -52,8 +52,8 @@ public class ScalingDecisionTests
     public void Decide_WhenTheEventHasNoDatapoint_UsesTheStepNearestTheThresholdAndSaysSo(string why, double? metric, double? threshold, bool composite, string reason)
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, metric, threshold, composite), Web, Observe(4), T0);
-        Assert.True(d.Decision.Outcome == Outcome.Acted, why);
-        Assert.Equal(reason, d.Decision.Reason);
+        Assert.True(d.Outcome == Outcome.Acted, why);
+        Assert.Equal(reason, d.Reason);
     }
 
     [Theory]
@@ -73,17 +73,17 @@ public class ScalingDecisionTests
     public void Decide_WhenScaleOutAlarmFires_SendsUpdateServiceWithClusterServiceAndDesiredCountOnly()
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5), Web, Observe(4), T0);
-        Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, d.Outcome);
         Assert.Equal(ReasonCodes.ScalerScaleOut, d.Code);
-        Assert.Equal("web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 40)", d.Decision.Reason);
-        var action = Assert.Single(d.Decision.Actions);
+        Assert.Equal("web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 40)", d.Reason);
+        var action = Assert.Single(d.Actions);
         Assert.Equal(4, action.DesiredFrom);
         Assert.Equal(("ecs", "UpdateService"), (action.Service, action.Operation));
         Assert.Equal("web desired 4 → 5", action.Summary);
         using var json = JsonDocument.Parse(ActionJson.ToJson(action.Request));
         Assert.Equal(["cluster", "service", "desiredCount"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal((ClusterArn, "web", 5), (json.RootElement.GetProperty("cluster").GetString(), json.RootElement.GetProperty("service").GetString(), json.RootElement.GetProperty("desiredCount").GetInt32()));
-        var r = d.Record!;
+        var r = d.Record()!;
         Assert.Equal((5, 4, ScalingDirection.Out, 4, "web-cpu-high", T0), (r.LastTarget, r.LastFrom, r.LastDirection, r.CooldownBase, r.LastAlarm, r.LastScaledAt));
         Assert.Equal(5, r.Alarm("web-cpu-high")!.Recommendation);
     }
@@ -135,7 +135,7 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12.1), Web, Observe(desired), T0);
         Assert.Equal(expected, d.Desired());
-        Assert.StartsWith($"web-cpu-low at 12.1 (threshold 20, -7.9) → {tail}", d.Decision.Reason);
+        Assert.StartsWith($"web-cpu-low at 12.1 (threshold 20, -7.9) → {tail}", d.Reason);
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12.1), WebPolicy(minMagnitude: 3), Observe(9), T0);
         Assert.Equal(6, d.Desired());
-        Assert.Contains("step -25% (-2.25 → -2, at least 3: -3): 9 → 6", d.Decision.Reason);
+        Assert.Contains("step -25% (-2.25 → -2, at least 3: -3): 9 → 6", d.Reason);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public class ScalingDecisionTests
         """);
         var d = ServiceScaler.Decide(Alarm("queue-deep", "ALARM", T0, 120), policy, Observe(0), T0);
         Assert.Equal(1, d.Desired());
-        Assert.Contains("from 0 a scale-out gives at least 1", d.Decision.Reason);
+        Assert.Contains("from 0 a scale-out gives at least 1", d.Reason);
     }
 
     // ---------------- bounds ----------------
@@ -176,9 +176,9 @@ public class ScalingDecisionTests
     public void Decide_ClampsToMinAndMaxAndNamesTheBound(string why, string alarm, double metric, int desired, int? expected, string reason)
     {
         var d = ServiceScaler.Decide(Alarm(alarm, "ALARM", T0, metric, ThresholdOf(alarm)), Web, Observe(desired), T0);
-        Assert.True(expected == d.Desired(), $"{why}: expected {expected}, got {d.Desired()} ({d.Decision.Reason})");
-        Assert.Equal(expected is null ? Outcome.Ignored : Outcome.Acted, d.Decision.Outcome);
-        Assert.Contains(reason, d.Decision.Reason);
+        Assert.True(expected == d.Desired(), $"{why}: expected {expected}, got {d.Desired()} ({d.Reason})");
+        Assert.Equal(expected is null ? Outcome.Ignored : Outcome.Acted, d.Outcome);
+        Assert.Contains(reason, d.Reason);
     }
 
     // ---------------- cooldowns (time matters: FakeTimeProvider) ----------------
@@ -204,8 +204,8 @@ public class ScalingDecisionTests
         sim.Feed(Alarm("web-cpu-high", "OK", clock.GetUtcNow(), 60), clock.GetUtcNow());
         clock.Advance(TimeSpan.FromSeconds(seconds - 10));
         var d = sim.Feed(Alarm(alarm, "ALARM", clock.GetUtcNow(), metric), clock.GetUtcNow());
-        Assert.True(expected == sim.DesiredCount, $"{why}: {d.Decision.Reason}");
-        Assert.Contains(reason, d.Decision.Reason);
+        Assert.True(expected == sim.DesiredCount, $"{why}: {d.Reason}");
+        Assert.Contains(reason, d.Reason);
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public class ScalingDecisionTests
         var d = sim.Feed(Alarm("web-latency-high", "ALARM", clock.GetUtcNow(), 260), clock.GetUtcNow()); // +2 from 4 = 6
         Assert.Equal(7, sim.DesiredCount);
         Assert.Equal(ReasonCodes.ScalerCooldown, d.Code);
-        Assert.Equal("web-latency-high at 260 (threshold 250, +10) → step +2 from 4 (where the scale-out cooldown started): asks 6, held by the cooldown: within 60 s of the scale-out to 7 at 10:00:00, only a larger target is applied (until 10:01:00)", d.Decision.Reason);
+        Assert.Equal("web-latency-high at 260 (threshold 250, +10) → step +2 from 4 (where the scale-out cooldown started): asks 6, held by the cooldown: within 60 s of the scale-out to 7 at 10:00:00, only a larger target is applied (until 10:01:00)", d.Reason);
     }
 
     public static TheoryData<string, int, string, double, int, string> AfterScaleIn => new()
@@ -243,8 +243,8 @@ public class ScalingDecisionTests
         sim.Feed(Alarm("web-cpu-low", "OK", clock.GetUtcNow(), 25), clock.GetUtcNow());
         clock.Advance(TimeSpan.FromSeconds(seconds - 10));
         var d = sim.Feed(Alarm(alarm, "ALARM", clock.GetUtcNow(), metric), clock.GetUtcNow());
-        Assert.True(expected == sim.DesiredCount, $"{why}: {d.Decision.Reason}");
-        Assert.Contains(reason, d.Decision.Reason);
+        Assert.True(expected == sim.DesiredCount, $"{why}: {d.Reason}");
+        Assert.Contains(reason, d.Reason);
     }
 
     [Fact]
@@ -261,7 +261,7 @@ public class ScalingDecisionTests
         sim.Feed(Alarm("web-cpu-high", "OK", clock.GetUtcNow(), 60), clock.GetUtcNow());
         clock.Advance(TimeSpan.FromSeconds(90));                                                    // +200: 200 s after the scale-in, 100 s after the scale-out
         var d = sim.Feed(Alarm("web-cpu-low", "ALARM", clock.GetUtcNow(), 12), clock.GetUtcNow());
-        Assert.Equal(Outcome.Acted, d.Decision.Outcome);
+        Assert.Equal(Outcome.Acted, d.Outcome);
         Assert.Equal(6, sim.DesiredCount);
     }
 
@@ -281,8 +281,8 @@ public class ScalingDecisionTests
         sim.Feed(Alarm("web-cpu-high", "OK", clock.GetUtcNow(), 60), clock.GetUtcNow());
         clock.Advance(TimeSpan.FromSeconds(seconds - 30));
         var d = sim.Feed(Alarm("web-cpu-low", "ALARM", clock.GetUtcNow(), 12), clock.GetUtcNow());
-        Assert.True(expected == sim.DesiredCount, d.Decision.Reason);
-        Assert.Contains(reason, d.Decision.Reason);
+        Assert.True(expected == sim.DesiredCount, d.Reason);
+        Assert.Contains(reason, d.Reason);
     }
 
     [Fact]
@@ -295,7 +295,7 @@ public class ScalingDecisionTests
         };
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12), Web, Observe(8, record), T0);
         Assert.Equal(7, d.Desired());
-        Assert.Contains("8 → 7 (min 2); stabilised at 7, recommended at 09:58:20 (by web-cpu-high) within the last 300 s", d.Decision.Reason);
+        Assert.Contains("8 → 7 (min 2); stabilised at 7, recommended at 09:58:20 (by web-cpu-high) within the last 300 s", d.Reason);
     }
 
     [Fact]
@@ -305,9 +305,9 @@ public class ScalingDecisionTests
             .Append(new ScalingRecommendation(T0.AddHours(-1), 30, "web-cpu-high")).ToList();
         var record = new ServiceScalingRecord { Cluster = "prod", Service = "web", Recommendations = old };
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 75), Web, Observe(4, record), T0);
-        Assert.True(d.Record!.Recommendations.Count <= ServiceScaler.MaxRecommendations);
-        Assert.DoesNotContain(d.Record.Recommendations, r => r.Count == 30);
-        Assert.Contains(d.Record.Recommendations, r => r.At == T0 && r.Count == 5);
+        Assert.True(d.Record()!.Recommendations.Count <= ServiceScaler.MaxRecommendations);
+        Assert.DoesNotContain(d.Record()!.Recommendations, r => r.Count == 30);
+        Assert.Contains(d.Record()!.Recommendations, r => r.At == T0 && r.Count == 5);
     }
 
     // ---------------- the arbiter ----------------
@@ -323,9 +323,9 @@ public class ScalingDecisionTests
     {
         var record = Remembering(Seen("web-latency-high", "ALARM", T0.AddMinutes(-20), 6));
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12), Web, Observe(6, record), T0);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.ScalerArbiter, d.Code);
-        Assert.EndsWith("6 → 5, held by the arbiter: scale-out alarm web-latency-high is in ALARM (since 09:40:00)", d.Decision.Reason);
+        Assert.EndsWith("6 → 5, held by the arbiter: scale-out alarm web-latency-high is in ALARM (since 09:40:00)", d.Reason);
     }
 
     [Fact]
@@ -335,8 +335,8 @@ public class ScalingDecisionTests
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12), Web, Observe(6, record), T0);
         Assert.Equal(5, d.Desired());
         Assert.Equal(ReasonCodes.ScalerScaleIn, d.Code);
-        Assert.Equal(6, Assert.Single(d.Decision.Actions).DesiredFrom);
-        Assert.Equal("web-cpu-low at 12 (threshold 20, -8) → step -25% (-1.5 → -1): 6 → 5 (min 2)", d.Decision.Reason);
+        Assert.Equal(6, Assert.Single(d.Actions).DesiredFrom);
+        Assert.Equal("web-cpu-low at 12 (threshold 20, -8) → step -25% (-1.5 → -1): 6 → 5 (min 2)", d.Reason);
     }
 
     [Fact]
@@ -345,7 +345,7 @@ public class ScalingDecisionTests
         var obs = Observe(6) with { AlarmStatesUnavailable = "the embedded cluster cannot describe alarms" };
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12), Web, obs, T0);
         Assert.Equal(5, d.Desired());
-        Assert.EndsWith("; web-cpu-high, web-latency-high, web-exact assumed not in ALARM (never seen; the embedded cluster cannot describe alarms)", d.Decision.Reason);
+        Assert.EndsWith("; web-cpu-high, web-latency-high, web-exact assumed not in ALARM (never seen; the embedded cluster cannot describe alarms)", d.Reason);
     }
 
     [Fact]
@@ -357,8 +357,8 @@ public class ScalingDecisionTests
             LiveAlarms = [new ObservedAlarmState { AlarmName = "web-latency-high", StateValue = "ALARM", StateUpdatedTimestamp = T0.AddMinutes(-5) }],
         };
         var d = ServiceScaler.Decide(Alarm("web-cpu-low", "ALARM", T0, 12), Web, obs, T0);
-        Assert.Contains("held by the arbiter: scale-out alarm web-latency-high is in ALARM (since 09:55:00)", d.Decision.Reason);
-        Assert.Equal(("ALARM", T0), (d.Record!.Alarm("web-latency-high")!.State, d.Record.Alarm("web-latency-high")!.SeenAt));
+        Assert.Contains("held by the arbiter: scale-out alarm web-latency-high is in ALARM (since 09:55:00)", d.Reason);
+        Assert.Equal(("ALARM", T0), (d.Record()!.Alarm("web-latency-high")!.State, d.Record()!.Alarm("web-latency-high")!.SeenAt));
     }
 
     [Fact]
@@ -384,8 +384,8 @@ public class ScalingDecisionTests
     {
         var record = Remembering(Seen("web-latency-high", rivalState, T0.AddMinutes(-10), rivalAsk));
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 75), Web, Observe(6, record), T0);
-        Assert.True(expected == d.Desired(), $"{why}: {d.Decision.Reason}");
-        Assert.EndsWith(reason, d.Decision.Reason);
+        Assert.True(expected == d.Desired(), $"{why}: {d.Reason}");
+        Assert.EndsWith(reason, d.Reason);
     }
 
     // ---------------- OK, INSUFFICIENT_DATA, duplicates ----------------
@@ -397,11 +397,11 @@ public class ScalingDecisionTests
     {
         var record = Remembering(Seen("web-cpu-high", "ALARM", T0.AddMinutes(-3), 5));
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", state, T0, 60), Web, Observe(5, record), T0);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.ScalerNotInAlarm, d.Code);
-        Assert.Equal($"web-cpu-high is {state} (was ALARM): nothing to scale; remembered for the arbiter", d.Decision.Reason);
-        Assert.Empty(d.Decision.Actions);
-        var m = d.Record!.Alarm("web-cpu-high")!;
+        Assert.Equal($"web-cpu-high is {state} (was ALARM): nothing to scale; remembered for the arbiter", d.Reason);
+        Assert.Empty(d.Actions);
+        var m = d.Record()!.Alarm("web-cpu-high")!;
         Assert.Equal((state, (DateTimeOffset?)T0, (int?)null), (m.State, m.StateTimestamp, m.Recommendation));
     }
 
@@ -411,7 +411,7 @@ public class ScalingDecisionTests
         var sim = new Simulation(Web, 4);
         sim.Feed(Alarm("web-cpu-high", "ALARM", T0, 87.5), T0);
         var again = sim.Feed(Alarm("web-cpu-high", "ALARM", T0, 87.5), T0.AddSeconds(90));
-        Assert.Equal(("web-cpu-high ALARM at 10:00:00 was already handled", (ServiceScalingRecord?)null), (again.Decision.Reason, again.Record));
+        Assert.Equal(("web-cpu-high ALARM at 10:00:00 was already handled", (ServiceScalingRecord?)null), (again.Reason, again.Record()));
         Assert.Equal(ReasonCodes.ScalerAlreadyHandled, again.Code);
         Assert.Equal(5, sim.DesiredCount);
     }
@@ -423,7 +423,7 @@ public class ScalingDecisionTests
         sim.Feed(Alarm("web-cpu-high", "OK", T0.AddSeconds(10), 60), T0.AddSeconds(10));
         var late = sim.Feed(Alarm("web-cpu-high", "ALARM", T0, 87.5), T0.AddSeconds(11));
         Assert.Equal(ReasonCodes.ScalerOutOfOrder, late.Code);
-        Assert.Equal("web-cpu-high ALARM at 10:00:00 is older than the OK at 10:00:10 already seen: delivered out of order, nothing to do", late.Decision.Reason);
+        Assert.Equal("web-cpu-high ALARM at 10:00:00 is older than the OK at 10:00:10 already seen: delivered out of order, nothing to do", late.Reason);
         Assert.Equal(4, sim.DesiredCount);
     }
 
@@ -433,18 +433,18 @@ public class ScalingDecisionTests
     public void Decide_WhenPaused_LeavesTheServiceAloneButRemembersTheAlarm()
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5), WebPolicy(paused: true), Observe(4), T0);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.ScalerPaused, d.Code);
-        Assert.Equal("scaling of web is paused (clusters[0].services[0].scaling.paused): nothing sent; web-cpu-high ALARM remembered", d.Decision.Reason);
-        Assert.Equal("ALARM", d.Record!.Alarm("web-cpu-high")!.State);
+        Assert.Equal("scaling of web is paused (clusters[0].services[0].scaling.paused): nothing sent; web-cpu-high ALARM remembered", d.Reason);
+        Assert.Equal("ALARM", d.Record()!.Alarm("web-cpu-high")!.State);
     }
 
     [Fact]
     public void Decide_WhenTheAlarmsActionsAreSuppressed_DoesNotScale()
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5, suppressedBy: "Alarm"), Web, Observe(4), T0);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
-        Assert.Contains("actions are suppressed (Alarm)", d.Decision.Reason);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
+        Assert.Contains("actions are suppressed (Alarm)", d.Reason);
     }
 
     private static ServiceScalingRecord ScaledOut(int from, int to, DateTimeOffset at) => new()
@@ -463,7 +463,7 @@ public class ScalingDecisionTests
         var record = ScaledOut(4, 5, clock.GetUtcNow());
         clock.Advance(TimeSpan.FromSeconds(seconds));
         var d = ServiceScaler.Decide(Alarm("web-latency-high", "ALARM", clock.GetUtcNow(), 251), Web, Observe(desired, record), clock.GetUtcNow());
-        Assert.Contains(reason, d.Decision.Reason);
+        Assert.Contains(reason, d.Reason);
         Assert.Equal(expected, d.Desired());
     }
 
@@ -471,9 +471,9 @@ public class ScalingDecisionTests
     public void Decide_WhenApplicationAutoScalingOwnsTheService_LeavesItAloneByDefault()
     {
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5), Web, Observe(4, target: AasTarget(2, 10)), T0);
-        Assert.Equal(Outcome.Ignored, d.Decision.Outcome);
+        Assert.Equal(Outcome.Ignored, d.Outcome);
         Assert.Equal(ReasonCodes.ScalerAasOwned, d.Code);
-        Assert.Equal("Application Auto Scaling also scales web (scalable target service/prod/web, min 2, max 10): leaving it alone; set clusters[0].services[0].scaling.coexistWithApplicationAutoScaling to \"clamp\" to scale within both bounds", d.Decision.Reason);
+        Assert.Equal("Application Auto Scaling also scales web (scalable target service/prod/web, min 2, max 10): leaving it alone; set clusters[0].services[0].scaling.coexistWithApplicationAutoScaling to \"clamp\" to scale within both bounds", d.Reason);
     }
 
     [Theory]
@@ -485,14 +485,14 @@ public class ScalingDecisionTests
     {
         var d = ServiceScaler.Decide(Alarm(alarm, "ALARM", T0, metric), WebPolicy(coexist: "clamp"), Observe(desired, target: AasTarget(aasMin, aasMax)), T0);
         Assert.Equal(expected, d.Desired());
-        Assert.Contains(reason, d.Decision.Reason);
+        Assert.Contains(reason, d.Reason);
     }
 
     [Fact]
     public void Decide_WhenTheAlarmDrivesNoService_IgnoresIt()
     {
         var d = ServiceScaler.Decide(Alarm("db-cpu-high", "ALARM", T0, 90), Web, Observe(4), T0);
-        Assert.Equal(("alarm db-cpu-high drives no service in the policy: nothing to scale", (ServiceScalingRecord?)null), (d.Decision.Reason, d.Record));
+        Assert.Equal(("alarm db-cpu-high drives no service in the policy: nothing to scale", (ServiceScalingRecord?)null), (d.Reason, d.Record()));
         Assert.Equal(ReasonCodes.ScalerNoService, d.Code);
     }
 
@@ -503,6 +503,6 @@ public class ScalingDecisionTests
     {
         var obs = status is null ? new ScalingObservation() : new ScalingObservation { Service = Service(4, status) };
         var d = ServiceScaler.Decide(Alarm("web-cpu-high", "ALARM", T0, 87.5), Web, obs, T0);
-        Assert.Equal((Outcome.Ignored, reason), (d.Decision.Outcome, d.Decision.Reason));
+        Assert.Equal((Outcome.Ignored, reason), (d.Outcome, d.Reason));
     }
 }

@@ -135,9 +135,12 @@ internal static class ScalingFixtures
         ServiceNamespace = "ecs", ResourceId = "service/prod/web", ScalableDimension = "ecs:service:DesiredCount", MinCapacity = min, MaxCapacity = max,
     };
 
+    /// <summary>The scaling record the decision claims (writes before acting), or null when it remembers nothing.</summary>
+    public static ServiceScalingRecord? Record(this Decision d) => d.Write<ScalingRecordWrite>()?.Record;
+
     /// <summary>The desired count of the decision's UpdateService, or null when it sends none.</summary>
-    public static int? Desired(this ScalingDecision d) =>
-        d.Decision.Actions.Select(a => a.Request).OfType<UpdateServiceRequest>().SingleOrDefault()?.DesiredCount;
+    public static int? Desired(this Decision d) =>
+        d.Actions.Select(a => a.Request).OfType<UpdateServiceRequest>().SingleOrDefault()?.DesiredCount;
 
     /// <summary>
     /// A service driven by the pure scaler alone: applies each decision as the engine would (the record
@@ -147,12 +150,12 @@ internal static class ScalingFixtures
     {
         public int DesiredCount { get; private set; } = desired;
         public ServiceScalingRecord? Record { get; private set; }
-        public List<ScalingDecision> Decisions { get; } = [];
+        public List<Decision> Decisions { get; } = [];
 
-        public ScalingDecision Feed(AlarmStateChange alarm, DateTimeOffset now, ObservedScalableTarget? target = null)
+        public Decision Feed(AlarmStateChange alarm, DateTimeOffset now, ObservedScalableTarget? target = null)
         {
             var d = ServiceScaler.Decide(alarm, policy, Observe(DesiredCount, Record, target), now);
-            if (d.Record is { } next) Record = next with { Version = (Record?.Version ?? 0) + 1 };
+            if (d.Record() is { } next) Record = next with { Version = (Record?.Version ?? 0) + 1 };
             if (d.Desired() is { } n) DesiredCount = n;
             Decisions.Add(d);
             return d;

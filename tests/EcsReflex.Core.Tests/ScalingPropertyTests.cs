@@ -88,7 +88,7 @@ public class ScalingPropertyTests
             foreach (var (step, at, now) in Once(c))
             {
                 var d = sim.Feed(Event(step, at), now, c.Target);
-                Assert.True(sim.DesiredCount >= lo && sim.DesiredCount <= hi, $"{sim.DesiredCount} left [{lo}, {hi}] after: {d.Decision.Reason}");
+                Assert.True(sim.DesiredCount >= lo && sim.DesiredCount <= hi, $"{sim.DesiredCount} left [{lo}, {hi}] after: {d.Reason}");
             }
         }, iter: 400);
     }
@@ -102,7 +102,7 @@ public class ScalingPropertyTests
             var sim = Run(c, Once(c));
             foreach (var d in sim.Decisions)
                 if (d.Desired() is { } n)
-                    Assert.True(n >= lo && n <= hi, $"UpdateService {n} outside [{lo}, {hi}]: {d.Decision.Reason}");
+                    Assert.True(n >= lo && n <= hi, $"UpdateService {n} outside [{lo}, {hi}]: {d.Reason}");
         }, iter: 400);
     }
 
@@ -122,9 +122,9 @@ public class ScalingPropertyTests
                 if (d.Desired() is not { } after) continue;
                 var direction = policy.Clusters[0].Services[0].Scaling!.FindAlarm(alarm.AlarmName)!.Direction;
                 if (direction == ScalingDirection.Out)
-                    Assert.True(after > before || before > hi, $"scale-out alarm took {before} → {after}: {d.Decision.Reason}");
+                    Assert.True(after > before || before > hi, $"scale-out alarm took {before} → {after}: {d.Reason}");
                 else
-                    Assert.True(after < before || before < lo, $"scale-in alarm took {before} → {after}: {d.Decision.Reason}");
+                    Assert.True(after < before || before < lo, $"scale-in alarm took {before} → {after}: {d.Reason}");
             }
         }, iter: 400);
     }

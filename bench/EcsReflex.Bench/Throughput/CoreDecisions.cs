@@ -2,6 +2,7 @@ using EcsReflex.Core;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Policy;
+using EcsReflex.Core.Reflexes;
 using EcsReflex.Core.State;
 using EcsReflex.Engine;
 using EcsReflex.Core.Hosting;
@@ -10,8 +11,8 @@ namespace EcsReflex.Bench.Throughput;
 
 /// <summary>
 /// What the engine observes before the pure decision, gathered once (outside the timed code) through the
-/// engine's own observe steps (<see cref="Reactor.ObserveTaskAsync"/>, <see cref="PlacementGuardStep"/>'s and
-/// <see cref="ScalerStep.ObserveAsync"/>) on the embedded cluster of <c>events/cluster.snapshot.json</c> and an
+/// reflexes' own observe steps (<see cref="TaskReschedulerReflex.ObserveAsync"/>, <see cref="PlacementGuardReflex"/>'s and
+/// <see cref="ServiceScalerReflex.ObserveAsync"/>) on the embedded cluster of <c>events/cluster.snapshot.json</c> and an
 /// empty state store: a first failure, a first sight of the instance, no scaling history.
 /// </summary>
 public sealed record Observations
@@ -25,44 +26,35 @@ public sealed record Observations
     public static async Task<Observations> GatherAsync(EventEnvelope e, ReflexPolicy policy, EcsReflex.Engine.Cluster.EmbeddedCluster cluster,
         IStateStore store, CancellationToken ct = default)
     {
-        var actuator = new EcsReflex.Engine.Acting.Actuator(cluster, store, policy, dryRun: true, audit: false); // never used to act here
         var now = e.EffectiveTime ?? DateTimeOffset.UnixEpoch;
-        var guard = new PlacementGuardStep(policy, store, cluster, actuator);
+        var context = new ReflexContext(policy, store, cluster);
         return e.Detail switch
         {
-            TaskStateChange t when PlacementGuard.WatchesTask(t) => new Observations { TaskRunning = await guard.ObserveRunningAsync(t, ct) },
-            TaskStateChange t => new Observations { Task = await new Reactor(policy, store, cluster, actuator).ObserveTaskAsync(t, ct) },
-            ContainerInstanceStateChange i => new Observations { Instance = await guard.ObserveInstanceAsync(i, false, ct) },
-            DeploymentStateChange d => new Observations { Service = await guard.ObserveServiceAsync(d.ClusterArn, d.ServiceArn, ct) },
-            ServiceAction a => new Observations { Service = await guard.ObserveServiceAsync(a.ClusterArn, a.ServiceArn, ct) },
-            AlarmStateChange a => new Observations { Scaling = await new ScalerStep(policy, store, cluster, actuator).ObserveAsync(a, now, ct) },
+            TaskStateChange t when PlacementGuard.WatchesTask(t) => new Observations { TaskRunning = await PlacementGuardReflex.ObserveRunningAsync(context, t, ct) },
+            TaskStateChange t => new Observations { Task = await TaskReschedulerReflex.ObserveAsync(context, t, ct) },
+            ContainerInstanceStateChange i => new Observations { Instance = await PlacementGuardReflex.ObserveInstanceAsync(context, i, false, ct) },
+            DeploymentStateChange d => new Observations { Service = await PlacementGuardReflex.ObserveServiceAsync(context, d.ClusterArn, d.ServiceArn, ct) },
+            ServiceAction a => new Observations { Service = await PlacementGuardReflex.ObserveServiceAsync(context, a.ClusterArn, a.ServiceArn, ct) },
+            AlarmStateChange a => new Observations { Scaling = await ServiceScalerReflex.ObserveAsync(context, a, now, ct) },
             _ => new Observations(),
         };
     }
 }
 
-/// <summary>The pure decision the engine makes for an event (the dispatch of <see cref="Reactor"/>), given what it observed.</summary>
+/// <summary>The pure decision the engine makes for an event (the reflex <see cref="Reflexes.For"/> picks), given what it observed.</summary>
 public static class CoreDecisions
 {
     public static Decision? Decide(EventEnvelope e, ReflexPolicy policy, Observations o, DateTimeOffset now)
     {
-        var handler = Handlers.For(e.Detail);
-        if (handler is null) return null;
-        if (handler == HandlerNames.PlacementGuard && PlacementGuardStep.Handles(e.Detail))
-        {
-            return e.Detail switch
-            {
-                ContainerInstanceStateChange i => PlacementGuard.DecideInstance(i, policy, o.Instance, now).Decision,
-                TaskStateChange t => PlacementGuard.DecideTaskRunning(t, policy, o.TaskRunning, now).Decision,
-                DeploymentStateChange d => PlacementGuard.DecideDeployment(d, policy, o.Service, now).Decision,
-                ServiceAction a => PlacementGuard.DecideServiceAction(a, policy, o.Service, now).Decision,
-                _ => null,
-            };
-        }
+        if (Reflexes.For(e.Detail) is null) return null;
         return e.Detail switch
         {
+            ContainerInstanceStateChange i => PlacementGuard.DecideInstance(i, policy, o.Instance, now),
+            TaskStateChange t when PlacementGuard.WatchesTask(t) => PlacementGuard.DecideTaskRunning(t, policy, o.TaskRunning, now),
+            DeploymentStateChange d => PlacementGuard.DecideDeployment(d, policy, o.Service, now),
+            ServiceAction a => PlacementGuard.DecideServiceAction(a, policy, o.Service, now),
             TaskStateChange t => TaskRescheduler.Decide(t, policy, o.Task, now),
-            AlarmStateChange a => ServiceScaler.Decide(a, policy, o.Scaling, now).Decision,
+            AlarmStateChange a => ServiceScaler.Decide(a, policy, o.Scaling, now),
             _ => null,
         };
     }

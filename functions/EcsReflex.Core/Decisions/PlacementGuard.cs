@@ -41,29 +41,8 @@ public sealed record ServiceObservation
 }
 
 /// <summary>
-/// State to record once an action succeeded (<see cref="After"/>, the very action object of the decision),
-/// or unconditionally when <see cref="After"/> is null. One of the records is set.
-/// </summary>
-public sealed record GuardWrite(ReflexAction? After, DrainMoveRecord? Move = null, LineageRecord? Lineage = null, ServicePlacementRecord? Service = null);
-
-/// <summary>A placement guard decision: the decision itself and what to remember after it.</summary>
-public sealed record PlacementGuardDecision
-{
-    public required Decision Decision { get; init; }
-    /// <summary>The decision's code (<see cref="ReasonCodes"/>).</summary>
-    public string Code => Decision.Code;
-    /// <summary>The instance state to record, unless the decision failed.</summary>
-    public InstanceSeenRecord? InstanceSeen { get; init; }
-    public IReadOnlyList<GuardWrite> Writes { get; init; } = [];
-    /// <summary>When to decide again on the same event even though this decision acted (drain.stopOriginalAfterSeconds).</summary>
-    public DateTimeOffset? FollowUpAt { get; init; }
-
-    public static PlacementGuardDecision Of(Decision d) => new() { Decision = d };
-}
-
-/// <summary>
 /// The placement guard's decisions. Pure: the event, what was observed, the policy and the time in; a
-/// <see cref="PlacementGuardDecision"/> out.
+/// <see cref="Decision"/> out, with the state to remember declared in its writes.
 /// <list type="bullet">
 /// <item>Container instance DRAINING: every standalone task a reschedule rule covers gets a replacement
 /// elsewhere (make before break), the original is stopped once the replacement is RUNNING (or after
@@ -93,23 +72,23 @@ public static class PlacementGuard
 
     // ------------------------------------------------------------------ container instances
 
-    public static PlacementGuardDecision DecideInstance(ContainerInstanceStateChange e, ReflexPolicy policy, InstanceObservation observed, DateTimeOffset now)
+    public static Decision DecideInstance(ContainerInstanceStateChange e, ReflexPolicy policy, InstanceObservation observed, DateTimeOffset now)
     {
         var ec2 = e.Ec2InstanceId ?? observed.Ec2InstanceId;
         var name = InstanceName(e.ContainerInstanceArn, ec2);
         var cluster = policy.FindCluster(e.ClusterArn);
         if (cluster is null)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardClusterNotInPolicy, $"cluster {Arns.ClusterName(e.ClusterArn)} is not in the policy"));
+            return Decision.Ignored(ReasonCodes.GuardClusterNotInPolicy, $"cluster {Arns.ClusterName(e.ClusterArn)} is not in the policy");
 
         var seen = observed.LastSeen;
         if (e.Version is { } v && seen?.Version is { } sv && (v < sv || (v == sv && !observed.DueCheck)))
         {
             if (observed.DueCheck)
-                return PlacementGuardDecision.Of(Decision.Ignored(seen.AgentConnected == true ? ReasonCodes.GuardCheckCancelled : ReasonCodes.GuardCheckSuperseded, seen.AgentConnected == true
+                return Decision.Ignored(seen.AgentConnected == true ? ReasonCodes.GuardCheckCancelled : ReasonCodes.GuardCheckSuperseded, seen.AgentConnected == true
                     ? $"the deferred check of {name} (version {v}) is cancelled: the agent reconnected (version {sv})"
-                    : $"the deferred check of {name} (version {v}) is superseded by version {sv}"));
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardStale,
-                $"stale: version {v} of {name} is not newer than version {sv} already seen; nothing changes"));
+                    : $"the deferred check of {name} (version {v}) is superseded by version {sv}");
+            return Decision.Ignored(ReasonCodes.GuardStale,
+                $"stale: version {v} of {name} is not newer than version {sv} already seen; nothing changes");
         }
 
         var drain = cluster.Drain ?? DrainPolicy.Default;
@@ -127,7 +106,7 @@ public static class PlacementGuard
             SeenAt = now,
         };
 
-        PlacementGuardDecision result;
+        Decision result;
         if (string.Equals(e.Status, "DRAINING", StringComparison.Ordinal))
         {
             result = Move(e, cluster, drain, observed, ec2, name, DrainReason.Draining, now,
@@ -138,13 +117,13 @@ public static class PlacementGuard
             var since = disconnectedSince!.Value;
             var due = since + TimeSpan.FromSeconds(drain.AgentDisconnectedGraceSeconds);
             if (now < due)
-                result = PlacementGuardDecision.Of(new Decision
+                result = new Decision
                 {
                     Outcome = Outcome.Deferred,
                     Code = ReasonCodes.GuardAgentGrace,
                     Reason = $"the agent of {name} is disconnected since {Clock(since)}; if it still is at {Clock(due)} (grace {drain.AgentDisconnectedGraceSeconds} s), its standalone tasks get replacements",
                     DueAt = due,
-                });
+                };
             else
                 result = Move(e, cluster, drain, observed, ec2, name, DrainReason.AgentDisconnected, now,
                     $"the agent of {name} is disconnected since {Clock(since)}, longer than the grace of {drain.AgentDisconnectedGraceSeconds} s");
@@ -153,7 +132,7 @@ public static class PlacementGuard
         {
             result = Reconnected(e, cluster, observed, ec2, name, seen, now);
         }
-        return result with { InstanceSeen = newSeen };
+        return result with { Writes = [new InstanceSeenWrite(newSeen) { When = CommitPoint.UnlessFailed }, .. result.Writes] };
     }
 
     private static bool IsLive(ObservedTask t) =>
@@ -207,11 +186,11 @@ public static class PlacementGuard
     };
 
     /// <summary>Replacements (make before break) for every standalone task a rule covers on the instance.</summary>
-    private static PlacementGuardDecision Move(ContainerInstanceStateChange e, ClusterPolicy cluster, DrainPolicy drain, InstanceObservation observed,
+    private static Decision Move(ContainerInstanceStateChange e, ClusterPolicy cluster, DrainPolicy drain, InstanceObservation observed,
         string? ec2, string name, DrainReason reason, DateTimeOffset now, string why)
     {
         var actions = new List<ReflexAction>();
-        var writes = new List<GuardWrite>();
+        var writes = new List<StateWrite>();
         var started = new List<string>();
         var stopped = new List<string>();
         var waiting = new List<string>();
@@ -243,7 +222,7 @@ public static class PlacementGuard
                         var stop = ReflexAction.StopTask(StopOriginal(t.ClusterArn, task.TaskArn,
                             $"EcsReflex: moved off draining container instance {where}; {because}"));
                         actions.Add(stop);
-                        writes.Add(new GuardWrite(stop, Move: move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }));
+                        writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }).AfterAction(actions.Count - 1));
                         stopped.Add(TaskName(task, because));
                     }
                     else
@@ -252,7 +231,7 @@ public static class PlacementGuard
                         {
                             // The instance can be reached again: its original is now stopped like a drained one.
                             var stopAt = drain.StopOriginalAfterSeconds is { } s ? now + TimeSpan.FromSeconds(s) : (DateTimeOffset?)null;
-                            writes.Add(new GuardWrite(null, Move: move with { Reason = DrainReason.Draining, StopOriginalAt = stopAt }));
+                            writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, StopOriginalAt = stopAt }));
                             if (stopAt is { } sa && (followUp is null || sa < followUp)) followUp = sa;
                         }
                         else if (move.StopOriginalAt is { } sa && (followUp is null || sa < followUp)) followUp = sa;
@@ -293,7 +272,7 @@ public static class PlacementGuard
             actions.Add(run);
             var stopOriginalAt = reason == DrainReason.Draining && drain.StopOriginalAfterSeconds is { } secs ? now + TimeSpan.FromSeconds(secs) : (DateTimeOffset?)null;
             if (stopOriginalAt is { } soa && (followUp is null || soa < followUp)) followUp = soa;
-            writes.Add(new GuardWrite(run, Move: new DrainMoveRecord
+            writes.Add(new DrainMoveWrite(new DrainMoveRecord
             {
                 Cluster = cluster.Name,
                 Lineage = lineage,
@@ -306,9 +285,9 @@ public static class PlacementGuard
                 ReplacementClientToken = request.ClientToken!,
                 StartedAt = now,
                 StopOriginalAt = stopOriginalAt,
-            }));
+            }).AfterAction(actions.Count - 1));
             if (record is null)
-                writes.Add(new GuardWrite(run, Lineage: new LineageRecord
+                writes.Add(new LineageWrite(new LineageRecord
                 {
                     Cluster = cluster.Name,
                     Lineage = lineage,
@@ -316,7 +295,7 @@ public static class PlacementGuard
                     Attempt = attempt,
                     OriginalStartedBy = reflexStarted ? null : task.StartedBy,
                     LastTaskArn = task.TaskArn,
-                }));
+                }).AfterAction(actions.Count - 1));
             // carryNote is "; not carried over: …" or empty.
             started.Add(TaskName(task, carryNote.Length == 0 ? $"rule {rule.Name}" : $"rule {rule.Name}, {carryNote[2..]}"));
         }
@@ -349,12 +328,7 @@ public static class PlacementGuard
             Outcome.Rejected => draining ? ReasonCodes.GuardDrainCannotMove : ReasonCodes.GuardDisconnectCannotMove,
             _ => draining ? ReasonCodes.GuardDrainNothingToMove : ReasonCodes.GuardDisconnectNothingToMove,
         };
-        return new PlacementGuardDecision
-        {
-            Decision = new Decision { Outcome = outcome, Code = code, Reason = reasonText, Actions = actions },
-            Writes = writes,
-            FollowUpAt = followUp,
-        };
+        return new Decision { Outcome = outcome, Code = code, Reason = reasonText, Actions = actions, Writes = writes, FollowUpAt = followUp };
     }
 
     private static string List(IReadOnlyList<string> items) => items.Count switch
@@ -364,11 +338,11 @@ public static class PlacementGuard
     };
 
     /// <summary>An instance that is active and connected: a reconnect ends a pending check and lets disconnect moves finish.</summary>
-    private static PlacementGuardDecision Reconnected(ContainerInstanceStateChange e, ClusterPolicy cluster, InstanceObservation observed,
+    private static Decision Reconnected(ContainerInstanceStateChange e, ClusterPolicy cluster, InstanceObservation observed,
         string? ec2, string name, InstanceSeenRecord? seen, DateTimeOffset now)
     {
         var actions = new List<ReflexAction>();
-        var writes = new List<GuardWrite>();
+        var writes = new List<StateWrite>();
         var stopped = new List<string>();
         var waiting = new List<string>();
         var where = ec2 ?? Arns.ContainerInstanceId(e.ContainerInstanceArn);
@@ -384,12 +358,12 @@ public static class PlacementGuard
                 var stop = ReflexAction.StopTask(StopOriginal(task.ClusterArn ?? e.ClusterArn, task.TaskArn,
                     $"EcsReflex: agent of {where} reconnected after this task was replaced; replacement {Short(Arns.LastSegment(move.ReplacementTaskArn ?? move.ReplacementStartedBy))} is RUNNING"));
                 actions.Add(stop);
-                writes.Add(new GuardWrite(stop, Move: move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }));
+                writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }).AfterAction(actions.Count - 1));
                 stopped.Add(TaskName(task));
             }
             else
             {
-                writes.Add(new GuardWrite(null, Move: move with { Reason = DrainReason.Draining }));
+                writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining }));
                 waiting.Add(TaskName(task));
             }
         }
@@ -404,62 +378,52 @@ public static class PlacementGuard
             reason = $"{head}: {List(waiting)} stop{(waiting.Count == 1 ? "s" : "")} once {(waiting.Count == 1 ? "its replacement runs" : "their replacements run")}";
         else
             reason = seen?.AgentConnected == false ? $"{head}: any pending check is cancelled, nothing to move" : $"{head}: nothing to move";
-        return new PlacementGuardDecision
+        return new Decision
         {
-            Decision = new Decision
-            {
-                Outcome = actions.Count > 0 ? Outcome.Acted : Outcome.Ignored,
-                Code = actions.Count > 0 ? ReasonCodes.GuardReconnectStopOriginal : ReasonCodes.GuardReconnectNothingToMove,
-                Reason = reason, Actions = actions,
-            },
-            Writes = writes,
+            Outcome = actions.Count > 0 ? Outcome.Acted : Outcome.Ignored,
+            Code = actions.Count > 0 ? ReasonCodes.GuardReconnectStopOriginal : ReasonCodes.GuardReconnectNothingToMove,
+            Reason = reason, Actions = actions, Writes = writes,
         };
     }
 
     // ------------------------------------------------------------------ replacements running
 
     /// <summary>A task EcsReflex started is RUNNING: when it replaces a task on a draining instance, the original is stopped.</summary>
-    public static PlacementGuardDecision DecideTaskRunning(TaskStateChange t, ReflexPolicy policy, TaskRunningObservation observed, DateTimeOffset now)
+    public static Decision DecideTaskRunning(TaskStateChange t, ReflexPolicy policy, TaskRunningObservation observed, DateTimeOffset now)
     {
         var family = Arns.TaskDefinitionFamily(t.TaskDefinitionArn);
         var name = family is null ? $"task {Short(t.TaskId)}" : $"task {Short(t.TaskId)} ({family})";
         var where = observed.Ec2InstanceId is { } w ? $" on {w}" : "";
         if (policy.FindCluster(t.ClusterArn) is null)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardClusterNotInPolicy, $"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy"));
+            return Decision.Ignored(ReasonCodes.GuardClusterNotInPolicy, $"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy");
         if (!WatchesTask(t))
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotWatched, $"{name} is {t.LastStatus}: the guard watches RUNNING tasks EcsReflex started"));
+            return Decision.Ignored(ReasonCodes.GuardNotWatched, $"{name} is {t.LastStatus}: the guard watches RUNNING tasks EcsReflex started");
         var move = observed.Move;
         if (move is null)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNoMove, $"{name} is RUNNING{where}: no drain move waits for it"));
+            return Decision.Ignored(ReasonCodes.GuardNoMove, $"{name} is RUNNING{where}: no drain move waits for it");
         if (move.OriginalTaskArn == t.TaskArn)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOriginalOfMove, $"{name} is RUNNING{where}: it is the original of a move; it stops once its replacement runs"));
+            return Decision.Ignored(ReasonCodes.GuardOriginalOfMove, $"{name} is RUNNING{where}: it is the original of a move; it stops once its replacement runs");
         var from = move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn);
         var original = Short(Arns.LastSegment(move.OriginalTaskArn));
         // A late event of an older task of the lineage is not the replacement (nor a retry of it).
         if ((TaskRescheduler.TryParseLineage(t.StartedBy, out _, out var attempt) && TaskRescheduler.TryParseLineage(move.ReplacementStartedBy, out _, out var replacementAttempt) && attempt < replacementAttempt)
             || (t.CreatedAt is { } created && created < move.StartedAt - ClockSkew))
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOlderThanReplacement, $"{name} is RUNNING{where}: it is older than the replacement of {original} ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})"));
+            return Decision.Ignored(ReasonCodes.GuardOlderThanReplacement, $"{name} is RUNNING{where}: it is older than the replacement of {original} ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})");
         if (move.OriginalStoppedAt is { } stoppedAt)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOriginalAlreadyStopped, $"{name} is RUNNING{where}; the original {original} on {from} was already stopped at {Clock(stoppedAt)}"));
+            return Decision.Ignored(ReasonCodes.GuardOriginalAlreadyStopped, $"{name} is RUNNING{where}; the original {original} on {from} was already stopped at {Clock(stoppedAt)}");
         var running = move with { ReplacementTaskArn = t.TaskArn, ReplacementRunningAt = move.ReplacementRunningAt ?? now };
         if (move.LeaveOriginal)
-            return new PlacementGuardDecision
-            {
-                Decision = Decision.Ignored(ReasonCodes.GuardReplacementLeaveOriginal, $"{name}, the replacement of {original}, is RUNNING{where}; the original, on {from} whose agent is disconnected, is left to ECS"),
-                Writes = [new GuardWrite(null, Move: running)],
-            };
+            return Decision.Ignored(ReasonCodes.GuardReplacementLeaveOriginal, $"{name}, the replacement of {original}, is RUNNING{where}; the original, on {from} whose agent is disconnected, is left to ECS")
+                with { Writes = [new DrainMoveWrite(running)] };
         var stop = ReflexAction.StopTask(StopOriginal(t.ClusterArn, move.OriginalTaskArn,
             $"EcsReflex: moved off draining container instance {from}; replacement {Short(t.TaskId)} is RUNNING"));
-        return new PlacementGuardDecision
+        return new Decision
         {
-            Decision = new Decision
-            {
-                Outcome = Outcome.Acted,
-                Code = ReasonCodes.GuardReplacementStopOriginal,
-                Reason = $"{name}, the replacement of {original}, is RUNNING{where}: stopping the original on draining {from} (make before break)",
-                Actions = [stop],
-            },
-            Writes = [new GuardWrite(null, Move: running), new GuardWrite(stop, Move: running with { OriginalStoppedAt = now })],
+            Outcome = Outcome.Acted,
+            Code = ReasonCodes.GuardReplacementStopOriginal,
+            Reason = $"{name}, the replacement of {original}, is RUNNING{where}: stopping the original on draining {from} (make before break)",
+            Actions = [stop],
+            Writes = [new DrainMoveWrite(running), new DrainMoveWrite(running with { OriginalStoppedAt = now }).AfterAction(0)],
         };
     }
 
@@ -521,35 +485,35 @@ public static class PlacementGuard
     };
 
     /// <summary>Deployment in progress or completed: restore the policy's placement when the service drifted from it.</summary>
-    public static PlacementGuardDecision DecideDeployment(DeploymentStateChange d, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now)
+    public static Decision DecideDeployment(DeploymentStateChange d, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now)
     {
         var serviceName = d.ServiceArn is null ? "?" : Arns.ServiceName(d.ServiceArn);
         if (d.EventName is not ("SERVICE_DEPLOYMENT_IN_PROGRESS" or "SERVICE_DEPLOYMENT_COMPLETED"))
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotADeploymentCheck, $"{d.EventName} of {serviceName}: the guard checks placement on SERVICE_DEPLOYMENT_IN_PROGRESS and SERVICE_DEPLOYMENT_COMPLETED"));
+            return Decision.Ignored(ReasonCodes.GuardNotADeploymentCheck, $"{d.EventName} of {serviceName}: the guard checks placement on SERVICE_DEPLOYMENT_IN_PROGRESS and SERVICE_DEPLOYMENT_COMPLETED");
         var (cluster, sp, why, whyCode) = FindService(policy, d.ClusterArn, d.ServiceArn);
-        if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(whyCode, why));
+        if (why is not null) return Decision.Ignored(whyCode, why);
         var placement = sp!.Placement!;
         if (!placement.Enforce)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotEnforced, $"the placement of {serviceName} is not enforced (placement.enforce is false)"));
+            return Decision.Ignored(ReasonCodes.GuardNotEnforced, $"the placement of {serviceName} is not enforced (placement.enforce is false)");
         if (observed.Service is not { } service)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardServiceNotFound, $"service {serviceName} was not found in cluster {cluster!.Name}: nothing to compare"));
+            return Decision.Ignored(ReasonCodes.GuardServiceNotFound, $"service {serviceName} was not found in cluster {cluster!.Name}: nothing to compare");
         if (IsFargate(service))
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: nothing to enforce"));
+            return Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: nothing to enforce");
 
         var fallbackActive = observed.Record?.FallbackAppliedAt is not null && placement.Fallback is not null;
         var want = fallbackActive ? placement.Fallback! : placement.Preferred;
         var label = fallbackActive ? $"the fallback placement (in effect since {Clock(observed.Record!.FallbackAppliedAt!.Value)})" : "the policy's placement";
         var diffs = Differences(service, want);
         if (diffs.Count == 0)
-            return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardPlacementMatches, $"{d.EventName} of {serviceName}: its placement matches {label}"));
+            return Decision.Ignored(ReasonCodes.GuardPlacementMatches, $"{d.EventName} of {serviceName}: its placement matches {label}");
         var update = ReflexAction.UpdateService(UpdatePlacement(d.ClusterArn ?? service.ClusterArn!, service.ServiceName, want));
-        return PlacementGuardDecision.Of(new Decision
+        return new Decision
         {
             Outcome = Outcome.Acted,
             Code = ReasonCodes.GuardDriftRestore,
             Reason = $"{serviceName} drifted from {label} ({string.Join("; ", diffs)}): restoring it with UpdateService",
             Actions = [update],
-        });
+        };
     }
 
     /// <summary>The resource a RESOURCE:* placement failure says is missing, in words.</summary>
@@ -569,7 +533,7 @@ public static class PlacementGuard
     }
 
     /// <summary>Service actions: placement failures (fallback, or left to capacity providers) and steady states (restore).</summary>
-    public static PlacementGuardDecision DecideServiceAction(ServiceAction a, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now)
+    public static Decision DecideServiceAction(ServiceAction a, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now)
     {
         var serviceName = a.ServiceArn is null ? "?" : Arns.ServiceName(a.ServiceArn);
         switch (a.EventName)
@@ -578,65 +542,59 @@ public static class PlacementGuard
             {
                 var reason = a.Reason?.Trim() ?? "";
                 if (reason.StartsWith("RESOURCE:", StringComparison.Ordinal))
-                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardResourceShortage,
-                        $"ECS could not place a task of {serviceName}: no container instance has enough {MissingResource(reason)} ({reason}); left to the capacity providers"));
+                    return Decision.Ignored(ReasonCodes.GuardResourceShortage,
+                        $"ECS could not place a task of {serviceName}: no container instance has enough {MissingResource(reason)} ({reason}); left to the capacity providers");
                 var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
-                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(whyCode, $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}): {why}"));
+                if (why is not null) return Decision.Ignored(whyCode, $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}): {why}");
                 if (!IsConstraintFailure(reason))
-                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNotAConstraintFailure,
-                        $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}) is not caused by a placement constraint: left to ECS"));
+                    return Decision.Ignored(ReasonCodes.GuardNotAConstraintFailure,
+                        $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}) is not caused by a placement constraint: left to ECS");
                 var placement = sp!.Placement!;
                 if (placement.Fallback is null)
-                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNoFallback, $"{serviceName} cannot be placed ({reason}) and its policy has no fallback placement"));
+                    return Decision.Ignored(ReasonCodes.GuardNoFallback, $"{serviceName} cannot be placed ({reason}) and its policy has no fallback placement");
                 if (observed.Service is { } svc && IsFargate(svc))
-                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: no fallback to apply"));
+                    return Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: no fallback to apply");
                 if (observed.Record?.FallbackAppliedAt is { } since)
-                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardFallbackInEffect, $"{serviceName} cannot be placed ({reason}); its fallback placement is already in effect since {Clock(since)}"));
+                    return Decision.Ignored(ReasonCodes.GuardFallbackInEffect, $"{serviceName} cannot be placed ({reason}); its fallback placement is already in effect since {Clock(since)}");
                 var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
                 var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Fallback));
                 var restoreAt = now + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
-                return new PlacementGuardDecision
+                return new Decision
                 {
-                    Decision = new Decision
-                    {
-                        Outcome = Outcome.Acted,
-                        Code = ReasonCodes.GuardFallbackApply,
-                        Reason = $"{serviceName} cannot be placed ({reason}): applying its fallback placement ({Summary(placement.Fallback)}); the preferred one comes back on the first steady state after {Clock(restoreAt)}",
-                        Actions = [update],
-                    },
-                    Writes = [new GuardWrite(update, Service: new ServicePlacementRecord
+                    Outcome = Outcome.Acted,
+                    Code = ReasonCodes.GuardFallbackApply,
+                    Reason = $"{serviceName} cannot be placed ({reason}): applying its fallback placement ({Summary(placement.Fallback)}); the preferred one comes back on the first steady state after {Clock(restoreAt)}",
+                    Actions = [update],
+                    Writes = [new ServicePlacementWrite(new ServicePlacementRecord
                     {
                         Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = now, FallbackReason = reason,
-                    })],
+                    }).AfterAction(0)],
                 };
             }
             case "SERVICE_STEADY_STATE":
             {
                 var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
-                if (why is not null) return PlacementGuardDecision.Of(Decision.Ignored(whyCode, $"{serviceName} reached a steady state; {why}"));
+                if (why is not null) return Decision.Ignored(whyCode, $"{serviceName} reached a steady state; {why}");
                 if (observed.Record?.FallbackAppliedAt is not { } since || sp!.Placement!.Fallback is null)
-                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardNoFallbackInEffect, $"{serviceName} reached a steady state; no fallback placement is in effect"));
+                    return Decision.Ignored(ReasonCodes.GuardNoFallbackInEffect, $"{serviceName} reached a steady state; no fallback placement is in effect");
                 var placement = sp.Placement;
                 var restoreAt = since + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
                 if (now < restoreAt)
-                    return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardRestoreNotYet,
-                        $"{serviceName} reached a steady state on its fallback placement (since {Clock(since)}); the preferred placement comes back on the first steady state after {Clock(restoreAt)}"));
+                    return Decision.Ignored(ReasonCodes.GuardRestoreNotYet,
+                        $"{serviceName} reached a steady state on its fallback placement (since {Clock(since)}); the preferred placement comes back on the first steady state after {Clock(restoreAt)}");
                 var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
                 var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Preferred));
-                return new PlacementGuardDecision
+                return new Decision
                 {
-                    Decision = new Decision
-                    {
-                        Outcome = Outcome.Acted,
-                        Code = ReasonCodes.GuardFallbackRestore,
-                        Reason = $"{serviceName} is steady on its fallback placement since {Clock(since)}, more than {placement.RestoreAfterSeconds} s: restoring the preferred placement ({Summary(placement.Preferred)})",
-                        Actions = [update],
-                    },
-                    Writes = [new GuardWrite(update, Service: new ServicePlacementRecord { Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = null })],
+                    Outcome = Outcome.Acted,
+                    Code = ReasonCodes.GuardFallbackRestore,
+                    Reason = $"{serviceName} is steady on its fallback placement since {Clock(since)}, more than {placement.RestoreAfterSeconds} s: restoring the preferred placement ({Summary(placement.Preferred)})",
+                    Actions = [update],
+                    Writes = [new ServicePlacementWrite(new ServicePlacementRecord { Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = null }).AfterAction(0)],
                 };
             }
             default:
-                return PlacementGuardDecision.Of(Decision.Ignored(ReasonCodes.GuardOtherServiceAction, $"{a.EventName} of {serviceName}: the guard acts on SERVICE_TASK_PLACEMENT_FAILURE and SERVICE_STEADY_STATE"));
+                return Decision.Ignored(ReasonCodes.GuardOtherServiceAction, $"{a.EventName} of {serviceName}: the guard acts on SERVICE_TASK_PLACEMENT_FAILURE and SERVICE_STEADY_STATE");
         }
     }
 

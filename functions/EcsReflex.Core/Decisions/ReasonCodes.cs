@@ -95,6 +95,7 @@ public static class ReasonCodes
     public const string EngineDuplicateChange = "engine.ignored.duplicate-change";
     public const string EngineDuplicateDelivery = "engine.ignored.duplicate-delivery";
     public const string EngineClaimInProgress = "engine.failed.claim-in-progress";
+    public const string EngineClaimsLost = "engine.failed.claims-lost";
     public const string EngineReplayStalled = "engine.deferred.replay-stalled";
     public const string ActuatorRateLimit = "actuator.deferred.rate-limit";
     public const string ActuatorCapacity = "actuator.deferred.capacity";

@@ -21,17 +21,6 @@ public sealed record ScalingObservation
     public string? AlarmStatesUnavailable { get; init; }
 }
 
-/// <summary>
-/// The scaler's decision and the record to write before acting. The engine writes <see cref="Record"/> on
-/// the condition that the stored version is still the one it read; when that fails, another invocation
-/// decided first, and the engine re-reads and decides again. Null: nothing to remember.
-/// </summary>
-public sealed record ScalingDecision(Decision Decision, ServiceScalingRecord? Record)
-{
-    /// <summary>The decision's code (<see cref="ReasonCodes"/>).</summary>
-    public string Code => Decision.Code;
-}
-
 /// <summary>The service an alarm drives, with the alarm's policy.</summary>
 public sealed record ScalingTarget(ClusterPolicy Cluster, ServicePolicy Service, ScalingPolicy Scaling, ScalingAlarm Alarm);
 
@@ -75,10 +64,10 @@ public static class ServiceScaler
     /// <summary>Remembered alarm states older than this are re-checked when possible: the longer cooldown.</summary>
     public static TimeSpan MemoryHorizon(ScalingPolicy s) => s.ScaleOutCooldown > s.ScaleInCooldown ? s.ScaleOutCooldown : s.ScaleInCooldown;
 
-    public static ScalingDecision Decide(AlarmStateChange a, ReflexPolicy policy, ScalingObservation obs, DateTimeOffset now)
+    public static Decision Decide(AlarmStateChange a, ReflexPolicy policy, ScalingObservation obs, DateTimeOffset now)
     {
         if (FindTarget(policy, a.AlarmName) is not { } t)
-            return new(Decision.Ignored(ReasonCodes.ScalerNoService, $"alarm {a.AlarmName} drives no service in the policy: nothing to scale"), null);
+            return Decision.Ignored(ReasonCodes.ScalerNoService, $"alarm {a.AlarmName} drives no service in the policy: nothing to scale");
         var scaling = t.Scaling;
         var svc = t.Service.Name;
         var record = obs.Record ?? new ServiceScalingRecord { Cluster = t.Cluster.Name, Service = svc };
@@ -88,9 +77,9 @@ public static class ServiceScaler
         // The same transition (or an older one, delivered late) changes nothing.
         var previous = record.Alarm(a.AlarmName);
         if (previous is { StateTimestamp: { } seen } && stamp <= seen)
-            return new(Decision.Ignored(stamp == seen ? ReasonCodes.ScalerAlreadyHandled : ReasonCodes.ScalerOutOfOrder, stamp == seen
+            return Decision.Ignored(stamp == seen ? ReasonCodes.ScalerAlreadyHandled : ReasonCodes.ScalerOutOfOrder, stamp == seen
                 ? $"{a.AlarmName} {state} at {Time(stamp, now)} was already handled"
-                : $"{a.AlarmName} {state} at {Time(stamp, now)} is older than the {previous.State} at {Time(seen, now)} already seen: delivered out of order, nothing to do"), null);
+                : $"{a.AlarmName} {state} at {Time(stamp, now)} is older than the {previous.State} at {Time(seen, now)} already seen: delivered out of order, nothing to do");
 
         var memory = Merge(record.Alarms, obs.LiveAlarms, scaling, now);
         var recommendations = record.Recommendations.Where(r => r.At <= now && now - r.At < scaling.ScaleInStabilization).ToList();
@@ -100,7 +89,7 @@ public static class ServiceScaler
             Alarms = Upsert(memory, new RememberedAlarm { AlarmName = a.AlarmName, State = state, StateTimestamp = stamp, SeenAt = now, Recommendation = ask }),
             Recommendations = recommendations.TakeLast(MaxRecommendations).ToList(),
         };
-        ScalingDecision Ignore(string code, string reason, int? ask = null) => new(Decision.Ignored(code, reason), Remember(ask));
+        Decision Ignore(string code, string reason, int? ask = null) => Claiming(Decision.Ignored(code, reason), obs.Record, Remember(ask));
 
         if (state != Alarm)
             return Ignore(ReasonCodes.ScalerNotInAlarm, $"{a.AlarmName} is {state}{(previous is null ? "" : $" (was {previous.State})")}: nothing to scale; remembered for the arbiter");
@@ -220,11 +209,11 @@ public static class ServiceScaler
         var tail = notes.Count > 0 ? "; " + string.Join("; ", notes) : "";
 
         if (held is not null)
-            return new(Decision.Ignored(heldCode, $"{head}: {(asked is { } x ? $"asks {x}" : $"{current} → {proposal}")}, held by {held}{tail}"), remembered);
+            return Claiming(Decision.Ignored(heldCode, $"{head}: {(asked is { } x ? $"asks {x}" : $"{current} → {proposal}")}, held by {held}{tail}"), obs.Record, remembered);
         if (proposal == current)
-            return new(Decision.Ignored(raw == current ? ReasonCodes.ScalerAtCount : ReasonCodes.ScalerBound, raw == current
+            return Claiming(Decision.Ignored(raw == current ? ReasonCodes.ScalerAtCount : ReasonCodes.ScalerBound, raw == current
                 ? $"{head}: {svc} already runs {current} ({bound}){tail}"
-                : $"{head}: {current} → {raw}, held by the bound ({(raw > hi ? $"max {hi}{hiWhose}" : $"min {lo}{loWhose}")}){tail}"), remembered);
+                : $"{head}: {current} → {raw}, held by the bound ({(raw > hi ? $"max {hi}{hiWhose}" : $"min {lo}{loWhose}")}){tail}"), obs.Record, remembered);
 
         var next = remembered with
         {
@@ -237,14 +226,26 @@ public static class ServiceScaler
         };
         var action = ReflexAction.UpdateService(new UpdateServiceRequest { Cluster = t.Cluster.Cluster, Service = t.Service.Service, DesiredCount = proposal })
             with { Summary = $"{svc} desired {current} → {proposal}", DesiredFrom = current };
-        return new(new Decision
+        return Claiming(new Decision
         {
             Outcome = Outcome.Acted,
             Code = proposal > current ? ReasonCodes.ScalerScaleOut : ReasonCodes.ScalerScaleIn,
             Reason = $"{head}: {current} → {proposal} ({bound}){tail}",
             Actions = [action],
-        }, next);
+        }, obs.Record, next);
     }
+
+    /// <summary>
+    /// <paramref name="d"/> with the service's record claimed before acting: written only while the stored version is the
+    /// one read (two invocations never both scale one service; the loser decides again). A scale that is not carried out
+    /// (dry run, refused, thrown) is taken back from the record, so cooldowns never count a change that did not happen.
+    /// </summary>
+    private static Decision Claiming(Decision d, ServiceScalingRecord? read, ServiceScalingRecord write) => d with
+    {
+        Writes = d.Outcome == Outcome.Acted
+            ? [new ScalingRecordWrite(write, read?.Version ?? 0) { When = CommitPoint.Claim }, new ScalingUndoWrite(write, read) { When = CommitPoint.Undo }]
+            : [new ScalingRecordWrite(write, read?.Version ?? 0) { When = CommitPoint.Claim }],
+    };
 
     /// <summary>The arbiter's rule for scale-in: the reason it is held while a scale-out alarm of the service is in ALARM, or null.</summary>
     private static string? ScaleOutAlarmInAlarm(ScalingTarget t, IReadOnlyList<RememberedAlarm> memory, DateTimeOffset now, ScalingObservation obs, out string? assumption)

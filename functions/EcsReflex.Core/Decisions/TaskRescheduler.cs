@@ -241,7 +241,7 @@ public static class TaskRescheduler
             Code = ReasonCodes.ReschedulerRelaunch,
             Reason = $"{prefix} ({countNote}); relaunching now{placementNote}{carryNote}",
             Actions = [ReflexAction.RunTask(request!)],
-            Lineage = newRecord,
+            Writes = [new LineageWrite(newRecord) { When = CommitPoint.Acted }],
         };
     }
 
@@ -294,12 +294,15 @@ public static class TaskRescheduler
                     MaxAttempts = rule.MaxAttempts, Rule = rule.Name, Reason = c.What,
                 }),
             ],
-            Lineage = new LineageRecord
-            {
-                Cluster = cluster.Name, Lineage = lineage, Rule = rule.Name, Attempt = attempt,
-                OriginalStartedBy = record?.OriginalStartedBy, LastFailure = c.What, LastFailureAt = stoppedAt,
-                GivenUp = true, LastTaskArn = t.TaskArn,
-            },
+            Writes =
+            [
+                new LineageWrite(new LineageRecord
+                {
+                    Cluster = cluster.Name, Lineage = lineage, Rule = rule.Name, Attempt = attempt,
+                    OriginalStartedBy = record?.OriginalStartedBy, LastFailure = c.What, LastFailureAt = stoppedAt,
+                    GivenUp = true, LastTaskArn = t.TaskArn,
+                }) { When = CommitPoint.Acted },
+            ],
         };
     }
 

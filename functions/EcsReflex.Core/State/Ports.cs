@@ -5,10 +5,29 @@ using EcsReflex.Core.Observed;
 namespace EcsReflex.Core.State;
 
 /// <summary>
-/// What EcsReflex remembers between invocations. One interface, two stores: in memory (replay, tests,
-/// local runs) and DynamoDB (Lambda). Both pass the same contract tests.
+/// The records a reflex reads before deciding (<see cref="Reflexes.ReflexContext"/>). Reading only: what a decision wants
+/// written it declares as data (<see cref="Decision.Writes"/>), and the engine's actuator commits it.
 /// </summary>
-public interface IStateStore
+public interface IStateReader
+{
+    ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct);
+
+    /// <summary>The service scaler's record of a service (policy cluster name, service name), or null before its first write.</summary>
+    ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct);
+
+    ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct);
+
+    /// <summary>The drain move of a task lineage (the replacement carries the lineage on), or null.</summary>
+    ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct);
+
+    ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct);
+}
+
+/// <summary>
+/// What EcsReflex remembers between invocations. One interface, two stores: in memory (replay, tests,
+/// local runs) and DynamoDB (Lambda). Both pass the same contract tests. Written by the engine's actuator only.
+/// </summary>
+public interface IStateStore : IStateReader
 {
     /// <summary>True when an event with this deduplication key was already processed (a completed record; a claim in progress is not).</summary>
     ValueTask<bool> HasEventAsync(string key, CancellationToken ct);
@@ -30,8 +49,6 @@ public interface IStateStore
     /// <summary>Deletes the record under <paramref name="key"/> only when it carries <paramref name="token"/>: a claim released.</summary>
     ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct);
 
-    ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct);
-
     ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct);
 
     /// <summary>
@@ -43,9 +60,6 @@ public interface IStateStore
     /// <summary>Appends one entry to the decision audit trail.</summary>
     ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct);
 
-    /// <summary>The service scaler's record of a service (policy cluster name, service name), or null before its first write.</summary>
-    ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct);
-
     /// <summary>
     /// Writes <paramref name="record"/> only if the stored record's version is still
     /// <paramref name="expectedVersion"/> (0: no record yet); the stored copy gets version
@@ -55,20 +69,13 @@ public interface IStateStore
 
     // Placement guard: the last state change seen per container instance, drain moves, service fallbacks.
 
-    ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct);
-
     /// <summary>
     /// Records the instance state unless a newer version is already recorded (a conditional write, so a
     /// late delivery cannot roll it back); false when it was not written.
     /// </summary>
     ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct);
 
-    /// <summary>The drain move of a task lineage (the replacement carries the lineage on), or null.</summary>
-    ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct);
-
     ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct);
-
-    ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct);
 
     ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct);
 }

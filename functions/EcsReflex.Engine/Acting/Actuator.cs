@@ -69,11 +69,22 @@ public sealed record ActionResult(ReflexAction Action, ActionStatus State, strin
 }
 
 /// <summary>The outcome of carrying out a decision, with the code of its reason (<see cref="ReasonCodes"/>).</summary>
-public sealed record Actuation(Outcome Outcome, string Code, string Reason, IReadOnlyList<ActionResult> Results, DateTimeOffset? DueAt);
+public sealed record Actuation(Outcome Outcome, string Code, string Reason, IReadOnlyList<ActionResult> Results, DateTimeOffset? DueAt)
+{
+    /// <summary>
+    /// What the decision claims before acting (<see cref="CommitPoint.Claim"/>) was claimed first by another invocation:
+    /// nothing was done, audited or written. Observe and decide again.
+    /// </summary>
+    public bool ClaimLost { get; init; }
+
+    internal static readonly Actuation Lost = new(Outcome.Failed, ReasonCodes.EngineClaimsLost, "claim lost", [], null) { ClaimLost = true };
+}
 
 /// <summary>
-/// The one write path. Every action of every handler goes through here: dry-run, the per-cluster
-/// relaunch rate limit (shared through the state store), the audit trail. Handlers never branch on these.
+/// The one committer. Every decision of every reflex is carried out here, in order: its claims (conditional writes, before
+/// anything is done), its actions (dry run, the per-cluster relaunch rate limit shared through the state store, the
+/// audit trail), then the writes it declared, each at its <see cref="CommitPoint"/>. No other code writes state;
+/// reflexes never branch on any of this.
 /// </summary>
 /// <param name="audit">
 /// Append an audit entry for every outcome (the default). The in-process replay turns it off when it owns the
@@ -87,7 +98,31 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
     /// <summary>How long to wait before retrying a RunTask that ECS could not place for lack of capacity.</summary>
     public static readonly TimeSpan CapacityRetryDelay = TimeSpan.FromSeconds(60);
 
+    /// <summary>How many times an undo re-reads a record that changed under it before giving up (a newer change then stands).</summary>
+    private const int MaxUndoAttempts = 8;
+
     public async ValueTask<Actuation> ExecuteAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var write in decision.Writes)
+            if (write.When == CommitPoint.Claim && !await ClaimAsync(write, ct))
+                return Actuation.Lost;
+        Actuation done;
+        try
+        {
+            done = await ActAsync(decision, eventId, handler, now, ct);
+        }
+        catch
+        {
+            // Nothing more is committed for a reaction that threw, except the undo of what its claims recorded.
+            await CommitAsync(decision, null, CancellationToken.None);
+            throw;
+        }
+        await CommitAsync(decision, done, ct);
+        return done;
+    }
+
+    /// <summary>The actions, in order: RunTask first in a decision, so a rate limit or a refusal leaves nothing half-done.</summary>
+    private async ValueTask<Actuation> ActAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct)
     {
         if (decision.Outcome != Outcome.Acted || decision.Actions.Count == 0)
         {
@@ -145,8 +180,67 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
             }
         }
 
-        if (decision.Lineage is { } lineage) await store.PutLineageAsync(lineage, ct);
         return new Actuation(Outcome.Acted, decision.Code, decision.Reason, results, null);
+    }
+
+    /// <summary>A claim: the write on its condition; false when another writer came first.</summary>
+    private ValueTask<bool> ClaimAsync(StateWrite write, CancellationToken ct) => write switch
+    {
+        ScalingRecordWrite s => store.TryPutScalingRecordAsync(s.Record, s.ExpectedVersion, ct),
+        InstanceSeenWrite i => store.TryPutInstanceSeenAsync(i.Record, ct),
+        _ => throw new NotSupportedException($"{write.GetType().Name} cannot be a claim: it has no condition"),
+    };
+
+    /// <summary>The declared writes whose commit point <paramref name="done"/> reached (null: the actions threw), in order.</summary>
+    private async ValueTask CommitAsync(Decision decision, Actuation? done, CancellationToken ct)
+    {
+        foreach (var write in decision.Writes)
+        {
+            if (!Reached(write, done)) continue;
+            switch (write)
+            {
+                case LineageWrite l: await store.PutLineageAsync(l.Record, ct); break;
+                case DrainMoveWrite m: await store.PutDrainMoveAsync(m.Record, ct); break;
+                case ServicePlacementWrite p: await store.PutServicePlacementAsync(p.Record, ct); break;
+                case InstanceSeenWrite i: await store.TryPutInstanceSeenAsync(i.Record, ct); break;
+                case ScalingRecordWrite s: await store.TryPutScalingRecordAsync(s.Record, s.ExpectedVersion, ct); break;
+                case ScalingUndoWrite u: await UndoScalingChangeAsync(u, ct); break;
+                default: throw new NotSupportedException($"the committer cannot write {write.GetType().Name}");
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="write"/>'s commit point was reached by <paramref name="done"/> (null: the actions threw).</summary>
+    public static bool Reached(StateWrite write, Actuation? done) => write.When switch
+    {
+        CommitPoint.Claim => false, // committed before the actions
+        CommitPoint.Undo => done is null || !(done.Outcome == Outcome.Acted && done.Results.All(r => r.State == ActionStatus.Done)),
+        _ when done is null => false,
+        CommitPoint.Always => !(done.Outcome == Outcome.Failed && done.Results.Count == 0),
+        CommitPoint.UnlessFailed => done.Outcome != Outcome.Failed,
+        CommitPoint.Acted => done.Outcome == Outcome.Acted,
+        CommitPoint.AfterAction => write.ActionIndex >= 0 && write.ActionIndex < done.Results.Count && done.Results[write.ActionIndex].Done,
+        _ => false,
+    };
+
+    /// <summary>
+    /// The change was claimed but not made (dry run, or ECS refused it): keep the alarm memory, drop the change (back to
+    /// the one before), so cooldowns and the someone-else-is-scaling rule do not count a change that never happened.
+    /// </summary>
+    private async ValueTask UndoScalingChangeAsync(ScalingUndoWrite undo, CancellationToken ct)
+    {
+        var (claimed, before) = (undo.Claimed, undo.Before);
+        for (var i = 0; i < MaxUndoAttempts; i++)
+        {
+            var stored = await store.GetScalingRecordAsync(claimed.Cluster, claimed.Service, ct);
+            if (stored is null || stored.LastScaledAt != claimed.LastScaledAt || stored.LastAlarm != claimed.LastAlarm) return; // superseded
+            var restored = stored with
+            {
+                LastTarget = before?.LastTarget, LastFrom = before?.LastFrom, LastScaledAt = before?.LastScaledAt,
+                LastDirection = before?.LastDirection, LastAlarm = before?.LastAlarm, CooldownBase = before?.CooldownBase,
+            };
+            if (await store.TryPutScalingRecordAsync(restored, stored.Version, ct)) return;
+        }
     }
 
     private async ValueTask<ActionResult> SendAsync(ReflexAction action, CancellationToken ct)

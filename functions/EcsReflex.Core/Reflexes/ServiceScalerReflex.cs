@@ -1,0 +1,44 @@
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Hosting;
+
+namespace EcsReflex.Core.Reflexes;
+
+/// <summary>
+/// The service scaler (<see cref="ServiceScaler"/>): alarm state changes step-scale the service they drive. Its decisions
+/// claim the service's scaling record before acting (<see cref="ScalingRecordWrite"/>): when another invocation wrote
+/// it first, the engine observes and decides again, so two invocations never both scale one service.
+/// </summary>
+public sealed class ServiceScalerReflex : IReflex
+{
+    public string Name => HandlerNames.ServiceScaler;
+
+    public bool Takes(EventDetail detail) => detail is AlarmStateChange;
+
+    public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)
+    {
+        var alarm = (AlarmStateChange)input.Event.Detail;
+        return ServiceScaler.Decide(alarm, context.Policy, await ObserveAsync(context, alarm, input.Now, ct), input.Now);
+    }
+
+    public Decision ClaimsLost(ReflexInput input, int attempts) => new()
+    {
+        Outcome = Outcome.Failed, Code = ReasonCodes.ScalerLostRace,
+        Reason = $"{((AlarmStateChange)input.Event.Detail).AlarmName}: lost the race for the service's scaling record {attempts} times in a row; another invocation keeps deciding for it",
+    };
+
+    /// <summary>What the scaler's decision reads: the service, its scalable target, the stored record, live alarm states when needed.</summary>
+    public static async ValueTask<ScalingObservation> ObserveAsync(ReflexContext context, AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
+    {
+        if (ServiceScaler.FindTarget(context.Policy, alarm.AlarmName) is not { } target) return new ScalingObservation();
+        var record = await context.State.GetScalingRecordAsync(target.Cluster.Name, target.Service.Name, ct);
+        var view = await context.Observer.DescribeServiceScalingAsync(target.Cluster.Cluster, target.Service.Service, ct);
+        var observation = new ScalingObservation { Service = view.Service, ScalableTarget = view.ScalableTarget, Record = record };
+        if (ServiceScaler.AlarmsToDescribe(alarm, target, record, now) is { Count: > 0 } names)
+        {
+            var live = await context.Observer.DescribeAlarmStatesAsync(names, ct);
+            observation = observation with { LiveAlarms = live.States, AlarmStatesUnavailable = live.Unavailable };
+        }
+        return observation;
+    }
+}

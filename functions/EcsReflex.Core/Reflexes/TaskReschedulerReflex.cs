@@ -1,0 +1,54 @@
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Hosting;
+using EcsReflex.Core.Observed;
+
+namespace EcsReflex.Core.Reflexes;
+
+/// <summary>The task rescheduler: a STOPPED standalone task a rule covers is relaunched (<see cref="TaskRescheduler"/>).</summary>
+public sealed class TaskReschedulerReflex : IReflex
+{
+    public string Name => HandlerNames.TaskRescheduler;
+
+    /// <summary>Task state changes, except the RUNNING tasks EcsReflex started (the placement guard's).</summary>
+    public bool Takes(EventDetail detail) => detail is TaskStateChange t && !PlacementGuard.WatchesTask(t);
+
+    public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)
+    {
+        var t = (TaskStateChange)input.Event.Detail;
+        var observed = await ObserveAsync(context, t, ct);
+        var decision = TaskRescheduler.Decide(t, context.Policy, observed, input.Now);
+        // The stopped task's tags are read only for a relaunch that carries them (never for an ignored or deferred
+        // stop), then the same pure decision is made again with them.
+        if (TaskRescheduler.WantsTags(context.Policy, t, observed, decision))
+            decision = TaskRescheduler.Decide(t, context.Policy, observed with { Tags = await ReadTagsAsync(context, t, ct) }, input.Now);
+        return decision;
+    }
+
+    /// <summary>What the decision reads: the lineage, the failed EC2 instance, a drain move (public for the benchmarks, which time the decision alone).</summary>
+    public static async ValueTask<TaskObservation> ObserveAsync(ReflexContext context, TaskStateChange t, CancellationToken ct)
+    {
+        if (t.LastStatus != "STOPPED" || context.Policy.FindCluster(t.ClusterArn) is not { } cluster) return TaskObservation.None;
+        var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : t.TaskId;
+        var record = await context.State.GetLineageAsync(cluster.Name, lineage, ct);
+        string? ec2 = null;
+        if (t.ContainerInstanceArn is { } ci && !TaskRescheduler.IsFargate(t))
+            ec2 = await context.Observer.GetEc2InstanceIdAsync(t.ClusterArn, ci, ct);
+        var move = await context.State.GetDrainMoveAsync(cluster.Name, lineage, ct);
+        return new TaskObservation { Lineage = record, FailedEc2InstanceId = ec2, DrainMove = move };
+    }
+
+    /// <summary>The stopped task's tags; a read that throws is said in the observation, and the relaunch goes on without them.</summary>
+    private static async ValueTask<TaskTagsObservation> ReadTagsAsync(ReflexContext context, TaskStateChange t, CancellationToken ct)
+    {
+        try
+        {
+            return await context.Observer.DescribeTaskTagsAsync(t.ClusterArn, t.TaskArn, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var message = ex.Message.Length <= 200 ? ex.Message : ex.Message[..197] + "...";
+            return TaskTagsObservation.None($"DescribeTasks failed: {message}");
+        }
+    }
+}
