@@ -38,7 +38,9 @@ public sealed record Reaction
 /// processed) or release it (a retry decides again). The replay and the Lambda host both call it; neither knows its
 /// inner steps, and no reflex has a step of its own.
 /// </summary>
-public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObserver observer, Actuator actuator)
+/// <param name="reflexes">The reflexes to route to: <see cref="Reflexes.All"/> unless a test brings its own.</param>
+public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObserver observer, Actuator actuator,
+    IReadOnlyList<IReflex>? reflexes = null)
 {
     public static readonly TimeSpan DuplicateMemory = ClaimRules.ProcessedExpiry;
 
@@ -49,6 +51,15 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
 
     private readonly EventClaims _claims = new(store);
     private readonly ReflexContext _context = new(policy, store, observer);
+    private readonly IReadOnlyList<IReflex> _reflexes = reflexes ?? Reflexes.All;
+
+    /// <summary>The one reflex of <see cref="_reflexes"/> that takes <paramref name="detail"/>, or null.</summary>
+    private IReflex? ReflexFor(EventDetail detail)
+    {
+        foreach (var reflex in _reflexes)
+            if (reflex.Takes(detail)) return reflex;
+        return null;
+    }
 
     /// <summary>Deduplication keys of an event: its id, and what identifies the same change across ids.</summary>
     public static IReadOnlyList<string> DedupKeys(EventEnvelope e) => e.Detail switch
@@ -72,7 +83,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     public async ValueTask<Reaction> HandleEventAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
         Func<Reaction, CancellationToken, Task>? handOff = null, TimeSpan? claimFor = null)
     {
-        var reflex = Reflexes.For(e.Detail);
+        var reflex = ReflexFor(e.Detail);
         if (reflex is null)
             return new Reaction
             {
@@ -108,7 +119,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     public async ValueTask<Reaction> HandleDueAsync(EventEnvelope e, DateTimeOffset now, CancellationToken ct,
         DateTimeOffset? dueAt = null, Func<Reaction, CancellationToken, Task>? handOff = null, TimeSpan? claimFor = null)
     {
-        var reflex = Reflexes.For(e.Detail);
+        var reflex = ReflexFor(e.Detail);
         if (reflex is null)
             return new Reaction
             {
