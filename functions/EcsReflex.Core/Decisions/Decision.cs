@@ -34,7 +34,7 @@ public sealed record ReflexAction(string Service, string Operation, ActionReques
 
 /// <summary>
 /// The state a decision wants recorded once its actions succeeded: the task lineage (attempt count,
-/// last failure, given-up flag). Written by the engine, after the actuator, never by the core.
+/// last failure, given-up flag). Declared by a decision (<see cref="LineageWrite"/>), committed by the actuator.
 /// </summary>
 public sealed record LineageRecord
 {

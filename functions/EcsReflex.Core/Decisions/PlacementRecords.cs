@@ -1,7 +1,8 @@
 namespace EcsReflex.Core.Decisions;
 
-// What the placement guard remembers between events. Written by the engine, after the actuator, never
-// by the core; read back into the observation records of the next decision.
+// What the placement guard remembers between events. Declared by its decisions (InstanceSeenWrite,
+// DrainMoveWrite, ServicePlacementWrite), committed by the engine's actuator; read back into the
+// observation records of the next decision.
 
 /// <summary>The last state change seen for a container instance: staleness and the disconnect grace are judged against it.</summary>
 public sealed record InstanceSeenRecord
