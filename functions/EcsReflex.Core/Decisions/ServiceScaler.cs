@@ -64,82 +64,199 @@ public static class ServiceScaler
     /// <summary>Remembered alarm states older than this are re-checked when possible: the longer cooldown.</summary>
     public static TimeSpan MemoryHorizon(ScalingPolicy s) => s.ScaleOutCooldown > s.ScaleInCooldown ? s.ScaleOutCooldown : s.ScaleInCooldown;
 
+    /// <summary>
+    /// The decision for one alarm transition: a pipeline of the named rules below. <see cref="AlreadyHandled"/>,
+    /// <see cref="NotScalable"/>, <see cref="Bounds"/>, <see cref="Cooldown"/> (timed once, applied where it bites),
+    /// <see cref="SomeoneElseScaling"/>, <see cref="SelectStep"/>, <see cref="StepAsk"/>; then a scale-out goes through
+    /// the <see cref="Arbiter"/> and <see cref="ScaleOutFloor"/> (the cooldown's hold), a scale-in through the cooldown's
+    /// hold, the <see cref="Arbiter"/> and <see cref="Stabilisation"/>; <see cref="Conclude"/> says what they came to,
+    /// and every decision past a late delivery claims the service's record (<see cref="Claiming"/>).
+    /// </summary>
     public static Decision Decide(AlarmStateChange a, ReflexPolicy policy, ScalingObservation obs, DateTimeOffset now)
     {
         if (FindTarget(policy, a.AlarmName) is not { } t)
             return Decision.Ignored(ReasonCodes.ScalerNoService, $"alarm {a.AlarmName} drives no service in the policy: nothing to scale");
-        var scaling = t.Scaling;
-        var svc = t.Service.Name;
-        var record = obs.Record ?? new ServiceScalingRecord { Cluster = t.Cluster.Name, Service = svc };
-        var state = a.State.Value;
-        var stamp = a.State.Timestamp ?? now;
+        var record = obs.Record ?? new ServiceScalingRecord { Cluster = t.Cluster.Name, Service = t.Service.Name };
+        if (AlreadyHandled(a, record, now) is { } late)
+            return late;
 
-        // The same transition (or an older one, delivered late) changes nothing.
-        var previous = record.Alarm(a.AlarmName);
-        if (previous is { StateTimestamp: { } seen } && stamp <= seen)
-            return Decision.Ignored(stamp == seen ? ReasonCodes.ScalerAlreadyHandled : ReasonCodes.ScalerOutOfOrder, stamp == seen
-                ? $"{a.AlarmName} {state} at {Time(stamp, now)} was already handled"
-                : $"{a.AlarmName} {state} at {Time(stamp, now)} is older than the {previous.State} at {Time(seen, now)} already seen: delivered out of order, nothing to do");
+        var memory = Merge(record.Alarms, obs.LiveAlarms, t.Scaling, now);
+        var recommendations = StabilisationWindow(record, t.Scaling, now);
+        Decision Claim(Decision d) => Claiming(d, obs.Record, Remember(a, record, memory, recommendations, now, null));
 
-        var memory = Merge(record.Alarms, obs.LiveAlarms, scaling, now);
-        var recommendations = record.Recommendations.Where(r => r.At <= now && now - r.At < scaling.ScaleInStabilization).ToList();
-
-        ServiceScalingRecord Remember(int? ask) => record with
-        {
-            Alarms = Upsert(memory, new RememberedAlarm { AlarmName = a.AlarmName, State = state, StateTimestamp = stamp, SeenAt = now, Recommendation = ask }),
-            Recommendations = recommendations.TakeLast(MaxRecommendations).ToList(),
-        };
-        Decision Ignore(string code, string reason, int? ask = null) => Claiming(Decision.Ignored(code, reason), obs.Record, Remember(ask));
-
-        if (state != Alarm)
-            return Ignore(ReasonCodes.ScalerNotInAlarm, $"{a.AlarmName} is {state}{(previous is null ? "" : $" (was {previous.State})")}: nothing to scale; remembered for the arbiter");
-        if (a.State.ActionsSuppressedBy is { } by)
-            return Ignore(ReasonCodes.ScalerActionsSuppressed, $"{a.AlarmName} is ALARM but its actions are suppressed ({by}): nothing to scale; remembered for the arbiter");
-        if (scaling.Paused)
-            return Ignore(ReasonCodes.ScalerPaused, $"scaling of {svc} is paused ({scaling.Path}.paused): nothing sent; {a.AlarmName} ALARM remembered");
-        if (obs.Service is not { } service)
-            return Ignore(ReasonCodes.ScalerServiceNotFound, $"service {svc} is not in cluster {t.Cluster.Name}: nothing to scale");
-        if (service.Status is { } status && status != "ACTIVE")
-            return Ignore(ReasonCodes.ScalerServiceNotActive, $"service {svc} is {status}: nothing to scale");
-
-        // Bounds: the policy's, narrowed by Application Auto Scaling's under "clamp".
-        var (lo, hi) = (scaling.MinCount, scaling.MaxCount);
-        var (loWhose, hiWhose) = ("", "");
-        if (obs.ScalableTarget is { } target)
-        {
-            if (scaling.CoexistWithApplicationAutoScaling == AasCoexistence.Leave)
-                return Ignore(ReasonCodes.ScalerAasOwned, $"Application Auto Scaling also scales {svc} (scalable target {target.ResourceId}, min {target.MinCapacity}, max {target.MaxCapacity}): leaving it alone; set {scaling.Path}.coexistWithApplicationAutoScaling to \"clamp\" to scale within both bounds");
-            if (target.MinCapacity > lo) (lo, loWhose) = (target.MinCapacity, ", Application Auto Scaling's");
-            if (target.MaxCapacity < hi) (hi, hiWhose) = (target.MaxCapacity, ", Application Auto Scaling's");
-            if (lo > hi)
-                return Ignore(ReasonCodes.ScalerBoundsDisjoint, $"the policy's bounds [{scaling.MinCount}, {scaling.MaxCount}] and Application Auto Scaling's [{target.MinCapacity}, {target.MaxCapacity}] for {svc} do not overlap: leaving it alone");
-        }
-
-        var current = service.DesiredCount;
-
-        // A desired count that is not what EcsReflex set, shortly after it set it: its own change has not
-        // landed yet (another invocation is acting), or someone else is scaling the service.
-        if (record is { LastTarget: { } last, LastScaledAt: { } lastAt, LastDirection: { } lastDir } && current != last)
-        {
-            var (cooldown, name) = lastDir == ScalingDirection.Out ? (scaling.ScaleOutCooldown, "scaleOutCooldownSeconds") : (scaling.ScaleInCooldown, "scaleInCooldownSeconds");
-            if (now - lastAt < cooldown)
-                return Ignore(current == record.LastFrom ? ReasonCodes.ScalerOwnChangePending : ReasonCodes.ScalerSomeoneElseScaling, current == record.LastFrom
-                    ? $"EcsReflex's own change of {svc} ({record.LastFrom} → {last} at {Time(lastAt, now)}, for {record.LastAlarm}) has not landed yet (desired still {current}): not scaling twice; {a.AlarmName} ALARM remembered"
-                    : $"someone else is scaling {svc}: desired is {current}, EcsReflex set {last} at {Time(lastAt, now)}; leaving it alone until {Time(lastAt + cooldown, now)} ({name} {cooldown.TotalSeconds:0}); {a.AlarmName} ALARM remembered");
-        }
-
+        if (NotScalable(a, t, obs, record.Alarm(a.AlarmName)) is { } idle)
+            return Claim(idle);
+        if (Bounds(t, obs.ScalableTarget, out var bounds) is { } aas)
+            return Claim(aas);
+        var current = obs.Service!.DesiredCount; // NotScalable made sure there is a service
+        var cooldown = Cooldown(record, t, current, now);
+        if (SomeoneElseScaling(a, t, record, current, cooldown, now) is { } busy)
+            return Claim(busy);
         var (step, trigger) = SelectStep(a, t.Alarm);
         if (step is null)
-            return Ignore(ReasonCodes.ScalerNoStep, $"{trigger}: no step of {t.Alarm.Path} covers it (steps {string.Join(", ", t.Alarm.Steps.Select(s => s.Interval))}): nothing to scale");
+            return Claim(Decision.Ignored(ReasonCodes.ScalerNoStep, $"{trigger}: no step of {t.Alarm.Path} covers it (steps {string.Join(", ", t.Alarm.Steps.Select(s => s.Interval))}): nothing to scale"));
 
-        var dir = t.Alarm.Direction;
-        var outCooling = record is { LastDirection: ScalingDirection.Out, LastScaledAt: { } o } && now - o < scaling.ScaleOutCooldown;
-        var inCooling = record is { LastDirection: ScalingDirection.In, LastScaledAt: { } i } && now - i < scaling.ScaleInCooldown;
-
-        // Within a scale-out cooldown, a scale-out is computed from the count the cooldown started from.
-        var from = dir == ScalingDirection.Out && outCooling && record.CooldownBase is { } b ? b : current;
-        var (raw, stepText) = Apply(t.Alarm, step, from);
         var notes = new List<string>();
+        var ask = StepAsk(t, step, trigger, cooldown.From, current, bounds, notes);
+        var p = new Proposal(ask.Count);
+        if (t.Alarm.Direction == ScalingDirection.Out)
+            p = ScaleOutFloor(Arbiter(p, t, memory, bounds, obs, now, notes), current, bounds, cooldown);
+        else if (p.Count < current) // a scale-in: held by the cooldown, else by the arbiter, else stabilised
+        {
+            p = cooldown.Holds(p.Count) is { } held ? p with { Held = held } : Arbiter(p, t, memory, bounds, obs, now, notes);
+            if (p.Held is null)
+                p = Stabilisation(p, t, current, recommendations, now, notes);
+        }
+
+        recommendations.Add(new ScalingRecommendation(now, p.Count, a.AlarmName));
+        if (p.Assumption is not null) notes.Add(p.Assumption);
+        return Conclude(a, t, obs.Record, Remember(a, record, memory, recommendations, now, ask.Count), ask, p, notes, now);
+    }
+
+    /// <summary>The bounds a count is clamped to, and whose they are when Application Auto Scaling's are the narrower (for the reason).</summary>
+    private readonly record struct CountBounds(int Lo, int Hi, string LoWhose = "", string HiWhose = "")
+    {
+        public string Min => $"min {Lo}{LoWhose}";
+        public string Max => $"max {Hi}{HiWhose}";
+    }
+
+    /// <summary>
+    /// What the cooldown running since EcsReflex's last scale of the service means for this decision (see <see cref="Cooldown"/>):
+    /// the count a step is applied from, and the hold of any proposed count at or below <see cref="HoldAtOrBelow"/>.
+    /// </summary>
+    private readonly record struct Cooling(int From)
+    {
+        /// <summary>The running cooldown's setting (<c>scaleOutCooldownSeconds</c>, <c>scaleInCooldownSeconds</c>); null when none runs.</summary>
+        public string? Setting { get; init; }
+        public TimeSpan Length { get; init; }
+        public DateTimeOffset Until { get; init; }
+        public string? Hold { get; init; }
+        public int HoldAtOrBelow { get; init; }
+        public bool Running => Setting is not null;
+        public string? Holds(int count) => count <= HoldAtOrBelow ? Hold : null;
+    }
+
+    /// <summary>
+    /// The count the step asks for (<see cref="StepAsk"/>): from what (and the current count), before and after the bounds,
+    /// and the words for it: the head of the reason, the bound that applies and the bound <see cref="Raw"/> is beyond.
+    /// </summary>
+    private readonly record struct Ask(int From, int Current, long Raw, int Count, string Head, string Bound, string Beyond);
+
+    /// <summary>
+    /// The count the rules propose; what a scale-out alarm asked for before it was floored at the current count (shown when
+    /// held); the rule that holds it, if one does; and what the arbiter assumed of alarms it never saw (said last).
+    /// </summary>
+    private readonly record struct Proposal(int Count)
+    {
+        public int? Asked { get; init; }
+        public string? Held { get; init; }
+        public string HeldCode { get; init; } = ReasonCodes.ScalerCooldown;
+        public string? Assumption { get; init; }
+    }
+
+    /// <summary>Late deliveries: the same transition (or an older one, delivered late) changes nothing, and claims nothing.</summary>
+    private static Decision? AlreadyHandled(AlarmStateChange a, ServiceScalingRecord record, DateTimeOffset now)
+    {
+        var (state, stamp) = (a.State.Value, a.State.Timestamp ?? now);
+        if (record.Alarm(a.AlarmName) is not { StateTimestamp: { } seen } previous || stamp > seen)
+            return null;
+        return Decision.Ignored(stamp == seen ? ReasonCodes.ScalerAlreadyHandled : ReasonCodes.ScalerOutOfOrder, stamp == seen
+            ? $"{a.AlarmName} {state} at {Time(stamp, now)} was already handled"
+            : $"{a.AlarmName} {state} at {Time(stamp, now)} is older than the {previous.State} at {Time(seen, now)} already seen: delivered out of order, nothing to do");
+    }
+
+    /// <summary>The gates before any count is computed: the alarm not in ALARM or its actions suppressed, scaling paused, the service missing or not active.</summary>
+    private static Decision? NotScalable(AlarmStateChange a, ScalingTarget t, ScalingObservation obs, RememberedAlarm? previous)
+    {
+        var (scaling, svc, state) = (t.Scaling, t.Service.Name, a.State.Value);
+        if (state != Alarm)
+            return Decision.Ignored(ReasonCodes.ScalerNotInAlarm, $"{a.AlarmName} is {state}{(previous is null ? "" : $" (was {previous.State})")}: nothing to scale; remembered for the arbiter");
+        if (a.State.ActionsSuppressedBy is { } by)
+            return Decision.Ignored(ReasonCodes.ScalerActionsSuppressed, $"{a.AlarmName} is ALARM but its actions are suppressed ({by}): nothing to scale; remembered for the arbiter");
+        if (scaling.Paused)
+            return Decision.Ignored(ReasonCodes.ScalerPaused, $"scaling of {svc} is paused ({scaling.Path}.paused): nothing sent; {a.AlarmName} ALARM remembered");
+        if (obs.Service is not { } service)
+            return Decision.Ignored(ReasonCodes.ScalerServiceNotFound, $"service {svc} is not in cluster {t.Cluster.Name}: nothing to scale");
+        if (service.Status is { } status && status != "ACTIVE")
+            return Decision.Ignored(ReasonCodes.ScalerServiceNotActive, $"service {svc} is {status}: nothing to scale");
+        return null;
+    }
+
+    /// <summary>
+    /// The bounds: the policy's, narrowed by Application Auto Scaling's scalable target under "clamp". Returns why the
+    /// service is left alone when Application Auto Scaling scales it and the policy says to leave it, or when the two do not overlap.
+    /// </summary>
+    private static Decision? Bounds(ScalingTarget t, ObservedScalableTarget? target, out CountBounds bounds)
+    {
+        var (scaling, svc) = (t.Scaling, t.Service.Name);
+        bounds = new CountBounds(scaling.MinCount, scaling.MaxCount);
+        if (target is null)
+            return null;
+        if (scaling.CoexistWithApplicationAutoScaling == AasCoexistence.Leave)
+            return Decision.Ignored(ReasonCodes.ScalerAasOwned, $"Application Auto Scaling also scales {svc} (scalable target {target.ResourceId}, min {target.MinCapacity}, max {target.MaxCapacity}): leaving it alone; set {scaling.Path}.coexistWithApplicationAutoScaling to \"clamp\" to scale within both bounds");
+        const string aas = ", Application Auto Scaling's";
+        var (narrowLo, narrowHi) = (target.MinCapacity > scaling.MinCount, target.MaxCapacity < scaling.MaxCount);
+        bounds = new CountBounds(narrowLo ? target.MinCapacity : scaling.MinCount, narrowHi ? target.MaxCapacity : scaling.MaxCount, narrowLo ? aas : "", narrowHi ? aas : "");
+        if (bounds.Lo > bounds.Hi)
+            return Decision.Ignored(ReasonCodes.ScalerBoundsDisjoint, $"the policy's bounds [{scaling.MinCount}, {scaling.MaxCount}] and Application Auto Scaling's [{target.MinCapacity}, {target.MaxCapacity}] for {svc} do not overlap: leaving it alone");
+        return null;
+    }
+
+    /// <summary>
+    /// The cooldown, all of it. After EcsReflex scales a service, the cooldown of that direction runs (Application Auto
+    /// Scaling's rules): within a scale-out cooldown a scale-out is computed from the count the cooldown started from and
+    /// only a larger target than the last is applied; within either cooldown a scale-in waits. <see cref="SomeoneElseScaling"/>
+    /// waits as long.
+    /// </summary>
+    private static Cooling Cooldown(ServiceScalingRecord r, ScalingTarget t, int current, DateTimeOffset now)
+    {
+        var (s, svc) = (t.Scaling, t.Service.Name);
+        if (r is not { LastScaledAt: { } at, LastDirection: { } last })
+            return new Cooling(current);
+        var (length, setting) = last == ScalingDirection.Out ? (s.ScaleOutCooldown, "scaleOutCooldownSeconds") : (s.ScaleInCooldown, "scaleInCooldownSeconds");
+        if (now - at >= length)
+            return new Cooling(current);
+        var cooling = new Cooling(current) { Setting = setting, Length = length, Until = at + length };
+        var (since, until) = (Time(at, now), Time(at + length, now));
+        if (t.Alarm.Direction == ScalingDirection.Out)
+            return last != ScalingDirection.Out ? cooling : cooling with
+            {
+                From = r.CooldownBase ?? current,
+                Hold = r.LastTarget is { } target ? $"the cooldown: within {s.ScaleOutCooldownSeconds} s of the scale-out to {target} at {since}, only a larger target is applied (until {until})" : null,
+                HoldAtOrBelow = r.LastTarget ?? 0,
+            };
+        return cooling with
+        {
+            Hold = last == ScalingDirection.Out
+                ? $"the cooldown: {svc} scaled out {r.LastFrom} → {r.LastTarget} at {since}, so scale-in waits until {until} (scaleOutCooldownSeconds {s.ScaleOutCooldownSeconds})"
+                : $"the cooldown: {svc} scaled in {r.LastFrom} → {r.LastTarget} at {since}, so the next scale-in waits until {until} (scaleInCooldownSeconds {s.ScaleInCooldownSeconds})",
+            HoldAtOrBelow = current - 1,
+        };
+    }
+
+    /// <summary>
+    /// Someone else is scaling, or EcsReflex's own change is pending: a desired count that is not what EcsReflex set, while
+    /// the cooldown of that change runs, means its own change has not landed yet (another invocation is acting) or someone
+    /// else is scaling the service.
+    /// </summary>
+    private static Decision? SomeoneElseScaling(AlarmStateChange a, ScalingTarget t, ServiceScalingRecord r, int current, Cooling cooldown, DateTimeOffset now)
+    {
+        if (!cooldown.Running || r is not { LastTarget: { } last, LastScaledAt: { } at } || current == last)
+            return null;
+        var svc = t.Service.Name;
+        return current == r.LastFrom
+            ? Decision.Ignored(ReasonCodes.ScalerOwnChangePending, $"EcsReflex's own change of {svc} ({r.LastFrom} → {last} at {Time(at, now)}, for {r.LastAlarm}) has not landed yet (desired still {current}): not scaling twice; {a.AlarmName} ALARM remembered")
+            : Decision.Ignored(ReasonCodes.ScalerSomeoneElseScaling, $"someone else is scaling {svc}: desired is {current}, EcsReflex set {last} at {Time(at, now)}; leaving it alone until {Time(cooldown.Until, now)} ({cooldown.Setting} {cooldown.Length.TotalSeconds:0}); {a.AlarmName} ALARM remembered");
+    }
+
+    /// <summary>
+    /// The count the step asks for, applied from <paramref name="from"/> (the cooldown's base): at least 1 from 0 on a
+    /// scale-out, one way only, clamped to the bounds; and which bound applies, for the reason.
+    /// </summary>
+    private static Ask StepAsk(ScalingTarget t, ScalingStep step, string trigger, int from, int current, CountBounds b, List<string> notes)
+    {
+        var dir = t.Alarm.Direction;
+        var (raw, stepText) = Apply(t.Alarm, step, from);
         if (dir == ScalingDirection.Out && from == 0 && raw < 1)
         {
             raw = 1;
@@ -147,73 +264,85 @@ public static class ServiceScaler
         }
         // An alarm scales one way: an ExactCapacity count on the wrong side of the current one changes nothing.
         if (dir == ScalingDirection.Out ? raw < from : raw > from) raw = from;
-        var ask = (int)Math.Clamp(raw, lo, hi);
-        var bound = dir == ScalingDirection.Out ? $"max {hi}{hiWhose}" : $"min {lo}{loWhose}";
-        if (ask > raw) bound = $"raised to min {lo}{loWhose}";
-        else if (ask < raw) bound = $"capped at max {hi}{hiWhose}";
+        var count = (int)Math.Clamp(raw, b.Lo, b.Hi);
+        var bound = count > raw ? $"raised to min {b.Lo}{b.LoWhose}" : count < raw ? $"capped at max {b.Hi}{b.HiWhose}" : dir == ScalingDirection.Out ? b.Max : b.Min;
         var fromText = from != current ? $" from {from} (where the scale-out cooldown started)" : "";
-        var head = $"{trigger} → {stepText}{fromText}";
+        return new Ask(from, current, raw, count, $"{trigger} → {stepText}{fromText}", bound, raw > b.Hi ? b.Max : b.Min);
+    }
 
-        var proposal = ask;
-        int? asked = null; // what a scale-out alarm asked for, before it was floored at the current count (shown when held)
-        string? held = null;
-        var heldCode = ReasonCodes.ScalerCooldown;
-        string? assumption = null;
-        if (dir == ScalingDirection.Out)
+    /// <summary>
+    /// The arbiter, one across the alarms of a service. A scale-out takes the largest count asked by the service's scale-out
+    /// alarms in ALARM (each within the bounds); a scale-in is held while another scale-out alarm of the service is in ALARM.
+    /// </summary>
+    private static Proposal Arbiter(Proposal p, ScalingTarget t, IReadOnlyList<RememberedAlarm> memory, CountBounds b, ScalingObservation obs, DateTimeOffset now, List<string> notes)
+    {
+        if (t.Alarm.Direction == ScalingDirection.Out)
         {
-            // The arbiter: of the service's scale-out alarms in ALARM, the largest capacity wins.
             var rival = memory
-                .Where(m => m.AlarmName != a.AlarmName && m.State == Alarm && m.Recommendation is not null
-                            && scaling.FindAlarm(m.AlarmName)?.Direction == ScalingDirection.Out)
-                .Select(m => (m.AlarmName, Count: Math.Clamp(m.Recommendation!.Value, lo, hi)))
+                .Where(m => m.AlarmName != t.Alarm.AlarmName && m.State == Alarm && m.Recommendation is not null
+                            && t.Scaling.FindAlarm(m.AlarmName)?.Direction == ScalingDirection.Out)
+                .Select(m => (m.AlarmName, Count: Math.Clamp(m.Recommendation!.Value, b.Lo, b.Hi)))
                 .OrderByDescending(m => m.Count).ThenBy(m => m.AlarmName, StringComparer.Ordinal)
                 .FirstOrDefault();
-            if (rival.AlarmName is not null && rival.Count > proposal)
-            {
-                proposal = rival.Count;
-                notes.Add($"the arbiter keeps the largest ask: {rival.AlarmName} (in ALARM) asks {rival.Count}");
-            }
-            // A scale-out alarm never lowers the count; only a count above the max is brought down to it.
-            if (current <= hi)
-            {
-                if (outCooling && record.LastTarget is { } lastTarget && proposal <= lastTarget)
-                    held = $"the cooldown: within {scaling.ScaleOutCooldownSeconds} s of the scale-out to {lastTarget} at {Time(record.LastScaledAt!.Value, now)}, only a larger target is applied (until {Time(record.LastScaledAt!.Value + scaling.ScaleOutCooldown, now)})";
-                asked = proposal;
-                proposal = Math.Max(proposal, current);
-            }
+            if (rival.AlarmName is null || rival.Count <= p.Count)
+                return p;
+            notes.Add($"the arbiter keeps the largest ask: {rival.AlarmName} (in ALARM) asks {rival.Count}");
+            return p with { Count = rival.Count };
         }
-        else if (proposal < current)
+        var assumed = new List<string>();
+        foreach (var other in t.Scaling.Alarms.Where(x => x.Direction == ScalingDirection.Out && x.AlarmName != t.Alarm.AlarmName))
         {
-            if (outCooling)
-                held = $"the cooldown: {svc} scaled out {record.LastFrom} → {record.LastTarget} at {Time(record.LastScaledAt!.Value, now)}, so scale-in waits until {Time(record.LastScaledAt!.Value + scaling.ScaleOutCooldown, now)} (scaleOutCooldownSeconds {scaling.ScaleOutCooldownSeconds})";
-            else if (inCooling)
-                held = $"the cooldown: {svc} scaled in {record.LastFrom} → {record.LastTarget} at {Time(record.LastScaledAt!.Value, now)}, so the next scale-in waits until {Time(record.LastScaledAt!.Value + scaling.ScaleInCooldown, now)} (scaleInCooldownSeconds {scaling.ScaleInCooldownSeconds})";
-            else if (ScaleOutAlarmInAlarm(t, memory, now, obs, out assumption) is { } blocker)
-                (held, heldCode) = (blocker, ReasonCodes.ScalerArbiter);
-            else if (recommendations.Where(r => r.Count > proposal).MaxBy(r => (r.Count, r.At)) is { } high)
-            {
-                var window = $"within the last {scaling.ScaleInStabilizationSeconds} s";
-                if (high.Count >= current)
-                    (held, heldCode) = ($"stabilisation: {svc} was recommended {high.Count} at {Time(high.At, now)} (by {high.Alarm}), {window}", ReasonCodes.ScalerStabilisation);
-                else
-                {
-                    notes.Add($"stabilised at {high.Count}, recommended at {Time(high.At, now)} (by {high.Alarm}) {window}");
-                    proposal = high.Count;
-                }
-            }
+            var m = memory.FirstOrDefault(x => x.AlarmName == other.AlarmName);
+            if (m is { State: Alarm })
+                return p with { Held = $"the arbiter: scale-out alarm {other.AlarmName} is in ALARM (since {Time(m.StateTimestamp ?? m.SeenAt, now)})", HeldCode = ReasonCodes.ScalerArbiter };
+            if (m is null) assumed.Add(other.AlarmName);
         }
+        // Only an alarm the scaler never saw matters here: a remembered state, even an old one, is the last
+        // transition it was told of. Live, the engine asked CloudWatch for both kinds before deciding.
+        return assumed.Count == 0 ? p
+            : p with { Assumption = $"{string.Join(", ", assumed)} assumed not in ALARM (never seen{(obs.AlarmStatesUnavailable is { } why ? $"; {why}" : "")})" };
+    }
 
-        recommendations.Add(new ScalingRecommendation(now, proposal, a.AlarmName));
-        var remembered = Remember(ask);
-        if (assumption is not null) notes.Add(assumption);
+    /// <summary>
+    /// A scale-out alarm never lowers the count; only a count above the max is brought down to it. Below the max, the
+    /// count is floored at the current one, and held by the cooldown unless it is larger than the last target.
+    /// </summary>
+    private static Proposal ScaleOutFloor(Proposal p, int current, CountBounds b, Cooling cooldown) =>
+        current > b.Hi ? p : p with { Count = Math.Max(p.Count, current), Asked = p.Count, Held = cooldown.Holds(p.Count) };
+
+    /// <summary>The recommendations scale-in stabilisation looks back on: those of the last scaleInStabilizationSeconds (the rest are forgotten).</summary>
+    private static List<ScalingRecommendation> StabilisationWindow(ServiceScalingRecord record, ScalingPolicy scaling, DateTimeOffset now) =>
+        record.Recommendations.Where(r => r.At <= now && now - r.At < scaling.ScaleInStabilization).ToList();
+
+    /// <summary>
+    /// Scale-in stabilisation (Kubernetes HPA's): a scale-in goes no lower than the highest count recommended within the
+    /// window, and is held when that count is not below the current one.
+    /// </summary>
+    private static Proposal Stabilisation(Proposal p, ScalingTarget t, int current, List<ScalingRecommendation> recommendations, DateTimeOffset now, List<string> notes)
+    {
+        if (recommendations.Where(r => r.Count > p.Count).MaxBy(r => (r.Count, r.At)) is not { } high)
+            return p;
+        var window = $"within the last {t.Scaling.ScaleInStabilizationSeconds} s";
+        if (high.Count >= current)
+            return p with { Held = $"stabilisation: {t.Service.Name} was recommended {high.Count} at {Time(high.At, now)} (by {high.Alarm}), {window}", HeldCode = ReasonCodes.ScalerStabilisation };
+        notes.Add($"stabilised at {high.Count}, recommended at {Time(high.At, now)} (by {high.Alarm}) {window}");
+        return p with { Count = high.Count };
+    }
+
+    /// <summary>
+    /// What the rules come to: held (by the rule that held it), already at the count or held by a bound, or a scale, with
+    /// the record of it for the cooldown. Every one claims the service's record (<see cref="Claiming"/>).
+    /// </summary>
+    private static Decision Conclude(AlarmStateChange a, ScalingTarget t, ServiceScalingRecord? read, ServiceScalingRecord remembered, Ask ask, Proposal p, List<string> notes, DateTimeOffset now)
+    {
+        var (svc, current, proposal, raw) = (t.Service.Name, ask.Current, p.Count, ask.Raw);
         var tail = notes.Count > 0 ? "; " + string.Join("; ", notes) : "";
-
-        if (held is not null)
-            return Claiming(Decision.Ignored(heldCode, $"{head}: {(asked is { } x ? $"asks {x}" : $"{current} → {proposal}")}, held by {held}{tail}"), obs.Record, remembered);
+        if (p.Held is { } held)
+            return Claiming(Decision.Ignored(p.HeldCode, $"{ask.Head}: {(p.Asked is { } x ? $"asks {x}" : $"{current} → {proposal}")}, held by {held}{tail}"), read, remembered);
         if (proposal == current)
             return Claiming(Decision.Ignored(raw == current ? ReasonCodes.ScalerAtCount : ReasonCodes.ScalerBound, raw == current
-                ? $"{head}: {svc} already runs {current} ({bound}){tail}"
-                : $"{head}: {current} → {raw}, held by the bound ({(raw > hi ? $"max {hi}{hiWhose}" : $"min {lo}{loWhose}")}){tail}"), obs.Record, remembered);
+                ? $"{ask.Head}: {svc} already runs {current} ({ask.Bound}){tail}"
+                : $"{ask.Head}: {current} → {raw}, held by the bound ({ask.Beyond}){tail}"), read, remembered);
 
         var next = remembered with
         {
@@ -222,7 +351,7 @@ public static class ServiceScaler
             LastScaledAt = now,
             LastDirection = proposal > current ? ScalingDirection.Out : ScalingDirection.In,
             LastAlarm = a.AlarmName,
-            CooldownBase = proposal > current ? from : null,
+            CooldownBase = proposal > current ? ask.From : null,
         };
         var action = ReflexAction.UpdateService(new UpdateServiceRequest { Cluster = t.Cluster.Cluster, Service = t.Service.Service, DesiredCount = proposal })
             with { Summary = $"{svc} desired {current} → {proposal}", DesiredFrom = current };
@@ -230,15 +359,23 @@ public static class ServiceScaler
         {
             Outcome = Outcome.Acted,
             Code = proposal > current ? ReasonCodes.ScalerScaleOut : ReasonCodes.ScalerScaleIn,
-            Reason = $"{head}: {current} → {proposal} ({bound}){tail}",
+            Reason = $"{ask.Head}: {current} → {proposal} ({ask.Bound}){tail}",
             Actions = [action],
-        }, obs.Record, next);
+        }, read, next);
     }
 
+    /// <summary>The service's record with this transition remembered (and the count it asked for, for the arbiter) and the recommendations of the window kept.</summary>
+    private static ServiceScalingRecord Remember(AlarmStateChange a, ServiceScalingRecord record, IReadOnlyList<RememberedAlarm> memory, List<ScalingRecommendation> recommendations, DateTimeOffset now, int? ask) => record with
+    {
+        Alarms = Upsert(memory, new RememberedAlarm { AlarmName = a.AlarmName, State = a.State.Value, StateTimestamp = a.State.Timestamp ?? now, SeenAt = now, Recommendation = ask }),
+        Recommendations = recommendations.TakeLast(MaxRecommendations).ToList(),
+    };
+
     /// <summary>
-    /// <paramref name="d"/> with the service's record claimed before acting: written only while the stored version is the
-    /// one read (two invocations never both scale one service; the loser decides again). A scale that is not carried out
-    /// (dry run, refused, thrown) is taken back from the record, so cooldowns never count a change that did not happen.
+    /// The claim of the record, for every decision past a late delivery: <paramref name="d"/> with the service's record
+    /// claimed before acting, written only while the stored version is the one read (two invocations never both scale one
+    /// service; the loser decides again). A scale that is not carried out (dry run, refused, thrown) is taken back from the
+    /// record, so cooldowns never count a change that did not happen.
     /// </summary>
     private static Decision Claiming(Decision d, ServiceScalingRecord? read, ServiceScalingRecord write) => d with
     {
@@ -246,25 +383,6 @@ public static class ServiceScaler
             ? [new ScalingRecordWrite(write, read?.Version ?? 0) { When = CommitPoint.Claim }, new ScalingUndoWrite(write, read) { When = CommitPoint.Undo }]
             : [new ScalingRecordWrite(write, read?.Version ?? 0) { When = CommitPoint.Claim }],
     };
-
-    /// <summary>The arbiter's rule for scale-in: the reason it is held while a scale-out alarm of the service is in ALARM, or null.</summary>
-    private static string? ScaleOutAlarmInAlarm(ScalingTarget t, IReadOnlyList<RememberedAlarm> memory, DateTimeOffset now, ScalingObservation obs, out string? assumption)
-    {
-        assumption = null;
-        var assumed = new List<string>();
-        foreach (var other in t.Scaling.Alarms.Where(x => x.Direction == ScalingDirection.Out && x.AlarmName != t.Alarm.AlarmName))
-        {
-            var m = memory.FirstOrDefault(x => x.AlarmName == other.AlarmName);
-            if (m is { State: Alarm })
-                return $"the arbiter: scale-out alarm {other.AlarmName} is in ALARM (since {Time(m.StateTimestamp ?? m.SeenAt, now)})";
-            if (m is null) assumed.Add(other.AlarmName);
-        }
-        // Only an alarm the scaler never saw matters here: a remembered state, even an old one, is the last
-        // transition it was told of. Live, the engine asked CloudWatch for both kinds before deciding.
-        if (assumed.Count > 0)
-            assumption = $"{string.Join(", ", assumed)} assumed not in ALARM (never seen{(obs.AlarmStatesUnavailable is { } why ? $"; {why}" : "")})";
-        return null;
-    }
 
     /// <summary>
     /// The step for this transition: the one whose interval holds <c>metric − threshold</c> for the newest
