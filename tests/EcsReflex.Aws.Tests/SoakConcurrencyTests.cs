@@ -1,4 +1,3 @@
-using EcsReflex.Tests.Shared;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;

@@ -20,14 +20,12 @@ public partial class DocTablesTests
 
     private static async Task<List<Row>> Replay(string[] paths)
     {
-        var stdout = new StringWriter();
-        var code = await CliApp.RunAsync(
+        var (code, stdout, _, _) = await CliRun.RunAsync(
             ["replay", "--policy", RepoFiles.Path("reflex.policy.json"), "--snapshot", RepoFiles.Path("events", "cluster.snapshot.json"),
-             .. (paths.Length == 0 ? [RepoFiles.Path("events")] : paths.Select(p => RepoFiles.Path(p.Split('/')))) ],
-            stdout, new StringWriter(), new MemoryStream());
+             .. (paths.Length == 0 ? [RepoFiles.Path("events")] : paths.Select(p => RepoFiles.Path(p.Split('/')))) ]);
         Assert.Equal(0, code);
         // The table's columns: TIME 20, EVENT 34, HANDLER 16, OUTCOME 8, ACTION 40, then the reason (TableWriter).
-        return stdout.ToString().Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => l.Length > 0)
+        return stdout.Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => l.Length > 0)
             .Select(l => l.Length < 123 ? new Row(l, "", "", "", "", "") : new Row(l.TrimEnd(), l[..20].Trim(), l[21..55].TrimEnd(), l[73..81].Trim(), l[82..122].TrimEnd(), l[123..]))
             .ToList();
     }

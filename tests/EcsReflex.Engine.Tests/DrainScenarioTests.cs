@@ -73,7 +73,7 @@ public class DrainScenarioTests
     [Fact]
     public async Task Replay_WithStopOriginalAfterSeconds_StopsTheOriginalBeforeTheReplacementRuns()
     {
-        var json = File.ReadAllText(Path.Combine(RepoRoot, "reflex.policy.json"))
+        var json = File.ReadAllText(Path.Combine(Repository.Root, "reflex.policy.json"))
             .Replace("\"drain\": { \"agentDisconnectedGraceSeconds\": 300 }", "\"drain\": { \"stopOriginalAfterSeconds\": 60 }", StringComparison.Ordinal);
         var policy = PolicyLoader.Load(json);
         Assert.Equal(60, policy.Clusters[0].Drain!.StopOriginalAfterSeconds);
@@ -143,7 +143,7 @@ public class DrainScenarioTests
     public async Task Replay_ReplacementThatCannotBePlaced_IsRetriedAndTheReplayStillEnds()
     {
         // Only instance A may take the worker, and A lacks CPU and memory: RunTask fails like ECS (RESOURCE:CPU).
-        var json = File.ReadAllText(Path.Combine(RepoRoot, "reflex.policy.json"))
+        var json = File.ReadAllText(Path.Combine(Repository.Root, "reflex.policy.json"))
             .Replace("\"placement\": {\n            \"constraints\": [],", "\"placement\": {\n            \"constraints\": [ { \"type\": \"memberOf\", \"expression\": \"ec2InstanceId == i-0aaa0e242d1d87a6e\" } ],", StringComparison.Ordinal);
         var policy = PolicyLoader.Load(json);
         Assert.Single(policy.Clusters[0].Reschedule[0].Placement.Constraints);
@@ -179,7 +179,7 @@ public class DrainScenarioTests
     [Fact]
     public async Task Replay_OfEveryRepositoryEvent_EndsWithoutFailures()
     {
-        var files = ReplayInputs.ResolveFiles([Path.Combine(RepoRoot, "events")]);
+        var files = ReplayInputs.ResolveFiles([Path.Combine(Repository.Root, "events")]);
         var records = await ReplayAsync(RepoPolicy(), SnapshotCluster(), files.ToArray());
         Assert.DoesNotContain(records, r => r.Outcome is Outcome.Failed or Outcome.Rejected);
         Assert.DoesNotContain(records, r => r.Input == "replay"); // nothing left waiting for capacity

@@ -1,7 +1,5 @@
 using System.Text;
 using EcsReflex.Core.Decisions;
-using EcsReflex.Core.Policy;
-using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Replay;
 
 namespace EcsReflex.Engine.Tests;
@@ -38,14 +36,11 @@ public sealed class GoldenReasonTests
 
     private static async Task<IReadOnlyList<(string Handler, string Line)>> ReplayAllAsync()
     {
-        var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Policy));
         var lines = new List<(string, string)>();
         foreach (var (name, path) in Replays())
         {
-            var engine = new ReplayEngine(policy, new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(Repository.Snapshot))));
-            var files = ReplayInputs.ResolveFiles([path]);
-            var items = ReplayInputs.Merge([.. files.Select(f => ReplayInputs.Read(f, Path.GetRelativePath(Repository.Root, f)))]);
-            await foreach (var r in engine.RunAsync(items)) lines.Add((r.Handler ?? NoHandler, Line(name, r)));
+            var (records, _) = await ReplayHarness.RunAsync([path], label: ReplayHarness.FromRoot);
+            lines.AddRange(records.Select(r => (r.Handler ?? NoHandler, Line(name, r))));
         }
         return lines;
     }

@@ -42,9 +42,7 @@ public class PlacementServiceScenarioTests
         var cluster = SnapshotCluster();
         var store = new InMemoryStateStore();
         var engine = new Replay.ReplayEngine(RepoPolicy(), cluster, store);
-        var items = Replay.ReplayInputs.Read(Events("scenarios/placement-fallback-restore.jsonl"), "fallback");
-        var records = new List<Replay.ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
+        var records = await ReplayHarness.RecordsAsync(engine, ReplayHarness.Inputs([Events("scenarios/placement-fallback-restore.jsonl")]));
 
         Assert.Equal(
         [

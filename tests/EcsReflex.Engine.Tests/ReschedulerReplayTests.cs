@@ -41,10 +41,8 @@ public class ReschedulerReplayTests
         var file = RepoFiles.Path("events", "scenarios", "crash-loop.jsonl");
         async Task<(List<Replay.ReplayRecord>, Replay.ReplayEngine)> Run(Engine.State.InMemoryStateStore? store)
         {
-            var engine = new Replay.ReplayEngine(ReplayHarness.RepoPolicy(), ReplayHarness.RepoCluster(), store);
-            var records = new List<Replay.ReplayRecord>();
-            await foreach (var r in engine.RunAsync(Replay.ReplayInputs.Read(file, "crash-loop.jsonl"))) records.Add(r);
-            return (records, engine);
+            var engine = new Replay.ReplayEngine(ReplayHarness.Policy(), ReplayHarness.Cluster(), store);
+            return (await ReplayHarness.RecordsAsync(engine, ReplayHarness.Inputs([file])), engine);
         }
 
         var (own, ownEngine) = await Run(null);
@@ -118,7 +116,7 @@ public class ReschedulerReplayTests
     public async Task BurstOf100Failures_IsHeldToThePerMinuteLimit_AndNothingIsDropped()
     {
         var (records, engine) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
-        var limit = ReplayHarness.RepoPolicy().Clusters[0].Limits.MaxRelaunchesPerMinute;
+        var limit = ReplayHarness.Policy().Clusters[0].Limits.MaxRelaunchesPerMinute;
         var launches = records.Where(r => r.Actions.Any(a => a.Action.Operation == "RunTask")).ToList();
         Assert.Equal(100, launches.Count);
         Assert.Equal(100, RunTasks(records).Select(r => r.ClientToken).Distinct().Count());
@@ -145,7 +143,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task ALowerPolicyLimit_IsHonoured()
     {
-        var policy = ReplayHarness.RepoPolicy();
+        var policy = ReplayHarness.Policy();
         policy = policy with { Clusters = [policy.Clusters[0] with { Limits = new ClusterLimits { MaxRelaunchesPerMinute = 7 } }] };
         var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl", policy);
         var perMinute = records.Where(r => r.Actions.Any(a => a.Action.Operation == "RunTask"))

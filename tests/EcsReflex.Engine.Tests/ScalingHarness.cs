@@ -73,13 +73,6 @@ internal static class ScalingHarness
         return EventParser.Parse(json.ToJsonString());
     }
 
-    public static async Task<List<ReplayRecord>> ReplayAsync(ReplayEngine engine, IEnumerable<InputItem> items)
-    {
-        var records = new List<ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
-        return records;
-    }
-
     public static InputItem Item(EventEnvelope e, int n) => new($"test:{n}", e, null, e.EffectiveTime);
 
     public static IEnumerable<UpdateServiceRequest> UpdateServices(this IEnumerable<ReplayRecord> records) =>

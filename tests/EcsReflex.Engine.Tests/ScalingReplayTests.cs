@@ -10,15 +10,10 @@ namespace EcsReflex.Engine.Tests;
 /// <summary>The scaler end to end in the replay: the repository's policy, snapshot, sample events and scenario.</summary>
 public class ScalingReplayTests
 {
-    private static ReflexPolicy RepoPolicy() => PolicyLoader.Load(File.ReadAllBytes(Repository.Path("reflex.policy.json")));
-
-    private static EmbeddedCluster RepoCluster() => new(SnapshotReader.Parse(File.ReadAllBytes(Repository.Path("events", "cluster.snapshot.json"))));
-
     private static async Task<(List<ReplayRecord> Records, EmbeddedCluster Cluster)> ReplayFilesAsync(params string[] files)
     {
-        var engine = new ReplayEngine(RepoPolicy(), RepoCluster());
-        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Path.GetFileName(f))).ToList());
-        return (await ScalingHarness.ReplayAsync(engine, items), engine.Cluster);
+        var (records, engine) = await ReplayHarness.RunAsync(files);
+        return (records, engine.Cluster);
     }
 
     private static string Json(UpdateServiceRequest r) => ActionJson.ToJson(r);

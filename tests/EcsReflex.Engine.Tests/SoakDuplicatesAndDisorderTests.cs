@@ -115,7 +115,7 @@ public class SoakDuplicatesAndDisorderTests(ITestOutputHelper output)
     [Fact]
     public async Task DuplicatesAndDisorder_10000Events_GiveTheCleanStreamsActions_ExactlyOnceEach()
     {
-        var policy = ReplayHarness.RepoPolicy();
+        var policy = ReplayHarness.Policy();
         var alarmService = policy.Clusters.SelectMany(c => c.Services)
             .SelectMany(s => (s.Scaling?.Alarms ?? []).Select(a => (a.AlarmName, s.Service)))
             .ToDictionary(x => x.AlarmName, x => x.Service);
