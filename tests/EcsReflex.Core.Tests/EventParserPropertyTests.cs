@@ -1,6 +1,5 @@
 using System.Text;
 using CsCheck;
-using EcsReflex.Tests.Shared;
 using EcsReflex.Core.Events;
 
 namespace EcsReflex.Core.Tests;

@@ -4,7 +4,6 @@ using EcsReflex.Core.Decisions;
 using EcsReflex.Engine.Replay;
 using EcsReflex.Lambda.Emulator;
 using EcsReflex.Lambda.Tests.TestHelpers;
-using EcsReflex.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace EcsReflex.Lambda.Tests;
