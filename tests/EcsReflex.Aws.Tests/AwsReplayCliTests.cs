@@ -33,11 +33,8 @@ public sealed class AwsReplayCliTests
 
     private static async Task<(int Exit, string Out, string Err)> RunAsync(IEnvironment env, params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        using var raw = new MemoryStream();
-        var exit = await CliApp.RunAsync(args, stdout, stderr, raw, environment: env);
-        return (exit, stdout + Encoding.UTF8.GetString(raw.ToArray()), stderr.ToString());
+        var (exit, stdout, stderr, raw) = await CliRun.RunAsync(env, args);
+        return (exit, stdout + raw, stderr);
     }
 
     [Fact]

@@ -112,29 +112,23 @@ public sealed class JitBootstrapTests
     public async Task Cli_ReplayLambda_PrintsTheInProcessReplaysRecords()
     {
         var scenario = Repo.Path("events", "scenarios", "spot-interruption.jsonl");
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        using var raw = new MemoryStream();
+        var (exit, _, stderr, raw) = await CliRun.RunAsync(["replay", "--lambda", "--bootstrap", Path.Combine(AppContext.BaseDirectory, "bootstrap.dll"),
+            "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "--format", "jsonl", scenario]);
 
-        var exit = await Cli.CliApp.RunAsync(["replay", "--lambda", "--bootstrap", Path.Combine(AppContext.BaseDirectory, "bootstrap.dll"),
-            "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "--format", "jsonl", scenario], stdout, stderr, raw);
-
-        Assert.True(exit == 0, stderr.ToString());
-        var lines = System.Text.Encoding.UTF8.GetString(raw.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(exit == 0, stderr);
+        var lines = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var expected = await Replays.InProcessAsync(scenario);
         var label = Path.GetRelativePath(Directory.GetCurrentDirectory(), scenario);
         Replays.AssertSame(expected.Select(l => l.Replace(Path.GetRelativePath(Repo.Root, scenario), label, StringComparison.Ordinal)).ToList(), lines);
-        Assert.Contains("lambda task-rescheduler:", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("lambda task-rescheduler:", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Cli_HandlerWithoutLambda_IsAUsageError()
     {
-        var stderr = new StringWriter();
-
-        var exit = await Cli.CliApp.RunAsync(["replay", "--handler", "task-rescheduler"], new StringWriter(), stderr, new MemoryStream());
+        var (exit, _, stderr, _) = await CliRun.RunAsync("replay", "--handler", "task-rescheduler");
 
         Assert.Equal(2, exit);
-        Assert.Contains("--handler and --bootstrap go with --lambda", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--handler and --bootstrap go with --lambda", stderr, StringComparison.Ordinal);
     }
 }

@@ -21,10 +21,8 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     private async Task<string> ReportOf(params string[] paths)
     {
         var output = Path.Combine(_dir, $"report-{Guid.NewGuid():N}.html");
-        var err = new StringWriter();
-        var code = await CliApp.RunAsync(["report", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "-o", output, .. paths],
-            new StringWriter(), err, new MemoryStream());
-        Assert.True(code == 0, err.ToString());
+        var (code, _, err, _) = await CliRun.RunAsync(["report", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "-o", output, .. paths]);
+        Assert.True(code == 0, err);
         return output;
     }
 

@@ -10,14 +10,7 @@ public class ReportCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err, byte[] Raw)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var raw = new MemoryStream();
-        var code = await CliApp.RunAsync(args, stdout, stderr, raw);
-        return (code, stdout.ToString(), stderr.ToString(), raw.ToArray());
-    }
+    private static Task<(int Code, string Out, string Err, string Raw)> Run(params string[] args) => CliRun.RunAsync(args);
 
     private string[] Args(string output, params string[] more) =>
         ["report", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "-o", output, .. more];
@@ -32,7 +25,7 @@ public class ReportCommandTests : IDisposable
 
         var (replayCode, _, replayErr, raw) = await Run("replay", "--format", "jsonl", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, Repo.Events);
         Assert.True(replayCode == 0, replayErr);
-        var lines = Encoding.UTF8.GetString(raw).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var lines = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 
         using var data = Synthetic.DataOf(await File.ReadAllTextAsync(output));
         var rows = data.RootElement.GetProperty("decisions").EnumerateArray().ToList();

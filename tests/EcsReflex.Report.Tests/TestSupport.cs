@@ -22,25 +22,13 @@ public static class Repo
     public static string Events => PathOf("events");
     public static string Scenario(string name) => PathOf($"events/scenarios/{name}.jsonl");
 
-    public static ReflexPolicy LoadPolicy()
-    {
-        var (policy, errors) = PolicyLoader.TryLoad(File.ReadAllBytes(Policy));
-        Assert.Empty(errors);
-        return policy!;
-    }
+    public static ReflexPolicy LoadPolicy() => ReplayHarness.Policy();
 
-    public static ClusterSnapshot LoadSnapshot() => SnapshotReader.Parse(File.ReadAllBytes(Snapshot));
+    public static ClusterSnapshot LoadSnapshot() => ReplayHarness.Snapshot();
 
     /// <summary>Runs the real replay over <paramref name="paths"/> and returns every record.</summary>
-    public static async Task<List<ReplayRecord>> ReplayAsync(params string[] paths)
-    {
-        var engine = new ReplayEngine(LoadPolicy(), new EmbeddedCluster(LoadSnapshot()));
-        var files = ReplayInputs.ResolveFiles(paths);
-        var items = ReplayInputs.Merge([.. files.Select(f => ReplayInputs.Read(f, Path.GetRelativePath(Root, f)))]);
-        var records = new List<ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
-        return records;
-    }
+    public static async Task<List<ReplayRecord>> ReplayAsync(params string[] paths) =>
+        (await ReplayHarness.RunAsync(paths, label: ReplayHarness.FromRoot)).Records;
 }
 
 /// <summary>

@@ -17,7 +17,7 @@ public sealed record ReplayCase(params string[] Paths)
 /// <summary>The two replays over the same inputs, each as the JSON lines it prints.</summary>
 public static class Replays
 {
-    public static ClusterSnapshot Snapshot => SnapshotReader.Parse(File.ReadAllBytes(Repo.Snapshot));
+    public static ClusterSnapshot Snapshot => ReplayHarness.Snapshot();
 
     private static string Label(string file) => Path.GetRelativePath(Repo.Root, file);
 
@@ -27,11 +27,9 @@ public static class Replays
     public static async Task<List<string>> InProcessAsync(ReplayCase c)
     {
         var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(c.Policy)), new EmbeddedCluster(Snapshot), dryRun: c.DryRun);
-        var files = ReplayInputs.ResolveFiles(c.Paths);
-        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Label(f))).ToList());
         using var ms = new MemoryStream();
         using (var w = new JsonLinesWriter(ms))
-            await foreach (var r in engine.RunAsync(items)) w.Write(r);
+            await foreach (var r in engine.RunAsync(ReplayHarness.Inputs(c.Paths, Label))) w.Write(r);
         return Lines(ms);
     }
 

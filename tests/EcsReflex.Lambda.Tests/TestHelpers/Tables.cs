@@ -13,12 +13,10 @@ public static class Tables
 
     public static async Task<List<string>> InProcessAsync(string path, ClusterSnapshot snapshot)
     {
-        var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(Repo.Policy)), new EmbeddedCluster(snapshot));
-        var files = ReplayInputs.ResolveFiles([path]);
-        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Label(f))).ToList());
+        var engine = new ReplayEngine(ReplayHarness.Policy(), new EmbeddedCluster(snapshot));
         var text = new StringWriter();
         var table = new TableWriter(text);
-        await foreach (var r in engine.RunAsync(items)) table.Write(r);
+        await foreach (var r in engine.RunAsync(ReplayHarness.Inputs([path], Label))) table.Write(r);
         return Lines(text);
     }
 
