@@ -98,7 +98,8 @@ public class ReschedulerReplayTests
     {
         var (records, engine) = await ReplayHarness.RunScenarioAsync("duplicate.jsonl");
         Assert.Single(RunTasks(records));
-        Assert.Equal(2, records.Count(r => r.Outcome == Outcome.Ignored && r.Reason.StartsWith("duplicate", StringComparison.Ordinal)));
+        Assert.Equal([ReasonCodes.EngineDuplicate, ReasonCodes.EngineDuplicateChange],
+            records.Where(r => r.Outcome == Outcome.Ignored && r.Code.StartsWith("engine.ignored.duplicate", StringComparison.Ordinal)).Select(r => r.Code));
         Assert.Equal(1, engine.Cluster.TasksStarted);
     }
 
@@ -123,7 +124,7 @@ public class ReschedulerReplayTests
         var perMinute = launches.GroupBy(r => r.Time!.Value.ToString("yyyy-MM-dd HH:mm")).Select(g => g.Count()).ToList();
         Assert.All(perMinute, n => Assert.True(n <= limit, $"{n} relaunches in one minute, limit {limit}"));
         Assert.Equal(limit, perMinute.Max());
-        Assert.Contains(records, r => r.Outcome == Outcome.Deferred && r.Reason.Contains("rate limit"));
+        Assert.Contains(records, r => r.Outcome == Outcome.Deferred && r.Code == ReasonCodes.ActuatorRateLimit);
         Assert.Equal(100, engine.Cluster.TasksStarted);
     }
 
@@ -131,7 +132,7 @@ public class ReschedulerReplayTests
     public async Task RateLimitedRelaunches_AreDueAtTheNextMinute()
     {
         var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
-        var limited = records.Where(r => r.Reason.Contains("rate limit")).ToList();
+        var limited = records.Where(r => r.Code == ReasonCodes.ActuatorRateLimit).ToList();
         Assert.NotEmpty(limited);
         Assert.All(limited, r =>
         {
