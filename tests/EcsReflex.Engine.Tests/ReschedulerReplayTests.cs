@@ -25,7 +25,7 @@ public class ReschedulerReplayTests
         var deferrals = records.Where(r => r.Trigger == "event" && r.Outcome == Outcome.Deferred).ToList();
         Assert.Equal(5, timers.Count);
         Assert.Equal(deferrals.Select(d => d.DueAt), timers.Select(t => t.Time));
-        var stops = File.ReadLines(RepoFiles.Path("events", "scenarios", "crash-loop.jsonl"))
+        var stops = File.ReadLines(Repository.Path("events", "scenarios", "crash-loop.jsonl"))
             .Select(l => DateTimeOffset.Parse(JsonNode.Parse(l)!["detail"]!["stoppedAt"]!.GetValue<string>())).ToList();
         Assert.Equal(new[] { 10.0, 20, 40, 80, 160 }, deferrals.Zip(stops, (d, s) => (d.DueAt!.Value - s).TotalSeconds));
         Assert.Equal(5, engine.Cluster.TasksStarted);
@@ -38,7 +38,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task Audit_IsKeptInAGivenStore_AndSkippedInTheReplaysOwn()
     {
-        var file = RepoFiles.Path("events", "scenarios", "crash-loop.jsonl");
+        var file = Repository.Path("events", "scenarios", "crash-loop.jsonl");
         async Task<(List<Replay.ReplayRecord>, Replay.ReplayEngine)> Run(Engine.State.InMemoryStateStore? store)
         {
             var engine = new Replay.ReplayEngine(ReplayHarness.Policy(), ReplayHarness.Cluster(), store);
@@ -68,9 +68,9 @@ public class ReschedulerReplayTests
     [InlineData(false)]
     public async Task StartedTaskLifetime_EndsRelaunchedTasksWithExitZero_WhichAreNotRelaunched(bool withLifetime)
     {
-        var snapshot = Cluster.SnapshotReader.Parse(File.ReadAllBytes(RepoFiles.Path("events", "cluster.snapshot.json")));
+        var snapshot = Cluster.SnapshotReader.Parse(File.ReadAllBytes(Repository.Path("events", "cluster.snapshot.json")));
         var cluster = new Cluster.EmbeddedCluster(snapshot) { StartedTaskLifetime = withLifetime ? TimeSpan.FromMinutes(30) : null };
-        var (records, engine) = await ReplayHarness.RunAsync([RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json")], cluster: cluster);
+        var (records, engine) = await ReplayHarness.RunAsync([Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")], cluster: cluster);
 
         var run = Assert.Single(RunTasks(records));
         var emitted = records.Where(r => r.Input == Replay.ReplayEngine.EmittedInput).ToList();
@@ -156,7 +156,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task SampleEvents_GiveTheExpectedOutcomePerFile()
     {
-        var files = Directory.EnumerateFiles(RepoFiles.Path("events"), "ecs-task-*.json").ToList();
+        var files = Directory.EnumerateFiles(Repository.Path("events"), "ecs-task-*.json").ToList();
         var (records, _) = await ReplayHarness.RunAsync(files);
         Outcome Final(string file) => records.Last(r => r.Input == file).Outcome;
         Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-essential-exit-1.json"));
@@ -180,7 +180,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task TimersFire_BeforeAnyLaterEvent()
     {
-        var exit1 = File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json"));
+        var exit1 = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json"));
         var first = JsonNode.Parse(exit1)!;
         var later = JsonNode.Parse(exit1)!;
         later["id"] = "later-event";
@@ -201,7 +201,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task MalformedLines_AreRejectedRecords_AndTheRestIsProcessed()
     {
-        var good = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-0.json")))!.ToJsonString();
+        var good = JsonNode.Parse(File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-0.json")))!.ToJsonString();
         var bad = JsonNode.Parse(good)!;
         bad["detail"]!["containers"]![0]!["exitCode"] = "abc";
         var file = ReplayHarness.TempJsonl(["{ not json", good, bad.ToJsonString(), "[]"]);

@@ -120,7 +120,7 @@ public class SoakDuplicatesAndDisorderTests(ITestOutputHelper output)
         var alarmService = policy.Clusters.SelectMany(c => c.Services)
             .SelectMany(s => (s.Scaling?.Alarms ?? []).Select(a => (a.AlarmName, s.Service)))
             .ToDictionary(x => x.AlarmName, x => x.Service);
-        var lines = new EventStreamGenerator(RepoFiles.Path("events"), GeneratorSeed, stopsRunningTasks: false).Generate(Count).ToList();
+        var lines = new EventStreamGenerator(Repository.Path("events"), GeneratorSeed, stopsRunningTasks: false).Generate(Count).ToList();
         var clean = lines.Select((l, i) => Describe(i, l, alarmService)).ToList();
         var (disordered, swaps) = Disorder(clean);
 

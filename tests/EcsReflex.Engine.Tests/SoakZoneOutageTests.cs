@@ -66,7 +66,7 @@ public class SoakZoneOutageTests(ITestOutputHelper output)
     /// <summary>The 500 stops, in time order, 118 ms apart (the last at 58.9 s), on the four us-east-1a instances.</summary>
     private static List<(string TaskArn, string? Lineage, string Json)> OutageEvents()
     {
-        var template = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json")))!;
+        var template = JsonNode.Parse(File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")))!;
         var zoneA = new[] { "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/424b1fee9709931505d95954058b4714" }
             .Concat(Enumerable.Range(1, 3).Select(n => InstanceArn(FailedZone, n))).ToArray();
         var list = new List<(string, string?, string)>();

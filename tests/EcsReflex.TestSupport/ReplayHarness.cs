@@ -47,6 +47,9 @@ public static class ReplayHarness
         return (await RecordsAsync(engine, Inputs(paths, label)), engine);
     }
 
+    /// <summary>The records of <paramref name="paths"/> named as <c>reflex replay PATH...</c> run from the repository root names them.</summary>
+    public static async Task<List<ReplayRecord>> RecordsAsync(params string[] paths) => (await RunAsync(paths, label: FromRoot)).Records;
+
     /// <summary>Replays one of <c>events/scenarios</c> (<c>crash-loop.jsonl</c>) alone.</summary>
     public static Task<(List<ReplayRecord> Records, ReplayEngine Engine)> RunScenarioAsync(string name, ReflexPolicy? policy = null) =>
         RunAsync([Repository.Path("events", "scenarios", name)], policy);

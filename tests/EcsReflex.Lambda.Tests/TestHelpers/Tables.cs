@@ -9,7 +9,7 @@ namespace EcsReflex.Lambda.Tests.TestHelpers;
 /// <summary>The two replays over the same inputs, each as the table <c>reflex replay</c> prints (what a person compares).</summary>
 public static class Tables
 {
-    private static string Label(string file) => Path.GetRelativePath(Repo.Root, file);
+    private static string Label(string file) => Path.GetRelativePath(Repository.Root, file);
 
     public static async Task<List<string>> InProcessAsync(string path, ClusterSnapshot snapshot)
     {
@@ -22,7 +22,7 @@ public static class Tables
 
     public static async Task<List<string>> ThroughBootstrapAsync(BootstrapCommand bootstrap, string path, ClusterSnapshot snapshot)
     {
-        await using var replay = new LambdaReplay(new LambdaReplayOptions { Bootstrap = bootstrap, PolicyPath = Repo.Policy, Snapshot = snapshot });
+        await using var replay = new LambdaReplay(new LambdaReplayOptions { Bootstrap = bootstrap, PolicyPath = Repository.Policy, Snapshot = snapshot });
         var files = ReplayInputs.ResolveFiles([path]);
         var inputs = RawInputs.Merge(files.Select(f => RawInputs.Read(f, Label(f))).ToList());
         var text = new StringWriter();
