@@ -9,7 +9,7 @@ namespace EcsReflex.Aws.Tests;
 /// <summary><c>reflex replay --aws</c> against a loopback ECS, pointed at it the way users would: <c>AWS_ENDPOINT_URL_ECS</c>.</summary>
 public sealed class AwsReplayCliTests
 {
-    private static readonly string Event = RepoPaths.At("events", "ecs-task-stopped-essential-exit-1.json");
+    private static readonly string Event = Repository.Path("events", "ecs-task-stopped-essential-exit-1.json");
 
     private static StubReply Ecs(StubRequest r)
     {
@@ -33,11 +33,8 @@ public sealed class AwsReplayCliTests
 
     private static async Task<(int Exit, string Out, string Err)> RunAsync(IEnvironment env, params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        using var raw = new MemoryStream();
-        var exit = await CliApp.RunAsync(args, stdout, stderr, raw, environment: env);
-        return (exit, stdout + Encoding.UTF8.GetString(raw.ToArray()), stderr.ToString());
+        var (exit, stdout, stderr, raw) = await CliRun.RunAsync(env, args);
+        return (exit, stdout + raw, stderr);
     }
 
     [Fact]
@@ -45,7 +42,7 @@ public sealed class AwsReplayCliTests
     {
         await using var stub = await AwsStub.StartAsync(Ecs);
 
-        var (exit, output, err) = await RunAsync(Environment(stub), "replay", "--aws", "--policy", RepoPaths.At("reflex.policy.json"), Event);
+        var (exit, output, err) = await RunAsync(Environment(stub), "replay", "--aws", "--policy", Repository.Path("reflex.policy.json"), Event);
 
         Assert.True(exit == 0, err);
         Assert.Contains("dry run: nothing is sent", err);
@@ -63,7 +60,7 @@ public sealed class AwsReplayCliTests
     {
         await using var stub = await AwsStub.StartAsync(Ecs);
 
-        var (exit, output, err) = await RunAsync(Environment(stub), "replay", "--aws", "--execute", "--format", "jsonl", "--policy", RepoPaths.At("reflex.policy.json"), Event);
+        var (exit, output, err) = await RunAsync(Environment(stub), "replay", "--aws", "--execute", "--format", "jsonl", "--policy", Repository.Path("reflex.policy.json"), Event);
 
         Assert.True(exit == 0, err);
         var sent = Assert.Single(stub.For("RunTask"));
@@ -85,7 +82,7 @@ public sealed class AwsReplayCliTests
             ["AWS_CONFIG_FILE"] = "/nonexistent", ["AWS_PROFILE"] = "none",
         });
 
-        var (exit, _, err) = await RunAsync(env, "replay", "--aws", "--profile", "reflex-test-no-such-profile", "--policy", RepoPaths.At("reflex.policy.json"), Event);
+        var (exit, _, err) = await RunAsync(env, "replay", "--aws", "--profile", "reflex-test-no-such-profile", "--policy", Repository.Path("reflex.policy.json"), Event);
 
         Assert.Equal(2, exit);
         Assert.Contains("no AWS region: set AWS_REGION", err);
@@ -97,7 +94,7 @@ public sealed class AwsReplayCliTests
     {
         await using var stub = await AwsStub.StartAsync(_ => StubReply.Error("AccessDeniedException", "User is not authorized to perform: ecs:DescribeContainerInstances"));
 
-        var (exit, _, err) = await RunAsync(Environment(stub), "replay", "--aws", "--region", "us-east-1", "--policy", RepoPaths.At("reflex.policy.json"), Event);
+        var (exit, _, err) = await RunAsync(Environment(stub), "replay", "--aws", "--region", "us-east-1", "--policy", Repository.Path("reflex.policy.json"), Event);
 
         Assert.Equal(1, exit);
         Assert.Contains("AccessDeniedException", err);
@@ -109,7 +106,7 @@ public sealed class AwsReplayCliTests
     {
         await using var stub = await AwsStub.StartAsync(Ecs);
 
-        var (exit, _, err) = await RunAsync(Environment(stub), "replay", "--execute", "--policy", RepoPaths.At("reflex.policy.json"), Event);
+        var (exit, _, err) = await RunAsync(Environment(stub), "replay", "--execute", "--policy", Repository.Path("reflex.policy.json"), Event);
 
         Assert.Equal(2, exit);
         Assert.Contains("add --aws", err);

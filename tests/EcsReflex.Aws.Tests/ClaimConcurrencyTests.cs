@@ -35,7 +35,7 @@ public sealed class ClaimConcurrencyTests(DynaliteFixture dynalite) : IClassFixt
     /// <summary>The sample "essential container exited 1", under its own id or (a redelivery) another one.</summary>
     private static EventEnvelope Failure(string? id = null)
     {
-        var e = JsonNode.Parse(File.ReadAllBytes(RepoPaths.At("events", "ecs-task-stopped-essential-exit-1.json")))!;
+        var e = JsonNode.Parse(File.ReadAllBytes(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")))!;
         if (id is not null) e["id"] = id;
         return EventParser.Parse(e.ToJsonString());
     }

@@ -11,7 +11,7 @@ namespace EcsReflex.Aws.Tests;
 /// <summary>The SQS delay queue and dead-letter sender: what goes on the wire through the official SQS client.</summary>
 public sealed class DelayQueueTests
 {
-    private static readonly string ExitOneEvent = File.ReadAllText(RepoPaths.At("events", "ecs-task-stopped-essential-exit-1.json"));
+    private static readonly string ExitOneEvent = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json"));
     private static readonly DateTimeOffset StoppedAt = DateTimeOffset.Parse("2026-03-02T09:20:11.482Z", System.Globalization.CultureInfo.InvariantCulture);
     /// <summary>The sample's first back-off: attempt 1 waits 10 s after the stop.</summary>
     private static readonly DateTimeOffset Due = StoppedAt.AddSeconds(10);

@@ -1,4 +1,3 @@
-using EcsReflex.Tests.Shared;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -78,11 +77,11 @@ public sealed class SoakConcurrencyTests(DynaliteFixture dynalite) : IClassFixtu
     /// all read the scaling record before any of them writes; half of the deliveries share one event id, the others
     /// carry their own (EventBridge's at-least-once delivery does both).
     /// </summary>
-    private async Task<(CountingEcs Ecs, EmbeddedCluster Cluster, List<Reaction[]> Rounds, DynamoDbStateStore Store)> RunAsync(IReadOnlyList<Transition> transitions)
+    private async Task<(RecordingEcs Ecs, EmbeddedCluster Cluster, List<Reaction[]> Rounds, DynamoDbStateStore Store)> RunAsync(IReadOnlyList<Transition> transitions)
     {
         var policy = Policy();
         var cluster = WebCluster(4);
-        var ecs = new CountingEcs(cluster);
+        var ecs = new RecordingEcs(cluster);
         var dynamo = new DynamoDbStateStore(dynalite.Client, await dynalite.NewTableAsync());
         var rounds = new List<Reaction[]>();
         for (var k = 0; k < transitions.Count; k++)
@@ -141,19 +140,6 @@ public sealed class SoakConcurrencyTests(DynaliteFixture dynalite) : IClassFixtu
             Assert.True(acted == (transitions[k].Expected is null ? 0 : 1),
                 $"transition {k} ({transitions[k].Alarm} {transitions[k].State}): {acted} invocations acted: {string.Join(" | ", rounds[k].Select(r => $"{r.Outcome}: {r.Reason}"))}");
             Assert.DoesNotContain(rounds[k], r => r.Outcome == Outcome.Failed);
-        }
-    }
-
-    /// <summary>The ECS API of the embedded cluster, counting every UpdateService that reaches it.</summary>
-    private sealed class CountingEcs(EmbeddedCluster cluster) : IEcsApi
-    {
-        public ConcurrentQueue<UpdateServiceRequest> Updates { get; } = new();
-        public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
-        public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
-        public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
-        {
-            Updates.Enqueue(request);
-            return cluster.UpdateServiceAsync(request, ct);
         }
     }
 }

@@ -64,7 +64,7 @@ public sealed class SoakThrottlingTests(ITestOutputHelper output)
     [InlineData(1, true)]
     public async Task TaskFailuresAgainstAThrottlingEcs_AreEachRelaunchedExactlyOnceOrDeadLetteredWithTheirOriginalEvent(int attemptsPerCall, bool deadLettersExpected)
     {
-        var sample = JsonNode.Parse(File.ReadAllBytes(RepoPaths.At("events", "ecs-task-stopped-essential-exit-1.json")))!;
+        var sample = JsonNode.Parse(File.ReadAllBytes(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")))!;
         var payloads = Enumerable.Range(0, Events).Select(n => TaskFailure(sample, n)).ToList();
 
         var random = new Random(20260302);

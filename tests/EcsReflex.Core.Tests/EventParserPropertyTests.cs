@@ -1,6 +1,5 @@
 using System.Text;
 using CsCheck;
-using EcsReflex.Tests.Shared;
 using EcsReflex.Core.Events;
 
 namespace EcsReflex.Core.Tests;
@@ -8,7 +7,7 @@ namespace EcsReflex.Core.Tests;
 /// <summary>Whatever the bytes, the parser returns an event or throws its own exception: nothing else.</summary>
 public class EventParserPropertyTests
 {
-    private static readonly byte[][] Samples = RepoFiles.SampleEventFiles().Select(File.ReadAllBytes).ToArray();
+    private static readonly byte[][] Samples = Repository.SampleEventFiles().Select(File.ReadAllBytes).ToArray();
 
     [Fact]
     public void MutatedRealEvents_EitherParseOrAreRejected_WithTheParsersOwnException()

@@ -7,7 +7,7 @@ namespace EcsReflex.Core.Tests;
 public class EventParserRejectionTests
 {
     private static JsonObject Sample(string file = "ecs-task-stopped-essential-exit-1.json") =>
-        JsonNode.Parse(RepoFiles.Event(file))!.AsObject();
+        JsonNode.Parse(Repository.Event(file))!.AsObject();
 
     private static EventRejectedException Reject(string json) =>
         Assert.Throws<EventRejectedException>(() => EventParser.Parse(json));
@@ -89,7 +89,7 @@ public class EventParserRejectionTests
     [Fact]
     public void InvalidUtf8InAString_IsInvalidJson()
     {
-        var bytes = RepoFiles.Event("ecs-task-stopped-essential-exit-1.json");
+        var bytes = Repository.Event("ecs-task-stopped-essential-exit-1.json");
         var text = Encoding.UTF8.GetString(bytes);
         var at = text.IndexOf("\"STOPPED\"", StringComparison.Ordinal) + 2;
         var mutated = bytes.ToArray();
@@ -191,7 +191,7 @@ public class StringPoolTests
     public void PooledParse_GivesEqualEvents_AndSharesRepeatedStrings()
     {
         var pool = new StringPool();
-        var bytes = RepoFiles.Event("ecs-task-stopped-essential-exit-1.json");
+        var bytes = Repository.Event("ecs-task-stopped-essential-exit-1.json");
         var a = (TaskStateChange)EventParser.Parse(bytes, pool).Detail;
         var b = (TaskStateChange)EventParser.Parse(bytes, pool).Detail;
         var plain = (TaskStateChange)EventParser.Parse(bytes).Detail;
@@ -204,7 +204,7 @@ public class StringPoolTests
     [Fact]
     public void PooledParse_StillRejectsInvalidUtf8()
     {
-        var text = System.Text.Encoding.UTF8.GetString(RepoFiles.Event("ecs-task-stopped-essential-exit-1.json"));
+        var text = System.Text.Encoding.UTF8.GetString(Repository.Event("ecs-task-stopped-essential-exit-1.json"));
         var bytes = System.Text.Encoding.UTF8.GetBytes(text).ToList();
         bytes.InsertRange(System.Text.Encoding.UTF8.GetByteCount(text[..(text.IndexOf("\"STOPPED\"", StringComparison.Ordinal) + 1)]), new byte[] { 0xFF });
         var ex = Assert.Throws<EventRejectedException>(() => EventParser.Parse(bytes.ToArray(), new StringPool()));

@@ -5,12 +5,12 @@ namespace EcsReflex.Core.Tests;
 /// <summary>One test per sample event in events/: it parses, to the right type, with the fields that matter.</summary>
 public class EventParserSampleTests
 {
-    private static EventEnvelope Parse(string file) => EventParser.Parse(RepoFiles.Event(file));
+    private static EventEnvelope Parse(string file) => EventParser.Parse(Repository.Event(file));
 
     [Fact]
     public void EverySampleEvent_Parses_AndNoneIsUnsupported()
     {
-        var files = RepoFiles.SampleEventFiles().ToList();
+        var files = Repository.SampleEventFiles().ToList();
         Assert.True(files.Count >= 22, $"expected at least 22 sample events, found {files.Count}");
         foreach (var f in files)
         {
@@ -23,7 +23,7 @@ public class EventParserSampleTests
     [Fact]
     public void EveryScenarioLine_ParsesAsASupportedEvent()
     {
-        foreach (var f in Directory.EnumerateFiles(RepoFiles.Path("events", "scenarios"), "*.jsonl"))
+        foreach (var f in Directory.EnumerateFiles(Repository.Path("events", "scenarios"), "*.jsonl"))
         foreach (var line in File.ReadLines(f).Where(l => l.Length > 0))
             Assert.IsNotType<UnsupportedDetail>(EventParser.Parse(line).Detail);
     }

@@ -9,7 +9,7 @@ namespace EcsReflex.Core.Tests;
 /// </summary>
 public class EventParserTypeTests
 {
-    private static JsonObject Sample(string file) => JsonNode.Parse(RepoFiles.Event(file))!.AsObject();
+    private static JsonObject Sample(string file) => JsonNode.Parse(Repository.Event(file))!.AsObject();
 
     private static EventRejectedException Reject(JsonObject e) =>
         Assert.Throws<EventRejectedException>(() => EventParser.Parse(e.ToJsonString()));

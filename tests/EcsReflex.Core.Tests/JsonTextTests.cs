@@ -82,7 +82,7 @@ public class JsonTextTests
     [Fact]
     public void EventParser_AcceptsAByteOrderMark()
     {
-        var e = EventParser.Parse((ReadOnlyMemory<byte>)WithBom(Encoding.UTF8.GetString(RepoFiles.Event("ecs-task-stopped-essential-exit-1.json"))));
+        var e = EventParser.Parse((ReadOnlyMemory<byte>)WithBom(Encoding.UTF8.GetString(Repository.Event("ecs-task-stopped-essential-exit-1.json"))));
         Assert.Equal("ECS Task State Change", e.DetailType);
     }
 

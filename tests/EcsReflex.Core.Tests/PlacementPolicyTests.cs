@@ -32,7 +32,7 @@ public class PlacementPolicyTests
     [Fact]
     public void Load_RepositoryPolicy_IsValidWithDrainAndServicePlacement()
     {
-        var root = PlacementCoreTestSupport.RepoRoot;
+        var root = Repository.Root;
         var policy = PolicyLoader.Load(File.ReadAllBytes(Path.Combine(root, "reflex.policy.json")));
         var cluster = Assert.Single(policy.Clusters);
         Assert.NotNull(cluster.Drain);
@@ -209,7 +209,7 @@ public class PlacementPolicyTests
     [Fact]
     public void Schema_DescribesTheSameDrainAndPlacementFieldsAndLimitsAsTheLoader()
     {
-        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(PlacementCoreTestSupport.RepoRoot, "reflex.policy.schema.json")));
+        using var schema = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Repository.Root, "reflex.policy.schema.json")));
         var defs = schema.RootElement.GetProperty("$defs");
         static string[] Keys(System.Text.Json.JsonElement def) =>
             def.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();

@@ -28,7 +28,7 @@ public class PolicyLoaderTests
     [Fact]
     public void TheRepositoryPolicy_IsValid()
     {
-        var policy = PolicyLoader.Load(File.ReadAllBytes(RepoFiles.Path("reflex.policy.json")));
+        var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Path("reflex.policy.json")));
         Assert.NotEmpty(policy.Clusters);
         Assert.NotEmpty(policy.Clusters[0].Reschedule);
     }

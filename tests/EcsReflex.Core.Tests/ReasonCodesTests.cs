@@ -16,7 +16,7 @@ public sealed partial class ReasonCodesTests
 
     /// <summary>The first cell of every table row of docs/codes.md that is a code in backticks.</summary>
     private static IReadOnlyList<string> Documented() =>
-        File.ReadLines(RepoFiles.Path("docs", "codes.md"))
+        File.ReadLines(Repository.Path("docs", "codes.md"))
             .Select(l => DocRow().Match(l))
             .Where(m => m.Success)
             .Select(m => m.Groups[1].Value)
@@ -47,11 +47,11 @@ public sealed partial class ReasonCodesTests
         // A code spelt as a literal anywhere else would escape the docs test above.
         var registryFile = Path.Combine("EcsReflex.Core", "Decisions", "ReasonCodes.cs");
         var offenders = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(RepoFiles.Path("functions"), "*.cs", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Repository.Path("functions"), "*.cs", SearchOption.AllDirectories))
         {
             if (file.EndsWith(registryFile, StringComparison.Ordinal) || file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)) continue;
             foreach (Match m in CodeLiteral().Matches(File.ReadAllText(file)))
-                offenders.Add($"{Path.GetRelativePath(RepoFiles.Root, file)}: {m.Value}");
+                offenders.Add($"{Path.GetRelativePath(Repository.Root, file)}: {m.Value}");
         }
         Assert.Equal([], offenders);
     }

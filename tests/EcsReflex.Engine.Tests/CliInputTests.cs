@@ -17,11 +17,11 @@ public sealed class CliInputTests : IDisposable
 
     private static Task<(int Code, string Out, string Err, string Raw)> Run(params string[] args) => CliRun.RunAsync(args);
 
-    private static string Policy => RepoFiles.Path("reflex.policy.json");
-    private static string Snapshot => RepoFiles.Path("events", "cluster.snapshot.json");
+    private static string Policy => Repository.Path("reflex.policy.json");
+    private static string Snapshot => Repository.Path("events", "cluster.snapshot.json");
     private static readonly byte[] Bom = [0xEF, 0xBB, 0xBF];
 
-    private static string Sample(string name) => File.ReadAllText(RepoFiles.Path("events", name));
+    private static string Sample(string name) => File.ReadAllText(Repository.Path("events", name));
 
     /// <summary>A sample event on one line, with its id changed so that no two inputs are duplicates.</summary>
     private static string Line(string name, string id)
@@ -84,7 +84,7 @@ public sealed class CliInputTests : IDisposable
     public async Task Replay_SnapshotWithAByteOrderMark_IsRead()
     {
         var snapshot = Write("c.snapshot.json", File.ReadAllText(Snapshot), bom: true);
-        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", snapshot, RepoFiles.Path("events", "ecs-task-running-worker.json"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", snapshot, Repository.Path("events", "ecs-task-running-worker.json"));
         Assert.True(code == 0, stderr);
     }
 
@@ -136,7 +136,7 @@ public sealed class CliInputTests : IDisposable
     public async Task Replay_SnapshotSyntaxError_IsPrintedAsFileLineColumn()
     {
         var snapshot = Write("c.snapshot.json", "{\n  \"services\": [\n  ],\n  \"tasks\": [}\n");
-        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", snapshot, RepoFiles.Path("events", "ecs-task-running-worker.json"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", snapshot, Repository.Path("events", "ecs-task-running-worker.json"));
         Assert.Equal(2, code);
         Assert.StartsWith($"{snapshot}:4:13: not valid JSON:", stderr);
     }
@@ -267,7 +267,7 @@ public sealed class CliInputTests : IDisposable
     public async Task Report_OutputInAFolderThatDoesNotExist_IsExit2BeforeReplaying()
     {
         var output = Path.Combine(_dir, "no-such-folder", "r.html");
-        var (code, stdout, stderr, _) = await Run("report", "--policy", Policy, "--snapshot", Snapshot, "-o", output, RepoFiles.Path("events"));
+        var (code, stdout, stderr, _) = await Run("report", "--policy", Policy, "--snapshot", Snapshot, "-o", output, Repository.Path("events"));
         Assert.Equal(2, code);
         Assert.Contains($"-o {output}: cannot write the report: the folder {Path.Combine(_dir, "no-such-folder")} does not exist", stderr);
         Assert.Equal("", stdout);
@@ -277,7 +277,7 @@ public sealed class CliInputTests : IDisposable
     [Fact]
     public async Task Report_OutputThatIsAFolder_IsExit2()
     {
-        var (code, _, stderr, _) = await Run("report", "--policy", Policy, "-o", _dir, RepoFiles.Path("events", "ecs-task-running-worker.json"));
+        var (code, _, stderr, _) = await Run("report", "--policy", Policy, "-o", _dir, Repository.Path("events", "ecs-task-running-worker.json"));
         Assert.Equal(2, code);
         Assert.Contains($"-o {_dir}: cannot write the report: it is a folder", stderr);
     }
@@ -292,7 +292,7 @@ public sealed class CliInputTests : IDisposable
         if (!root) File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         try
         {
-            var (code, _, stderr, _) = await Run("report", "--policy", Policy, "-o", Path.Combine(folder, "r.html"), RepoFiles.Path("events", "ecs-task-running-worker.json"));
+            var (code, _, stderr, _) = await Run("report", "--policy", Policy, "-o", Path.Combine(folder, "r.html"), Repository.Path("events", "ecs-task-running-worker.json"));
             Assert.Equal(2, code);
             Assert.Contains($"cannot write the report: the folder {folder} takes no new file", stderr);
             Assert.False(File.Exists(Path.Combine(folder, "r.html")));
@@ -307,7 +307,7 @@ public sealed class CliInputTests : IDisposable
     public async Task Report_WritableOutput_LeavesNoProbeFileBehind()
     {
         var folder = Directory.CreateDirectory(Path.Combine(_dir, "out")).FullName;
-        var (code, _, stderr, _) = await Run("report", "--policy", Policy, "--snapshot", Snapshot, "-o", Path.Combine(folder, "r.html"), RepoFiles.Path("events", "ecs-task-running-worker.json"));
+        var (code, _, stderr, _) = await Run("report", "--policy", Policy, "--snapshot", Snapshot, "-o", Path.Combine(folder, "r.html"), Repository.Path("events", "ecs-task-running-worker.json"));
         Assert.True(code == 0, stderr);
         Assert.Equal(["r.html"], Directory.EnumerateFiles(folder).Select(Path.GetFileName));
     }
@@ -318,7 +318,7 @@ public sealed class CliInputTests : IDisposable
     public async Task Replay_FailOnRejected_WhenARecordIsRejected_Exits3()
     {
         var bad = Write("bad.json", "not json");
-        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--fail-on", "rejected,failed", bad, RepoFiles.Path("events", "ecs-task-running-worker.json"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--fail-on", "rejected,failed", bad, Repository.Path("events", "ecs-task-running-worker.json"));
         Assert.Equal(3, code);
         Assert.Contains("--fail-on rejected,failed: 1 record rejected; exit 3", stderr);
     }
@@ -326,14 +326,14 @@ public sealed class CliInputTests : IDisposable
     [Fact]
     public async Task Replay_FailOnRejected_WhenNothingIsRejected_Exits0()
     {
-        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--fail-on", "rejected,failed", RepoFiles.Path("events"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--fail-on", "rejected,failed", Repository.Path("events"));
         Assert.True(code == 0, stderr);
     }
 
     [Fact]
     public async Task Replay_FailOnAnOutcomeThatHappens_CountsEveryRecord_Exits3()
     {
-        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", "--fail-on", "acted", RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", "--fail-on", "acted", Repository.Path("events", "ecs-task-stopped-essential-exit-1.json"));
         Assert.Equal(3, code);
         Assert.Contains("record", stderr);
     }
@@ -341,7 +341,7 @@ public sealed class CliInputTests : IDisposable
     [Fact]
     public async Task Replay_FailOnAnUnknownOutcome_IsExit2NamingTheAllowedOnes()
     {
-        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--fail-on", "rejected,oops", RepoFiles.Path("events"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--fail-on", "rejected,oops", Repository.Path("events"));
         Assert.Equal(2, code);
         Assert.Contains("--fail-on: \"oops\" is not an outcome; use a comma-separated list of acted, ignored, deferred, rejected, failed", stderr);
     }
@@ -351,7 +351,7 @@ public sealed class CliInputTests : IDisposable
     [Fact]
     public async Task Replay_Jsonl_PrintsTextAsWritten_NotHtmlSafeEscapes()
     {
-        var (code, _, stderr, raw) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", RepoFiles.Path("events"));
+        var (code, _, stderr, raw) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", Repository.Path("events"));
         Assert.True(code == 0, stderr);
         Assert.DoesNotContain("\\u002B", raw);
         Assert.DoesNotContain("\\u2192", raw);

@@ -8,8 +8,8 @@ public class CliTests
 {
     private static Task<(int Code, string Out, string Err, string Raw)> Run(params string[] args) => CliRun.RunAsync(args);
 
-    private static string Policy => RepoFiles.Path("reflex.policy.json");
-    private static string Snapshot => RepoFiles.Path("events", "cluster.snapshot.json");
+    private static string Policy => Repository.Path("reflex.policy.json");
+    private static string Snapshot => Repository.Path("events", "cluster.snapshot.json");
 
     private static string TempFile(string content, string ext = ".json")
     {
@@ -48,7 +48,7 @@ public class CliTests
     [Fact]
     public async Task Replay_Jsonl_WritesOneObjectPerEventOrTimer_WithThePinnedFields()
     {
-        var file = RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json");
+        var file = Repository.Path("events", "ecs-task-stopped-essential-exit-1.json");
         var (code, _, stderr, raw) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", file);
         Assert.Equal(0, code);
         var lines = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -86,7 +86,7 @@ public class CliTests
     [Fact]
     public async Task Replay_Table_ShowsHeaderRowsAndSummary()
     {
-        var file = RepoFiles.Path("events", "ecs-task-stopped-user-initiated.json");
+        var file = Repository.Path("events", "ecs-task-stopped-user-initiated.json");
         var (code, stdout, _, _) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, file);
         Assert.Equal(0, code);
         var lines = stdout.Split('\n');
@@ -108,7 +108,7 @@ public class CliTests
     public async Task Replay_InvalidSnapshot_Exits2_ListingTheProblems()
     {
         var s = TempFile("""{"services":[{"desiredCount":"many"}],"tasks":{}}""");
-        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", s, RepoFiles.Path("events", "ecs-task-running-worker.json"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", s, Repository.Path("events", "ecs-task-running-worker.json"));
         Assert.Equal(2, code);
         Assert.Contains("services[0].serviceArn", stderr);
         Assert.Contains("tasks: expected an array", stderr);
@@ -118,7 +118,7 @@ public class CliTests
     public async Task Replay_InvalidPolicy_Exits2()
     {
         var p = TempFile("""{"clusters":[{"cluster":"prod","surprise":true}]}""");
-        var (code, _, stderr, _) = await Run("replay", "--policy", p, RepoFiles.Path("events", "ecs-task-running-worker.json"));
+        var (code, _, stderr, _) = await Run("replay", "--policy", p, Repository.Path("events", "ecs-task-running-worker.json"));
         Assert.Equal(2, code);
         Assert.Contains("clusters[0].surprise", stderr);
     }
@@ -144,13 +144,13 @@ public class CliTests
     [Fact]
     public async Task Replay_AllSampleEvents_ProcessesEveryInputAndReportsUncoveredEventsAsIgnored()
     {
-        var (code, _, stderr, raw) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", RepoFiles.Path("events"));
+        var (code, _, stderr, raw) = await Run("replay", "--policy", Policy, "--snapshot", Snapshot, "--format", "jsonl", Repository.Path("events"));
         Assert.Equal(0, code);
         var records = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var inputs = records.Where(r => r.GetProperty("trigger").GetString() == "event").Select(r => r.GetProperty("input").GetString()!)
             .Where(i => i != Replay.ReplayEngine.EmittedInput).ToList();
-        var expected = Directory.EnumerateFiles(RepoFiles.Path("events"), "*.json", SearchOption.AllDirectories).Count(f => !f.EndsWith(".snapshot.json"))
-            + Directory.EnumerateFiles(RepoFiles.Path("events"), "*.jsonl", SearchOption.AllDirectories).Sum(f => File.ReadLines(f).Count(l => l.Trim().Length > 0));
+        var expected = Directory.EnumerateFiles(Repository.Path("events"), "*.json", SearchOption.AllDirectories).Count(f => !f.EndsWith(".snapshot.json"))
+            + Directory.EnumerateFiles(Repository.Path("events"), "*.jsonl", SearchOption.AllDirectories).Sum(f => File.ReadLines(f).Count(l => l.Trim().Length > 0));
         Assert.Equal(expected, inputs.Count);
         Assert.DoesNotContain(records, r => r.GetProperty("outcome").GetString() is "failed" or "rejected");
         // time order across files

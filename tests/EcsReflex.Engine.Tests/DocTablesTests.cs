@@ -20,20 +20,18 @@ public partial class DocTablesTests
 
     private static async Task<List<Row>> Replay(string[] paths)
     {
-        var stdout = new StringWriter();
-        var code = await CliApp.RunAsync(
-            ["replay", "--policy", RepoFiles.Path("reflex.policy.json"), "--snapshot", RepoFiles.Path("events", "cluster.snapshot.json"),
-             .. (paths.Length == 0 ? [RepoFiles.Path("events")] : paths.Select(p => RepoFiles.Path(p.Split('/')))) ],
-            stdout, new StringWriter(), new MemoryStream());
+        var (code, stdout, _, _) = await CliRun.RunAsync(
+            ["replay", "--policy", Repository.Path("reflex.policy.json"), "--snapshot", Repository.Path("events", "cluster.snapshot.json"),
+             .. (paths.Length == 0 ? [Repository.Path("events")] : paths.Select(p => Repository.Path(p.Split('/')))) ]);
         Assert.Equal(0, code);
         // The table's columns: TIME 20, EVENT 34, HANDLER 16, OUTCOME 8, ACTION 40, then the reason (TableWriter).
-        return stdout.ToString().Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => l.Length > 0)
+        return stdout.Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => l.Length > 0)
             .Select(l => l.Length < 123 ? new Row(l, "", "", "", "", "") : new Row(l.TrimEnd(), l[..20].Trim(), l[21..55].TrimEnd(), l[73..81].Trim(), l[82..122].TrimEnd(), l[123..]))
             .ToList();
     }
 
     private static IEnumerable<string> Docs() =>
-        Directory.GetFiles(RepoFiles.Path("docs"), "*.md").Append(RepoFiles.Path("README.md")).Order(StringComparer.Ordinal);
+        Directory.GetFiles(Repository.Path("docs"), "*.md").Append(Repository.Path("README.md")).Order(StringComparer.Ordinal);
 
     [Fact]
     public async Task EveryCheckedBlockOfTheDocs_IsWhatTheReplayPrints()
@@ -44,7 +42,7 @@ public partial class DocTablesTests
         foreach (var doc in Docs())
         {
             var lines = File.ReadAllLines(doc);
-            var name = Path.GetRelativePath(RepoFiles.Root, doc);
+            var name = Path.GetRelativePath(Repository.Root, doc);
             for (var i = 0; i < lines.Length; i++)
             {
                 if (Marker().Match(lines[i]) is not { Success: true } m) continue;

@@ -1,5 +1,6 @@
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
 using EcsReflex.Core.Policy;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Replay;
@@ -42,7 +43,8 @@ public class DrainScenarioTests
         // 3. ... and the original STOPPED (UserInitiated) 10 s after that, which the rescheduler ignores.
         Assert.Equal(("task-rescheduler", Outcome.Ignored), (stopped.Handler, stopped.Outcome));
         Assert.Equal(running.Time!.Value + cluster.TaskStopDelay, stopped.Time);
-        Assert.Contains("was stopped by a user (EcsReflex: moved off draining container instance", stopped.Reason);
+        Assert.Equal(ReasonCodes.ReschedulerNotAFailure, stopped.Code);
+        Assert.StartsWith("EcsReflex: moved off draining container instance", ((TaskStateChange)stopped.Event!.Detail).StoppedReason, StringComparison.Ordinal);
         Assert.Equal("STOPPED", cluster.FindTask(WorkerOnB)!.LastStatus);
         Assert.Equal("RUNNING", cluster.FindTask(replacement.TaskArn)!.LastStatus);
     }
@@ -73,7 +75,7 @@ public class DrainScenarioTests
     [Fact]
     public async Task Replay_WithStopOriginalAfterSeconds_StopsTheOriginalBeforeTheReplacementRuns()
     {
-        var json = File.ReadAllText(Path.Combine(RepoRoot, "reflex.policy.json"))
+        var json = File.ReadAllText(Path.Combine(Repository.Root, "reflex.policy.json"))
             .Replace("\"drain\": { \"agentDisconnectedGraceSeconds\": 300 }", "\"drain\": { \"stopOriginalAfterSeconds\": 60 }", StringComparison.Ordinal);
         var policy = PolicyLoader.Load(json);
         Assert.Equal(60, policy.Clusters[0].Drain!.StopOriginalAfterSeconds);
@@ -115,10 +117,10 @@ public class DrainScenarioTests
         ], lines);
         // The grace runs from the instance's updatedAt (09:10:00.600): 300 s.
         Assert.Equal(new DateTimeOffset(2026, 3, 9, 9, 15, 0, 600, TimeSpan.Zero), records[3].DueAt);
-        Assert.Contains("cancelled: the agent reconnected (version 4)", records[5].Reason);
-        Assert.Contains("the originals cannot be reached and are left to ECS", records[7].Reason);
-        Assert.Contains("is left to ECS", records[8].Reason);
-        Assert.Contains("already has a RUNNING replacement, stopping the original", records[9].Reason);
+        Assert.Equal(
+            [ReasonCodes.GuardCheckCancelled, ReasonCodes.GuardAgentGrace, ReasonCodes.GuardDisconnectReplace, ReasonCodes.GuardReplacementLeaveOriginal, ReasonCodes.GuardReconnectStopOriginal],
+            records[5..10].Select(r => r.Code));
+        Assert.Equal(4L, ((ContainerInstanceStateChange)records[4].Event!.Detail).Version); // the reconnection that cancels the check
     }
 
     [Fact]
@@ -127,14 +129,13 @@ public class DrainScenarioTests
         var records = await ReplayRepoAsync("scenarios/stale-versions.jsonl");
         Assert.Equal(1, records.Sum(r => r.Actions.Count(a => a.Action.Operation == "RunTask")));
         Assert.Equal(1, records.Sum(r => r.Actions.Count(a => a.Action.Operation == "StopTask")));
-        var stale = records.Where(r => r.Reason.StartsWith("stale:", StringComparison.Ordinal)).Select(r => r.Reason).ToList();
-        Assert.Equal(
-        [
-            "stale: version 11 of i-0ddd893bce400958f (be4ed6cc) is not newer than version 12 already seen; nothing changes",
-            "stale: version 9 of i-0ddd893bce400958f (be4ed6cc) is not newer than version 12 already seen; nothing changes",
-        ], stale);
+        static ContainerInstanceStateChange Instance(ReplayRecord r) => (ContainerInstanceStateChange)r.Event!.Detail;
+        var stale = records.Where(r => r.Code == ReasonCodes.GuardStale).ToList();
+        Assert.Equal([11L, 9L], stale.Select(r => Instance(r).Version));
+        Assert.All(stale, r => Assert.Equal(Outcome.Ignored, r.Outcome));
         // The same version 12 redelivered under another event id is a duplicate.
-        Assert.Single(records, r => r.Reason.StartsWith("duplicate: the same change (container instance be4ed6cc", StringComparison.Ordinal));
+        var duplicate = Assert.Single(records, r => r.Code == ReasonCodes.EngineDuplicateChange);
+        Assert.Equal((12L, "be4ed6cc"), (Instance(duplicate).Version, Instance(duplicate).ContainerInstanceArn.Split('/')[^1][..8]));
         // Version 9 says the agent is off, but being stale it starts no grace check.
         Assert.DoesNotContain(records, r => r.Outcome == Outcome.Deferred);
     }
@@ -143,7 +144,7 @@ public class DrainScenarioTests
     public async Task Replay_ReplacementThatCannotBePlaced_IsRetriedAndTheReplayStillEnds()
     {
         // Only instance A may take the worker, and A lacks CPU and memory: RunTask fails like ECS (RESOURCE:CPU).
-        var json = File.ReadAllText(Path.Combine(RepoRoot, "reflex.policy.json"))
+        var json = File.ReadAllText(Path.Combine(Repository.Root, "reflex.policy.json"))
             .Replace("\"placement\": {\n            \"constraints\": [],", "\"placement\": {\n            \"constraints\": [ { \"type\": \"memberOf\", \"expression\": \"ec2InstanceId == i-0aaa0e242d1d87a6e\" } ],", StringComparison.Ordinal);
         var policy = PolicyLoader.Load(json);
         Assert.Single(policy.Clusters[0].Reschedule[0].Placement.Constraints);
@@ -173,16 +174,16 @@ public class DrainScenarioTests
         var emitted = records.Where(r => r.Input == ReplayEngine.EmittedInput).ToList();
         Assert.Equal(5, emitted.Count);
         Assert.All(emitted, r => Assert.Equal(("placement-guard", Outcome.Ignored), (r.Handler, r.Outcome)));
-        Assert.All(emitted, r => Assert.Contains("no drain move waits for it", r.Reason));
+        Assert.All(emitted, r => Assert.Equal(ReasonCodes.GuardNoMove, r.Code));
     }
 
     [Fact]
     public async Task Replay_OfEveryRepositoryEvent_EndsWithoutFailures()
     {
-        var files = ReplayInputs.ResolveFiles([Path.Combine(RepoRoot, "events")]);
+        var files = ReplayInputs.ResolveFiles([Path.Combine(Repository.Root, "events")]);
         var records = await ReplayAsync(RepoPolicy(), SnapshotCluster(), files.ToArray());
         Assert.DoesNotContain(records, r => r.Outcome is Outcome.Failed or Outcome.Rejected);
         Assert.DoesNotContain(records, r => r.Input == "replay"); // nothing left waiting for capacity
-        Assert.Contains(records, r => r.Reason.Contains("stopping the original on draining", StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Code == ReasonCodes.GuardReplacementStopOriginal);
     }
 }

@@ -7,7 +7,7 @@ namespace EcsReflex.Engine.Tests;
 /// <summary>The benchmark's stream generator writes events as AWS writes them, and the parser reads them all.</summary>
 public class EventStreamGeneratorTests
 {
-    private static List<string> Stream(int count) => new EventStreamGenerator(RepoFiles.Path("events"), seed: 42).Generate(count).ToList();
+    private static List<string> Stream(int count) => new EventStreamGenerator(Repository.Path("events"), seed: 42).Generate(count).ToList();
 
     [Fact]
     public void Generate_EscapesOnlyWhatJsonRequires_AsEventBridgeWritesEvents()

@@ -34,7 +34,7 @@ public class PlacementReplayOutputTests
     [Fact]
     public async Task Table_ShowsWhyAReplacementCouldNotBePlaced()
     {
-        var policy = Core.Policy.PolicyLoader.Load(File.ReadAllText(Path.Combine(RepoRoot, "reflex.policy.json"))
+        var policy = Core.Policy.PolicyLoader.Load(File.ReadAllText(Path.Combine(Repository.Root, "reflex.policy.json"))
             .Replace("\"placement\": {\n            \"constraints\": [],", "\"placement\": {\n            \"constraints\": [ { \"type\": \"memberOf\", \"expression\": \"ec2InstanceId == i-0aaa0e242d1d87a6e\" } ],", StringComparison.Ordinal));
         var records = await ReplayAsync(policy, SnapshotCluster(), Events("ecs-container-instance-draining.json"));
         var text = new StringWriter();

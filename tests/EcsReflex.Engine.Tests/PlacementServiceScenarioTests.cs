@@ -1,5 +1,6 @@
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
 using EcsReflex.Engine.State;
 using static EcsReflex.Engine.Tests.PlacementTestSupport;
 
@@ -26,14 +27,14 @@ public class PlacementServiceScenarioTests
         var update = Assert.Single(fix.Actions);
         Assert.Equal(("ecs", "UpdateService", "done"), (update.Action.Service, update.Action.Operation, update.Status));
         Assert.Equal("{\"cluster\":\"" + ClusterArn + "\",\"service\":\"web\"," + Preferred, Json(update.Action.Request));
-        Assert.Contains("constraint memberOf(attribute:ecs.instance-type =~ m5.*) missing", fix.Reason);
+        Assert.Equal(ReasonCodes.GuardDriftRestore, fix.Code);
 
         var web = cluster.FindService(ClusterArn, "web")!;
         Assert.Equal("attribute:ecs.instance-type =~ m5.*", Assert.Single(web.PlacementConstraints).Expression);
         Assert.Equal(["spread", "binpack"], web.PlacementStrategy.Select(s => s.Type));
 
-        Assert.Equal(Outcome.Ignored, records[1].Outcome);
-        Assert.Equal("SERVICE_DEPLOYMENT_COMPLETED of web: its placement matches the policy's placement", records[1].Reason);
+        Assert.Equal((Outcome.Ignored, ReasonCodes.GuardPlacementMatches), (records[1].Outcome, records[1].Code));
+        Assert.Equal("SERVICE_DEPLOYMENT_COMPLETED", ((DeploymentStateChange)records[1].Event!.Detail).EventName);
     }
 
     [Fact]
@@ -42,9 +43,7 @@ public class PlacementServiceScenarioTests
         var cluster = SnapshotCluster();
         var store = new InMemoryStateStore();
         var engine = new Replay.ReplayEngine(RepoPolicy(), cluster, store);
-        var items = Replay.ReplayInputs.Read(Events("scenarios/placement-fallback-restore.jsonl"), "fallback");
-        var records = new List<Replay.ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
+        var records = await ReplayHarness.RecordsAsync(engine, ReplayHarness.Inputs([Events("scenarios/placement-fallback-restore.jsonl")]));
 
         Assert.Equal(
         [
@@ -56,8 +55,9 @@ public class PlacementServiceScenarioTests
         ], records.Select(r => (r.Summary, r.Outcome)).ToList());
 
         Assert.Equal("{\"cluster\":\"" + ClusterArn + "\",\"service\":\"web\"," + Fallback, Json(Assert.Single(records[0].Actions).Action.Request));
-        Assert.Contains("the preferred placement comes back on the first steady state after 10:15:00", records[1].Reason);
-        Assert.Equal("ECS could not place a task of web: no container instance has enough CPU (RESOURCE:CPU); left to the capacity providers", records[2].Reason);
+        Assert.Equal(
+            [ReasonCodes.GuardFallbackApply, ReasonCodes.GuardRestoreNotYet, ReasonCodes.GuardResourceShortage, ReasonCodes.GuardPlacementMatches, ReasonCodes.GuardFallbackRestore],
+            records.Select(r => r.Code));
         Assert.Contains("matches the fallback placement", records[3].Reason);
         Assert.Equal("{\"cluster\":\"" + ClusterArn + "\",\"service\":\"web\"," + Preferred, Json(Assert.Single(records[4].Actions).Action.Request));
 
@@ -72,7 +72,7 @@ public class PlacementServiceScenarioTests
     {
         var records = await ReplayRepoAsync("ecs-service-action-task-placement-failure-memory.json");
         var r = Assert.Single(records);
-        Assert.Equal(Outcome.Ignored, r.Outcome);
-        Assert.Equal("ECS could not place a task of web: no container instance has enough memory (RESOURCE:MEMORY); left to the capacity providers", r.Reason);
+        Assert.Equal((Outcome.Ignored, ReasonCodes.GuardResourceShortage), (r.Outcome, r.Code));
+        Assert.Empty(r.Actions);
     }
 }

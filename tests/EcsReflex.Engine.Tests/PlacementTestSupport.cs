@@ -5,28 +5,18 @@ using EcsReflex.Engine.Replay;
 
 namespace EcsReflex.Engine.Tests;
 
-/// <summary>Replays the repository's files (located by <see cref="Repository"/>) on a fresh embedded cluster.</summary>
+/// <summary>The placement tests' names for the repository's files and the shared replay harness (<see cref="ReplayHarness"/>), and the snapshot's ARNs.</summary>
 internal static class PlacementTestSupport
 {
-    public static string RepoRoot => Repository.Root;
+    public static string Events(string relative) => Repository.Path("events", relative);
 
+    public static ReflexPolicy RepoPolicy() => ReplayHarness.Policy();
 
-    public static string Events(string relative) => Path.Combine(RepoRoot, "events", relative);
-
-    public static ReflexPolicy RepoPolicy() => PolicyLoader.Load(File.ReadAllBytes(Path.Combine(RepoRoot, "reflex.policy.json")));
-
-    public static EmbeddedCluster SnapshotCluster() =>
-        new(SnapshotReader.Parse(File.ReadAllBytes(Events("cluster.snapshot.json"))));
+    public static EmbeddedCluster SnapshotCluster() => ReplayHarness.Cluster();
 
     /// <summary>Replays files in event time order, as <c>reflex replay</c> does.</summary>
-    public static async Task<List<ReplayRecord>> ReplayAsync(ReflexPolicy policy, EmbeddedCluster cluster, params string[] files)
-    {
-        var engine = new ReplayEngine(policy, cluster);
-        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Path.GetFileName(f))).ToList());
-        var records = new List<ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
-        return records;
-    }
+    public static async Task<List<ReplayRecord>> ReplayAsync(ReflexPolicy policy, EmbeddedCluster cluster, params string[] files) =>
+        (await ReplayHarness.RunAsync(files, policy, cluster)).Records;
 
     public static Task<List<ReplayRecord>> ReplayRepoAsync(params string[] eventFiles) =>
         ReplayAsync(RepoPolicy(), SnapshotCluster(), eventFiles.Select(Events).ToArray());

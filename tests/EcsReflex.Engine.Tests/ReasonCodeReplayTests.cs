@@ -15,7 +15,7 @@ public sealed class ReasonCodeReplayTests
             .ToHashSet(StringComparer.Ordinal);
 
     private static IEnumerable<string> AllEventFiles() =>
-        ReplayInputs.ResolveFiles([RepoFiles.Path("events")]);
+        ReplayInputs.ResolveFiles([Repository.Path("events")]);
 
     [Fact]
     public async Task EveryRecordOfTheSampleEventsAndScenarios_HasACodeOfTheRegistry()
@@ -40,7 +40,7 @@ public sealed class ReasonCodeReplayTests
     [InlineData("cloudwatch-alarm-alarm-api-cpu-high.json", "ignored", ReasonCodes.ScalerAasOwned)]
     public async Task JsonLines_WriteTheDecisionsCodeAfterTheReason(string sample, string outcome, string code)
     {
-        var (records, _) = await ReplayHarness.RunAsync([RepoFiles.Path("events", sample)]);
+        var (records, _) = await ReplayHarness.RunAsync([Repository.Path("events", sample)]);
         var buffer = new MemoryStream();
         using (var writer = new JsonLinesWriter(buffer)) writer.Write(records[0]);
         using var line = JsonDocument.Parse(buffer.ToArray());
@@ -52,7 +52,7 @@ public sealed class ReasonCodeReplayTests
     [Fact]
     public async Task ADuplicate_IsTheEnginesCode_AndARejectedInputTheRejectionsKind()
     {
-        var sample = File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-user-initiated.json")).ReplaceLineEndings("").Trim();
+        var sample = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-user-initiated.json")).ReplaceLineEndings("").Trim();
         var path = ReplayHarness.TempJsonl([sample, sample, "{ not json"]);
         try
         {

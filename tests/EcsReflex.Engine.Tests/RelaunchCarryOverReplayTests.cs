@@ -110,9 +110,7 @@ public class RelaunchCarryOverReplayTests
     {
         var cluster = NewCluster();
         var engine = new ReplayEngine(Policy, cluster, new CountingObserver(cluster) { Fail = true });
-        var items = ReplayInputs.Merge([ReplayInputs.Read(ReplayHarness.TempJsonl([Stopped(EbsTask, "mytaskdef", 1, "e-1")]), "x.jsonl")]);
-        var records = new List<ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
+        var records = await ReplayHarness.RecordsAsync(engine, ReplayHarness.Inputs([ReplayHarness.TempJsonl([Stopped(EbsTask, "mytaskdef", 1, "e-1")])]));
 
         var acted = Assert.Single(records);
         Assert.Equal(Outcome.Acted, acted.Outcome);

@@ -261,12 +261,12 @@ public class ReplayMemoryTests
 
     private static async Task<LongReplay> ReplayAsync(bool forget)
     {
-        var policy = PolicyLoader.Load(File.ReadAllBytes(RepoFiles.Path("reflex.policy.json")));
-        var snapshot = SnapshotReader.Parse(File.ReadAllBytes(RepoFiles.Path("events", "cluster.snapshot.json")));
+        var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Path("reflex.policy.json")));
+        var snapshot = SnapshotReader.Parse(File.ReadAllBytes(Repository.Path("events", "cluster.snapshot.json")));
         var cluster = new EmbeddedCluster(snapshot) { StoppedTaskRetention = forget ? TimeSpan.FromHours(1) : null };
         var store = forget ? InMemoryStateStore.ForReplay() : new InMemoryStateStore { NeverForget = true };
         var engine = new ReplayEngine(policy, cluster, store);
-        var generator = new EventStreamGenerator(RepoFiles.Path("events"), seed: 42);
+        var generator = new EventStreamGenerator(Repository.Path("events"), seed: 42);
         var inputs = generator.Generate(StreamEvents).Select((json, i) =>
             ReplayInputs.ParseOne("stream", System.Text.Encoding.UTF8.GetBytes(json), null));
         var lines = new List<string>();

@@ -25,7 +25,7 @@ public class ReschedulerReplayTests
         var deferrals = records.Where(r => r.Trigger == "event" && r.Outcome == Outcome.Deferred).ToList();
         Assert.Equal(5, timers.Count);
         Assert.Equal(deferrals.Select(d => d.DueAt), timers.Select(t => t.Time));
-        var stops = File.ReadLines(RepoFiles.Path("events", "scenarios", "crash-loop.jsonl"))
+        var stops = File.ReadLines(Repository.Path("events", "scenarios", "crash-loop.jsonl"))
             .Select(l => DateTimeOffset.Parse(JsonNode.Parse(l)!["detail"]!["stoppedAt"]!.GetValue<string>())).ToList();
         Assert.Equal(new[] { 10.0, 20, 40, 80, 160 }, deferrals.Zip(stops, (d, s) => (d.DueAt!.Value - s).TotalSeconds));
         Assert.Equal(5, engine.Cluster.TasksStarted);
@@ -38,13 +38,11 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task Audit_IsKeptInAGivenStore_AndSkippedInTheReplaysOwn()
     {
-        var file = RepoFiles.Path("events", "scenarios", "crash-loop.jsonl");
+        var file = Repository.Path("events", "scenarios", "crash-loop.jsonl");
         async Task<(List<Replay.ReplayRecord>, Replay.ReplayEngine)> Run(Engine.State.InMemoryStateStore? store)
         {
-            var engine = new Replay.ReplayEngine(ReplayHarness.RepoPolicy(), ReplayHarness.RepoCluster(), store);
-            var records = new List<Replay.ReplayRecord>();
-            await foreach (var r in engine.RunAsync(Replay.ReplayInputs.Read(file, "crash-loop.jsonl"))) records.Add(r);
-            return (records, engine);
+            var engine = new Replay.ReplayEngine(ReplayHarness.Policy(), ReplayHarness.Cluster(), store);
+            return (await ReplayHarness.RecordsAsync(engine, ReplayHarness.Inputs([file])), engine);
         }
 
         var (own, ownEngine) = await Run(null);
@@ -70,9 +68,9 @@ public class ReschedulerReplayTests
     [InlineData(false)]
     public async Task StartedTaskLifetime_EndsRelaunchedTasksWithExitZero_WhichAreNotRelaunched(bool withLifetime)
     {
-        var snapshot = Cluster.SnapshotReader.Parse(File.ReadAllBytes(RepoFiles.Path("events", "cluster.snapshot.json")));
+        var snapshot = Cluster.SnapshotReader.Parse(File.ReadAllBytes(Repository.Path("events", "cluster.snapshot.json")));
         var cluster = new Cluster.EmbeddedCluster(snapshot) { StartedTaskLifetime = withLifetime ? TimeSpan.FromMinutes(30) : null };
-        var (records, engine) = await ReplayHarness.RunAsync([RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json")], cluster: cluster);
+        var (records, engine) = await ReplayHarness.RunAsync([Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")], cluster: cluster);
 
         var run = Assert.Single(RunTasks(records));
         var emitted = records.Where(r => r.Input == Replay.ReplayEngine.EmittedInput).ToList();
@@ -100,7 +98,8 @@ public class ReschedulerReplayTests
     {
         var (records, engine) = await ReplayHarness.RunScenarioAsync("duplicate.jsonl");
         Assert.Single(RunTasks(records));
-        Assert.Equal(2, records.Count(r => r.Outcome == Outcome.Ignored && r.Reason.StartsWith("duplicate", StringComparison.Ordinal)));
+        Assert.Equal([ReasonCodes.EngineDuplicate, ReasonCodes.EngineDuplicateChange],
+            records.Where(r => r.Outcome == Outcome.Ignored && r.Code.StartsWith("engine.ignored.duplicate", StringComparison.Ordinal)).Select(r => r.Code));
         Assert.Equal(1, engine.Cluster.TasksStarted);
     }
 
@@ -118,14 +117,14 @@ public class ReschedulerReplayTests
     public async Task BurstOf100Failures_IsHeldToThePerMinuteLimit_AndNothingIsDropped()
     {
         var (records, engine) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
-        var limit = ReplayHarness.RepoPolicy().Clusters[0].Limits.MaxRelaunchesPerMinute;
+        var limit = ReplayHarness.Policy().Clusters[0].Limits.MaxRelaunchesPerMinute;
         var launches = records.Where(r => r.Actions.Any(a => a.Action.Operation == "RunTask")).ToList();
         Assert.Equal(100, launches.Count);
         Assert.Equal(100, RunTasks(records).Select(r => r.ClientToken).Distinct().Count());
         var perMinute = launches.GroupBy(r => r.Time!.Value.ToString("yyyy-MM-dd HH:mm")).Select(g => g.Count()).ToList();
         Assert.All(perMinute, n => Assert.True(n <= limit, $"{n} relaunches in one minute, limit {limit}"));
         Assert.Equal(limit, perMinute.Max());
-        Assert.Contains(records, r => r.Outcome == Outcome.Deferred && r.Reason.Contains("rate limit"));
+        Assert.Contains(records, r => r.Outcome == Outcome.Deferred && r.Code == ReasonCodes.ActuatorRateLimit);
         Assert.Equal(100, engine.Cluster.TasksStarted);
     }
 
@@ -133,7 +132,7 @@ public class ReschedulerReplayTests
     public async Task RateLimitedRelaunches_AreDueAtTheNextMinute()
     {
         var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
-        var limited = records.Where(r => r.Reason.Contains("rate limit")).ToList();
+        var limited = records.Where(r => r.Code == ReasonCodes.ActuatorRateLimit).ToList();
         Assert.NotEmpty(limited);
         Assert.All(limited, r =>
         {
@@ -145,7 +144,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task ALowerPolicyLimit_IsHonoured()
     {
-        var policy = ReplayHarness.RepoPolicy();
+        var policy = ReplayHarness.Policy();
         policy = policy with { Clusters = [policy.Clusters[0] with { Limits = new ClusterLimits { MaxRelaunchesPerMinute = 7 } }] };
         var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl", policy);
         var perMinute = records.Where(r => r.Actions.Any(a => a.Action.Operation == "RunTask"))
@@ -157,7 +156,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task SampleEvents_GiveTheExpectedOutcomePerFile()
     {
-        var files = Directory.EnumerateFiles(RepoFiles.Path("events"), "ecs-task-*.json").ToList();
+        var files = Directory.EnumerateFiles(Repository.Path("events"), "ecs-task-*.json").ToList();
         var (records, _) = await ReplayHarness.RunAsync(files);
         Outcome Final(string file) => records.Last(r => r.Input == file).Outcome;
         Assert.Equal(Outcome.Acted, Final("ecs-task-stopped-essential-exit-1.json"));
@@ -181,7 +180,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task TimersFire_BeforeAnyLaterEvent()
     {
-        var exit1 = File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json"));
+        var exit1 = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json"));
         var first = JsonNode.Parse(exit1)!;
         var later = JsonNode.Parse(exit1)!;
         later["id"] = "later-event";
@@ -202,7 +201,7 @@ public class ReschedulerReplayTests
     [Fact]
     public async Task MalformedLines_AreRejectedRecords_AndTheRestIsProcessed()
     {
-        var good = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-0.json")))!.ToJsonString();
+        var good = JsonNode.Parse(File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-0.json")))!.ToJsonString();
         var bad = JsonNode.Parse(good)!;
         bad["detail"]!["containers"]![0]!["exitCode"] = "abc";
         var file = ReplayHarness.TempJsonl(["{ not json", good, bad.ToJsonString(), "[]"]);

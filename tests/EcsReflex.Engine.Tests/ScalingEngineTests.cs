@@ -1,4 +1,3 @@
-using EcsReflex.Tests.Shared;
 using CsCheck;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
@@ -76,7 +75,7 @@ public class ScalingEngineTests
         var policy = Policy();
         var cluster = WebCluster(4);
         var engine = new ReplayEngine(policy, cluster, new InMemoryStateStore(clock), dryRun: true);
-        var records = await ReplayAsync(engine, [
+        var records = await ReplayHarness.RecordsAsync(engine, [
             Item(AlarmEvent("web-cpu-high", "ALARM", T0, 75), 1),
             Item(AlarmEvent("web-latency-high", "ALARM", T0.AddSeconds(30), 260), 2),
         ]);
@@ -175,7 +174,7 @@ public class ScalingEngineTests
     {
         var cluster = WebCluster(initial);
         var engine = new ReplayEngine(Policy(), cluster);
-        ReplayAsync(engine, items).GetAwaiter().GetResult();
+        ReplayHarness.RecordsAsync(engine, items).GetAwaiter().GetResult();
         return cluster.DesiredOfWeb();
     }
 }

@@ -73,31 +73,8 @@ internal static class ScalingHarness
         return EventParser.Parse(json.ToJsonString());
     }
 
-    public static async Task<List<ReplayRecord>> ReplayAsync(ReplayEngine engine, IEnumerable<InputItem> items)
-    {
-        var records = new List<ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
-        return records;
-    }
-
     public static InputItem Item(EventEnvelope e, int n) => new($"test:{n}", e, null, e.EffectiveTime);
 
     public static IEnumerable<UpdateServiceRequest> UpdateServices(this IEnumerable<ReplayRecord> records) =>
         records.SelectMany(r => r.Actions).Select(a => a.Action.Request).OfType<UpdateServiceRequest>();
-}
-
-/// <summary>The ECS API of the embedded cluster, recording every UpdateService it is sent (optionally refusing them).</summary>
-internal sealed class RecordingEcs(EmbeddedCluster cluster, Exception? failUpdates = null) : IEcsApi
-{
-    public ConcurrentQueue<UpdateServiceRequest> Updates { get; } = new();
-
-    public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) => cluster.RunTaskAsync(request, ct);
-    public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) => cluster.StopTaskAsync(request, ct);
-
-    public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct)
-    {
-        if (failUpdates is not null) throw failUpdates;
-        Updates.Enqueue(request);
-        return cluster.UpdateServiceAsync(request, ct);
-    }
 }

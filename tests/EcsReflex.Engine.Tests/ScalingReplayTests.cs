@@ -10,15 +10,10 @@ namespace EcsReflex.Engine.Tests;
 /// <summary>The scaler end to end in the replay: the repository's policy, snapshot, sample events and scenario.</summary>
 public class ScalingReplayTests
 {
-    private static ReflexPolicy RepoPolicy() => PolicyLoader.Load(File.ReadAllBytes(Repository.Path("reflex.policy.json")));
-
-    private static EmbeddedCluster RepoCluster() => new(SnapshotReader.Parse(File.ReadAllBytes(Repository.Path("events", "cluster.snapshot.json"))));
-
     private static async Task<(List<ReplayRecord> Records, EmbeddedCluster Cluster)> ReplayFilesAsync(params string[] files)
     {
-        var engine = new ReplayEngine(RepoPolicy(), RepoCluster());
-        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Path.GetFileName(f))).ToList());
-        return (await ScalingHarness.ReplayAsync(engine, items), engine.Cluster);
+        var (records, engine) = await ReplayHarness.RunAsync(files);
+        return (records, engine.Cluster);
     }
 
     private static string Json(UpdateServiceRequest r) => ActionJson.ToJson(r);
@@ -33,30 +28,31 @@ public class ScalingReplayTests
         Assert.All(records, r => Assert.Equal("service-scaler", r.Handler));
     }
 
-    public static TheoryData<int, string, string> ScenarioLines => new()
+    /// <summary>Each line's outcome, the code of the rule that decided it, and the desired count it sent (the sentences: Golden/service-scaler.txt).</summary>
+    public static TheoryData<int, string, string, int?> ScenarioLines => new()
     {
-        { 1, "acted", "web-cpu-high at 87.5 (threshold 70, +17.5) → step +1: 4 → 5 (max 40)" },
-        { 2, "ignored", "held by the cooldown: within 60 s of the scale-out to 5 at 10:00:04" },
-        { 3, "acted", "step +2 from 4 (where the scale-out cooldown started): 5 → 6 (max 40)" },
-        { 4, "ignored", "duplicate: the same change" },
-        { 5, "ignored", "web-cpu-high is OK (was ALARM): nothing to scale; remembered for the arbiter" },
-        { 7, "ignored", "held by the arbiter: scale-out alarm web-latency-math is in ALARM (since 10:00:34)" },
-        { 10, "acted", "6 → 5 (min 2)" },
-        { 12, "acted", "web-cpu-high at 73.1 (threshold 70, +3.1) → step +1: 5 → 6 (max 40)" },
-        { 14, "ignored", "held by stabilisation: web was recommended 6 at 10:24:04 (by web-cpu-high), within the last 300 s" },
-        { 16, "acted", "6 → 5 (min 2)" },
-        { 18, "ignored", "held by the cooldown: web scaled in 6 → 5 at 10:33:41, so the next scale-in waits until 10:38:41" },
-        { 19, "ignored", "web-latency-math is INSUFFICIENT_DATA (was OK)" },
+        { 1, "acted", ReasonCodes.ScalerScaleOut, 5 },
+        { 2, "ignored", ReasonCodes.ScalerCooldown, null },
+        { 3, "acted", ReasonCodes.ScalerScaleOut, 6 },
+        { 4, "ignored", ReasonCodes.EngineDuplicateChange, null },
+        { 5, "ignored", ReasonCodes.ScalerNotInAlarm, null },
+        { 7, "ignored", ReasonCodes.ScalerArbiter, null },
+        { 10, "acted", ReasonCodes.ScalerScaleIn, 5 },
+        { 12, "acted", ReasonCodes.ScalerScaleOut, 6 },
+        { 14, "ignored", ReasonCodes.ScalerStabilisation, null },
+        { 16, "acted", ReasonCodes.ScalerScaleIn, 5 },
+        { 18, "ignored", ReasonCodes.ScalerCooldown, null },
+        { 19, "ignored", ReasonCodes.ScalerNotInAlarm, null },
     };
 
     [Theory]
     [MemberData(nameof(ScenarioLines))]
-    public async Task ScalingScenario_EachLineHasTheOutcomeAndTheReasonOfItsRule(int line, string outcome, string reason)
+    public async Task ScalingScenario_EachLineHasTheOutcomeAndTheCodeOfItsRule(int line, string outcome, string code, int? desired)
     {
         var (records, _) = await ReplayFilesAsync(Repository.Path("events", "scenarios", "scaling.jsonl"));
         var r = records.Single(x => x.Input == $"scaling.jsonl:{line}");
-        Assert.Equal(outcome, r.Outcome.Name());
-        Assert.Contains(reason, r.Reason);
+        Assert.Equal((outcome, code), (r.Outcome.Name(), r.Code));
+        Assert.Equal(desired, new[] { r }.UpdateServices().SingleOrDefault()?.DesiredCount);
     }
 
     [Fact]
@@ -79,8 +75,8 @@ public class ScalingReplayTests
         Assert.Equal([5, 7, 9, 7], records.UpdateServices().Select(u => u.DesiredCount!.Value));
         Assert.All(records.UpdateServices(), u => Assert.Equal("web", u.Service));
         var api = records.Single(r => r.Summary == "alarm api-cpu-high ALARM");
-        Assert.Equal(Outcome.Ignored, api.Outcome);
-        Assert.StartsWith("Application Auto Scaling also scales api (scalable target service/prod/api, min 2, max 10): leaving it alone", api.Reason);
+        Assert.Equal((Outcome.Ignored, ReasonCodes.ScalerAasOwned), (api.Outcome, api.Code));
+        Assert.Empty(api.Actions);
         Assert.Equal((7, 3), (cluster.FindService(ScalingHarness.ClusterArn, "web")!.DesiredCount, cluster.FindService(ScalingHarness.ClusterArn, "api")!.DesiredCount));
     }
 

@@ -13,7 +13,7 @@ public sealed class SnapshotCliTests : IDisposable
 
     private static Task<(int Code, string Out, string Err, string Raw)> Run(params string[] args) => CliRun.RunAsync(args);
 
-    private static string Policy => RepoFiles.Path("reflex.policy.json");
+    private static string Policy => Repository.Path("reflex.policy.json");
 
     private string Write(string name, string json)
     {
@@ -57,7 +57,7 @@ public sealed class SnapshotCliTests : IDisposable
         }
         """;
 
-    private static string ApiAlarm => RepoFiles.Path("events", "cloudwatch-alarm-alarm-api-cpu-high.json");
+    private static string ApiAlarm => Repository.Path("events", "cloudwatch-alarm-alarm-api-cpu-high.json");
 
     [Fact]
     public async Task Replay_OnAFolderOfCliOutputs_LeavesAServiceApplicationAutoScalingScalesAlone()
@@ -101,13 +101,13 @@ public sealed class SnapshotCliTests : IDisposable
 
     // ------------------------------------------------------------------ no container instances: placement not simulated
 
-    private static string Stop => RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json");
+    private static string Stop => Repository.Path("events", "ecs-task-stopped-essential-exit-1.json");
 
     [Fact]
     public async Task Replay_WithoutContainerInstances_WarnsOnceAndMarksEveryTaskStartUnplaced()
     {
         var s = Write("no-instances.json", DescribeServicesApi);
-        var (code, stdout, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", s, Stop, RepoFiles.Path("events", "ecs-task-stopped-spot-interruption.json"));
+        var (code, stdout, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", s, Stop, Repository.Path("events", "ecs-task-stopped-spot-interruption.json"));
         Assert.Equal(0, code);
         Assert.Single(stderr.Split('\n'), l => l.Contains("placement cannot be simulated", StringComparison.Ordinal));
         Assert.StartsWith($"{s}: warning: no container instances", stderr, StringComparison.Ordinal);
@@ -124,7 +124,7 @@ public sealed class SnapshotCliTests : IDisposable
     [Fact]
     public async Task Replay_WithContainerInstances_NeitherWarnsNorMarksAnything()
     {
-        var snapshot = RepoFiles.Path("events", "cluster.snapshot.json");
+        var snapshot = Repository.Path("events", "cluster.snapshot.json");
         var (code, stdout, stderr, _) = await Run("replay", "--policy", Policy, "--snapshot", snapshot, Stop);
         Assert.Equal(0, code);
         Assert.DoesNotContain("warning", stderr, StringComparison.Ordinal);

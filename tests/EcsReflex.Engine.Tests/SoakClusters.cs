@@ -16,7 +16,7 @@ internal static class SoakClusters
     /// </summary>
     public static EmbeddedCluster RepoSnapshotWithLargeInstances(int workerTasksEach = 80)
     {
-        var snapshot = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "cluster.snapshot.json")))!;
+        var snapshot = JsonNode.Parse(File.ReadAllText(Repository.Path("events", "cluster.snapshot.json")))!;
         var instances = snapshot["containerInstances"]!.AsArray();
         var template = instances[0]!;
         foreach (var zone in new[] { "us-east-1a", "us-east-1b", "us-east-1c" })

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using EcsReflex.Bench;
+using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
 using EcsReflex.Core.Policy;
 using EcsReflex.Engine.Replay;
@@ -115,11 +116,11 @@ public class SoakDuplicatesAndDisorderTests(ITestOutputHelper output)
     [Fact]
     public async Task DuplicatesAndDisorder_10000Events_GiveTheCleanStreamsActions_ExactlyOnceEach()
     {
-        var policy = ReplayHarness.RepoPolicy();
+        var policy = ReplayHarness.Policy();
         var alarmService = policy.Clusters.SelectMany(c => c.Services)
             .SelectMany(s => (s.Scaling?.Alarms ?? []).Select(a => (a.AlarmName, s.Service)))
             .ToDictionary(x => x.AlarmName, x => x.Service);
-        var lines = new EventStreamGenerator(RepoFiles.Path("events"), GeneratorSeed, stopsRunningTasks: false).Generate(Count).ToList();
+        var lines = new EventStreamGenerator(Repository.Path("events"), GeneratorSeed, stopsRunningTasks: false).Generate(Count).ToList();
         var clean = lines.Select((l, i) => Describe(i, l, alarmService)).ToList();
         var (disordered, swaps) = Disorder(clean);
 
@@ -158,8 +159,9 @@ public class SoakDuplicatesAndDisorderTests(ITestOutputHelper output)
             .Where(r => r.ClientToken is not null).GroupBy(r => r.ClientToken).Where(g => g.Count() > 1).ToList();
         Assert.Empty(tokens);
 
-        var duplicates = disorderedRecords.Count(r => r.Reason.StartsWith("duplicate", StringComparison.Ordinal));
-        Assert.Equal(disordered.Count - Count, duplicates - cleanRecords.Count(r => r.Reason.StartsWith("duplicate", StringComparison.Ordinal)));
+        static bool IsDuplicate(ReplayRecord r) => r.Code is ReasonCodes.EngineDuplicate or ReasonCodes.EngineDuplicateChange or ReasonCodes.EngineDuplicateDelivery;
+        var duplicates = disorderedRecords.Count(IsDuplicate);
+        Assert.Equal(disordered.Count - Count, duplicates - cleanRecords.Count(IsDuplicate));
         output.WriteLine($"events {Count}, deliveries {disordered.Count}, swaps {swaps}, first deliveries out of order {outOfOrder}, " +
                          $"records clean {cleanRecords.Count} / disordered {disorderedRecords.Count}, duplicates recognized {duplicates}, actions {expected.Count}: " +
                          string.Join(", ", expected.GroupBy(a => a[..a.IndexOf(' ', a.IndexOf(' ') + 1)]).Select(g => $"{g.Key} {g.Count()}")));

@@ -66,7 +66,7 @@ public class SoakZoneOutageTests(ITestOutputHelper output)
     /// <summary>The 500 stops, in time order, 118 ms apart (the last at 58.9 s), on the four us-east-1a instances.</summary>
     private static List<(string TaskArn, string? Lineage, string Json)> OutageEvents()
     {
-        var template = JsonNode.Parse(File.ReadAllText(RepoFiles.Path("events", "ecs-task-stopped-essential-exit-1.json")))!;
+        var template = JsonNode.Parse(File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")))!;
         var zoneA = new[] { "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/424b1fee9709931505d95954058b4714" }
             .Concat(Enumerable.Range(1, 3).Select(n => InstanceArn(FailedZone, n))).ToArray();
         var list = new List<(string, string?, string)>();
@@ -124,7 +124,7 @@ public class SoakZoneOutageTests(ITestOutputHelper output)
         Assert.Equal(23, perMinute.Count); // 450 relaunches at 20 a minute: 22 full minutes and 10 more
         Assert.Equal(Failures - AlreadyAtLastAttempt, runs.Count);
         Assert.All(runs, x => Assert.Equal("done", x.Result.Status)); // room enough: no capacity failure to retry
-        Assert.Contains(records, r => r.Outcome == Outcome.Deferred && r.Reason.Contains("held by the rate limit", StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Outcome == Outcome.Deferred && r.Code == ReasonCodes.ActuatorRateLimit);
 
         // Every failed task has exactly one outcome: relaunched (attempt 1 of its own lineage) or given up with a reason.
         var runByStartedBy = runs.ToDictionary(x => ((RunTaskRequest)x.Result.Action.Request).StartedBy!, x => x);
@@ -167,7 +167,7 @@ public class SoakZoneOutageTests(ITestOutputHelper output)
         Assert.Equal(["us-east-1b", "us-east-1c"], byZone.Keys.Order());
         Assert.InRange(byZone["us-east-1b"] - byZone["us-east-1c"], -1, 1);
 
-        var limited = records.Count(r => r.Outcome == Outcome.Deferred && r.Reason.Contains("held by the rate limit", StringComparison.Ordinal));
+        var limited = records.Count(r => r.Outcome == Outcome.Deferred && r.Code == ReasonCodes.ActuatorRateLimit);
         output.WriteLine($"stops {events.Count}, records {records.Count}, RunTask {runs.Count} (all done), GiveUp {giveUps.Count}, rate-limit deferrals {limited}, " +
                          $"minutes with relaunches {perMinute.Count} (max {perMinute.Values.Max()}), last relaunch {runs.Max(x => x.Record.Time):HH:mm:ss}, " +
                          $"placed us-east-1b {byZone["us-east-1b"]} / us-east-1c {byZone["us-east-1c"]} / {FailedZone} 0");

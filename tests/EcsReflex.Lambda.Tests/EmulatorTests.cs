@@ -79,7 +79,7 @@ public sealed class EmulatorTests
     public async Task LocalServices_ServeTheSharedStoreClusterAndQueuesToTheBootstrapsClient()
     {
         var local = new LocalServices(new InMemoryStateStore { Now = DateTimeOffset.Parse("2026-03-02T09:00:00Z") },
-            new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(TestHelpers.Repo.Snapshot))));
+            new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(Repository.Snapshot))));
         await using var emulator = await RuntimeApiEmulator.StartAsync(local);
         using var client = new EmulatorServicesClient(emulator.RuntimeApi);
         var ct = CancellationToken.None;

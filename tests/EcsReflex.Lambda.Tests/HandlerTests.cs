@@ -17,7 +17,7 @@ public sealed class HandlerTests
     public async Task TaskRescheduler_WhenTheBackOffDefersTheRelaunch_QueuesTheOriginalEventWithItsDueTime()
     {
         var h = HostHarness.AtTimeOf("ecs-task-stopped-essential-exit-1.json");
-        var payload = Repo.Event("ecs-task-stopped-essential-exit-1.json");
+        var payload = Repository.Event("ecs-task-stopped-essential-exit-1.json");
 
         var response = await h.InvokeAsync(Rescheduler, payload);
 
@@ -33,7 +33,7 @@ public sealed class HandlerTests
     public async Task TaskRescheduler_WhenTheDelayQueueFails_FailsTheInvocationAndTheRetryDefersAgain()
     {
         var h = HostHarness.AtTimeOf("ecs-task-stopped-essential-exit-1.json");
-        var payload = Repo.Event("ecs-task-stopped-essential-exit-1.json");
+        var payload = Repository.Event("ecs-task-stopped-essential-exit-1.json");
         h.Delay.FailWith = new HttpRequestException("SQS is unreachable");
 
         await Assert.ThrowsAsync<HttpRequestException>(() => h.InvokeAsync(Rescheduler, payload));
@@ -49,7 +49,7 @@ public sealed class HandlerTests
     public async Task TaskRescheduler_WhenTheSameEventArrivesTwice_ActsOnce()
     {
         var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
-        var payload = Repo.Event("ecs-task-stopped-spot-interruption.json");
+        var payload = Repository.Event("ecs-task-stopped-spot-interruption.json");
 
         var first = await h.InvokeAsync(Rescheduler, payload);
         var second = await h.InvokeAsync(Rescheduler, payload);
@@ -65,7 +65,7 @@ public sealed class HandlerTests
     public async Task TaskRescheduler_WhenAnotherInvocationHoldsTheEventsClaim_FailsRetryably_AndTheRetryActsOnceTheClaimLapses()
     {
         var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
-        var payload = Repo.Event("ecs-task-stopped-spot-interruption.json");
+        var payload = Repository.Event("ecs-task-stopped-spot-interruption.json");
         var id = EcsReflex.Core.Events.EventParser.Parse(payload).Id;
         // Another invocation claimed the event and is still at work (or crashed: its claim lapses at its deadline).
         Assert.True(await h.Store.TryPutClaimAsync(new ClaimRecord
@@ -91,7 +91,7 @@ public sealed class HandlerTests
     [Fact]
     public async Task RelaunchDue_WhenAnotherInvocationHoldsTheWorksClaim_ListsTheMessageForRedelivery_AndItsRedeliveryIsADuplicate()
     {
-        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var eventJson = Repository.EventText("ecs-task-stopped-essential-exit-1.json");
         var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
         var ecs = new ScriptedEcsApi();
         var h = new HostHarness(due, dryRun: false, ecs: ecs);
@@ -169,7 +169,7 @@ public sealed class HandlerTests
     {
         var h = HostHarness.AtTimeOf(sample);
 
-        var response = await h.InvokeAsync(handler, Repo.Event(sample));
+        var response = await h.InvokeAsync(handler, Repository.Event(sample));
 
         Assert.Equal("rejected", response.GetProperty("outcome").GetString());
         var letter = Assert.Single(h.DeadLetters.Sent);
@@ -189,7 +189,7 @@ public sealed class HandlerTests
             """;
         var h = HostHarness.AtTimeOf("ecs-task-stopped-fargate-report-exit-2.json", policy);
 
-        var response = await h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-fargate-report-exit-2.json"));
+        var response = await h.InvokeAsync(Rescheduler, Repository.Event("ecs-task-stopped-fargate-report-exit-2.json"));
 
         Assert.Equal("rejected", response.GetProperty("outcome").GetString());
         var letter = Assert.Single(h.DeadLetters.Sent);
@@ -204,7 +204,7 @@ public sealed class HandlerTests
         var ecs = new ScriptedEcsApi { RunTaskFailure = new Core.State.RunTaskFailure(null, "MISSING", "task definition is inactive") };
         var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json", dryRun: false, ecs: ecs);
 
-        var ex = await Assert.ThrowsAsync<InvocationFailedException>(() => h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json")));
+        var ex = await Assert.ThrowsAsync<InvocationFailedException>(() => h.InvokeAsync(Rescheduler, Repository.Event("ecs-task-stopped-spot-interruption.json")));
 
         Assert.Equal("Reflex.ActionFailed", ex.ErrorType);
         Assert.Contains("MISSING", ex.Message, StringComparison.Ordinal);
@@ -220,7 +220,7 @@ public sealed class HandlerTests
         var ecs = new ScriptedEcsApi { Throw = new HttpRequestException("connection reset") };
         var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json", dryRun: false, ecs: ecs);
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json")));
+        await Assert.ThrowsAsync<HttpRequestException>(() => h.InvokeAsync(Rescheduler, Repository.Event("ecs-task-stopped-spot-interruption.json")));
 
         Assert.Empty(h.DeadLetters.Sent);
         Assert.Equal(1, Assert.Single(h.Emf).GetProperty("AwsErrors.ServiceUnavailable").GetInt32());
@@ -231,7 +231,7 @@ public sealed class HandlerTests
     {
         var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
 
-        await h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json"));
+        await h.InvokeAsync(Rescheduler, Repository.Event("ecs-task-stopped-spot-interruption.json"));
 
         var line = Assert.Single(h.Reactions);
         Assert.True(DateTimeOffset.TryParse(line.GetProperty("time").GetString(), out _));
@@ -239,7 +239,7 @@ public sealed class HandlerTests
         Assert.Equal("req-1", line.GetProperty("requestId").GetString());
         Assert.Equal(Rescheduler, line.GetProperty("handler").GetString());
         Assert.Equal(Rescheduler, line.GetProperty("decidedBy").GetString());
-        Assert.Equal(EcsReflex.Core.Events.EventParser.Parse(Repo.Event("ecs-task-stopped-spot-interruption.json")).Id, line.GetProperty("eventId").GetString());
+        Assert.Equal(EcsReflex.Core.Events.EventParser.Parse(Repository.Event("ecs-task-stopped-spot-interruption.json")).Id, line.GetProperty("eventId").GetString());
         Assert.Equal("acted", line.GetProperty("outcome").GetString());
         Assert.Contains("SpotInterruption", line.GetProperty("reason").GetString(), StringComparison.Ordinal);
         var action = Assert.Single(line.GetProperty("actions").EnumerateArray().ToList());
@@ -255,7 +255,7 @@ public sealed class HandlerTests
     {
         var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
 
-        await h.InvokeAsync(Rescheduler, Repo.Event("ecs-task-stopped-spot-interruption.json"));
+        await h.InvokeAsync(Rescheduler, Repository.Event("ecs-task-stopped-spot-interruption.json"));
 
         var emf = Assert.Single(h.Emf);
         var directive = Assert.Single(emf.GetProperty("_aws").GetProperty("CloudWatchMetrics").EnumerateArray().ToList());
@@ -278,7 +278,7 @@ public sealed class HandlerTests
     [Fact]
     public async Task RelaunchDue_DecidesDueWork_DeadLettersPoisonMessages_AndReportsOnlyFailedOnesForRetry()
     {
-        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var eventJson = Repository.EventText("ecs-task-stopped-essential-exit-1.json");
         var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
         var h = new HostHarness(due);
         var good = DeferredWorkJson.Write(new DeferredWork(eventJson, due));
@@ -302,7 +302,7 @@ public sealed class HandlerTests
     [Fact]
     public async Task RelaunchDue_TheSameWorkDeliveredTwice_IsDecidedAndSentOnce()
     {
-        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var eventJson = Repository.EventText("ecs-task-stopped-essential-exit-1.json");
         var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
         var ecs = new ScriptedEcsApi();
         var h = new HostHarness(due, dryRun: false, ecs: ecs);
@@ -320,12 +320,12 @@ public sealed class HandlerTests
     [Fact]
     public async Task RelaunchDue_WhenAMessageFailsTransiently_ListsItInBatchItemFailuresAndGoesOn()
     {
-        var eventJson = Repo.EventText("ecs-task-stopped-spot-interruption.json");
+        var eventJson = Repository.EventText("ecs-task-stopped-spot-interruption.json");
         var now = EcsReflex.Core.Events.EventParser.Parse(eventJson).EffectiveTime!.Value;
         var ecs = new ScriptedEcsApi { Throw = new HttpRequestException("throttled") };
         var h = new HostHarness(now, dryRun: false, ecs: ecs);
         var body = DeferredWorkJson.Write(new DeferredWork(eventJson, now));
-        var exit1 = DeferredWorkJson.Write(new DeferredWork(Repo.EventText("ecs-task-stopped-essential-exit-0.json"), now));
+        var exit1 = DeferredWorkJson.Write(new DeferredWork(Repository.EventText("ecs-task-stopped-essential-exit-0.json"), now));
 
         var response = await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", body), ("m-2", exit1)));
 
@@ -338,7 +338,7 @@ public sealed class HandlerTests
     [Fact]
     public async Task RelaunchDue_WhenWorkComesBeforeItsDueTime_RequeuesItUnchanged()
     {
-        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var eventJson = Repository.EventText("ecs-task-stopped-essential-exit-1.json");
         var due = DateTimeOffset.Parse("2026-03-02T09:40:00Z");
         var h = new HostHarness(due.AddMinutes(-15));
 
@@ -354,7 +354,7 @@ public sealed class HandlerTests
     [Fact]
     public async Task RelaunchDue_WhenTheDeadlineHasFired_LeavesEveryUnfinishedMessageForRedelivery()
     {
-        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json");
+        var eventJson = Repository.EventText("ecs-task-stopped-essential-exit-1.json");
         var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
         var h = new HostHarness(due);
         var body = DeferredWorkJson.Write(new DeferredWork(eventJson, due));
@@ -372,7 +372,7 @@ public sealed class HandlerTests
     {
         var h = new HostHarness(DateTimeOffset.Parse("2026-03-02T09:20:21Z"));
 
-        var response = await h.InvokeAsync(RelaunchDue, Repo.Event("ecs-task-stopped-essential-exit-1.json"));
+        var response = await h.InvokeAsync(RelaunchDue, Repository.Event("ecs-task-stopped-essential-exit-1.json"));
 
         Assert.Empty(response.GetProperty("batchItemFailures").EnumerateArray());
         var letter = Assert.Single(h.DeadLetters.Sent);
@@ -400,7 +400,7 @@ public sealed class HandlerTests
     public async Task PlacementGuard_WhenADrainHasADeadline_QueuesTheFollowUpAndCountsTheReplacements()
     {
         var h = HostHarness.AtTimeOf("ecs-container-instance-draining.json", PolicyWithDrainDeadline(30));
-        var payload = Repo.Event("ecs-container-instance-draining.json");
+        var payload = Repository.Event("ecs-container-instance-draining.json");
 
         var response = await h.InvokeAsync(Guard, payload);
 
@@ -421,7 +421,7 @@ public sealed class HandlerTests
     public async Task RelaunchDue_WhenADrainFollowUpComesDueBeforeTheReplacementRuns_StopsTheOriginalAndCountsIt()
     {
         var h = HostHarness.AtTimeOf("ecs-container-instance-draining.json", PolicyWithDrainDeadline(30));
-        await h.InvokeAsync(Guard, Repo.Event("ecs-container-instance-draining.json"));
+        await h.InvokeAsync(Guard, Repository.Event("ecs-container-instance-draining.json"));
         var followUp = Assert.Single(h.Delay.Sent);
         h.Now = followUp.DueAt;
 
@@ -443,7 +443,7 @@ public sealed class HandlerTests
     {
         var h = HostHarness.AtTimeOf(sample);
 
-        var response = await h.InvokeAsync(Scaler, Repo.Event(sample));
+        var response = await h.InvokeAsync(Scaler, Repository.Event(sample));
 
         Assert.Equal("acted", response.GetProperty("outcome").GetString());
         Assert.Equal(outs > 0 ? ReasonCodes.ScalerScaleOut : ReasonCodes.ScalerScaleIn, response.GetProperty("code").GetString());
@@ -461,7 +461,7 @@ public sealed class HandlerTests
     {
         var h = HostHarness.AtTimeOf("ecs-deployment-in-progress.json");
 
-        var response = await h.InvokeAsync(Guard, Repo.Event("ecs-deployment-in-progress.json"));
+        var response = await h.InvokeAsync(Guard, Repository.Event("ecs-deployment-in-progress.json"));
 
         Assert.Equal(ReasonCodes.GuardDriftRestore, response.GetProperty("code").GetString());
         var action = Assert.Single(response.GetProperty("actions").EnumerateArray().ToList());
@@ -475,8 +475,8 @@ public sealed class HandlerTests
     [Fact]
     public async Task RelaunchDue_WithoutAClusterObserver_FailsPlacementGuardWorkSayingWhyAndDecidesTheRest()
     {
-        var guardEvent = Repo.EventText("ecs-container-instance-draining.json");
-        var rescheduled = Repo.EventText("ecs-task-stopped-essential-exit-0.json");
+        var guardEvent = Repository.EventText("ecs-container-instance-draining.json");
+        var rescheduled = Repository.EventText("ecs-task-stopped-essential-exit-0.json");
         var now = EcsReflex.Core.Events.EventParser.Parse(guardEvent).EffectiveTime!.Value;
         var h = new HostHarness(now, observer: new Local.UnknownClusterObserver());
 
@@ -523,7 +523,7 @@ public sealed class HandlerTests
     [Fact]
     public void DeferredWorkJson_RoundTripsTheEventTextAndDueTime()
     {
-        var eventJson = Repo.EventText("ecs-task-stopped-essential-exit-1.json").Trim();
+        var eventJson = Repository.EventText("ecs-task-stopped-essential-exit-1.json").Trim();
         var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
 
         var body = DeferredWorkJson.Write(new DeferredWork(eventJson, due));

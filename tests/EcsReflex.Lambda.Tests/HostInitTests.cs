@@ -18,7 +18,7 @@ public sealed class HostInitTests
         var output = new RecordingLineWriter();
         try
         {
-            return (HostInit.Create(new DictionaryEnvironment(vars), baseDirectory ?? Repo.Root, aws ?? NoAwsAdapters.Instance, output, TimeProvider.System), null, output);
+            return (HostInit.Create(new DictionaryEnvironment(vars), baseDirectory ?? Repository.Root, aws ?? NoAwsAdapters.Instance, output, TimeProvider.System), null, output);
         }
         catch (InitException ex)
         {
@@ -78,7 +78,7 @@ public sealed class HostInitTests
     [Fact]
     public void Create_WhenThePolicyFileIsMissing_SaysToSetReflexPolicyOrDeployItBesideTheBinary()
     {
-        var (_, error, _) = Init(Local("task-rescheduler"), baseDirectory: Path.Combine(Repo.Root, "no-such-folder"));
+        var (_, error, _) = Init(Local("task-rescheduler"), baseDirectory: Path.Combine(Repository.Root, "no-such-folder"));
 
         Assert.Equal(HostInit.InvalidPolicy, error!.ErrorType);
         var problem = Assert.Single(error.Problems);
@@ -153,9 +153,9 @@ public sealed class HostInitTests
     public async Task Create_Locally_LogsDeferredWorkWithAWarningInsteadOfQueueingIt()
     {
         var output = new RecordingLineWriter();
-        var handler = HostInit.Create(new DictionaryEnvironment(Local("task-rescheduler")), Repo.Root, NoAwsAdapters.Instance, output, TimeProvider.System);
+        var handler = HostInit.Create(new DictionaryEnvironment(Local("task-rescheduler")), Repository.Root, NoAwsAdapters.Instance, output, TimeProvider.System);
         // Decided on the real clock, long after the sample's stop: due at once, so use a stop whose back-off is far in the future.
-        var payload = Repo.EventText("ecs-task-stopped-essential-exit-1.json")
+        var payload = Repository.EventText("ecs-task-stopped-essential-exit-1.json")
             .Replace("2026-03-02T09:20:11", $"{DateTimeOffset.UtcNow.AddMinutes(1):yyyy-MM-ddTHH:mm:ss}", StringComparison.Ordinal);
 
         await handler.HandleAsync(new Client.InvocationRequest("r-1", DateTimeOffset.UtcNow.AddMinutes(1), null, null, System.Text.Encoding.UTF8.GetBytes(payload)), CancellationToken.None);

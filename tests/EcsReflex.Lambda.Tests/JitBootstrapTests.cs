@@ -11,7 +11,7 @@ public sealed class JitBootstrapTests
     [Fact]
     public async Task CrashLoopScenario_OnTheJit_DecidesAsTheInProcessReplay()
     {
-        var scenario = Repo.Path("events", "scenarios", "crash-loop.jsonl");
+        var scenario = Repository.Path("events", "scenarios", "crash-loop.jsonl");
         var expected = await Replays.InProcessAsync(scenario);
         var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, scenario);
         await using (replay)
@@ -30,7 +30,7 @@ public sealed class JitBootstrapTests
         var policy = Replays.PolicyWithDrainDeadline(stopAfterSeconds);
         try
         {
-            var c = new ReplayCase(Repo.Path("events", "scenarios", "drain-make-before-break.jsonl")) { Policy = policy };
+            var c = new ReplayCase(Repository.Path("events", "scenarios", "drain-make-before-break.jsonl")) { Policy = policy };
             var expected = await Replays.InProcessAsync(c);
             var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, c);
             await using (replay)
@@ -75,7 +75,7 @@ public sealed class JitBootstrapTests
     [Fact]
     public async Task EverySampleEvent_OnTheJitInDryRun_DecidesAsTheInProcessReplayInDryRun()
     {
-        var c = new ReplayCase(Repo.Events) { DryRun = true };
+        var c = new ReplayCase(Repository.Events) { DryRun = true };
         var expected = await Replays.InProcessAsync(c);
         var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, c);
         await using (replay)
@@ -92,10 +92,10 @@ public sealed class JitBootstrapTests
     [Fact]
     public async Task ReplayWithAForcedHandler_SendsTheInputsThere_ButTheClustersOwnEventsToTheirHandler()
     {
-        var scenario = Repo.Path("events", "scenarios", "drain-make-before-break.jsonl");
+        var scenario = Repository.Path("events", "scenarios", "drain-make-before-break.jsonl");
         await using var replay = new LambdaReplay(new LambdaReplayOptions
         {
-            Bootstrap = Jit, PolicyPath = Repo.Policy, Snapshot = Replays.Snapshot, Handler = "placement-guard",
+            Bootstrap = Jit, PolicyPath = Repository.Policy, Snapshot = Replays.Snapshot, Handler = "placement-guard",
         });
 
         var records = new List<Engine.Replay.ReplayRecord>();
@@ -111,30 +111,24 @@ public sealed class JitBootstrapTests
     [Fact]
     public async Task Cli_ReplayLambda_PrintsTheInProcessReplaysRecords()
     {
-        var scenario = Repo.Path("events", "scenarios", "spot-interruption.jsonl");
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        using var raw = new MemoryStream();
+        var scenario = Repository.Path("events", "scenarios", "spot-interruption.jsonl");
+        var (exit, _, stderr, raw) = await CliRun.RunAsync(["replay", "--lambda", "--bootstrap", Path.Combine(AppContext.BaseDirectory, "bootstrap.dll"),
+            "--policy", Repository.Policy, "--snapshot", Repository.Snapshot, "--format", "jsonl", scenario]);
 
-        var exit = await Cli.CliApp.RunAsync(["replay", "--lambda", "--bootstrap", Path.Combine(AppContext.BaseDirectory, "bootstrap.dll"),
-            "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "--format", "jsonl", scenario], stdout, stderr, raw);
-
-        Assert.True(exit == 0, stderr.ToString());
-        var lines = System.Text.Encoding.UTF8.GetString(raw.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(exit == 0, stderr);
+        var lines = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var expected = await Replays.InProcessAsync(scenario);
         var label = Path.GetRelativePath(Directory.GetCurrentDirectory(), scenario);
-        Replays.AssertSame(expected.Select(l => l.Replace(Path.GetRelativePath(Repo.Root, scenario), label, StringComparison.Ordinal)).ToList(), lines);
-        Assert.Contains("lambda task-rescheduler:", stderr.ToString(), StringComparison.Ordinal);
+        Replays.AssertSame(expected.Select(l => l.Replace(Path.GetRelativePath(Repository.Root, scenario), label, StringComparison.Ordinal)).ToList(), lines);
+        Assert.Contains("lambda task-rescheduler:", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Cli_HandlerWithoutLambda_IsAUsageError()
     {
-        var stderr = new StringWriter();
-
-        var exit = await Cli.CliApp.RunAsync(["replay", "--handler", "task-rescheduler"], new StringWriter(), stderr, new MemoryStream());
+        var (exit, _, stderr, _) = await CliRun.RunAsync("replay", "--handler", "task-rescheduler");
 
         Assert.Equal(2, exit);
-        Assert.Contains("--handler and --bootstrap go with --lambda", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--handler and --bootstrap go with --lambda", stderr, StringComparison.Ordinal);
     }
 }

@@ -64,8 +64,8 @@ public sealed partial class PublishedBootstrapTests(PublishedBootstrapFixture fi
     [Fact]
     public async Task EverySampleEvent_ThroughTheBinary_DecidesAsTheInProcessReplay()
     {
-        var expected = await Replays.InProcessAsync(Repo.Events);
-        var (actual, replay) = await Replays.ThroughBootstrapAsync(Native, Repo.Events);
+        var expected = await Replays.InProcessAsync(Repository.Events);
+        var (actual, replay) = await Replays.ThroughBootstrapAsync(Native, Repository.Events);
         await using (replay)
         {
             Replays.AssertSame(expected, actual);
@@ -143,7 +143,7 @@ public sealed partial class PublishedBootstrapTests(PublishedBootstrapFixture fi
             ["AWS_LAMBDA_RUNTIME_API"] = emulator.RuntimeApi, ["_HANDLER"] = "task-rescheduler", ["REFLEX_DRY_RUN"] = "true",
         });
 
-        var result = await emulator.InvokeAsync(Repo.Event("ecs-task-stopped-spot-interruption.json")).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await emulator.InvokeAsync(Repository.Event("ecs-task-stopped-spot-interruption.json")).WaitAsync(TimeSpan.FromSeconds(30));
         var emf = await process.WaitForLineAsync(l => ReactionLines.IsEmf(l, result.RequestId), 0, TimeSpan.FromSeconds(10));
 
         Assert.False(result.IsError);

@@ -63,7 +63,7 @@ public sealed class ReplayPiecesTests
     [Fact]
     public void EmittedEventJson_RefusesWhatTheEmbeddedClusterNeverEmits()
     {
-        var alarm = EventParser.Parse(Repo.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
+        var alarm = EventParser.Parse(Repository.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
 
         var ex = Assert.Throws<NotSupportedException>(() => EmittedEventJson.Write(alarm));
         Assert.Contains("only task state changes", ex.Message, StringComparison.Ordinal);

@@ -12,7 +12,7 @@ public sealed class ReplayTableOnTheJitTests
     [Fact]
     public async Task ScalingScenario_OnTheJit_PrintsTheInProcessTable_DesiredFromTo()
     {
-        var scenario = Repo.Path("events", "scenarios", "scaling.jsonl");
+        var scenario = Repository.Path("events", "scenarios", "scaling.jsonl");
         var expected = await Tables.InProcessAsync(scenario, Replays.Snapshot);
         var actual = await Tables.ThroughBootstrapAsync(Jit, scenario, Replays.Snapshot);
         Assert.Contains(expected, l => l.Contains("UpdateService web desired 4 → 5", StringComparison.Ordinal));
@@ -22,7 +22,7 @@ public sealed class ReplayTableOnTheJitTests
     [Fact]
     public async Task UnplacedTaskStarts_OnTheJit_AreMarkedAsInProcess()
     {
-        var stop = Repo.Path("events", "ecs-task-stopped-essential-exit-1.json");
+        var stop = Repository.Path("events", "ecs-task-stopped-essential-exit-1.json");
         var expected = await Tables.InProcessAsync(stop, ClusterSnapshot.Empty);
         var actual = await Tables.ThroughBootstrapAsync(Jit, stop, ClusterSnapshot.Empty);
         Assert.Contains(expected, l => l.Contains("RunTask worker:7 unplaced as reflex/", StringComparison.Ordinal));
@@ -38,7 +38,7 @@ public sealed class ReplayTableOnTheBinaryTests(PublishedBootstrapFixture fixtur
     public async Task ScalingScenario_ThroughTheBinary_PrintsTheInProcessTable_DesiredFromTo()
     {
         var native = BootstrapCommand.Native(fixture.Published.BootstrapPath);
-        var scenario = Repo.Path("events", "scenarios", "scaling.jsonl");
+        var scenario = Repository.Path("events", "scenarios", "scaling.jsonl");
         var expected = await Tables.InProcessAsync(scenario, Replays.Snapshot);
         var actual = await Tables.ThroughBootstrapAsync(native, scenario, Replays.Snapshot);
         Assert.Contains(expected, l => l.Contains("UpdateService web desired 4 → 5", StringComparison.Ordinal));

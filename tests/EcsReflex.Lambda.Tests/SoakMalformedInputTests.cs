@@ -4,7 +4,6 @@ using EcsReflex.Core.Decisions;
 using EcsReflex.Engine.Replay;
 using EcsReflex.Lambda.Emulator;
 using EcsReflex.Lambda.Tests.TestHelpers;
-using EcsReflex.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace EcsReflex.Lambda.Tests;
@@ -24,7 +23,7 @@ public sealed class SoakMalformedInputTests(PublishedBootstrapFixture fixture, I
 
     private static IEnumerable<(string Label, byte[] Bytes)> Mutated(int count)
     {
-        var samples = Directory.EnumerateFiles(Repo.Events, "*.json").Where(f => !f.EndsWith(".snapshot.json", StringComparison.Ordinal))
+        var samples = Directory.EnumerateFiles(Repository.Events, "*.json").Where(f => !f.EndsWith(".snapshot.json", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).Select(f => (Name: Path.GetFileNameWithoutExtension(f), Bytes: File.ReadAllBytes(f))).ToArray();
         var kinds = Enum.GetValues<EventMutations.Mutation>();
         var random = new Random(8);
@@ -50,7 +49,7 @@ public sealed class SoakMalformedInputTests(PublishedBootstrapFixture fixture, I
         var clock = Stopwatch.StartNew();
         await using var replay = new LambdaReplay(new LambdaReplayOptions
         {
-            Bootstrap = BootstrapCommand.Native(fixture.Published.BootstrapPath), PolicyPath = Repo.Policy, Snapshot = Replays.Snapshot, DryRun = true,
+            Bootstrap = BootstrapCommand.Native(fixture.Published.BootstrapPath), PolicyPath = Repository.Policy, Snapshot = Replays.Snapshot, DryRun = true,
         });
         var records = new List<ReplayRecord>();
         await foreach (var r in replay.RunAsync(inputs)) records.Add(r);

@@ -21,10 +21,8 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     private async Task<string> ReportOf(params string[] paths)
     {
         var output = Path.Combine(_dir, $"report-{Guid.NewGuid():N}.html");
-        var err = new StringWriter();
-        var code = await CliApp.RunAsync(["report", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "-o", output, .. paths],
-            new StringWriter(), err, new MemoryStream());
-        Assert.True(code == 0, err.ToString());
+        var (code, _, err, _) = await CliRun.RunAsync(["report", "--policy", Repository.Policy, "--snapshot", Repository.Snapshot, "-o", output, .. paths]);
+        Assert.True(code == 0, err);
         return output;
     }
 
@@ -54,8 +52,8 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     [BrowserFact]
     public async Task SampleEvents_SummaryShowsTheReplaysNumbers_AndThePageMakesNoRequest()
     {
-        var file = await ReportOf(Repo.Events);
-        var records = await Repo.ReplayAsync(Repo.Events);
+        var file = await ReportOf(Repository.Events);
+        var records = await ReplayHarness.RecordsAsync(Repository.Events);
         var expected = SummaryOf(records); // the replay's own counter, not the report's
         var (page, requests) = await chromium.OpenAsync(file);
 
@@ -68,7 +66,7 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Equal(expected.Operations("GiveUp"), await Number(page, "summary-give-ups"));
         Assert.Equal(1, await Number(page, "summary-give-ups")); // the crash loop gives up once
         Assert.Equal(0, await Number(page, "summary-rejected-inputs"));
-        Assert.Equal(Repo.Policy, await page.Locator("[data-testid='summary-policy']").InnerTextAsync());
+        Assert.Equal(Repository.Policy, await page.Locator("[data-testid='summary-policy']").InnerTextAsync());
         var first = records.Min(r => r.Time!.Value).ToUniversalTime();
         var last = records.Max(r => r.Time!.Value).ToUniversalTime();
         Assert.Equal($"{first:yyyy-MM-dd HH:mm:ss} – {last:yyyy-MM-dd HH:mm:ss} UTC", await page.Locator("[data-testid='summary-period']").InnerTextAsync());
@@ -100,8 +98,8 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     [BrowserFact]
     public async Task SampleEvents_TableShowsEveryDecisionInPages_AndFiltersNarrowIt()
     {
-        var file = await ReportOf(Repo.Events);
-        var records = await Repo.ReplayAsync(Repo.Events);
+        var file = await ReportOf(Repository.Events);
+        var records = await ReplayHarness.RecordsAsync(Repository.Events);
         var (page, _) = await chromium.OpenAsync(file);
         var rows = page.Locator("[data-testid='decision-row']");
 
@@ -147,8 +145,8 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     [BrowserFact]
     public async Task ExpandedRow_ShowsTheExactRunTaskRequest()
     {
-        var file = await ReportOf(Repo.Scenario("crash-loop"));
-        var records = await Repo.ReplayAsync(Repo.Scenario("crash-loop"));
+        var file = await ReportOf(Repository.Scenario("crash-loop"));
+        var records = await ReplayHarness.RecordsAsync(Repository.Scenario("crash-loop"));
         var (page, _) = await chromium.OpenAsync(file);
 
         var row = page.Locator("[data-testid='decision-row']").Filter(new LocatorFilterOptions { HasText = "RunTask" }).First;
@@ -178,8 +176,8 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     [BrowserFact]
     public async Task Table_SortsByTime_AndPages()
     {
-        var file = await ReportOf(Repo.Scenario("burst-100"));
-        var records = await Repo.ReplayAsync(Repo.Scenario("burst-100"));
+        var file = await ReportOf(Repository.Scenario("burst-100"));
+        var records = await ReplayHarness.RecordsAsync(Repository.Scenario("burst-100"));
         var (page, _) = await chromium.OpenAsync(file);
         var firstTime = page.Locator("[data-testid='decision-row'] td.c-time").First;
         var times = records.Select(r => r.Time!.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)).ToList();
@@ -298,9 +296,9 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     [BrowserFact]
     public async Task Screenshot_OfTheScenariosReport()
     {
-        var records = await Repo.ReplayAsync(Repo.PathOf("events/scenarios"));
-        var b = new ReportBuilder(Repo.LoadPolicy(), Repo.LoadSnapshot(), ReportWindow.All, "reflex.policy.json",
-            [.. Directory.GetFiles(Repo.PathOf("events/scenarios"), "*.jsonl").Order(StringComparer.Ordinal).Select(f => Path.GetRelativePath(Repo.Root, f))]);
+        var records = await ReplayHarness.RecordsAsync(Repository.Path("events/scenarios"));
+        var b = new ReportBuilder(ReplayHarness.Policy(), ReplayHarness.Snapshot(), ReportWindow.All, "reflex.policy.json",
+            [.. Directory.GetFiles(Repository.Path("events/scenarios"), "*.jsonl").Order(StringComparer.Ordinal).Select(f => Path.GetRelativePath(Repository.Root, f))]);
         foreach (var r in records) b.Add(r);
         var (page, _) = await chromium.OpenAsync(Write(b.Build()), width: 1280, height: 900);
         // The top of the page: summary, charts and the first rows of the table.
@@ -313,7 +311,7 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "report.png"), bytes);
         if (Environment.GetEnvironmentVariable("REFLEX_UPDATE_DOCS") == "1")
-            await File.WriteAllBytesAsync(Repo.PathOf("docs/report.png"), bytes);
+            await File.WriteAllBytesAsync(Repository.Path("docs/report.png"), bytes);
         await page.CloseAsync();
     }
 }

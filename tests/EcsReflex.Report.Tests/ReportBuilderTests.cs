@@ -185,8 +185,8 @@ public class ReportBuilderTests
     [Fact]
     public async Task Lanes_OfTheCrashLoopScenario_ShowEveryFailureWaitRelaunchAndTheGiveUp()
     {
-        var records = await Repo.ReplayAsync(Repo.Scenario("crash-loop"));
-        var b = new ReportBuilder(Repo.LoadPolicy(), Repo.LoadSnapshot());
+        var records = await ReplayHarness.RecordsAsync(Repository.Scenario("crash-loop"));
+        var b = new ReportBuilder(ReplayHarness.Policy(), ReplayHarness.Snapshot());
         foreach (var r in records) b.Add(r);
         var m = b.Build();
         var lane = Assert.Single(m.Lanes);

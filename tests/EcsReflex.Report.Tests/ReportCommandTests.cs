@@ -10,29 +10,22 @@ public class ReportCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static async Task<(int Code, string Out, string Err, byte[] Raw)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var raw = new MemoryStream();
-        var code = await CliApp.RunAsync(args, stdout, stderr, raw);
-        return (code, stdout.ToString(), stderr.ToString(), raw.ToArray());
-    }
+    private static Task<(int Code, string Out, string Err, string Raw)> Run(params string[] args) => CliRun.RunAsync(args);
 
     private string[] Args(string output, params string[] more) =>
-        ["report", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, "-o", output, .. more];
+        ["report", "--policy", Repository.Policy, "--snapshot", Repository.Snapshot, "-o", output, .. more];
 
     [Fact]
     public async Task Report_ShowsTheSameDecisionsAsReplay()
     {
         var output = Path.Combine(_dir, "r.html");
-        var (code, stdout, stderr, _) = await Run(Args(output, Repo.Events));
+        var (code, stdout, stderr, _) = await Run(Args(output, Repository.Events));
         Assert.True(code == 0, stderr);
         Assert.StartsWith($"{output}: ", stdout);
 
-        var (replayCode, _, replayErr, raw) = await Run("replay", "--format", "jsonl", "--policy", Repo.Policy, "--snapshot", Repo.Snapshot, Repo.Events);
+        var (replayCode, _, replayErr, raw) = await Run("replay", "--format", "jsonl", "--policy", Repository.Policy, "--snapshot", Repository.Snapshot, Repository.Events);
         Assert.True(replayCode == 0, replayErr);
-        var lines = Encoding.UTF8.GetString(raw).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var lines = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 
         using var data = Synthetic.DataOf(await File.ReadAllTextAsync(output));
         var rows = data.RootElement.GetProperty("decisions").EnumerateArray().ToList();
@@ -51,7 +44,7 @@ public class ReportCommandTests : IDisposable
     {
         var output = Path.Combine(_dir, "window.html");
         // The crash loop runs 02:14–02:51 on 2026-03-03; the window starts after its third relaunch.
-        var (code, _, stderr, _) = await Run(Args(output, "--from", "2026-03-03T02:30:00Z", "--to", "2026-03-03T03:00:00Z", Repo.Scenario("crash-loop")));
+        var (code, _, stderr, _) = await Run(Args(output, "--from", "2026-03-03T02:30:00Z", "--to", "2026-03-03T03:00:00Z", Repository.Scenario("crash-loop")));
         Assert.True(code == 0, stderr);
         using var data = Synthetic.DataOf(await File.ReadAllTextAsync(output));
         var rows = data.RootElement.GetProperty("decisions").EnumerateArray().ToList();
@@ -69,7 +62,7 @@ public class ReportCommandTests : IDisposable
     [InlineData("--to", "25:00", "--to: expected an ISO 8601 time")]
     public async Task Report_WithABadTime_ExitsTwoNamingTheFlag(string flag, string value, string message)
     {
-        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "x.html"), flag, value, Repo.Events));
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "x.html"), flag, value, Repository.Events));
         Assert.Equal(CliApp.UsageError, code);
         Assert.Contains(message, stderr);
         Assert.False(File.Exists(Path.Combine(_dir, "x.html")));
@@ -94,7 +87,7 @@ public class ReportCommandTests : IDisposable
     [Fact]
     public async Task Report_IntoAFolderThatDoesNotExist_ExitsTwo()
     {
-        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "missing", "r.html"), Repo.Scenario("duplicate")));
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "missing", "r.html"), Repository.Scenario("duplicate")));
         Assert.Equal(CliApp.UsageError, code);
         Assert.Contains("cannot write the report", stderr);
     }
@@ -103,7 +96,7 @@ public class ReportCommandTests : IDisposable
     public async Task Report_ListsRejectedInputsWithFileAndLine()
     {
         var input = Path.Combine(_dir, "mixed.jsonl");
-        var good = (await File.ReadAllLinesAsync(Repo.Scenario("spot-interruption")))[0];
+        var good = (await File.ReadAllLinesAsync(Repository.Scenario("spot-interruption")))[0];
         await File.WriteAllLinesAsync(input, [good, "{ not json", "{\"version\":\"0\"}"]);
         var output = Path.Combine(_dir, "mixed.html");
         var (code, _, stderr, _) = await Run(Args(output, input));

@@ -10,39 +10,6 @@ using EcsReflex.Engine.Replay;
 
 namespace EcsReflex.Report.Tests;
 
-/// <summary>Paths of the repository the tests run from (located by <see cref="Repository"/>).</summary>
-public static class Repo
-{
-    public static string Root => Repository.Root;
-
-
-    public static string PathOf(string relative) => Path.Combine(Root, relative);
-    public static string Policy => PathOf("reflex.policy.json");
-    public static string Snapshot => PathOf("events/cluster.snapshot.json");
-    public static string Events => PathOf("events");
-    public static string Scenario(string name) => PathOf($"events/scenarios/{name}.jsonl");
-
-    public static ReflexPolicy LoadPolicy()
-    {
-        var (policy, errors) = PolicyLoader.TryLoad(File.ReadAllBytes(Policy));
-        Assert.Empty(errors);
-        return policy!;
-    }
-
-    public static ClusterSnapshot LoadSnapshot() => SnapshotReader.Parse(File.ReadAllBytes(Snapshot));
-
-    /// <summary>Runs the real replay over <paramref name="paths"/> and returns every record.</summary>
-    public static async Task<List<ReplayRecord>> ReplayAsync(params string[] paths)
-    {
-        var engine = new ReplayEngine(LoadPolicy(), new EmbeddedCluster(LoadSnapshot()));
-        var files = ReplayInputs.ResolveFiles(paths);
-        var items = ReplayInputs.Merge([.. files.Select(f => ReplayInputs.Read(f, Path.GetRelativePath(Root, f)))]);
-        var records = new List<ReplayRecord>();
-        await foreach (var r in engine.RunAsync(items)) records.Add(r);
-        return records;
-    }
-}
-
 /// <summary>
 /// Builds replay records by hand, for what this branch's handlers do not produce yet (scaling,
 /// placement): the report reads records, so a record is all a chart needs.

@@ -15,6 +15,18 @@ public static class Repository
     public static string Policy => Path("reflex.policy.json");
     public static string Snapshot => Path("events", "cluster.snapshot.json");
 
+    /// <summary>A sample event of <c>events/</c> by file name, as bytes or as text.</summary>
+    public static byte[] Event(string name) => File.ReadAllBytes(Path("events", name));
+
+    public static string EventText(string name) => File.ReadAllText(Path("events", name));
+
+    /// <summary>A scenario of <c>events/scenarios</c> by name: <c>Repository.Scenario("crash-loop")</c>.</summary>
+    public static string Scenario(string name) => Path("events", "scenarios", name + ".jsonl");
+
+    /// <summary>The sample events (<c>events/*.json</c>, not the snapshot), in name order.</summary>
+    public static IEnumerable<string> SampleEventFiles() =>
+        Directory.EnumerateFiles(Events, "*.json").Where(f => !f.EndsWith(".snapshot.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+
     /// <summary>The nearest folder at or above <paramref name="start"/> that holds Serverless.sln.</summary>
     public static string Find(string start)
     {

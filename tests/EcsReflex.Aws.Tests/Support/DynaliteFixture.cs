@@ -19,11 +19,11 @@ public sealed class DynaliteFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         RepoPaths.NodeModule("dynalite");
-        var script = RepoPaths.At("tests", "EcsReflex.Aws.Tests", "tools", "dynalite-server.js");
+        var script = Repository.Path("tests", "EcsReflex.Aws.Tests", "tools", "dynalite-server.js");
         var start = new ProcessStartInfo("node", [script])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-            WorkingDirectory = RepoPaths.Root, UseShellExecute = false,
+            WorkingDirectory = Repository.Root, UseShellExecute = false,
         };
         try
         {
@@ -31,7 +31,7 @@ public sealed class DynaliteFixture : IAsyncLifetime
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new InvalidOperationException($"cannot run `node` ({ex.Message}): install Node.js 18 or later and run `npm ci` in {RepoPaths.Root}", ex);
+            throw new InvalidOperationException($"cannot run `node` ({ex.Message}): install Node.js 18 or later and run `npm ci` in {Repository.Root}", ex);
         }
         var line = await _node.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
         if (line is null || !line.StartsWith("listening ", StringComparison.Ordinal))

@@ -1,12 +1,9 @@
 namespace EcsReflex.Aws.Tests.Support;
 
-/// <summary>The repository's root (located by <see cref="Repository"/>) and its npm dev dependencies.</summary>
+/// <summary>The repository's npm dev dependencies (the repository itself: <see cref="Repository"/>).</summary>
 public static class RepoPaths
 {
-    public static string Root => Repository.Root;
-
-
-    public static string At(params string[] parts) => Path.Combine([Root, .. parts]);
+    private static string Root => Repository.Root;
 
     /// <summary>The folder of an npm package from the root package.json, or a failure that says to run <c>npm ci</c>.</summary>
     public static string NodeModule(string package)

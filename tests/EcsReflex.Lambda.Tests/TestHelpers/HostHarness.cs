@@ -16,9 +16,9 @@ public sealed class HostHarness
     public HostHarness(DateTimeOffset now, string? policyJson = null, bool dryRun = true, IEcsApi? ecs = null, IClusterObserver? observer = null)
     {
         Store = new InMemoryStateStore { Now = now };
-        Cluster = new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(Repo.Snapshot))) { Now = now };
+        Cluster = new EmbeddedCluster(SnapshotReader.Parse(File.ReadAllBytes(Repository.Snapshot))) { Now = now };
         Now = now;
-        Policy = policyJson is null ? PolicyLoader.Load(File.ReadAllBytes(Repo.Policy)) : PolicyLoader.Load(policyJson);
+        Policy = policyJson is null ? PolicyLoader.Load(File.ReadAllBytes(Repository.Policy)) : PolicyLoader.Load(policyJson);
         Services = new HostServices
         {
             Policy = Policy, Store = Store, Observer = observer ?? Cluster, Ecs = ecs ?? Cluster,
@@ -29,7 +29,7 @@ public sealed class HostHarness
     }
 
     public static HostHarness AtTimeOf(string sampleEvent, string? policyJson = null, bool dryRun = true, IEcsApi? ecs = null, IClusterObserver? observer = null) =>
-        new(EventParser.Parse(Repo.Event(sampleEvent)).EffectiveTime!.Value, policyJson, dryRun, ecs, observer);
+        new(EventParser.Parse(Repository.Event(sampleEvent)).EffectiveTime!.Value, policyJson, dryRun, ecs, observer);
 
     /// <summary>The decision clock, the store's and the cluster's: set it to move the harness in time.</summary>
     public DateTimeOffset Now

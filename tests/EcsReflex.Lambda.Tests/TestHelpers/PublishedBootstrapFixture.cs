@@ -10,7 +10,7 @@ public sealed class PublishedBootstrapFixture : IAsyncLifetime
 {
     public PublishedBootstrap Published { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Published = await BootstrapPublisher.PublishAsync(Repo.Root);
+    public async Task InitializeAsync() => Published = await BootstrapPublisher.PublishAsync(Repository.Root);
 
     public Task DisposeAsync() => Task.CompletedTask;
 }

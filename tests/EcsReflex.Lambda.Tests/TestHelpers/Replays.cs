@@ -10,16 +10,16 @@ namespace EcsReflex.Lambda.Tests.TestHelpers;
 /// <summary>What to replay: input paths, the policy, and whether actions are sent (to the embedded cluster) or only recorded.</summary>
 public sealed record ReplayCase(params string[] Paths)
 {
-    public string Policy { get; init; } = Repo.Policy;
+    public string Policy { get; init; } = Repository.Policy;
     public bool DryRun { get; init; }
 }
 
 /// <summary>The two replays over the same inputs, each as the JSON lines it prints.</summary>
 public static class Replays
 {
-    public static ClusterSnapshot Snapshot => SnapshotReader.Parse(File.ReadAllBytes(Repo.Snapshot));
+    public static ClusterSnapshot Snapshot => ReplayHarness.Snapshot();
 
-    private static string Label(string file) => Path.GetRelativePath(Repo.Root, file);
+    private static string Label(string file) => Path.GetRelativePath(Repository.Root, file);
 
     /// <summary>The in-process replay, as <c>reflex replay</c> runs it: actions sent to the embedded cluster.</summary>
     public static Task<List<string>> InProcessAsync(params string[] paths) => InProcessAsync(new ReplayCase(paths));
@@ -27,11 +27,9 @@ public static class Replays
     public static async Task<List<string>> InProcessAsync(ReplayCase c)
     {
         var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(c.Policy)), new EmbeddedCluster(Snapshot), dryRun: c.DryRun);
-        var files = ReplayInputs.ResolveFiles(c.Paths);
-        var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Label(f))).ToList());
         using var ms = new MemoryStream();
         using (var w = new JsonLinesWriter(ms))
-            await foreach (var r in engine.RunAsync(items)) w.Write(r);
+            await foreach (var r in engine.RunAsync(ReplayHarness.Inputs(c.Paths, Label))) w.Write(r);
         return Lines(ms);
     }
 
@@ -65,7 +63,7 @@ public static class Replays
     public static string PoisonScenario()
     {
         var dir = Directory.CreateTempSubdirectory("reflex-poison-");
-        var good = File.ReadAllText(Repo.Path("events", "ecs-task-stopped-spot-interruption.json")).ReplaceLineEndings("").Trim();
+        var good = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-spot-interruption.json")).ReplaceLineEndings("").Trim();
         var path = Path.Combine(dir.FullName, "poison.jsonl");
         File.WriteAllLines(path,
         [
@@ -84,7 +82,7 @@ public static class Replays
     public static string StallScenario()
     {
         var dir = Directory.CreateTempSubdirectory("reflex-stall-");
-        var stop = File.ReadAllText(Repo.Path("events", "ecs-task-stopped-essential-exit-1.json")).ReplaceLineEndings("").Trim()
+        var stop = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")).ReplaceLineEndings("").Trim()
             .Replace("2026-03-02T", "2026-04-20T", StringComparison.Ordinal)
             .Replace("\"cpu\": \"512\"", "\"cpu\": \"262144\"", StringComparison.Ordinal)
             .Replace("task-definition/worker:7", "task-definition/worker:99", StringComparison.Ordinal)
@@ -104,7 +102,7 @@ public static class Replays
     public static string PolicyWithDrainDeadline(int seconds)
     {
         var dir = Directory.CreateTempSubdirectory("reflex-policy-");
-        var text = File.ReadAllText(Repo.Policy);
+        var text = File.ReadAllText(Repository.Policy);
         const string grace = "\"agentDisconnectedGraceSeconds\"";
         Assert.Contains(grace, text, StringComparison.Ordinal);
         var path = Path.Combine(dir.FullName, "reflex.policy.json");

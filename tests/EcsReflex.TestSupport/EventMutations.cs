@@ -1,14 +1,14 @@
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace EcsReflex.Tests.Shared;
+namespace EcsReflex.TestSupport;
 
 /// <summary>
 /// Damages real events the ways the wire can: truncation, a flipped byte, a type swap, a huge string, deep
 /// nesting, invalid UTF-8, a dropped field. Deterministic for a seed. Shared by the parser's property test and
-/// the malformed-input soak through the published bootstrap (tests/EcsReflex.Lambda.Tests links this file).
+/// the malformed-input soak through the published bootstrap (tests/EcsReflex.Lambda.Tests).
 /// </summary>
-internal static class EventMutations
+public static class EventMutations
 {
     /// <summary>How a real event is damaged.</summary>
     public enum Mutation { Truncate, FlipByte, TypeSwap, HugeString, DeepNesting, InvalidUtf8, DropField }

@@ -1,14 +1,14 @@
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.State;
 
-namespace EcsReflex.Tests.Shared;
+namespace EcsReflex.TestSupport;
 
 /// <summary>
 /// A store (in memory or DynamoDB) except that the first read of the scaling record by each of
 /// <paramref name="racers"/> invocations waits until all of them have read: they all decide from the same
-/// version and race to write. Shared by the engine's race tests and the DynamoDB concurrency soak (linked file).
+/// version and race to write. Shared by the engine's race tests and the DynamoDB concurrency soak.
 /// </summary>
-internal sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan? wait = null) : IStateStore
+public sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan? wait = null) : IStateStore
 {
     private readonly TimeSpan _wait = wait ?? TimeSpan.FromSeconds(30);
     private int _arrived;
