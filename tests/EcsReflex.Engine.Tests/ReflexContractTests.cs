@@ -10,7 +10,6 @@ using EcsReflex.Core.State;
 using EcsReflex.Engine.Acting;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.State;
-using EcsReflex.Tests.Shared;
 
 namespace EcsReflex.Engine.Tests;
 
