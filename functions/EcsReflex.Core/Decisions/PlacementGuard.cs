@@ -138,31 +138,6 @@ public static class PlacementGuard
     private static bool IsLive(ObservedTask t) =>
         !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal) && !string.Equals(t.DesiredStatus, "STOPPED", StringComparison.Ordinal);
 
-    /// <summary>The task as a task state change, so the rescheduler's rules and RunTask builder apply to it unchanged.</summary>
-    public static TaskStateChange AsTaskStateChange(ObservedTask t, string clusterArn) => new()
-    {
-        ClusterArn = t.ClusterArn ?? clusterArn,
-        TaskArn = t.TaskArn,
-        TaskDefinitionArn = t.TaskDefinitionArn,
-        Group = t.Group,
-        StartedBy = t.StartedBy,
-        LastStatus = t.LastStatus ?? "RUNNING",
-        DesiredStatus = t.DesiredStatus,
-        LaunchType = t.LaunchType,
-        CapacityProviderName = t.CapacityProviderName,
-        PlatformVersion = t.PlatformVersion,
-        AvailabilityZone = t.AvailabilityZone,
-        ContainerInstanceArn = t.ContainerInstanceArn,
-        Cpu = t.Cpu,
-        Memory = t.Memory,
-        EnableExecuteCommand = t.EnableExecuteCommand,
-        Version = t.Version,
-        Overrides = t.Overrides,
-        Attachments = t.Attachments,
-        CreatedAt = t.CreatedAt,
-        StartedAt = t.StartedAt,
-    };
-
     private static string LineageOf(ObservedTask t, out int attempt, out bool reflexStarted)
     {
         reflexStarted = TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out attempt);
@@ -203,8 +178,8 @@ public static class PlacementGuard
 
         foreach (var task in observed.Tasks.Where(IsLive).OrderBy(t => t.TaskArn, StringComparer.Ordinal))
         {
-            var t = AsTaskStateChange(task, e.ClusterArn);
-            if (TaskRescheduler.IsServiceTask(t)) { services++; continue; }
+            var source = RelaunchSource.Of(task, e.ClusterArn);
+            if (TaskRescheduler.IsServiceTask(source.Group, source.StartedBy)) { services++; continue; }
             var lineage = LineageOf(task, out var attempt, out var reflexStarted);
             observed.Lineages.TryGetValue(lineage, out var record);
             observed.Moves.TryGetValue(lineage, out var move);
@@ -219,7 +194,7 @@ public static class PlacementGuard
                         var because = move.ReplacementRunningAt is not null
                             ? $"replacement {Short(Arns.LastSegment(move.ReplacementTaskArn ?? move.ReplacementStartedBy))} is RUNNING"
                             : $"drain.stopOriginalAfterSeconds ({drain.StopOriginalAfterSeconds} s) elapsed";
-                        var stop = ReflexAction.StopTask(StopOriginal(t.ClusterArn, task.TaskArn,
+                        var stop = ReflexAction.StopTask(StopOriginal(source.ClusterArn, task.TaskArn,
                             $"EcsReflex: moved off draining container instance {where}; {because}"));
                         actions.Add(stop);
                         writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }).AfterAction(actions.Count - 1));
@@ -246,17 +221,17 @@ public static class PlacementGuard
                 waiting.Add($"{TaskName(task)} belongs to lineage {Short(lineage)}, which is already being moved");
                 continue;
             }
-            var rule = TaskRescheduler.FindRule(cluster, t, reflexStarted, record);
+            var rule = TaskRescheduler.FindRule(cluster, source.Group, source.TaskDefinitionArn, source.StartedBy, reflexStarted, record);
             if (rule is null) { uncovered++; continue; }
             if (record is { GivenUp: true }) { uncovered++; continue; }
 
             // The task as described (with its tags, DescribeTasks with TAGS) is moved with what a relaunch carries.
-            var request = TaskRescheduler.BuildRunTask(t, cluster, rule, lineage, attempt, new TaskObservation { Tags = TaskTagsObservation.Read(task.Tags) },
-                new TaskRescheduler.Classification(StopKind.Start, "moved", null), record, out _, out var problem, out var carryNote, DrainPurpose,
-                [new Tag(MovedFromTag, Arns.ContainerInstanceId(e.ContainerInstanceArn))]);
-            if (problem is not null || request is null)
+            var built = TaskRescheduler.BuildRunTask(source, rule, lineage, attempt, record, awayFrom: null, TaskTagsObservation.Read(task.Tags),
+                DrainPurpose, [new Tag(MovedFromTag, Arns.ContainerInstanceId(e.ContainerInstanceArn))]);
+            var carryNote = built.CarryNote;
+            if (built.Problem is not null || built.Request is not { } request)
             {
-                problems.Add($"{TaskName(task)}: {problem}");
+                problems.Add($"{TaskName(task)}: {built.Problem}");
                 continue;
             }
             var constraints = request.PlacementConstraints?.ToList() ?? [];
