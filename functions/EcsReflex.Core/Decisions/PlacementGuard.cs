@@ -72,104 +72,81 @@ public static class PlacementGuard
 
     // ------------------------------------------------------------------ container instances
 
+    /// <summary>
+    /// A container instance changed: in a policy cluster and not stale (<see cref="Stale"/>), a DRAINING instance's
+    /// tasks are moved (<see cref="Move"/>), a disconnected agent waits out its grace (<see cref="Disconnected"/>),
+    /// a connected one finishes the moves begun while it was away (<see cref="Reconnected"/>). The instance as seen is
+    /// always remembered (<see cref="Seen"/>), before the writes of what was decided.
+    /// </summary>
     public static Decision DecideInstance(ContainerInstanceStateChange e, ReflexPolicy policy, InstanceObservation observed, DateTimeOffset now)
     {
         var ec2 = e.Ec2InstanceId ?? observed.Ec2InstanceId;
         var name = InstanceName(e.ContainerInstanceArn, ec2);
-        var cluster = policy.FindCluster(e.ClusterArn);
-        if (cluster is null)
+        if (policy.FindCluster(e.ClusterArn) is not { } cluster)
             return Decision.Ignored(ReasonCodes.GuardClusterNotInPolicy, $"cluster {Arns.ClusterName(e.ClusterArn)} is not in the policy");
-
-        var seen = observed.LastSeen;
-        if (e.Version is { } v && seen?.Version is { } sv && (v < sv || (v == sv && !observed.DueCheck)))
-        {
-            if (observed.DueCheck)
-                return Decision.Ignored(seen.AgentConnected == true ? ReasonCodes.GuardCheckCancelled : ReasonCodes.GuardCheckSuperseded, seen.AgentConnected == true
-                    ? $"the deferred check of {name} (version {v}) is cancelled: the agent reconnected (version {sv})"
-                    : $"the deferred check of {name} (version {v}) is superseded by version {sv}");
-            return Decision.Ignored(ReasonCodes.GuardStale,
-                $"stale: version {v} of {name} is not newer than version {sv} already seen; nothing changes");
-        }
+        if (Stale(e, observed, name) is { } stale) return stale;
 
         var drain = cluster.Drain ?? DrainPolicy.Default;
-        DateTimeOffset? disconnectedSince = e.AgentConnected == false
-            ? (seen is { AgentConnected: false, DisconnectedSince: { } ds } ? ds : e.UpdatedAt ?? now)
-            : null;
-        var newSeen = new InstanceSeenRecord
-        {
-            Cluster = cluster.Name,
-            ContainerInstanceArn = e.ContainerInstanceArn,
-            Version = e.Version ?? seen?.Version,
-            Status = e.Status,
-            AgentConnected = e.AgentConnected,
-            DisconnectedSince = disconnectedSince,
-            SeenAt = now,
-        };
+        var seen = Seen(e, cluster, observed.LastSeen, now);
+        var result = string.Equals(e.Status, "DRAINING", StringComparison.Ordinal)
+            ? Move(e, cluster, drain, observed, ec2, name, DrainReason.Draining, now, $"{name} is DRAINING")
+            : e.AgentConnected == false
+                ? Disconnected(e, cluster, drain, observed, ec2, name, seen.DisconnectedSince!.Value, now)
+                : Reconnected(e, observed, ec2, name, observed.LastSeen, now);
+        return result with { Writes = [new InstanceSeenWrite(seen) { When = CommitPoint.UnlessFailed }, .. result.Writes] };
+    }
 
-        Decision result;
-        if (string.Equals(e.Status, "DRAINING", StringComparison.Ordinal))
-        {
-            result = Move(e, cluster, drain, observed, ec2, name, DrainReason.Draining, now,
-                $"{name} is DRAINING");
-        }
-        else if (e.AgentConnected == false)
-        {
-            var since = disconnectedSince!.Value;
-            var due = since + TimeSpan.FromSeconds(drain.AgentDisconnectedGraceSeconds);
-            if (now < due)
-                result = new Decision
-                {
-                    Outcome = Outcome.Deferred,
-                    Code = ReasonCodes.GuardAgentGrace,
-                    Reason = $"the agent of {name} is disconnected since {Clock(since)}; if it still is at {Clock(due)} (grace {drain.AgentDisconnectedGraceSeconds} s), its standalone tasks get replacements",
-                    DueAt = due,
-                };
-            else
-                result = Move(e, cluster, drain, observed, ec2, name, DrainReason.AgentDisconnected, now,
-                    $"the agent of {name} is disconnected since {Clock(since)}, longer than the grace of {drain.AgentDisconnectedGraceSeconds} s");
-        }
-        else
-        {
-            result = Reconnected(e, cluster, observed, ec2, name, seen, now);
-        }
-        return result with { Writes = [new InstanceSeenWrite(newSeen) { When = CommitPoint.UnlessFailed }, .. result.Writes] };
+    /// <summary>
+    /// Stale: a version not newer than the one already seen changes nothing (a delivery of the same version, or an older
+    /// one); a deferred check of an older version is cancelled by a reconnect or superseded by a newer change.
+    /// </summary>
+    private static Decision? Stale(ContainerInstanceStateChange e, InstanceObservation observed, string name)
+    {
+        var seen = observed.LastSeen;
+        if (!(e.Version is { } v && seen?.Version is { } sv && (v < sv || (v == sv && !observed.DueCheck)))) return null;
+        if (!observed.DueCheck)
+            return Decision.Ignored(ReasonCodes.GuardStale, $"stale: version {v} of {name} is not newer than version {sv} already seen; nothing changes");
+        return seen.AgentConnected == true
+            ? Decision.Ignored(ReasonCodes.GuardCheckCancelled, $"the deferred check of {name} (version {v}) is cancelled: the agent reconnected (version {sv})")
+            : Decision.Ignored(ReasonCodes.GuardCheckSuperseded, $"the deferred check of {name} (version {v}) is superseded by version {sv}");
+    }
+
+    /// <summary>The instance as now seen: version, status, agent, and since when its agent is disconnected (kept while it stays so).</summary>
+    private static InstanceSeenRecord Seen(ContainerInstanceStateChange e, ClusterPolicy cluster, InstanceSeenRecord? seen, DateTimeOffset now) => new()
+    {
+        Cluster = cluster.Name,
+        ContainerInstanceArn = e.ContainerInstanceArn,
+        Version = e.Version ?? seen?.Version,
+        Status = e.Status,
+        AgentConnected = e.AgentConnected,
+        DisconnectedSince = e.AgentConnected == false
+            ? (seen is { AgentConnected: false, DisconnectedSince: { } ds } ? ds : e.UpdatedAt ?? now)
+            : null,
+        SeenAt = now,
+    };
+
+    /// <summary>The agent is disconnected: within drain.agentDisconnectedGraceSeconds, check again at its end; after it, move the tasks.</summary>
+    private static Decision Disconnected(ContainerInstanceStateChange e, ClusterPolicy cluster, DrainPolicy drain, InstanceObservation observed,
+        string? ec2, string name, DateTimeOffset since, DateTimeOffset now)
+    {
+        var due = since + TimeSpan.FromSeconds(drain.AgentDisconnectedGraceSeconds);
+        if (now < due)
+            return new Decision
+            {
+                Outcome = Outcome.Deferred,
+                Code = ReasonCodes.GuardAgentGrace,
+                Reason = $"the agent of {name} is disconnected since {Clock(since)}; if it still is at {Clock(due)} (grace {drain.AgentDisconnectedGraceSeconds} s), its standalone tasks get replacements",
+                DueAt = due,
+            };
+        return Move(e, cluster, drain, observed, ec2, name, DrainReason.AgentDisconnected, now,
+            $"the agent of {name} is disconnected since {Clock(since)}, longer than the grace of {drain.AgentDisconnectedGraceSeconds} s");
     }
 
     private static bool IsLive(ObservedTask t) =>
         !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal) && !string.Equals(t.DesiredStatus, "STOPPED", StringComparison.Ordinal);
 
-    /// <summary>The task as a task state change, so the rescheduler's rules and RunTask builder apply to it unchanged.</summary>
-    public static TaskStateChange AsTaskStateChange(ObservedTask t, string clusterArn) => new()
-    {
-        ClusterArn = t.ClusterArn ?? clusterArn,
-        TaskArn = t.TaskArn,
-        TaskDefinitionArn = t.TaskDefinitionArn,
-        Group = t.Group,
-        StartedBy = t.StartedBy,
-        LastStatus = t.LastStatus ?? "RUNNING",
-        DesiredStatus = t.DesiredStatus,
-        LaunchType = t.LaunchType,
-        CapacityProviderName = t.CapacityProviderName,
-        PlatformVersion = t.PlatformVersion,
-        AvailabilityZone = t.AvailabilityZone,
-        ContainerInstanceArn = t.ContainerInstanceArn,
-        Cpu = t.Cpu,
-        Memory = t.Memory,
-        EnableExecuteCommand = t.EnableExecuteCommand,
-        Version = t.Version,
-        Overrides = t.Overrides,
-        Attachments = t.Attachments,
-        CreatedAt = t.CreatedAt,
-        StartedAt = t.StartedAt,
-    };
-
-    private static string LineageOf(ObservedTask t, out int attempt, out bool reflexStarted)
-    {
-        reflexStarted = TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out attempt);
-        if (reflexStarted) return lineage;
-        attempt = 0;
-        return Arns.LastSegment(t.TaskArn);
-    }
+    private static TaskLineage LineageOf(ObservedTask t) =>
+        TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out var attempt) ? new(lineage, attempt, true) : new(Arns.LastSegment(t.TaskArn), 0, false);
 
     private static string TaskName(ObservedTask t, string? extra = null)
     {
@@ -185,150 +162,180 @@ public static class PlacementGuard
         Reason = why.Length <= 255 ? why : why[..255],
     };
 
-    /// <summary>Replacements (make before break) for every standalone task a rule covers on the instance.</summary>
+    /// <summary>One move of an instance's tasks: what it is about, and what it does, task by task, in order.</summary>
+    private sealed class InstanceMove(ContainerInstanceStateChange e, ClusterPolicy cluster, DrainPolicy drain, string? ec2, DrainReason reason, DateTimeOffset now)
+    {
+        public readonly ContainerInstanceStateChange Instance = e;
+        public readonly ClusterPolicy Cluster = cluster;
+        public readonly DrainPolicy Drain = drain;
+        public readonly string? Ec2 = ec2;
+        /// <summary>The instance in the StopTask reasons: its EC2 id, else its container instance id.</summary>
+        public readonly string Where = ec2 ?? Arns.ContainerInstanceId(e.ContainerInstanceArn);
+        public readonly DrainReason Reason = reason;
+        public readonly DateTimeOffset Now = now;
+        public readonly List<ReflexAction> Actions = [];
+        public readonly List<StateWrite> Writes = [];
+        public readonly List<string> Started = [], Stopped = [], Waiting = [], Problems = [];
+        public int Services, Uncovered;
+        public DateTimeOffset? FollowUp;
+
+        /// <summary>Decide again at <paramref name="at"/> if it is the earliest time yet.</summary>
+        public void FollowUpAt(DateTimeOffset? at)
+        {
+            if (at is { } a && (FollowUp is null || a < FollowUp)) FollowUp = a;
+        }
+    }
+
+    /// <summary>Replacements (make before break) for every standalone task a rule covers on the instance (<see cref="MoveTask"/>).</summary>
     private static Decision Move(ContainerInstanceStateChange e, ClusterPolicy cluster, DrainPolicy drain, InstanceObservation observed,
         string? ec2, string name, DrainReason reason, DateTimeOffset now, string why)
     {
-        var actions = new List<ReflexAction>();
-        var writes = new List<StateWrite>();
-        var started = new List<string>();
-        var stopped = new List<string>();
-        var waiting = new List<string>();
-        var problems = new List<string>();
-        var services = 0;
-        var uncovered = 0;
-        var agentUp = e.AgentConnected != false;
-        DateTimeOffset? followUp = null;
-        var where = ec2 ?? Arns.ContainerInstanceId(e.ContainerInstanceArn);
-
+        var m = new InstanceMove(e, cluster, drain, ec2, reason, now);
         foreach (var task in observed.Tasks.Where(IsLive).OrderBy(t => t.TaskArn, StringComparer.Ordinal))
+            MoveTask(m, task, observed);
+        var outcome = m.Actions.Count > 0 ? Outcome.Acted : m.Problems.Count > 0 ? Outcome.Rejected : Outcome.Ignored;
+        return new Decision
         {
-            var t = AsTaskStateChange(task, e.ClusterArn);
-            if (TaskRescheduler.IsServiceTask(t)) { services++; continue; }
-            var lineage = LineageOf(task, out var attempt, out var reflexStarted);
-            observed.Lineages.TryGetValue(lineage, out var record);
-            observed.Moves.TryGetValue(lineage, out var move);
-            if (move is not null && move.OriginalTaskArn == task.TaskArn)
-            {
-                // Already being moved: stop the original once its replacement runs (or its time is up).
-                if (reason == DrainReason.Draining && agentUp && move.OriginalStoppedAt is null)
-                {
-                    var timeUp = move.StopOriginalAt is { } at && at <= now;
-                    if (move.ReplacementRunningAt is not null || timeUp)
-                    {
-                        var because = move.ReplacementRunningAt is not null
-                            ? $"replacement {Short(Arns.LastSegment(move.ReplacementTaskArn ?? move.ReplacementStartedBy))} is RUNNING"
-                            : $"drain.stopOriginalAfterSeconds ({drain.StopOriginalAfterSeconds} s) elapsed";
-                        var stop = ReflexAction.StopTask(StopOriginal(t.ClusterArn, task.TaskArn,
-                            $"EcsReflex: moved off draining container instance {where}; {because}"));
-                        actions.Add(stop);
-                        writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, OriginalStoppedAt = now }).AfterAction(actions.Count - 1));
-                        stopped.Add(TaskName(task, because));
-                    }
-                    else
-                    {
-                        if (move.Reason == DrainReason.AgentDisconnected)
-                        {
-                            // The instance can be reached again: its original is now stopped like a drained one.
-                            var stopAt = drain.StopOriginalAfterSeconds is { } s ? now + TimeSpan.FromSeconds(s) : (DateTimeOffset?)null;
-                            writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, StopOriginalAt = stopAt }));
-                            if (stopAt is { } sa && (followUp is null || sa < followUp)) followUp = sa;
-                        }
-                        else if (move.StopOriginalAt is { } sa && (followUp is null || sa < followUp)) followUp = sa;
-                        waiting.Add($"{TaskName(task)} waits for its replacement ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})");
-                    }
-                }
-                else waiting.Add($"{TaskName(task)} already has a replacement ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})");
-                continue;
-            }
-            if (move is not null && !move.Done)
-            {
-                waiting.Add($"{TaskName(task)} belongs to lineage {Short(lineage)}, which is already being moved");
-                continue;
-            }
-            var rule = TaskRescheduler.FindRule(cluster, t, reflexStarted, record);
-            if (rule is null) { uncovered++; continue; }
-            if (record is { GivenUp: true }) { uncovered++; continue; }
+            Outcome = outcome, Code = MoveCode(m, outcome), Reason = $"{why}: {MoveSentence(m)}",
+            Actions = m.Actions, Writes = m.Writes, FollowUpAt = m.FollowUp,
+        };
+    }
 
-            // The task as described (with its tags, DescribeTasks with TAGS) is moved with what a relaunch carries.
-            var request = TaskRescheduler.BuildRunTask(t, cluster, rule, lineage, attempt, new TaskObservation { Tags = TaskTagsObservation.Read(task.Tags) },
-                new TaskRescheduler.Classification(StopKind.Start, "moved", null), record, out _, out var problem, out var carryNote, DrainPurpose,
-                [new Tag(MovedFromTag, Arns.ContainerInstanceId(e.ContainerInstanceArn))]);
-            if (problem is not null || request is null)
-            {
-                problems.Add($"{TaskName(task)}: {problem}");
-                continue;
-            }
-            var constraints = request.PlacementConstraints?.ToList() ?? [];
-            if (ec2 is not null)
-                constraints.Add(new PlacementConstraint { Type = "memberOf", Expression = $"ec2InstanceId != {ec2}" });
-            if (PlacementValidator.CountProblem(constraints.Count) is { } tooMany)
-            {
-                problems.Add($"{TaskName(task)}: its placement {tooMany}");
-                continue;
-            }
-            request = request with { PlacementConstraints = constraints.Count > 0 ? constraints : null };
-            var run = ReflexAction.RunTask(request);
-            actions.Add(run);
-            var stopOriginalAt = reason == DrainReason.Draining && drain.StopOriginalAfterSeconds is { } secs ? now + TimeSpan.FromSeconds(secs) : (DateTimeOffset?)null;
-            if (stopOriginalAt is { } soa && (followUp is null || soa < followUp)) followUp = soa;
-            writes.Add(new DrainMoveWrite(new DrainMoveRecord
-            {
-                Cluster = cluster.Name,
-                Lineage = lineage,
-                Rule = rule.Name,
-                OriginalTaskArn = task.TaskArn,
-                ContainerInstanceArn = e.ContainerInstanceArn,
-                Ec2InstanceId = ec2,
-                Reason = reason,
-                ReplacementStartedBy = request.StartedBy!,
-                ReplacementClientToken = request.ClientToken!,
-                StartedAt = now,
-                StopOriginalAt = stopOriginalAt,
-            }).AfterAction(actions.Count - 1));
-            if (record is null)
-                writes.Add(new LineageWrite(new LineageRecord
-                {
-                    Cluster = cluster.Name,
-                    Lineage = lineage,
-                    Rule = rule.Name,
-                    Attempt = attempt,
-                    OriginalStartedBy = reflexStarted ? null : task.StartedBy,
-                    LastTaskArn = task.TaskArn,
-                }).AfterAction(actions.Count - 1));
-            // carryNote is "; not carried over: …" or empty.
-            started.Add(TaskName(task, carryNote.Length == 0 ? $"rule {rule.Name}" : $"rule {rule.Name}, {carryNote[2..]}"));
+    /// <summary>
+    /// One task of the instance: a service task is left to its scheduler; a task already being moved
+    /// (<see cref="AlreadyBeingMoved"/>) or of a lineage being moved waits; a task no rule covers (or given up) is left
+    /// alone; any other gets a replacement (<see cref="StartReplacement"/>).
+    /// </summary>
+    private static void MoveTask(InstanceMove m, ObservedTask task, InstanceObservation observed)
+    {
+        var source = RelaunchSource.Of(task, m.Instance.ClusterArn);
+        if (TaskRescheduler.IsServiceTask(source.Group, source.StartedBy)) { m.Services++; return; }
+        var chain = LineageOf(task);
+        observed.Lineages.TryGetValue(chain.Lineage, out var record);
+        observed.Moves.TryGetValue(chain.Lineage, out var move);
+        if (move is not null && move.OriginalTaskArn == task.TaskArn)
+            AlreadyBeingMoved(m, task, source.ClusterArn, move);
+        else if (move is not null && !move.Done)
+            m.Waiting.Add($"{TaskName(task)} belongs to lineage {Short(chain.Lineage)}, which is already being moved");
+        else if (TaskRescheduler.FindRule(m.Cluster, source.Group, source.TaskDefinitionArn, source.StartedBy, chain.ReflexStarted, record) is not { } rule
+                 || record is { GivenUp: true })
+            m.Uncovered++;
+        else
+            StartReplacement(m, task, source, rule, chain, record);
+    }
+
+    /// <summary>
+    /// Already being moved: on a draining instance whose agent is up, the original is stopped once its replacement runs
+    /// or its time is up (<see cref="StopTheOriginal"/>), else it waits (<see cref="WaitForReplacement"/>).
+    /// </summary>
+    private static void AlreadyBeingMoved(InstanceMove m, ObservedTask task, string clusterArn, DrainMoveRecord move)
+    {
+        if (m.Reason != DrainReason.Draining || m.Instance.AgentConnected == false || move.OriginalStoppedAt is not null)
+            m.Waiting.Add($"{TaskName(task)} already has a replacement ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})");
+        else if (move.ReplacementRunningAt is not null || (move.StopOriginalAt is { } at && at <= m.Now))
+            StopTheOriginal(m, task, clusterArn, move);
+        else
+            WaitForReplacement(m, task, move);
+    }
+
+    /// <summary>Stop the original: its replacement is RUNNING, or drain.stopOriginalAfterSeconds elapsed.</summary>
+    private static void StopTheOriginal(InstanceMove m, ObservedTask task, string clusterArn, DrainMoveRecord move)
+    {
+        var because = move.ReplacementRunningAt is not null
+            ? $"replacement {Short(Arns.LastSegment(move.ReplacementTaskArn ?? move.ReplacementStartedBy))} is RUNNING"
+            : $"drain.stopOriginalAfterSeconds ({m.Drain.StopOriginalAfterSeconds} s) elapsed";
+        m.Actions.Add(ReflexAction.StopTask(StopOriginal(clusterArn, task.TaskArn, $"EcsReflex: moved off draining container instance {m.Where}; {because}")));
+        m.Writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, OriginalStoppedAt = m.Now }).AfterAction(m.Actions.Count - 1));
+        m.Stopped.Add(TaskName(task, because));
+    }
+
+    /// <summary>The original waits for its replacement; a move begun while the agent was away now stops its original like a drained one.</summary>
+    private static void WaitForReplacement(InstanceMove m, ObservedTask task, DrainMoveRecord move)
+    {
+        if (move.Reason == DrainReason.AgentDisconnected)
+        {
+            // The instance can be reached again: its original is now stopped like a drained one.
+            var stopAt = m.Drain.StopOriginalAfterSeconds is { } s ? m.Now + TimeSpan.FromSeconds(s) : (DateTimeOffset?)null;
+            m.Writes.Add(new DrainMoveWrite(move with { Reason = DrainReason.Draining, StopOriginalAt = stopAt }));
+            m.FollowUpAt(stopAt);
         }
+        else m.FollowUpAt(move.StopOriginalAt);
+        m.Waiting.Add($"{TaskName(task)} waits for its replacement ({move.ReplacementStartedBy}, started {Clock(move.StartedAt)})");
+    }
 
-        var parts = new List<string>();
-        if (started.Count > 0)
+    /// <summary>
+    /// Start a replacement: the task as described (with its tags, DescribeTasks with TAGS), built as a relaunch of its
+    /// lineage (<see cref="TaskRescheduler.BuildRunTask"/>), placed away from this instance (<see cref="AwayFromThisInstance"/>);
+    /// the move is remembered once it is started, and a first move starts the task's lineage.
+    /// </summary>
+    private static void StartReplacement(InstanceMove m, ObservedTask task, in RelaunchSource source, RescheduleRule rule, TaskLineage chain, LineageRecord? record)
+    {
+        var built = TaskRescheduler.BuildRunTask(source, rule, chain.Lineage, chain.Attempt, record, awayFrom: null, TaskTagsObservation.Read(task.Tags),
+            DrainPurpose, [new Tag(MovedFromTag, Arns.ContainerInstanceId(m.Instance.ContainerInstanceArn))]);
+        if (built.Problem is not null || built.Request is null) { m.Problems.Add($"{TaskName(task)}: {built.Problem}"); return; }
+        if (AwayFromThisInstance(built.Request, m.Ec2, out var tooMany) is not { } request) { m.Problems.Add($"{TaskName(task)}: its placement {tooMany}"); return; }
+        m.Actions.Add(ReflexAction.RunTask(request));
+        var stopOriginalAt = m.Reason == DrainReason.Draining && m.Drain.StopOriginalAfterSeconds is { } secs ? m.Now + TimeSpan.FromSeconds(secs) : (DateTimeOffset?)null;
+        m.FollowUpAt(stopOriginalAt);
+        m.Writes.Add(new DrainMoveWrite(new DrainMoveRecord
         {
-            var away = ec2 is null ? " (its EC2 instance id is unknown: ECS itself keeps tasks off a draining instance)" : $" away from {ec2}";
-            var then = reason == DrainReason.AgentDisconnected
+            Cluster = m.Cluster.Name, Lineage = chain.Lineage, Rule = rule.Name, OriginalTaskArn = task.TaskArn,
+            ContainerInstanceArn = m.Instance.ContainerInstanceArn, Ec2InstanceId = m.Ec2, Reason = m.Reason,
+            ReplacementStartedBy = request.StartedBy!, ReplacementClientToken = request.ClientToken!, StartedAt = m.Now, StopOriginalAt = stopOriginalAt,
+        }).AfterAction(m.Actions.Count - 1));
+        if (record is null)
+            m.Writes.Add(new LineageWrite(new LineageRecord
+            {
+                Cluster = m.Cluster.Name, Lineage = chain.Lineage, Rule = rule.Name, Attempt = chain.Attempt,
+                OriginalStartedBy = chain.ReflexStarted ? null : task.StartedBy, LastTaskArn = task.TaskArn,
+            }).AfterAction(m.Actions.Count - 1));
+        // CarryNote is "; not carried over: …" or empty.
+        m.Started.Add(TaskName(task, built.CarryNote.Length == 0 ? $"rule {rule.Name}" : $"rule {rule.Name}, {built.CarryNote[2..]}"));
+    }
+
+    /// <summary>Placement away from the instance being left (<c>memberOf(ec2InstanceId != i-…)</c>, when its id is known), within ECS's limit on constraints.</summary>
+    private static RunTaskRequest? AwayFromThisInstance(RunTaskRequest request, string? ec2, out string? tooMany)
+    {
+        var constraints = request.PlacementConstraints?.ToList() ?? [];
+        if (ec2 is not null)
+            constraints.Add(new PlacementConstraint { Type = "memberOf", Expression = $"ec2InstanceId != {ec2}" });
+        tooMany = PlacementValidator.CountProblem(constraints.Count);
+        return tooMany is not null ? null : request with { PlacementConstraints = constraints.Count > 0 ? constraints : null };
+    }
+
+    /// <summary>The reason sentence of a move: replacements started, originals stopped, tasks waiting, problems, tasks left alone.</summary>
+    private static string MoveSentence(InstanceMove m)
+    {
+        var parts = new List<string>();
+        if (m.Started.Count > 0)
+        {
+            var away = m.Ec2 is null ? " (its EC2 instance id is unknown: ECS itself keeps tasks off a draining instance)" : $" away from {m.Ec2}";
+            var then = m.Reason == DrainReason.AgentDisconnected
                 ? "the originals cannot be reached and are left to ECS"
-                : drain.StopOriginalAfterSeconds is { } s
+                : m.Drain.StopOriginalAfterSeconds is { } s
                     ? $"each original stops once its replacement is RUNNING, or after {s} s"
                     : "each original stops once its replacement is RUNNING";
-            parts.Add($"starting replacements for {List(started)}{away}; {then}");
+            parts.Add($"starting replacements for {List(m.Started)}{away}; {then}");
         }
-        if (stopped.Count > 0) parts.Add($"stopping the original{(stopped.Count == 1 ? "" : "s")} {List(stopped)}");
-        if (waiting.Count > 0) parts.Add(List(waiting));
-        if (problems.Count > 0) parts.Add($"cannot move {List(problems)}");
-        if (services > 0) parts.Add($"{services} service task{(services == 1 ? "" : "s")} left to the ECS service scheduler");
-        if (uncovered > 0) parts.Add($"{uncovered} standalone task{(uncovered == 1 ? "" : "s")} no reschedule rule covers left alone");
+        if (m.Stopped.Count > 0) parts.Add($"stopping the original{(m.Stopped.Count == 1 ? "" : "s")} {List(m.Stopped)}");
+        if (m.Waiting.Count > 0) parts.Add(List(m.Waiting));
+        if (m.Problems.Count > 0) parts.Add($"cannot move {List(m.Problems)}");
+        if (m.Services > 0) parts.Add($"{m.Services} service task{(m.Services == 1 ? "" : "s")} left to the ECS service scheduler");
+        if (m.Uncovered > 0) parts.Add($"{m.Uncovered} standalone task{(m.Uncovered == 1 ? "" : "s")} no reschedule rule covers left alone");
         if (parts.Count == 0) parts.Add("no task on it to move");
-        var reasonText = $"{why}: {string.Join("; ", parts)}";
+        return string.Join("; ", parts);
+    }
 
-        var outcome = actions.Count > 0 ? Outcome.Acted : problems.Count > 0 ? Outcome.Rejected : Outcome.Ignored;
-        var draining = reason == DrainReason.Draining;
-        var code = outcome switch
+    private static string MoveCode(InstanceMove m, Outcome outcome)
+    {
+        var draining = m.Reason == DrainReason.Draining;
+        return outcome switch
         {
-            Outcome.Acted when started.Count > 0 => draining ? ReasonCodes.GuardDrainReplace : ReasonCodes.GuardDisconnectReplace,
+            Outcome.Acted when m.Started.Count > 0 => draining ? ReasonCodes.GuardDrainReplace : ReasonCodes.GuardDisconnectReplace,
             Outcome.Acted => ReasonCodes.GuardDrainStopOriginal, // only a draining instance's originals are stopped
             Outcome.Rejected => draining ? ReasonCodes.GuardDrainCannotMove : ReasonCodes.GuardDisconnectCannotMove,
             _ => draining ? ReasonCodes.GuardDrainNothingToMove : ReasonCodes.GuardDisconnectNothingToMove,
         };
-        return new Decision { Outcome = outcome, Code = code, Reason = reasonText, Actions = actions, Writes = writes, FollowUpAt = followUp };
     }
 
     private static string List(IReadOnlyList<string> items) => items.Count switch
@@ -338,7 +345,7 @@ public static class PlacementGuard
     };
 
     /// <summary>An instance that is active and connected: a reconnect ends a pending check and lets disconnect moves finish.</summary>
-    private static Decision Reconnected(ContainerInstanceStateChange e, ClusterPolicy cluster, InstanceObservation observed,
+    private static Decision Reconnected(ContainerInstanceStateChange e, InstanceObservation observed,
         string? ec2, string name, InstanceSeenRecord? seen, DateTimeOffset now)
     {
         var actions = new List<ReflexAction>();
@@ -348,8 +355,7 @@ public static class PlacementGuard
         var where = ec2 ?? Arns.ContainerInstanceId(e.ContainerInstanceArn);
         foreach (var task in observed.Tasks.Where(IsLive).OrderBy(t => t.TaskArn, StringComparer.Ordinal))
         {
-            var lineage = LineageOf(task, out _, out _);
-            if (!observed.Moves.TryGetValue(lineage, out var move) || move.OriginalTaskArn != task.TaskArn
+            if (!observed.Moves.TryGetValue(LineageOf(task).Lineage, out var move) || move.OriginalTaskArn != task.TaskArn
                 || move.Reason != DrainReason.AgentDisconnected || move.OriginalStoppedAt is not null)
                 continue;
             // Its replacement was started while the agent was away: both would run. Finish the move.
@@ -367,23 +373,26 @@ public static class PlacementGuard
                 waiting.Add(TaskName(task));
             }
         }
-        var head = seen?.AgentConnected == false
-            ? $"the agent of {name} reconnected (disconnected since {(seen.DisconnectedSince is { } d ? Clock(d) : "?")})"
-            : $"{name} is {e.Status}";
-        string reason;
-        if (stopped.Count > 0)
-            reason = $"{head}: its task{(stopped.Count == 1 ? "" : "s")} {List(stopped)} already {(stopped.Count == 1 ? "has a" : "have")} RUNNING replacement{(stopped.Count == 1 ? "" : "s")}, stopping the original{(stopped.Count == 1 ? "" : "s")}"
-                     + (waiting.Count > 0 ? $"; {List(waiting)} stop once their replacements run" : "");
-        else if (waiting.Count > 0)
-            reason = $"{head}: {List(waiting)} stop{(waiting.Count == 1 ? "s" : "")} once {(waiting.Count == 1 ? "its replacement runs" : "their replacements run")}";
-        else
-            reason = seen?.AgentConnected == false ? $"{head}: any pending check is cancelled, nothing to move" : $"{head}: nothing to move";
         return new Decision
         {
             Outcome = actions.Count > 0 ? Outcome.Acted : Outcome.Ignored,
             Code = actions.Count > 0 ? ReasonCodes.GuardReconnectStopOriginal : ReasonCodes.GuardReconnectNothingToMove,
-            Reason = reason, Actions = actions, Writes = writes,
+            Reason = ReconnectSentence(e, name, seen, stopped, waiting), Actions = actions, Writes = writes,
         };
+    }
+
+    /// <summary>The reason sentence of a reconnect: originals stopped, originals still waiting for their replacements.</summary>
+    private static string ReconnectSentence(ContainerInstanceStateChange e, string name, InstanceSeenRecord? seen, List<string> stopped, List<string> waiting)
+    {
+        var head = seen?.AgentConnected == false
+            ? $"the agent of {name} reconnected (disconnected since {(seen.DisconnectedSince is { } d ? Clock(d) : "?")})"
+            : $"{name} is {e.Status}";
+        if (stopped.Count > 0)
+            return $"{head}: its task{(stopped.Count == 1 ? "" : "s")} {List(stopped)} already {(stopped.Count == 1 ? "has a" : "have")} RUNNING replacement{(stopped.Count == 1 ? "" : "s")}, stopping the original{(stopped.Count == 1 ? "" : "s")}"
+                   + (waiting.Count > 0 ? $"; {List(waiting)} stop once their replacements run" : "");
+        if (waiting.Count > 0)
+            return $"{head}: {List(waiting)} stop{(waiting.Count == 1 ? "s" : "")} once {(waiting.Count == 1 ? "its replacement runs" : "their replacements run")}";
+        return seen?.AgentConnected == false ? $"{head}: any pending check is cancelled, nothing to move" : $"{head}: nothing to move";
     }
 
     // ------------------------------------------------------------------ replacements running
@@ -532,70 +541,76 @@ public static class PlacementGuard
         };
     }
 
-    /// <summary>Service actions: placement failures (fallback, or left to capacity providers) and steady states (restore).</summary>
+    /// <summary>Service actions: placement failures (<see cref="PlacementFailure"/>) and steady states (<see cref="SteadyState"/>).</summary>
     public static Decision DecideServiceAction(ServiceAction a, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now)
     {
         var serviceName = a.ServiceArn is null ? "?" : Arns.ServiceName(a.ServiceArn);
-        switch (a.EventName)
+        return a.EventName switch
         {
-            case "SERVICE_TASK_PLACEMENT_FAILURE":
+            "SERVICE_TASK_PLACEMENT_FAILURE" => PlacementFailure(a, policy, observed, now, serviceName),
+            "SERVICE_STEADY_STATE" => SteadyState(a, policy, observed, now, serviceName),
+            _ => Decision.Ignored(ReasonCodes.GuardOtherServiceAction, $"{a.EventName} of {serviceName}: the guard acts on SERVICE_TASK_PLACEMENT_FAILURE and SERVICE_STEADY_STATE"),
+        };
+    }
+
+    /// <summary>
+    /// Fall back: a task of the service could not be placed because of a placement constraint, and its policy has a
+    /// fallback placement that is not in effect yet. A shortage of resources is left to the capacity providers.
+    /// </summary>
+    private static Decision PlacementFailure(ServiceAction a, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now, string serviceName)
+    {
+        var reason = a.Reason?.Trim() ?? "";
+        if (reason.StartsWith("RESOURCE:", StringComparison.Ordinal))
+            return Decision.Ignored(ReasonCodes.GuardResourceShortage,
+                $"ECS could not place a task of {serviceName}: no container instance has enough {MissingResource(reason)} ({reason}); left to the capacity providers");
+        var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
+        if (why is not null) return Decision.Ignored(whyCode, $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}): {why}");
+        if (!IsConstraintFailure(reason))
+            return Decision.Ignored(ReasonCodes.GuardNotAConstraintFailure,
+                $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}) is not caused by a placement constraint: left to ECS");
+        var placement = sp!.Placement!;
+        if (placement.Fallback is null)
+            return Decision.Ignored(ReasonCodes.GuardNoFallback, $"{serviceName} cannot be placed ({reason}) and its policy has no fallback placement");
+        if (observed.Service is { } svc && IsFargate(svc))
+            return Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: no fallback to apply");
+        if (observed.Record?.FallbackAppliedAt is { } since)
+            return Decision.Ignored(ReasonCodes.GuardFallbackInEffect, $"{serviceName} cannot be placed ({reason}); its fallback placement is already in effect since {Clock(since)}");
+        var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
+        var restoreAt = now + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
+        return new Decision
+        {
+            Outcome = Outcome.Acted,
+            Code = ReasonCodes.GuardFallbackApply,
+            Reason = $"{serviceName} cannot be placed ({reason}): applying its fallback placement ({Summary(placement.Fallback)}); the preferred one comes back on the first steady state after {Clock(restoreAt)}",
+            Actions = [ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Fallback))],
+            Writes = [new ServicePlacementWrite(new ServicePlacementRecord
             {
-                var reason = a.Reason?.Trim() ?? "";
-                if (reason.StartsWith("RESOURCE:", StringComparison.Ordinal))
-                    return Decision.Ignored(ReasonCodes.GuardResourceShortage,
-                        $"ECS could not place a task of {serviceName}: no container instance has enough {MissingResource(reason)} ({reason}); left to the capacity providers");
-                var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
-                if (why is not null) return Decision.Ignored(whyCode, $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}): {why}");
-                if (!IsConstraintFailure(reason))
-                    return Decision.Ignored(ReasonCodes.GuardNotAConstraintFailure,
-                        $"placement failure of {serviceName} ({(reason.Length == 0 ? "no reason given" : reason)}) is not caused by a placement constraint: left to ECS");
-                var placement = sp!.Placement!;
-                if (placement.Fallback is null)
-                    return Decision.Ignored(ReasonCodes.GuardNoFallback, $"{serviceName} cannot be placed ({reason}) and its policy has no fallback placement");
-                if (observed.Service is { } svc && IsFargate(svc))
-                    return Decision.Ignored(ReasonCodes.GuardFargate, $"{serviceName} runs on Fargate, which takes no placement constraints or strategies: no fallback to apply");
-                if (observed.Record?.FallbackAppliedAt is { } since)
-                    return Decision.Ignored(ReasonCodes.GuardFallbackInEffect, $"{serviceName} cannot be placed ({reason}); its fallback placement is already in effect since {Clock(since)}");
-                var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
-                var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Fallback));
-                var restoreAt = now + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
-                return new Decision
-                {
-                    Outcome = Outcome.Acted,
-                    Code = ReasonCodes.GuardFallbackApply,
-                    Reason = $"{serviceName} cannot be placed ({reason}): applying its fallback placement ({Summary(placement.Fallback)}); the preferred one comes back on the first steady state after {Clock(restoreAt)}",
-                    Actions = [update],
-                    Writes = [new ServicePlacementWrite(new ServicePlacementRecord
-                    {
-                        Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = now, FallbackReason = reason,
-                    }).AfterAction(0)],
-                };
-            }
-            case "SERVICE_STEADY_STATE":
-            {
-                var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
-                if (why is not null) return Decision.Ignored(whyCode, $"{serviceName} reached a steady state; {why}");
-                if (observed.Record?.FallbackAppliedAt is not { } since || sp!.Placement!.Fallback is null)
-                    return Decision.Ignored(ReasonCodes.GuardNoFallbackInEffect, $"{serviceName} reached a steady state; no fallback placement is in effect");
-                var placement = sp.Placement;
-                var restoreAt = since + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
-                if (now < restoreAt)
-                    return Decision.Ignored(ReasonCodes.GuardRestoreNotYet,
-                        $"{serviceName} reached a steady state on its fallback placement (since {Clock(since)}); the preferred placement comes back on the first steady state after {Clock(restoreAt)}");
-                var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
-                var update = ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Preferred));
-                return new Decision
-                {
-                    Outcome = Outcome.Acted,
-                    Code = ReasonCodes.GuardFallbackRestore,
-                    Reason = $"{serviceName} is steady on its fallback placement since {Clock(since)}, more than {placement.RestoreAfterSeconds} s: restoring the preferred placement ({Summary(placement.Preferred)})",
-                    Actions = [update],
-                    Writes = [new ServicePlacementWrite(new ServicePlacementRecord { Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = null }).AfterAction(0)],
-                };
-            }
-            default:
-                return Decision.Ignored(ReasonCodes.GuardOtherServiceAction, $"{a.EventName} of {serviceName}: the guard acts on SERVICE_TASK_PLACEMENT_FAILURE and SERVICE_STEADY_STATE");
-        }
+                Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = now, FallbackReason = reason,
+            }).AfterAction(0)],
+        };
+    }
+
+    /// <summary>Restore: the service is steady on its fallback placement for longer than placement.restoreAfterSeconds.</summary>
+    private static Decision SteadyState(ServiceAction a, ReflexPolicy policy, ServiceObservation observed, DateTimeOffset now, string serviceName)
+    {
+        var (cluster, sp, why, whyCode) = FindService(policy, a.ClusterArn, a.ServiceArn);
+        if (why is not null) return Decision.Ignored(whyCode, $"{serviceName} reached a steady state; {why}");
+        if (observed.Record?.FallbackAppliedAt is not { } since || sp!.Placement!.Fallback is null)
+            return Decision.Ignored(ReasonCodes.GuardNoFallbackInEffect, $"{serviceName} reached a steady state; no fallback placement is in effect");
+        var placement = sp.Placement;
+        var restoreAt = since + TimeSpan.FromSeconds(placement.RestoreAfterSeconds);
+        if (now < restoreAt)
+            return Decision.Ignored(ReasonCodes.GuardRestoreNotYet,
+                $"{serviceName} reached a steady state on its fallback placement (since {Clock(since)}); the preferred placement comes back on the first steady state after {Clock(restoreAt)}");
+        var clusterArn = a.ClusterArn ?? observed.Service?.ClusterArn ?? cluster!.Cluster;
+        return new Decision
+        {
+            Outcome = Outcome.Acted,
+            Code = ReasonCodes.GuardFallbackRestore,
+            Reason = $"{serviceName} is steady on its fallback placement since {Clock(since)}, more than {placement.RestoreAfterSeconds} s: restoring the preferred placement ({Summary(placement.Preferred)})",
+            Actions = [ReflexAction.UpdateService(UpdatePlacement(clusterArn, serviceName, placement.Preferred))],
+            Writes = [new ServicePlacementWrite(new ServicePlacementRecord { Cluster = cluster!.Name, Service = serviceName, FallbackAppliedAt = null }).AfterAction(0)],
+        };
     }
 
     /// <summary>Placement failures a looser placement may fix: a constraint could not be satisfied (MemberOf, DistinctInstance…).</summary>

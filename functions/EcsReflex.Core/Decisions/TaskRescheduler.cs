@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using EcsReflex.Core.Ecs;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Observed;
@@ -30,6 +31,37 @@ public sealed record TaskObservation
 }
 
 /// <summary>
+/// What a relaunch reproduces of a task: the RunTask fields taken from the task itself. The rescheduler builds it from
+/// the stopped task's event, the placement guard from the task as described (DescribeTasks); both hand it to
+/// <see cref="TaskRescheduler.BuildRunTask"/>.
+/// </summary>
+public readonly record struct RelaunchSource(
+    string ClusterArn, string TaskArn, string? TaskDefinitionArn, string? Group, string? StartedBy,
+    string? LaunchType, string? CapacityProviderName, string? PlatformVersion, bool? EnableExecuteCommand,
+    JsonElement? Overrides, IReadOnlyList<Attachment> Attachments)
+{
+    /// <summary>The stopped task, as its event says it.</summary>
+    public static RelaunchSource Of(TaskStateChange t) => new(t.ClusterArn, t.TaskArn, t.TaskDefinitionArn, t.Group, t.StartedBy,
+        t.LaunchType, t.CapacityProviderName, t.PlatformVersion, t.EnableExecuteCommand, t.Overrides, t.Attachments);
+
+    /// <summary>A task as described; in <paramref name="clusterArn"/> when the description does not say its cluster.</summary>
+    public static RelaunchSource Of(ObservedTask t, string clusterArn) => new(t.ClusterArn ?? clusterArn, t.TaskArn, t.TaskDefinitionArn, t.Group, t.StartedBy,
+        t.LaunchType, t.CapacityProviderName, t.PlatformVersion, t.EnableExecuteCommand, t.Overrides, t.Attachments);
+}
+
+/// <summary>The container instance a failed task ran on, to place its relaunch away from; its EC2 instance id when known.</summary>
+public readonly record struct FailedInstance(string ContainerInstanceArn, string? Ec2InstanceId);
+
+/// <summary>
+/// A relaunch as built: the request, or the <see cref="Problem"/> sentence why it cannot be; what the reason says of its
+/// placement (" away from i-…") and of what it could not carry over ("; not carried over: …"), each possibly "".
+/// </summary>
+public readonly record struct BuiltRelaunch(RunTaskRequest? Request, string? Problem, string PlacementNote, string CarryNote);
+
+/// <summary>The lineage a task belongs to, the attempt it is, and whether EcsReflex started it (<c>reflex/&lt;lineage&gt;/&lt;attempt&gt;</c>).</summary>
+public readonly record struct TaskLineage(string Lineage, int Attempt, bool ReflexStarted);
+
+/// <summary>
 /// The task rescheduler's decisions. Pure: the event, what was observed, the policy and the time in;
 /// a <see cref="Decision"/> out.
 /// </summary>
@@ -47,9 +79,12 @@ public static class TaskRescheduler
     /// <summary>The attachment type of an Amazon EBS volume ECS attached to a task.</summary>
     public const string EbsAttachmentType = "AmazonElasticBlockStorage";
 
-    public static bool IsServiceTask(TaskStateChange t) =>
-        (t.Group?.StartsWith("service:", StringComparison.Ordinal) ?? false)
-        || (t.StartedBy?.StartsWith("ecs-svc/", StringComparison.Ordinal) ?? false);
+    public static bool IsServiceTask(TaskStateChange t) => IsServiceTask(t.Group, t.StartedBy);
+
+    /// <summary>A task of a service (a <c>service:</c> group, an <c>ecs-svc/</c> starter): the ECS service scheduler replaces it.</summary>
+    public static bool IsServiceTask(string? group, string? startedBy) =>
+        (group?.StartsWith("service:", StringComparison.Ordinal) ?? false)
+        || (startedBy?.StartsWith("ecs-svc/", StringComparison.Ordinal) ?? false);
 
     /// <summary>Parses <c>reflex/&lt;lineage&gt;/&lt;attempt&gt;</c>; false for any other startedBy.</summary>
     public static bool TryParseLineage(string? startedBy, out string lineage, out int attempt)
@@ -96,28 +131,33 @@ public static class TaskRescheduler
     {
         if (!string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal))
             return new(StopKind.NotStopped, $"is {t.LastStatus}, not STOPPED", null);
-        switch (t.StopCode)
-        {
-            case "UserInitiated":
-                return new(StopKind.UserInitiated, $"was stopped by a user ({Short(t.StoppedReason) ?? "UserInitiated"})", null);
-            case "SpotInterruption":
-                return new(StopKind.Infrastructure, "lost its Spot capacity (SpotInterruption)", null);
-            case "TerminationNotice":
-                return new(StopKind.Infrastructure, "lost its host (TerminationNotice)", null);
-            case "TaskFailedToStart":
-                return new(StopKind.Start, $"failed to start ({Short(t.StoppedReason) ?? Short(t.Containers.FirstOrDefault(c => c.Reason is not null)?.Reason) ?? "TaskFailedToStart"})", null);
-            case "ServiceSchedulerInitiated":
-                return new(StopKind.Other, "was stopped by the service scheduler (ServiceSchedulerInitiated)", null);
-            case null or "EssentialContainerExited":
-                break;
-            default:
-                return new(StopKind.Other, $"stopped with code {t.StopCode}, which the rescheduler does not treat as a failure", null);
-        }
+        return ByStopCode(t) ?? OutOfMemory(t) ?? ByExitCodes(t, ignoreExitCodes);
+    }
 
+    /// <summary>What the stop code says alone; null for none or <c>EssentialContainerExited</c>, which the containers tell.</summary>
+    private static Classification? ByStopCode(TaskStateChange t) => t.StopCode switch
+    {
+        "UserInitiated" => new(StopKind.UserInitiated, $"was stopped by a user ({Short(t.StoppedReason) ?? "UserInitiated"})", null),
+        "SpotInterruption" => new(StopKind.Infrastructure, "lost its Spot capacity (SpotInterruption)", null),
+        "TerminationNotice" => new(StopKind.Infrastructure, "lost its host (TerminationNotice)", null),
+        "TaskFailedToStart" => new(StopKind.Start, $"failed to start ({Short(t.StoppedReason) ?? Short(t.Containers.FirstOrDefault(c => c.Reason is not null)?.Reason) ?? "TaskFailedToStart"})", null),
+        "ServiceSchedulerInitiated" => new(StopKind.Other, "was stopped by the service scheduler (ServiceSchedulerInitiated)", null),
+        null or "EssentialContainerExited" => null,
+        _ => new(StopKind.Other, $"stopped with code {t.StopCode}, which the rescheduler does not treat as a failure", null),
+    };
+
+    /// <summary>A container that ran out of memory (its reason says <c>OutOfMemoryError</c>), before any exit code.</summary>
+    private static Classification? OutOfMemory(TaskStateChange t)
+    {
         foreach (var c in t.Containers)
             if (c.Reason?.Contains("OutOfMemoryError", StringComparison.Ordinal) == true)
                 return new(StopKind.Oom, $"{c.Name ?? "a container"} ran out of memory (exit {c.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}, OutOfMemoryError)", c.Name);
+        return null;
+    }
 
+    /// <summary>What the containers' exit codes say: the first failed container, else success (0 or ignored codes), else the stop's own words.</summary>
+    private static Classification ByExitCodes(TaskStateChange t, IReadOnlyList<int> ignoreExitCodes)
+    {
         ContainerDetail? failed = null;
         var ignored = new List<string>();
         var zeros = 0;
@@ -146,92 +186,109 @@ public static class TaskRescheduler
 
     private static string? Short(string? s) => s is null ? null : s.Length <= 120 ? s : s[..117] + "...";
 
+    /// <summary>
+    /// A stop in, a decision out, through the rules below in this order: stopped in a policy cluster, not a service task,
+    /// a rule covers it, its lineage not given up, a failure (<see cref="NotAFailure"/>), not being moved
+    /// (<see cref="BeingMoved"/>), the count (<see cref="CountSoFar"/>, <see cref="GivesUp"/>, <see cref="NextAttempt"/>),
+    /// then the relaunch (<see cref="Relaunch"/>).
+    /// </summary>
     public static Decision Decide(TaskStateChange t, ReflexPolicy policy, TaskObservation observed, DateTimeOffset now)
     {
         var family = Arns.TaskDefinitionFamily(t.TaskDefinitionArn);
         var name = family is null ? $"task {t.TaskId}" : $"task {t.TaskId} ({family})";
         if (!string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal))
             return Decision.Ignored(ReasonCodes.ReschedulerNotStopped, $"{name} is {t.LastStatus}, not STOPPED: the rescheduler reacts to stops only");
-        var cluster = policy.FindCluster(t.ClusterArn);
-        if (cluster is null)
+        if (policy.FindCluster(t.ClusterArn) is not { } cluster)
             return Decision.Ignored(ReasonCodes.ReschedulerClusterNotInPolicy, $"cluster {Arns.ClusterName(t.ClusterArn)} is not in the policy");
         if (IsServiceTask(t))
             return Decision.Ignored(ReasonCodes.ReschedulerServiceTask, $"{name} belongs to a service ({t.Group ?? t.StartedBy}): the ECS service scheduler replaces it");
 
-        var reflexStarted = TryParseLineage(t.StartedBy, out var lineage, out var attempt);
-        if (!reflexStarted) { lineage = t.TaskId; attempt = 0; }
+        var chain = LineageOf(t);
         var record = observed.Lineage;
-        var rule = FindRule(cluster, t, reflexStarted, record);
-        if (rule is null)
+        if (FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, chain.ReflexStarted, record) is not { } rule)
             return Decision.Ignored(ReasonCodes.ReschedulerNoRule, $"{name} matches no reschedule rule of cluster {cluster.Name}");
         if (record is { GivenUp: true })
-            return Decision.Ignored(ReasonCodes.ReschedulerGivenUp, $"{name}: lineage {lineage} was given up after attempt {record.Attempt}; nothing more is relaunched");
+            return Decision.Ignored(ReasonCodes.ReschedulerGivenUp, $"{name}: lineage {chain.Lineage} was given up after attempt {record.Attempt}; nothing more is relaunched");
 
         var c = Classify(t, rule.IgnoreExitCodes);
         var prefix = $"{name}: {c.What}";
-        switch (c.Kind)
-        {
-            case StopKind.UserInitiated or StopKind.Other or StopKind.NotStopped:
-                return Decision.Ignored(ReasonCodes.ReschedulerNotAFailure, $"{prefix}: not a failure");
-            case StopKind.Success when rule.Restart != RestartMode.Always:
-                return Decision.Ignored(ReasonCodes.ReschedulerSuccess, $"{prefix}: success, and rule {rule.Name} restarts on failure only");
-        }
-        if (observed.DrainMove is { } move && move.OriginalTaskArn == t.TaskArn)
-            return Decision.Ignored(ReasonCodes.ReschedulerBeingMoved, $"{prefix}, but it was being moved off container instance {move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn)}: its replacement ({move.ReplacementStartedBy}) carries lineage {lineage} on, so it is not relaunched");
+        if (NotAFailure(c, rule, prefix) is { } notAFailure) return notAFailure;
+        if (BeingMoved(t, observed.DrainMove, chain.Lineage, prefix) is { } moved) return moved;
 
         var stoppedAt = t.StoppedAt ?? t.UpdatedAt ?? now;
+        var current = CountSoFar(t, rule, chain.Attempt, stoppedAt, out var resetAfter);
+        if (GivesUp(c.Kind, current, rule))
+            return GiveUp(t, cluster, rule, chain.Lineage, current, record, prefix, stoppedAt, c);
+        return Relaunch(t, cluster, rule, chain, record, observed, c, NextAttempt(c.Kind, rule, current, resetAfter), prefix, stoppedAt, now);
+    }
+
+    /// <summary>The lineage a task carries on (<c>reflex/&lt;lineage&gt;/&lt;attempt&gt;</c>), or the one it starts: its own id, attempt 0.</summary>
+    private static TaskLineage LineageOf(TaskStateChange t) =>
+        TryParseLineage(t.StartedBy, out var lineage, out var attempt) ? new(lineage, attempt, true) : new(t.TaskId, 0, false);
+
+    /// <summary>Is it a failure? A user's or the scheduler's stop is not; a success is relaunched only under <c>restart: Always</c>.</summary>
+    private static Decision? NotAFailure(Classification c, RescheduleRule rule, string prefix) => c.Kind switch
+    {
+        StopKind.UserInitiated or StopKind.Other or StopKind.NotStopped => Decision.Ignored(ReasonCodes.ReschedulerNotAFailure, $"{prefix}: not a failure"),
+        StopKind.Success when rule.Restart != RestartMode.Always =>
+            Decision.Ignored(ReasonCodes.ReschedulerSuccess, $"{prefix}: success, and rule {rule.Name} restarts on failure only"),
+        _ => null,
+    };
+
+    /// <summary>Being moved: the placement guard's replacement of this very task carries its lineage on, so it is not relaunched.</summary>
+    private static Decision? BeingMoved(TaskStateChange t, DrainMoveRecord? move, string lineage, string prefix) =>
+        move is not null && move.OriginalTaskArn == t.TaskArn
+            ? Decision.Ignored(ReasonCodes.ReschedulerBeingMoved, $"{prefix}, but it was being moved off container instance {move.Ec2InstanceId ?? Arns.ContainerInstanceId(move.ContainerInstanceArn)}: its replacement ({move.ReplacementStartedBy}) carries lineage {lineage} on, so it is not relaunched")
+            : null;
+
+    /// <summary>
+    /// The count so far: the attempt the task was, or 0 when it ran longer than <c>resetAfterSeconds</c> (then
+    /// <paramref name="resetAfter"/> says how long it ran; null otherwise).
+    /// </summary>
+    private static int CountSoFar(TaskStateChange t, RescheduleRule rule, int attempt, DateTimeOffset stoppedAt, out TimeSpan? resetAfter)
+    {
         var ranFor = t.StartedAt is { } started ? stoppedAt - started : (TimeSpan?)null;
         var reset = ranFor is { } rf && rf > TimeSpan.FromSeconds(rule.ResetAfterSeconds) && attempt > 0;
-        var current = reset ? 0 : attempt;
+        resetAfter = reset ? ranFor : null;
+        return reset ? 0 : attempt;
+    }
 
-        int next;
-        TimeSpan delay;
-        string countNote;
-        switch (c.Kind)
-        {
-            case StopKind.Infrastructure:
-                next = current;
-                delay = TimeSpan.Zero;
-                countNote = $"infrastructure, not counted (attempt {current} of {rule.MaxAttempts})";
-                break;
-            case StopKind.Success:
-                next = 0;
-                delay = TimeSpan.Zero;
-                countNote = "restart: Always";
-                break;
-            default:
-                if (current >= rule.MaxAttempts)
-                    return GiveUp(t, cluster, rule, lineage, current, record, prefix, stoppedAt, c);
-                next = current + 1;
-                delay = rule.Backoff.DelayFor(next);
-                countNote = $"attempt {next} of {rule.MaxAttempts}" + (reset ? $", count reset after {Seconds(ranFor!.Value)} of running" : "");
-                break;
-        }
+    /// <summary>Give up: a failure (not infrastructure, not a success) of an attempt that already reached <c>maxAttempts</c>.</summary>
+    private static bool GivesUp(StopKind kind, int current, RescheduleRule rule) =>
+        kind is not (StopKind.Infrastructure or StopKind.Success) && current >= rule.MaxAttempts;
 
+    /// <summary>The attempt a relaunch is: its number, its back-off, and the words for the count.</summary>
+    private readonly record struct Attempt(int Number, TimeSpan Delay, string CountNote);
+
+    /// <summary>The next attempt: infrastructure keeps the count and goes at once, a success starts none, a failure counts one and backs off.</summary>
+    private static Attempt NextAttempt(StopKind kind, RescheduleRule rule, int current, TimeSpan? resetAfter) => kind switch
+    {
+        StopKind.Infrastructure => new(current, TimeSpan.Zero, $"infrastructure, not counted (attempt {current} of {rule.MaxAttempts})"),
+        StopKind.Success => new(0, TimeSpan.Zero, "restart: Always"),
+        _ => Backoff(rule, current + 1, resetAfter),
+    };
+
+    /// <summary>Back-off: attempt n waits <c>min(initial × multiplier^(n−1), max)</c> (<see cref="Policy.Backoff.DelayFor"/>).</summary>
+    private static Attempt Backoff(RescheduleRule rule, int next, TimeSpan? resetAfter) =>
+        new(next, rule.Backoff.DelayFor(next),
+            $"attempt {next} of {rule.MaxAttempts}" + (resetAfter is { } ranFor ? $", count reset after {Seconds(ranFor)} of running" : ""));
+
+    /// <summary>The relaunch: rejected when the task cannot be reproduced, deferred to the back-off's due time, else now.</summary>
+    private static Decision Relaunch(TaskStateChange t, ClusterPolicy cluster, RescheduleRule rule, TaskLineage chain, LineageRecord? record,
+        TaskObservation observed, Classification c, Attempt next, string prefix, DateTimeOffset stoppedAt, DateTimeOffset now)
+    {
+        var built = BuildRunTask(RelaunchSource.Of(t), rule, chain.Lineage, next.Number, record, FailedInstanceToAvoid(t, rule, c, observed), observed.Tags);
+        if (built.Problem is not null)
+            return Decision.Rejected(ReasonCodes.ReschedulerCannotRelaunch, $"{prefix} ({next.CountNote}), but {built.Problem}");
         // Zero back-off means at once, whatever the stop's own timestamp says.
-        var due = delay > TimeSpan.Zero ? stoppedAt + delay : now;
-        var request = BuildRunTask(t, cluster, rule, lineage, next, observed, c, record, out var placementNote, out var problem, out var carryNote);
-        if (problem is not null)
-            return Decision.Rejected(ReasonCodes.ReschedulerCannotRelaunch, $"{prefix} ({countNote}), but {problem}");
-
-        var newRecord = new LineageRecord
-        {
-            Cluster = cluster.Name,
-            Lineage = lineage,
-            Rule = rule.Name,
-            Attempt = next,
-            OriginalStartedBy = reflexStarted ? record?.OriginalStartedBy : t.StartedBy,
-            LastFailure = c.Kind == StopKind.Success ? record?.LastFailure : c.What,
-            LastFailureAt = c.Kind == StopKind.Success ? record?.LastFailureAt : stoppedAt,
-            LastTaskArn = t.TaskArn,
-        };
+        var due = next.Delay > TimeSpan.Zero ? stoppedAt + next.Delay : now;
         if (due > now)
         {
             return new Decision
             {
                 Outcome = Outcome.Deferred,
                 Code = ReasonCodes.ReschedulerBackoff,
-                Reason = $"{prefix} ({countNote}); relaunching in {Seconds(delay)}{placementNote}{carryNote}",
+                Reason = $"{prefix} ({next.CountNote}); relaunching in {Seconds(next.Delay)}{built.PlacementNote}{built.CarryNote}",
                 DueAt = due,
             };
         }
@@ -239,11 +296,34 @@ public static class TaskRescheduler
         {
             Outcome = Outcome.Acted,
             Code = ReasonCodes.ReschedulerRelaunch,
-            Reason = $"{prefix} ({countNote}); relaunching now{placementNote}{carryNote}",
-            Actions = [ReflexAction.RunTask(request!)],
-            Writes = [new LineageWrite(newRecord) { When = CommitPoint.Acted }],
+            Reason = $"{prefix} ({next.CountNote}); relaunching now{built.PlacementNote}{built.CarryNote}",
+            Actions = [ReflexAction.RunTask(built.Request!)],
+            Writes = [new LineageWrite(NextRecord(t, cluster, rule, chain, record, c, next.Number, stoppedAt)) { When = CommitPoint.Acted }],
         };
     }
+
+    /// <summary>The lineage once relaunched: the new attempt, the original starter, the last failure (a success keeps the previous one).</summary>
+    private static LineageRecord NextRecord(TaskStateChange t, ClusterPolicy cluster, RescheduleRule rule, TaskLineage chain, LineageRecord? record,
+        Classification c, int attempt, DateTimeOffset stoppedAt) => new()
+    {
+        Cluster = cluster.Name,
+        Lineage = chain.Lineage,
+        Rule = rule.Name,
+        Attempt = attempt,
+        OriginalStartedBy = chain.ReflexStarted ? record?.OriginalStartedBy : t.StartedBy,
+        LastFailure = c.Kind == StopKind.Success ? record?.LastFailure : c.What,
+        LastFailureAt = c.Kind == StopKind.Success ? record?.LastFailureAt : stoppedAt,
+        LastTaskArn = t.TaskArn,
+    };
+
+    /// <summary>
+    /// Placement away from the failed instance, when the rule wants it and the stop may be the instance's fault: not a
+    /// failed start, not a success.
+    /// </summary>
+    private static FailedInstance? FailedInstanceToAvoid(TaskStateChange t, RescheduleRule rule, Classification c, TaskObservation observed) =>
+        rule.AvoidFailedInstance && c.Kind != StopKind.Start && c.Kind != StopKind.Success && t.ContainerInstanceArn is { } ci
+            ? new FailedInstance(ci, observed.FailedEc2InstanceId)
+            : null;
 
     /// <summary>
     /// True when <paramref name="decision"/> relaunches now with a rule that copies tags and the stopped task's tags were
@@ -258,7 +338,7 @@ public static class TaskRescheduler
     }
 
     /// <summary>The rule covering a task: the rule that started its chain, else the first whose match holds.</summary>
-    public static RescheduleRule? FindRule(ClusterPolicy cluster, TaskStateChange t, bool reflexStarted, LineageRecord? record)
+    public static RescheduleRule? FindRule(ClusterPolicy cluster, string? group, string? taskDefinitionArn, string? taskStartedBy, bool reflexStarted, LineageRecord? record)
     {
         if (reflexStarted && record is not null)
         {
@@ -266,13 +346,13 @@ public static class TaskRescheduler
             foreach (var r in cluster.Reschedule)
                 if (r.Name == record.Rule) return r;
         }
-        var startedBy = reflexStarted ? record?.OriginalStartedBy : t.StartedBy;
+        var startedBy = reflexStarted ? record?.OriginalStartedBy : taskStartedBy;
         foreach (var r in cluster.Reschedule)
         {
             // A task EcsReflex started was matched by a rule when it was started: its startedBy is ours,
             // so a startedByPrefix condition is judged on the original startedBy when it is known.
             var match = reflexStarted && startedBy is null ? r.Match with { StartedByPrefix = null } : r.Match;
-            if (match.Matches(t.Group, t.TaskDefinitionArn, startedBy)) return r;
+            if (match.Matches(group, taskDefinitionArn, startedBy)) return r;
         }
         return null;
     }
@@ -306,9 +386,11 @@ public static class TaskRescheduler
         };
     }
 
-    public static bool IsFargate(TaskStateChange t) =>
-        string.Equals(t.LaunchType, "FARGATE", StringComparison.Ordinal)
-        || (t.CapacityProviderName?.StartsWith("FARGATE", StringComparison.Ordinal) ?? false);
+    public static bool IsFargate(TaskStateChange t) => IsFargate(t.LaunchType, t.CapacityProviderName);
+
+    public static bool IsFargate(string? launchType, string? capacityProviderName) =>
+        string.Equals(launchType, "FARGATE", StringComparison.Ordinal)
+        || (capacityProviderName?.StartsWith("FARGATE", StringComparison.Ordinal) ?? false);
 
     public static bool IsEbs(Attachment a) => string.Equals(a.Type, EbsAttachmentType, StringComparison.OrdinalIgnoreCase);
 
@@ -320,77 +402,104 @@ public static class TaskRescheduler
         return null;
     }
 
-    public static bool UsesAwsVpc(TaskStateChange t) =>
-        IsFargate(t) || t.Attachments.Any(a => string.Equals(a.Type, "eni", StringComparison.OrdinalIgnoreCase)
+    public static bool UsesAwsVpc(in RelaunchSource t) =>
+        IsFargate(t.LaunchType, t.CapacityProviderName) || t.Attachments.Any(a => string.Equals(a.Type, "eni", StringComparison.OrdinalIgnoreCase)
                                                || string.Equals(a.Type, "ElasticNetworkInterface", StringComparison.Ordinal));
 
     /// <summary>
-    /// The RunTask that reproduces the stopped task, or a problem sentence when it cannot be built. <paramref name="carryNote"/>
-    /// says what of the task it could not carry over (tags it could not read, tags over RunTask's limit, …), or is empty.
-    /// <paramref name="extraTags"/> are further tags of EcsReflex's own (a move's <c>reflex:movedFrom</c>), counted in the limit.
+    /// Build the request: the RunTask that reproduces <paramref name="task"/> as attempt <paramref name="attempt"/> of
+    /// <paramref name="lineage"/>, or the problem sentence why it cannot (<see cref="CannotReproduce"/>). The rules it
+    /// applies: the policy's placement, away from <paramref name="awayFrom"/> when given (<see cref="Placement"/>),
+    /// EcsReflex's tags (<see cref="ReflexTags"/>, with <paramref name="extraTags"/>: a move's <c>reflex:movedFrom</c>)
+    /// and the task's own (<see cref="CarryTags"/>), and a client token for <paramref name="purpose"/>.
     /// </summary>
-    public static RunTaskRequest? BuildRunTask(TaskStateChange t, ClusterPolicy cluster, RescheduleRule rule, string lineage, int attempt,
-        TaskObservation observed, Classification c, LineageRecord? record, out string placementNote, out string? problem, out string carryNote,
-        string purpose = "relaunch", IReadOnlyList<Tag>? extraTags = null)
+    public static BuiltRelaunch BuildRunTask(in RelaunchSource task, RescheduleRule rule, string lineage, int attempt, LineageRecord? record,
+        FailedInstance? awayFrom, TaskTagsObservation? ownTags, string purpose = "relaunch", IReadOnlyList<Tag>? extraTags = null)
     {
-        placementNote = "";
-        carryNote = "";
-        problem = null;
-        if (t.TaskDefinitionArn is null)
+        if (CannotReproduce(task, rule) is { } problem) return new BuiltRelaunch(null, problem, "", "");
+        var placementNote = Placement(task, rule, awayFrom, out var constraints, out var strategy);
+        var tags = ReflexTags(lineage, attempt, rule, record?.OriginalStartedBy ?? (TryParseLineage(task.StartedBy, out _, out _) ? null : task.StartedBy), extraTags);
+        var carryNote = CarryTags(tags, rule, ownTags);
+        var request = new RunTaskRequest
         {
-            problem = "the event has no taskDefinitionArn to relaunch";
-            return null;
-        }
-        NetworkConfiguration? network = null;
-        if (UsesAwsVpc(t))
-        {
-            if (rule.Network is null)
-            {
-                problem = $"it uses awsvpc networking and rule {rule.Name} has no network configuration: set {rule.Path}.network (subnets, securityGroups) so the relaunch can be placed";
-                return null;
-            }
-            network = new NetworkConfiguration
+            Cluster = task.ClusterArn,
+            TaskDefinition = task.TaskDefinitionArn!, // CannotReproduce refuses a task without one
+            Count = 1,
+            Group = task.Group,
+            StartedBy = $"{StartedByPrefix}{lineage}/{attempt.ToString(CultureInfo.InvariantCulture)}",
+            LaunchType = task.CapacityProviderName is null ? task.LaunchType : null,
+            CapacityProviderStrategy = task.CapacityProviderName is { } cp ? [new CapacityProviderStrategyItem { CapacityProvider = cp, Weight = 1 }] : null,
+            PlatformVersion = task.PlatformVersion,
+            EnableExecuteCommand = task.EnableExecuteCommand == true ? true : null,
+            NetworkConfiguration = Network(task, rule),
+            Overrides = task.Overrides,
+            PlacementConstraints = constraints,
+            PlacementStrategy = strategy,
+            Tags = tags,
+            EnableEcsManagedTags = rule.EnableEcsManagedTags,
+            PropagateTags = rule.PropagateTags,
+            VolumeConfigurations = rule.VolumeConfigurations.Count > 0 ? rule.VolumeConfigurations : null,
+            ClientToken = ClientToken(task.ClusterArn, task.TaskArn, purpose),
+        };
+        return new BuiltRelaunch(request, null, placementNote, carryNote);
+    }
+
+    /// <summary>What keeps a relaunch from reproducing the task: no task definition, awsvpc without the rule's network, an EBS volume without its configuration.</summary>
+    private static string? CannotReproduce(in RelaunchSource task, RescheduleRule rule)
+    {
+        if (task.TaskDefinitionArn is null) return "the event has no taskDefinitionArn to relaunch";
+        if (UsesAwsVpc(task) && rule.Network is null)
+            return $"it uses awsvpc networking and rule {rule.Name} has no network configuration: set {rule.Path}.network (subnets, securityGroups) so the relaunch can be placed";
+        return EbsProblem(task.Attachments, rule);
+    }
+
+    /// <summary>The network configuration of an awsvpc task, from the policy (the event does not carry security groups); none otherwise.</summary>
+    private static NetworkConfiguration? Network(in RelaunchSource task, RescheduleRule rule) =>
+        UsesAwsVpc(task) && rule.Network is { } network
+            ? new NetworkConfiguration
             {
                 AwsvpcConfiguration = new AwsVpcConfiguration
                 {
-                    Subnets = rule.Network.Subnets,
-                    SecurityGroups = rule.Network.SecurityGroups.Count > 0 ? rule.Network.SecurityGroups : null,
-                    AssignPublicIp = rule.Network.AssignPublicIp,
+                    Subnets = network.Subnets,
+                    SecurityGroups = network.SecurityGroups.Count > 0 ? network.SecurityGroups : null,
+                    AssignPublicIp = network.AssignPublicIp,
                 },
-            };
-        }
-
-        if (EbsProblem(t, rule) is { } ebsProblem)
-        {
-            problem = ebsProblem;
-            return null;
-        }
-
-        List<PlacementConstraint>? constraints = null;
-        List<PlacementStrategy>? strategy = null;
-        if (IsFargate(t))
-        {
-            if (rule.Placement.Constraints.Count > 0 || rule.Placement.Strategy.Count > 0)
-                placementNote = " (Fargate takes no placement constraints or strategies: the policy's are not sent)";
-        }
-        else
-        {
-            constraints = rule.Placement.Constraints.Select(x => new PlacementConstraint { Type = x.Type, Expression = x.Expression }).ToList();
-            strategy = rule.Placement.Strategy.Select(x => new PlacementStrategy { Type = x.Type, Field = x.Field }).ToList();
-            if (rule.AvoidFailedInstance && c.Kind != StopKind.Start && c.Kind != StopKind.Success && t.ContainerInstanceArn is not null)
-            {
-                if (observed.FailedEc2InstanceId is { } ec2)
-                {
-                    constraints.Add(new PlacementConstraint { Type = "memberOf", Expression = $"ec2InstanceId != {ec2}" });
-                    placementNote = $" away from {ec2}";
-                }
-                else placementNote = $" (cannot avoid the failed instance {Arns.ContainerInstanceId(t.ContainerInstanceArn)}: its EC2 instance id is unknown)";
             }
-            if (constraints.Count == 0) constraints = null;
-            if (strategy.Count == 0) strategy = null;
-        }
+            : null;
 
-        var originalStartedBy = record?.OriginalStartedBy ?? (TryParseLineage(t.StartedBy, out _, out _) ? null : t.StartedBy);
+    /// <summary>
+    /// The policy's placement, plus placement away from <paramref name="awayFrom"/>; none for Fargate, which takes no
+    /// placement. Returns what the reason says of it (" away from i-…", or why not), or "".
+    /// </summary>
+    private static string Placement(in RelaunchSource task, RescheduleRule rule, FailedInstance? awayFrom,
+        out List<PlacementConstraint>? constraints, out List<PlacementStrategy>? strategy)
+    {
+        constraints = null;
+        strategy = null;
+        if (IsFargate(task.LaunchType, task.CapacityProviderName))
+            return rule.Placement.Constraints.Count > 0 || rule.Placement.Strategy.Count > 0
+                ? " (Fargate takes no placement constraints or strategies: the policy's are not sent)"
+                : "";
+        var c = rule.Placement.Constraints.Select(x => new PlacementConstraint { Type = x.Type, Expression = x.Expression }).ToList();
+        var s = rule.Placement.Strategy.Select(x => new PlacementStrategy { Type = x.Type, Field = x.Field }).ToList();
+        var note = awayFrom is { } failed ? AwayFromFailedInstance(c, failed) : "";
+        if (c.Count > 0) constraints = c;
+        if (s.Count > 0) strategy = s;
+        return note;
+    }
+
+    /// <summary>Placement away from the failed instance: <c>memberOf(ec2InstanceId != i-…)</c>, or a note when its EC2 id is unknown.</summary>
+    private static string AwayFromFailedInstance(List<PlacementConstraint> constraints, FailedInstance failed)
+    {
+        if (failed.Ec2InstanceId is not { } ec2)
+            return $" (cannot avoid the failed instance {Arns.ContainerInstanceId(failed.ContainerInstanceArn)}: its EC2 instance id is unknown)";
+        constraints.Add(new PlacementConstraint { Type = "memberOf", Expression = $"ec2InstanceId != {ec2}" });
+        return $" away from {ec2}";
+    }
+
+    /// <summary>EcsReflex's own tags on a relaunch: lineage, attempt, rule, the original starter (when known), then <paramref name="extraTags"/>.</summary>
+    private static List<Tag> ReflexTags(string lineage, int attempt, RescheduleRule rule, string? originalStartedBy, IReadOnlyList<Tag>? extraTags)
+    {
         var tags = new List<Tag>
         {
             new(LineageTag, lineage),
@@ -399,42 +508,26 @@ public static class TaskRescheduler
         };
         if (originalStartedBy is not null) tags.Add(new Tag(OriginalStartedByTag, originalStartedBy));
         if (extraTags is not null) tags.AddRange(extraTags);
-        var notCarried = new List<string>();
-        CopyTags(tags, rule, observed.Tags, notCarried);
-        if (notCarried.Count > 0) carryNote = $"; not carried over: {string.Join("; ", notCarried)}";
+        return tags;
+    }
 
-        return new RunTaskRequest
-        {
-            Cluster = t.ClusterArn,
-            TaskDefinition = t.TaskDefinitionArn,
-            Count = 1,
-            Group = t.Group,
-            StartedBy = $"{StartedByPrefix}{lineage}/{attempt.ToString(CultureInfo.InvariantCulture)}",
-            LaunchType = t.CapacityProviderName is null ? t.LaunchType : null,
-            CapacityProviderStrategy = t.CapacityProviderName is { } cp ? [new CapacityProviderStrategyItem { CapacityProvider = cp, Weight = 1 }] : null,
-            PlatformVersion = t.PlatformVersion,
-            EnableExecuteCommand = t.EnableExecuteCommand == true ? true : null,
-            NetworkConfiguration = network,
-            Overrides = t.Overrides,
-            PlacementConstraints = constraints,
-            PlacementStrategy = strategy,
-            Tags = tags,
-            EnableEcsManagedTags = rule.EnableEcsManagedTags,
-            PropagateTags = rule.PropagateTags,
-            VolumeConfigurations = rule.VolumeConfigurations.Count > 0 ? rule.VolumeConfigurations : null,
-            ClientToken = ClientToken(t.ClusterArn, t.TaskArn, purpose),
-        };
+    /// <summary>Carry tags: the task's own after EcsReflex's (<see cref="CopyTags"/>); returns "; not carried over: …" for what is left out, or "".</summary>
+    private static string CarryTags(List<Tag> tags, RescheduleRule rule, TaskTagsObservation? ownTags)
+    {
+        var notCarried = new List<string>();
+        CopyTags(tags, rule, ownTags, notCarried);
+        return notCarried.Count > 0 ? $"; not carried over: {string.Join("; ", notCarried)}" : "";
     }
 
     /// <summary>
     /// Why a task with an Amazon EBS volume cannot be relaunched under <paramref name="rule"/>: the event does not carry
     /// the volume's configuration (size, type, role…), so the rule must give it, for every volume the task had.
     /// </summary>
-    private static string? EbsProblem(TaskStateChange t, RescheduleRule rule)
+    private static string? EbsProblem(IReadOnlyList<Attachment> attachments, RescheduleRule rule)
     {
         List<string>? names = null;
         var unnamed = false;
-        foreach (var a in t.Attachments)
+        foreach (var a in attachments)
         {
             if (!IsEbs(a)) continue;
             if (EbsVolumeName(a) is { } n) (names ??= []).Add(n);
