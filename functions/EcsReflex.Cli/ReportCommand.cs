@@ -66,6 +66,12 @@ public static class ReportCommand
             stderr.WriteLine(outputProblem);
             bad = true;
         }
+        // The page's charts need uPlot, embedded at build time from node_modules: say so before replaying.
+        if (!HtmlReportWriter.HasCharts)
+        {
+            stderr.WriteLine(HtmlReportWriter.MissingChartsMessage);
+            bad = true;
+        }
         if (bad) return CliApp.UsageError;
 
         var plan = ReplaySetup.TryPrepare(o.Policy, o.Snapshot, o.Paths, stderr);
@@ -93,7 +99,9 @@ public static class ReportCommand
             stderr.WriteLine($"cannot read an input: {ex.Message}");
             return CliApp.UsageError;
         }
-        progress.Finish();
+        // The last frame: every record read at 100%, the counts the summary line then prints (for the whole replay;
+        // a window prints its own), while the page is written.
+        progress.Finish("writing the page");
 
         var model = builder.Build();
         try
@@ -103,9 +111,11 @@ public static class ReportCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            progress.Finish();
             stderr.WriteLine($"{o.Output}: cannot write the report: {ex.Message}");
             return CliApp.UsageError;
         }
+        progress.Finish();
         stdout.WriteLine($"{o.Output}: {summary}");
         return CliApp.Ok;
     }
