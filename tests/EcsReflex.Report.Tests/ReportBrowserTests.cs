@@ -325,8 +325,14 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
     [BrowserFact]
     public async Task Screenshot_OfTheSampleReport()
     {
-        var file = await ReportOf(Repo.Events);
-        var (page, _) = await chromium.OpenAsync(file, width: 1400, height: 900);
+        // Built as the command builds it, with the names a user running `reflex report` in the repository sees.
+        var records = await Repo.ReplayAsync(Repo.Events);
+        var inputs = Directory.GetFiles(Repo.Events, "*.json*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".snapshot.json", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(Repo.Root, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+        var b = new ReportBuilder(Repo.LoadPolicy(), Repo.LoadSnapshot(), ReportWindow.All, "reflex.policy.json", inputs);
+        foreach (var r in records) b.Add(r);
+        var (page, _) = await chromium.OpenAsync(Write(b.Build()), width: 1400, height: 900);
         await page.WaitForFunctionAsync("() => document.documentElement.dataset.charts === 'true'");
         Assert.True(await page.EvaluateAsync<double>("() => reflexReport.chartsAt") < 3_000);
         // The decisions table at 1,400 px: the handler column holds "task-rescheduler" whole, and a long token
@@ -346,8 +352,23 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.True(bytes.Length > 10_000);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "report.png"), bytes);
+
+        // The decisions table, a relaunch expanded to its exact request.
+        await page.Locator("[data-testid='filter-outcome']").SelectOptionAsync("acted");
+        await page.Locator("[data-testid='decision-row']").Filter(new LocatorFilterOptions { HasText = "RunTask" }).First.ClickAsync();
+        var box = (await page.Locator("[data-testid='section-decisions']").BoundingBoxAsync())!;
+        var scrollY = await page.EvaluateAsync<double>("() => window.scrollY");
+        var table = await page.ScreenshotAsync(new PageScreenshotOptions
+        {
+            FullPage = true, Type = ScreenshotType.Png,
+            Clip = new Clip { X = 0, Y = (float)(box.Y + scrollY - 8), Width = 1400, Height = Math.Min(box.Height + 16, 1300) },
+        });
+        await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "report-decisions.png"), table);
         if (Environment.GetEnvironmentVariable("REFLEX_UPDATE_DOCS") == "1")
+        {
             await File.WriteAllBytesAsync(Repo.PathOf("docs/report.png"), bytes);
+            await File.WriteAllBytesAsync(Repo.PathOf("docs/report-decisions.png"), table);
+        }
         await page.CloseAsync();
     }
 
