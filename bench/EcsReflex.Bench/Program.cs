@@ -40,11 +40,13 @@ switch (args.FirstOrDefault())
         await foreach (var r in engine.RunAsync(ReplayInputs.Read(file, Path.GetFileName(file)))) summary.Add(r);
         sw.Stop();
         var alloc = GC.GetTotalAllocatedBytes(true) - bytesBefore;
+        var kept = GC.GetTotalMemory(forceFullCollection: true);
         Console.WriteLine(summary);
         Console.WriteLine($"held at the end: store {engine.Store.Counts}; cluster {engine.Cluster.Counts}");
         Console.WriteLine($"replay: {summary.Events} events in {sw.Elapsed.TotalSeconds:F2} s = {summary.Events / sw.Elapsed.TotalSeconds:N0} events/s; " +
                           $"{alloc / (double)summary.Events:N0} B allocated per event; peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
                           $"GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, paused {GC.GetTotalPauseDuration().TotalSeconds:F2} s; " +
+                          $"managed heap held at the end {kept / 1e6:F0} MB; " +
                           $"process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2} s");
         return 0;
     }
@@ -72,11 +74,14 @@ switch (args.FirstOrDefault())
             EcsReflex.Report.HtmlReportWriter.Write(model, page);
         sw.Stop();
         var alloc = GC.GetTotalAllocatedBytes(true) - bytesBefore;
+        var kept = GC.GetTotalMemory(forceFullCollection: true); // what the replay, the builder and the model hold at the end
+        GC.KeepAlive(engine);
         var log = model.Decisions;
         Console.WriteLine(summary);
         Console.WriteLine($"report: {summary.Events} events in {sw.Elapsed.TotalSeconds:F2} s (replay and builder {replayed.TotalSeconds:F2} s, page {(sw.Elapsed - replayed).TotalSeconds:F2} s) = {summary.Events / sw.Elapsed.TotalSeconds:N0} events/s; " +
                           $"{alloc / (double)summary.Events:N0} B allocated per event; peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
                           $"page {new FileInfo(output).Length / 1e6:F1} MB ({output}): {log.Count:N0} decisions, {log.WithoutDetails:N0} without details, details {log.DetailBytes / 1e6:F1} MB inflated; " +
+                          $"managed heap held at the end {kept / 1e6:F0} MB; " +
                           $"process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2} s");
         return 0;
     }

@@ -12,7 +12,8 @@ namespace EcsReflex.Report;
 /// <summary>
 /// Every decision of a report in a compact form, written while the replay streams: no object per decision is kept.
 /// <para>
-/// Columns (one entry per decision): the time as a delta in seconds from the previous decision and its milliseconds,
+/// Columns (one entry per decision): the time as a delta in whole seconds from the previous decision (the details
+/// carry the milliseconds),
 /// and its kind: an index into the distinct combinations of its table values (trigger, outcome, detail type, handler,
 /// code, cluster, service, operations), each an index into a string table.
 /// What is unique per decision (the event's few words, its id, the input, the reason, the due time and the exact
@@ -40,10 +41,9 @@ public sealed class DecisionLog
     public StringTable Services { get; } = new();
     public StringTable Operations { get; } = new();
 
-    // Per row: the kind (the tuple of its table values, see Kinds), the milliseconds, the seconds since the previous
+    // Per row: the kind (the tuple of its table values, see Kinds), the whole seconds since the previous
     // dated row and the details' length, the last two as LEB128 varints (one byte for most rows).
     private readonly Column<ushort> _kind = new();
-    private readonly Column<ushort> _millis = new();
     private readonly Column<byte> _dsec = new();
     private readonly Column<byte> _len = new();
     private long _lastSecond;
@@ -105,6 +105,7 @@ public sealed class DecisionLog
     public void Add(DecisionRow row, Action<Utf8JsonWriter, int>? writeRequest = null)
     {
         if (_closed) throw new InvalidOperationException("the log was already written");
+        var millis = 0;
         if (row.Time is { } t)
         {
             var unix = t.ToUnixTimeMilliseconds();
@@ -115,12 +116,11 @@ public sealed class DecisionLog
             var delta = sec - _lastSecond;
             _lastSecond = sec;
             Varint(_dsec, (ulong)((delta << 1) ^ (delta >> 63)) + 1);
-            _millis.Add((ushort)ms);
+            millis = (int)ms;
         }
         else
         {
             Varint(_dsec, 0);
-            _millis.Add(0);
         }
         _kind.Add(KindOf(new Kind(Triggers.Index(row.Trigger), Outcomes.Index(row.Outcome.Name()), DetailTypes.Index(row.DetailType),
             Handlers.Index(row.Handler), Codes.Index(row.Code), Clusters.Index(row.Cluster), Services.Index(row.Service),
@@ -159,6 +159,8 @@ public sealed class DecisionLog
             _json.WriteEndArray();
         }
         _json.WriteEndArray();
+        // The time's milliseconds (the columns keep whole seconds: random milliseconds would cost a byte a row).
+        if (millis != 0) _json.WriteNumberValue(millis);
         _json.WriteEndArray();
         _json.Flush();
         _detailsGzip.Write(_row.WrittenSpan);
@@ -201,7 +203,7 @@ public sealed class DecisionLog
 
     /// <summary>
     /// The columns, gzipped, as one buffer: each column's little-endian elements at a 4-byte aligned offset (<see cref="Layout"/>):
-    /// <c>kind</c> (u16, an index into <see cref="Kinds"/>), <c>ms</c> (u16), <c>dsec</c> (varint: 0 for no time, else the zigzag
+    /// <c>kind</c> (an index into <see cref="Kinds"/>: u8 when there are at most 256 kinds, else u16), <c>dsec</c> (varint: 0 for no time, else the zigzag
     /// of the seconds since the previous dated row plus one) and <c>len</c> (varint: the details' bytes, 0 for none).
     /// A stream in time order makes most of them one byte that gzip shrinks to almost nothing.
     /// </summary>
@@ -217,8 +219,14 @@ public sealed class DecisionLog
             raw.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(c.Span));
         }
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the report's columns are written little-endian");
-        Put("kind", "u16", _kind);
-        Put("ms", "u16", _millis);
+        if (_kinds.Count <= byte.MaxValue + 1)
+        {
+            // Few kinds (the usual case): one byte each, which gzip models better than two.
+            var narrow = new Column<byte>();
+            foreach (var k in _kind.Span) narrow.Add((byte)k);
+            Put("kind", "u8", narrow);
+        }
+        else Put("kind", "u16", _kind);
         Put("dsec", "varint", _dsec);
         Put("len", "varint", _len);
         Layout = layout;
@@ -237,7 +245,8 @@ public sealed class DecisionLog
         var raw = Gunzip(columns.Span);
         var heap = Gunzip(details.Span);
         int Off(string name) => layout.Single(l => l.Name == name).Offset;
-        ushort U16(string c, int i) => BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(Off(c) + 2 * i));
+        var kindType = layout.Single(l => l.Name == "kind").Type;
+        int Kind(int i) => kindType == "u8" ? raw[Off("kind") + i] : BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(Off("kind") + 2 * i));
         int dsecAt = Off("dsec"), lenAt = Off("len");
         ulong Next(ref int p)
         {
@@ -261,10 +270,10 @@ public sealed class DecisionLog
             {
                 var delta = (long)((z - 1) >> 1) ^ -(long)((z - 1) & 1);
                 seconds += delta;
-                time = DateTimeOffset.FromUnixTimeMilliseconds(seconds * 1000 + U16("ms", i));
+                time = DateTimeOffset.FromUnixTimeSeconds(seconds);
             }
             var len = (int)Next(ref lenAt);
-            var k = kinds[U16("kind", i)]!.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+            var k = kinds[Kind(i)]!.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
             var outcome = Enum.GetValues<Outcome>().Single(o => o.Name() == T("outcome", k[1]));
             var row = new DecisionRow
             {
@@ -291,6 +300,7 @@ public sealed class DecisionLog
                     Event = S(0), EventId = S(1), Input = S(2)!, Reason = S(3)!,
                     DueAt = S(4) is { } due ? DateTimeOffset.Parse(due, CultureInfo.InvariantCulture) : null,
                     RejectionCode = S(5),
+                    Time = time is { } whole && e.GetArrayLength() > 7 ? whole.AddMilliseconds(e[7].GetInt32()) : time,
                     Actions = [.. e[6].EnumerateArray().Select(a => new ActionRow(a[0].GetString()!, a[1].GetString()!, a[2].GetString()!,
                         a[3].ValueKind == JsonValueKind.Null ? null : a[3].GetString(), a[4].GetString()!, a[5].GetRawText()))],
                 };

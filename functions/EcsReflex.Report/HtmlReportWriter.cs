@@ -149,7 +149,7 @@ public static class HtmlReportWriter
             w.Write("<p class=\"empty\" data-testid=\"no-scaled-services\">No scaled service: the policy names no service with <code>scaling</code> and no decision changed a desired count in this period.</p>");
         else
         {
-            w.Write("<p class=\"legend\"><span class=\"key step\"></span>desired count <span class=\"key band\"></span>range within a merged bucket <span class=\"key bound\"></span>policy min / max <span class=\"key alarm-ALARM\"></span>alarm to ALARM <span class=\"key alarm-OK\"></span>to OK <span class=\"key alarm-INSUFFICIENT_DATA\"></span>to INSUFFICIENT_DATA · drag across a chart to zoom, double-click to zoom out</p>");
+            w.Write("<p class=\"legend\"><span class=\"key step\"></span>desired count <span class=\"key band\"></span>range within a merged bucket <span class=\"key bound\"></span>policy min / max <span class=\"key alarm-ALARM\"></span>alarm to ALARM <span class=\"key alarm-OK\"></span>to OK <span class=\"key alarm-INSUFFICIENT_DATA\"></span>to INSUFFICIENT_DATA · a tick along the top: transitions merged (hover for the counts) · drag across a chart to zoom, double-click to zoom out</p>");
             for (var i = 0; i < m.ScaledServices.Count; i++)
             {
                 var x = m.ScaledServices[i];

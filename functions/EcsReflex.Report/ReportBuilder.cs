@@ -22,7 +22,7 @@ public sealed class ReportBuilder
     /// </summary>
     public const int MaxSeriesPoints = 600;
     /// <summary>Above this many alarm transitions in a chart, transitions are merged per time bucket (one mark, with its counts).</summary>
-    public const int MaxAlarmMarks = 120;
+    public const int MaxAlarmMarks = 60;
     /// <summary>At most this many bars per relaunch chart; longer periods use buckets of several minutes.</summary>
     public const int MaxRelaunchBuckets = 600;
     /// <summary>Lineages followed at once; past this, lineages that went quiet and cannot reach the busiest are forgotten (their count is kept).</summary>
@@ -411,8 +411,10 @@ public sealed class ReportBuilder
                 .Select(x => new AlarmMark(new DateTimeOffset(x.Ticks, TimeSpan.Zero), _alarmNames[x.Alarm]!, _states[x.State] ?? "?", _states[x.Previous], null))
                 .OrderBy(m => m.Time)
                 .ToList();
-            // Episodes of activity (changes and alarm transitions), each on an axis of its own, never outside the period.
-            var times = track.Changes.Select(c => new DateTimeOffset(c.Ticks, TimeSpan.Zero)).Concat(marks.Select(m => m.Time)).Order().ToList();
+            // Episodes of activity, each on an axis of its own, never outside the period: the changes (alarms that drive
+            // a service often flap all along; they are drawn inside the episodes), or the alarm transitions when
+            // nothing changed.
+            var times = (track.Changes.Count > 0 ? track.Changes.Select(c => new DateTimeOffset(c.Ticks, TimeSpan.Zero)) : marks.Select(m => m.Time)).Order().ToList();
             var ranges = split && times.Count > 0
                 ? Episodes.Split(times, t => t, t => t, Episodes.Gap).Select(x =>
                 {

@@ -60,7 +60,7 @@
       m.node.style.display = visible ? "" : "none";
       m.node.style.left = x + "px";
       m.label.style.display = "none";
-      if (!visible) return;
+      if (!visible || m.merged) return;
       for (var row = 0; row < 3; row++) {
         if (x > ends[row] + 6) {
           m.label.style.display = "";
@@ -138,17 +138,19 @@
     if (series.min !== null) refresh.push(hline(u, series.min, "bound", "line-min", "min " + series.min));
     if (series.max !== null) refresh.push(hline(u, series.max, "bound", "line-max", "max " + series.max));
     episode.alarms.forEach(function (a) {
-      var node = el("div", "alarm-mark state-" + a.state);
+      // A merged mark (several transitions in one bucket) is a short tick along the top, its counts in its tooltip:
+      // dense alarms must not become a wall of lines over the count.
+      var node = el("div", "alarm-mark state-" + a.state + (a.n > 1 ? " merged" : ""));
       node.setAttribute("data-testid", "alarm-mark");
       node.dataset.state = a.state;
       node.dataset.alarm = a.alarm;
       node.dataset.merged = a.n;
       node.title = fmt(a.t, true) + " UTC · " + a.label + (a.previous && a.n === 1 ? " (from " + a.previous + ")" : "");
       node.style.setProperty("--mark", COLORS[a.state] || "#555");
-      var label = el("span", "alarm-label", a.label);
+      var label = el("span", "alarm-label", a.n > 1 ? String(a.n) : a.label);
       node.appendChild(label);
       u.over.appendChild(node);
-      marks.push({ t: a.t, node: node, label: label });
+      marks.push({ t: a.t, node: node, label: label, merged: a.n > 1 });
     });
     // What lies outside the fitted axis is said, not drawn: a max of 40 would flatten 4 → 5 → 6.
     var off = [];
@@ -239,8 +241,8 @@
     this.withoutDetails = d.withoutDetails;
     var at = {};
     d.layout.forEach(function (l) { at[l[0]] = l[2]; });
-    this.kind = new Uint16Array(columns.buffer, columns.byteOffset + at.kind, n);
-    var ms = new Uint16Array(columns.buffer, columns.byteOffset + at.ms, n);
+    var kindType = d.layout.filter(function (l) { return l[0] === "kind"; })[0][1];
+    this.kind = kindType === "u8" ? new Uint8Array(columns.buffer, columns.byteOffset + at.kind, n) : new Uint16Array(columns.buffer, columns.byteOffset + at.kind, n);
     // Times in Unix milliseconds (NaN: none), and where each row's details start in the heap: both from varints.
     var t = this.time = new Float64Array(n);
     var start = this.start = new Float64Array(n + 1);
@@ -249,7 +251,7 @@
       var z = 0, shift = 1, b;
       do { b = columns[p++]; z += (b & 127) * shift; shift *= 128; } while (b >= 128);
       if (z === 0) t[i] = NaN;
-      else { z -= 1; sec += (z % 2 === 1) ? -(z + 1) / 2 : z / 2; t[i] = sec * 1000 + ms[i]; }
+      else { z -= 1; sec += (z % 2 === 1) ? -(z + 1) / 2 : z / 2; t[i] = sec * 1000; } // whole seconds: the table shows no more
       var len = 0; shift = 1;
       do { b = columns[q++]; len += (b & 127) * shift; shift *= 128; } while (b >= 128);
       start[i + 1] = start[i] + len;
