@@ -102,7 +102,19 @@ public sealed class DecisionLog
     public long DetailCompressedBytes => _detailsCompressed.Length;
 
     /// <summary>Appends one decision. <paramref name="writeRequests"/> writes the exact requests, in order, one JSON value each.</summary>
-    public void Add(DecisionRow row, Action<Utf8JsonWriter, int>? writeRequest = null)
+    /// <summary>
+    /// Whether a decision with this outcome would have its details kept now: a caller that learns it will not can
+    /// skip building them (a row with its columns only, and <c>operations</c> given to <see cref="Add"/>).
+    /// </summary>
+    public bool KeepsDetails(Outcome outcome) =>
+        DetailCompressedBytes < DetailBudget && (outcome != Outcome.Ignored || DetailCompressedBytes < DetailBudget / 2);
+
+    /// <summary>
+    /// Appends one decision. <paramref name="writeRequest"/> writes the request of action i (else each action's
+    /// RequestJson is written). <paramref name="operations"/>, when given, stands for the row's operations joined by
+    /// "+" (for a row built without its actions because <see cref="KeepsDetails"/> said no).
+    /// </summary>
+    public void Add(DecisionRow row, Action<Utf8JsonWriter, int>? writeRequest = null, string? operations = null)
     {
         if (_closed) throw new InvalidOperationException("the log was already written");
         var millis = 0;
@@ -124,9 +136,9 @@ public sealed class DecisionLog
         }
         _kind.Add(KindOf(new Kind(Triggers.Index(row.Trigger), Outcomes.Index(row.Outcome.Name()), DetailTypes.Index(row.DetailType),
             Handlers.Index(row.Handler), Codes.Index(row.Code), Clusters.Index(row.Cluster), Services.Index(row.Service),
-            Operations.Index(row.Actions.Count == 0 ? null : string.Join("+", row.Actions.Select(a => a.Operation))))));
+            Operations.Index(operations ?? (row.Actions.Count == 0 ? null : string.Join("+", row.Actions.Select(a => a.Operation)))))));
 
-        var keep = DetailCompressedBytes < DetailBudget && (row.Outcome != Outcome.Ignored || DetailCompressedBytes < DetailBudget / 2);
+        var keep = KeepsDetails(row.Outcome);
         if (!keep)
         {
             WithoutDetails++;

@@ -138,12 +138,20 @@ public sealed class ReportBuilder
 
         var (cluster, service) = Where(r);
         var index = _rows.Count;
+        // Past the details budget most rows keep only their columns: their strings are then not built at all.
+        var keep = _rows.KeepsDetails(r.Outcome);
+        var operations = r.Actions.Count switch
+        {
+            0 => null,
+            1 => r.Actions[0].Action.Operation,
+            _ => string.Join("+", r.Actions.Select(a => a.Action.Operation)),
+        };
         var row = new DecisionRow
         {
             Index = index,
             Time = r.Time,
             Trigger = r.Trigger,
-            Event = r.Summary ?? (r.Event is null ? Path.GetFileName(SplitInput(r.Input).File) : r.DetailType),
+            Event = keep ? r.Summary ?? (r.Event is null ? Path.GetFileName(SplitInput(r.Input).File) : r.DetailType) : null,
             EventId = r.EventId,
             DetailType = r.DetailType,
             Handler = r.Handler,
@@ -155,9 +163,9 @@ public sealed class ReportBuilder
             Input = r.Input,
             DueAt = r.DueAt,
             RejectionCode = r.RejectionCode,
-            Actions = [.. r.Actions.Select(a => new ActionRow(a.Action.Service, a.Action.Operation, a.Status, a.Detail, Describe.Result(a), ""))],
+            Actions = keep ? [.. r.Actions.Select(a => new ActionRow(a.Action.Service, a.Action.Operation, a.Status, a.Detail, Describe.Result(a), ""))] : [],
         };
-        _rows.Add(row, (w, i) => ActionJson.Write(w, r.Actions[i].Action.Request));
+        _rows.Add(row, keep ? (w, i) => ActionJson.Write(w, r.Actions[i].Action.Request) : null, operations);
         if (service is null && r.Event?.Detail is AlarmStateChange alarm) _alarmRows.Add((index, _alarmNames.Index(alarm.AlarmName)));
     }
 
@@ -222,14 +230,16 @@ public sealed class ReportBuilder
     private void TrackLineage(ReplayRecord r)
     {
         if (r.Time is not { } time) return;
+        // Labels name the decision's code, not its reason: lineages outside the busiest are made and forgotten by the
+        // hundred thousand, and the reason is one click away in the table.
         if (r.Event?.Detail is TaskStateChange { LastStatus: "STOPPED" } task && r.Outcome != Outcome.Ignored)
         {
             var lineage = TaskRescheduler.TryParseLineage(task.StartedBy, out var l, out _) ? l : task.TaskId;
             var key = (Arns.ClusterName(task.ClusterArn), lineage);
             if (r.Trigger == "event")
-                Lane(key, time).Add(new LaneMark(time, null, LaneMarkKind.Failure, 1, $"{Time(time)} task {Describe.Short(task.TaskId)} stopped: {r.Reason}"));
+                Lane(key, time).Add(new LaneMark(time, null, LaneMarkKind.Failure, 1, $"{Time(time)} task {Describe.Short(task.TaskId)} stopped ({r.Code})"));
             if (r.Outcome == Outcome.Deferred && r.DueAt is { } due)
-                Lane(key, time).Add(new LaneMark(time, due, LaneMarkKind.Wait, 1, $"{Time(time)} → {Time(due)} waiting: {r.Reason}"));
+                Lane(key, time).Add(new LaneMark(time, due, LaneMarkKind.Wait, 1, $"{Time(time)} → {Time(due)} waiting ({r.Code})"));
         }
         foreach (var a in r.Actions)
         {
