@@ -7,9 +7,10 @@ using static EcsReflex.Report.Html;
 namespace EcsReflex.Report;
 
 /// <summary>
-/// Writes the report as one self-contained HTML page: inline CSS, inline script, inline SVG, the data as
-/// JSON in a <c>&lt;script type="application/json"&gt;</c> block, and a Content-Security-Policy that
-/// forbids every request, so the page opens from disk and never reaches out.
+/// Writes the report as one self-contained HTML page: inline CSS, uPlot and the page's script inline, the lanes
+/// as inline SVG, the decisions' columns and details (gzipped, base64) and the data (JSON) in script blocks the
+/// browser does not run, and a Content-Security-Policy that forbids every request, so the page opens from disk
+/// and never reaches out.
 /// </summary>
 public static class HtmlReportWriter
 {
@@ -43,6 +44,9 @@ public static class HtmlReportWriter
         WriteScriptSafeJson(json.WrittenSpan, safe);
         output.Write(safe.WrittenSpan);
         text.Write("</script>\n<script>\n");
+        // uPlot's MIT licence travels with every copy of it (the minified file's banner names only the project).
+        if (typeof(HtmlReportWriter).Assembly.GetManifestResourceInfo("EcsReflex.Report.uPlot.LICENSE") is not null)
+            text.Write($"/*! uPlot, embedded by reflex report.\n{Asset("uPlot.LICENSE").Replace("*/", "* /", StringComparison.Ordinal)}*/\n");
         text.Write(Asset(UplotScript));
         text.Write("\n</script>\n<script>\n");
         text.Write(Asset("report.js"));
@@ -251,7 +255,7 @@ public static class HtmlReportWriter
             if (m.RejectedInputs.Count > MaxRejectedRows)
                 w.Write($"<p class=\"note\" data-testid=\"rejected-capped\">{Count(m.RejectedInputs.Count - MaxRejectedRows)} more: filter the decisions table by outcome <b>rejected</b>.</p>");
         }
-        w.Write("</section>\n</main>\n<footer>Written by <code>reflex report</code>. One self-contained file: it makes no request and can be opened from disk or attached to an incident.</footer>\n");
+        w.Write("</section>\n</main>\n<footer>Written by <code>reflex report</code>. One self-contained file: it makes no request and can be opened from disk or attached to an incident. Charts drawn with uPlot (MIT License, © Leon Sorokin), embedded in this page.</footer>\n");
     }
 
     private static void Meta(TextWriter w, string label, string value, string testId) =>

@@ -6,9 +6,10 @@ using EcsReflex.Core.Decisions;
 namespace EcsReflex.Report;
 
 /// <summary>
-/// The report's data as JSON, embedded in the page for its script (the decisions table) and for anyone
-/// who wants the numbers. Short member names keep 100,000 decisions small. Written with
-/// <see cref="Utf8JsonWriter"/>: no reflection, AOT-safe.
+/// The report's data as JSON, embedded in the page for its script (the charts' series, the summary, and the
+/// layout, kinds and string tables of the decisions, whose columns and details are blocks of their own: see
+/// <see cref="DecisionLog"/>) and for anyone who wants the numbers. Written with <see cref="Utf8JsonWriter"/>:
+/// no reflection, AOT-safe.
 /// </summary>
 public static class ReportJson
 {

@@ -80,6 +80,9 @@ public class ReportHtmlTests
         // The only address in the page is in uPlot's banner comment (/*! https://github.com/leeoniya/uPlot … */).
         Assert.Equal(1, CountOf(html, "https://"));
         Assert.Contains("/*! https://github.com/leeoniya/uPlot (v", html);
+        // uPlot's MIT licence goes with it.
+        Assert.Contains("Copyright (c) 2022 Leon Sorokin", html);
+        Assert.Contains("Permission is hereby granted, free of charge", html);
     }
 
     [Fact]
