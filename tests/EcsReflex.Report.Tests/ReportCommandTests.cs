@@ -54,6 +54,38 @@ public class ReportCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Report_DetailsBudget_Zero_ListsEveryDecisionWithoutItsDetails_AndTheDefaultKeepsThemAll()
+    {
+        var none = Path.Combine(_dir, "none.html");
+        var (code, _, stderr, _) = await Run(Args(none, "--details-budget", "0", Repo.Events));
+        Assert.True(code == 0, stderr);
+        var all = Path.Combine(_dir, "all.html");
+        (code, _, stderr, _) = await Run(Args(all, Repo.Events));
+        Assert.True(code == 0, stderr);
+
+        var without = Synthetic.DecisionsOf(await File.ReadAllTextAsync(none));
+        var with = Synthetic.DecisionsOf(await File.ReadAllTextAsync(all));
+        Assert.Equal(with.Count, without.Count);
+        Assert.All(without, r => Assert.False(r.HasDetails));
+        Assert.All(with, r => Assert.True(r.HasDetails)); // the sample events are far under the default budget
+        // Without details a row keeps what the table filters on.
+        Assert.Equal(with.Select(r => (r.Outcome, r.Handler, r.Code, r.Service)), without.Select(r => (r.Outcome, r.Handler, r.Code, r.Service)));
+        using var data = Synthetic.DataOf(await File.ReadAllTextAsync(none));
+        Assert.Equal(with.Count, data.RootElement.GetProperty("decisions").GetProperty("withoutDetails").GetInt32());
+        Assert.True(new FileInfo(none).Length < new FileInfo(all).Length);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("2000")]
+    public async Task Report_WithABadDetailsBudget_ExitsTwoNamingTheFlag(string value)
+    {
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "x.html"), "--details-budget", value, Repo.Events));
+        Assert.Equal(2, code);
+        Assert.Contains("--details-budget", stderr);
+    }
+
+    [Fact]
     public async Task Report_FromTo_ShowsOnlyThatPeriod_ButReplaysWhatCameBefore()
     {
         var output = Path.Combine(_dir, "window.html");
