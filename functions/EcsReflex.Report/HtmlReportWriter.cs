@@ -231,6 +231,7 @@ public static class HtmlReportWriter
 <label>Service <select id="filter-service" data-testid="filter-service"><option value="">all</option></select></label>
 <label class="grow">Text <input type="search" id="filter-text" data-testid="filter-text" placeholder="task id, reason, request…" autocomplete="off"></label>
 <button type="button" id="filter-clear" data-testid="filter-clear">Clear</button>
+<label>Go to time (UTC) <input type="text" id="goto-time" data-testid="goto-time" placeholder="2026-03-03 02:30" autocomplete="off" size="17"></label>
 </form>
 <p class="note" id="details-note" data-testid="details-note" hidden></p>
 <p class="table-status"><span id="row-count" data-testid="row-count" aria-live="polite"></span> <span class="pager"><button type="button" id="page-prev" data-testid="page-prev">‹ Previous</button> <span id="page-info" data-testid="page-info"></span> <button type="button" id="page-next" data-testid="page-next">Next ›</button></span></p>

@@ -216,6 +216,16 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
         await page.Locator("[data-testid='page-next']").ClickAsync();
         Assert.StartsWith("rows 101–200 · page 2 of", await page.Locator("[data-testid='page-info']").InnerTextAsync());
         Assert.Equal(100, await page.Locator("[data-testid='decision-row']").CountAsync());
+
+        // Go to time: the page that holds the first row at or after it, in time order.
+        await page.Locator("[data-testid='sort-time']").ClickAsync(); // back to oldest first
+        var ordered = times.Order(StringComparer.Ordinal).ToList();
+        var target = ordered[250];
+        var expectedPage = ordered.FindIndex(t => string.CompareOrdinal(t, target) >= 0) / 100 + 1;
+        await page.Locator("[data-testid='goto-time']").FillAsync(target);
+        await page.Locator("[data-testid='goto-time']").DispatchEventAsync("change");
+        Assert.Contains($"page {expectedPage} of", await page.Locator("[data-testid='page-info']").InnerTextAsync());
+        Assert.Equal(target, await page.Locator("tr.row.target td.c-time").InnerTextAsync());
         await page.CloseAsync();
     }
 

@@ -503,6 +503,24 @@
       e.currentTarget.setAttribute("aria-sort", descending ? "descending" : "ascending");
       apply();
     });
+    // Go to time: the page holding the first shown row at or after that time (before it, when sorted newest first).
+    $("goto-time").addEventListener("change", function (e) {
+      var text = e.target.value.trim().replace(" ", "T");
+      if (!text) return;
+      var at = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : text + (text.length <= 10 ? "T00:00:00Z" : "Z"));
+      if (isNaN(at)) { e.target.setCustomValidity("a time such as 2026-03-03 02:30"); e.target.reportValidity(); return; }
+      e.target.setCustomValidity("");
+      var lo = 0, hi = shown.length;
+      while (lo < hi) {
+        var mid = (lo + hi) >> 1, t = dec.time[shown[mid]];
+        var before = isNaN(t) || (descending ? t > at : t < at);
+        if (before) lo = mid + 1; else hi = mid;
+      }
+      page = Math.floor(Math.min(lo, Math.max(0, shown.length - 1)) / PAGE);
+      render();
+      var first = body.querySelector('tr.row[data-n="' + shown[Math.min(lo, shown.length - 1)] + '"]');
+      if (first) { first.classList.add("target"); first.scrollIntoView({ block: "nearest" }); }
+    });
     $("page-prev").addEventListener("click", function () { if (page > 0) { page--; render(); } });
     $("page-next").addEventListener("click", function () { page++; render(); });
 
