@@ -8,6 +8,7 @@ using EcsReflex.Engine.Replay;
 
 // dotnet run -c Release --project bench/EcsReflex.Bench -- generate [--count N] [--seed S] [--out FILE]
 // dotnet run -c Release --project bench/EcsReflex.Bench -- replay FILE      (streaming replay: events/s, allocation, peak RSS)
+// dotnet run -c Release --project bench/EcsReflex.Bench -- report FILE [--out PAGE]   (the replay and the report page, as `reflex report`: time, peak RSS, page size)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- parse FILE     (the parser alone)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- floor FILE     (the parser and the pure core decisions, nothing else)
 // dotnet run -c Release --project bench/EcsReflex.Bench -- raw FILE       (a raw Utf8JsonReader pass: the limit of reading the bytes)
@@ -39,11 +40,48 @@ switch (args.FirstOrDefault())
         await foreach (var r in engine.RunAsync(ReplayInputs.Read(file, Path.GetFileName(file)))) summary.Add(r);
         sw.Stop();
         var alloc = GC.GetTotalAllocatedBytes(true) - bytesBefore;
+        var kept = GC.GetTotalMemory(forceFullCollection: true);
         Console.WriteLine(summary);
         Console.WriteLine($"held at the end: store {engine.Store.Counts}; cluster {engine.Cluster.Counts}");
         Console.WriteLine($"replay: {summary.Events} events in {sw.Elapsed.TotalSeconds:F2} s = {summary.Events / sw.Elapsed.TotalSeconds:N0} events/s; " +
                           $"{alloc / (double)summary.Events:N0} B allocated per event; peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
                           $"GCs gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, paused {GC.GetTotalPauseDuration().TotalSeconds:F2} s; " +
+                          $"managed heap held at the end {kept / 1e6:F0} MB; " +
+                          $"process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2} s");
+        return 0;
+    }
+    case "report":
+    {
+        // What `reflex report` does (ReportCommand): the same replay, each record into the report builder as it
+        // comes, then the page. Measured as `replay` is, in its own process, so peak RSS is the report's.
+        var file = args[1];
+        var output = Arg("--out") ?? Path.Combine(Path.GetTempPath(), $"reflex-report-{Path.GetFileNameWithoutExtension(file)}.html");
+        var policy = Workload.Policy();
+        var snapshot = Workload.Snapshot();
+        var bytesBefore = GC.GetTotalAllocatedBytes(true);
+        var sw = Stopwatch.StartNew();
+        var engine = new ReplayEngine(policy, Workload.Cluster(snapshot));
+        var builder = new EcsReflex.Report.ReportBuilder(policy, snapshot, null, "reflex.policy.json", [Path.GetFileName(file)]);
+        var summary = new ReplaySummary();
+        await foreach (var r in engine.RunAsync(ReplayInputs.Read(file, Path.GetFileName(file))))
+        {
+            builder.Add(r);
+            summary.Add(r);
+        }
+        var replayed = sw.Elapsed;
+        var model = builder.Build();
+        using (var page = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            EcsReflex.Report.HtmlReportWriter.Write(model, page);
+        sw.Stop();
+        var alloc = GC.GetTotalAllocatedBytes(true) - bytesBefore;
+        var kept = GC.GetTotalMemory(forceFullCollection: true); // what the replay, the builder and the model hold at the end
+        GC.KeepAlive(engine);
+        var log = model.Decisions;
+        Console.WriteLine(summary);
+        Console.WriteLine($"report: {summary.Events} events in {sw.Elapsed.TotalSeconds:F2} s (replay and builder {replayed.TotalSeconds:F2} s, page {(sw.Elapsed - replayed).TotalSeconds:F2} s) = {summary.Events / sw.Elapsed.TotalSeconds:N0} events/s; " +
+                          $"{alloc / (double)summary.Events:N0} B allocated per event; peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
+                          $"page {new FileInfo(output).Length / 1e6:F1} MB ({output}): {log.Count:N0} decisions, {log.WithoutDetails:N0} without details, details {log.DetailBytes / 1e6:F1} MB inflated; " +
+                          $"managed heap held at the end {kept / 1e6:F0} MB; " +
                           $"process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F2} s");
         return 0;
     }
@@ -75,7 +113,7 @@ switch (args.FirstOrDefault())
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: bdn [BenchmarkDotNet arguments] | generate [--count N] [--seed S] [--out FILE] | replay FILE | parse FILE [--no-pool] | floor FILE | raw FILE");
+        Console.Error.WriteLine("usage: bdn [BenchmarkDotNet arguments] | generate [--count N] [--seed S] [--out FILE] | replay FILE | report FILE [--out PAGE] | parse FILE [--no-pool] | floor FILE | raw FILE");
         return 2;
 }
 

@@ -72,8 +72,19 @@ public sealed class ReplayProgress
     /// <summary>Erases the bar at the end of the run.</summary>
     public void Finish() => Clear();
 
+    /// <summary>
+    /// Ends the reading: draws a last frame with the final counts at 100% and <paramref name="next"/> (what the
+    /// command does now, e.g. "writing the page"), when a bar is drawn; <see cref="Finish()"/> erases it after.
+    /// </summary>
+    public void Finish(string next)
+    {
+        if (!_drawn) return;
+        BytesRead = TotalBytes;
+        Draw(Render(_time.GetElapsedTime(_start), next));
+    }
+
     /// <summary>The line as it is drawn after <paramref name="elapsed"/>, fitted to the terminal's width (the bar shrinks first).</summary>
-    public string Render(TimeSpan elapsed)
+    public string Render(TimeSpan elapsed, string? status = null)
     {
         var fraction = TotalBytes > 0 ? Math.Clamp((double)BytesRead / TotalBytes, 0, 1) : 0;
         var tail = new StringBuilder();
@@ -82,7 +93,8 @@ public sealed class ReplayProgress
         if (Timers > 0) tail.Append(" + ").Append(Timers.ToString("N0", CultureInfo.InvariantCulture)).Append(" timers");
         var seconds = elapsed.TotalSeconds;
         if (seconds > 0) tail.Append("  ").Append((Events / seconds).ToString("N0", CultureInfo.InvariantCulture)).Append(" events/s");
-        tail.Append("  ").Append(TimeLeft(elapsed) is { } left ? $"{Format(left)} left" : "estimating…");
+        if (status is not null) tail.Append("  ").Append(status).Append('…');
+        else tail.Append("  ").Append(TimeLeft(elapsed) is { } left ? $"{Format(left)} left" : "estimating…");
         var width = Math.Max(20, _terminal.Width - 1);
         var barWidth = Math.Clamp(width - tail.Length - 2, 5, BarWidth);
         var filled = (int)Math.Round(fraction * barWidth);

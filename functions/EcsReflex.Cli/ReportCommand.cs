@@ -6,14 +6,14 @@ using EcsReflex.Report;
 namespace EcsReflex.Cli;
 
 /// <summary>
-/// <c>reflex report [--policy FILE] [--snapshot FILE] [--from TIME] [--to TIME] [-o FILE] [PATH...]</c>:
+/// <c>reflex report [--policy FILE] [--snapshot FILE] [--from TIME] [--to TIME] [-o FILE] [--details-budget MIB] [PATH...]</c>:
 /// runs the same replay as <c>reflex replay</c> and writes what it decided as one self-contained HTML page.
 /// </summary>
 public static class ReportCommand
 {
     public const string DefaultOutput = "reflex-report.html";
 
-    public sealed record Options(string Policy, string? Snapshot, string? From, string? To, string Output, string[] Paths);
+    public sealed record Options(string Policy, string? Snapshot, string? From, string? To, string Output, string[] Paths, double? DetailsBudgetMiB = null);
 
     public static Command Create(Option<string> policyOption, Option<string?> snapshotOption, Argument<string[]> pathsArgument,
         TextWriter stdout, TextWriter stderr, ITerminal terminal)
@@ -21,6 +21,10 @@ public static class ReportCommand
         var from = new Option<string?>("--from") { Description = "Show decisions from this event time on (ISO 8601, e.g. 2026-03-03T02:00:00Z; no offset means UTC). Earlier events are still replayed, so the state is right, but not shown." };
         var to = new Option<string?>("--to") { Description = "Show decisions before this event time (excluded). Later events are not read." };
         var output = new Option<string>("--output", "-o") { Description = "The HTML file to write.", DefaultValueFactory = _ => DefaultOutput };
+        var detailsBudget = new Option<double?>("--details-budget")
+        {
+            Description = "MiB of compressed decision details (reasons, ids, exact requests) the page may hold; default 4.5, which keeps a page of two million decisions under 10 MB. Past it, decisions are listed without their details (ignored ones first). 0 keeps none.",
+        };
 
         var report = new Command("report", "Replay events on the embedded cluster and write what EcsReflex decided as one self-contained HTML page.");
         report.Options.Add(policyOption);
@@ -28,10 +32,11 @@ public static class ReportCommand
         report.Options.Add(from);
         report.Options.Add(to);
         report.Options.Add(output);
+        report.Options.Add(detailsBudget);
         report.Arguments.Add(pathsArgument);
         report.SetAction((parse, ct) => RunAsync(new Options(
             parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(from), parse.GetValue(to),
-            parse.GetValue(output)!, parse.GetValue(pathsArgument) ?? []), stdout, stderr, terminal, ct));
+            parse.GetValue(output)!, parse.GetValue(pathsArgument) ?? [], parse.GetValue(detailsBudget)), stdout, stderr, terminal, ct));
         return report;
     }
 
@@ -66,13 +71,25 @@ public static class ReportCommand
             stderr.WriteLine(outputProblem);
             bad = true;
         }
+        if (o.DetailsBudgetMiB is { } budget && (budget < 0 || double.IsNaN(budget) || budget > 1024))
+        {
+            stderr.WriteLine($"--details-budget: expected MiB between 0 and 1024, got {budget.ToString(CultureInfo.InvariantCulture)}");
+            bad = true;
+        }
+        // The page's charts need uPlot, embedded at build time from node_modules: say so before replaying.
+        if (!HtmlReportWriter.HasCharts)
+        {
+            stderr.WriteLine(HtmlReportWriter.MissingChartsMessage);
+            bad = true;
+        }
         if (bad) return CliApp.UsageError;
 
         var plan = ReplaySetup.TryPrepare(o.Policy, o.Snapshot, o.Paths, stderr);
         if (plan is null) return CliApp.UsageError;
 
         var window = new ReportWindow(from, to);
-        var builder = new ReportBuilder(plan.Policy, plan.Snapshot, window, o.Policy, plan.Labels);
+        var builder = new ReportBuilder(plan.Policy, plan.Snapshot, window, o.Policy, plan.Labels,
+            detailBudget: o.DetailsBudgetMiB is { } mib ? (long)(mib * 1024 * 1024) : null);
         var summary = new ReplaySummary();
         var progress = ReplayProgress.Create(terminal, stderr, plan.TotalBytes);
         var items = plan.Items(progress.OnBytesRead);
@@ -93,7 +110,9 @@ public static class ReportCommand
             stderr.WriteLine($"cannot read an input: {ex.Message}");
             return CliApp.UsageError;
         }
-        progress.Finish();
+        // The last frame: every record read at 100%, the counts the summary line then prints (for the whole replay;
+        // a window prints its own), while the page is written.
+        progress.Finish("writing the page");
 
         var model = builder.Build();
         try
@@ -103,9 +122,11 @@ public static class ReportCommand
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            progress.Finish();
             stderr.WriteLine($"{o.Output}: cannot write the report: {ex.Message}");
             return CliApp.UsageError;
         }
+        progress.Finish();
         stdout.WriteLine($"{o.Output}: {summary}");
         return CliApp.Ok;
     }

@@ -7,9 +7,10 @@ using static EcsReflex.Report.Html;
 namespace EcsReflex.Report;
 
 /// <summary>
-/// Writes the report as one self-contained HTML page: inline CSS, inline script, inline SVG, the data as
-/// JSON in a <c>&lt;script type="application/json"&gt;</c> block, and a Content-Security-Policy that
-/// forbids every request, so the page opens from disk and never reaches out.
+/// Writes the report as one self-contained HTML page: inline CSS, uPlot and the page's script inline, the lanes
+/// as inline SVG, the decisions' columns and details (gzipped, base64) and the data (JSON) in script blocks the
+/// browser does not run, and a Content-Security-Policy that forbids every request, so the page opens from disk
+/// and never reaches out.
 /// </summary>
 public static class HtmlReportWriter
 {
@@ -25,7 +26,17 @@ public static class HtmlReportWriter
         var text = new StreamWriter(output, new UTF8Encoding(false), 64 * 1024, leaveOpen: true) { NewLine = "\n" };
         WriteHead(m, text);
         WriteBody(m, text);
-        text.Write("<script type=\"application/json\" id=\"reflex-data\">");
+        // The decisions' columns and details first (ReportJson writes their layout), gzipped, in base64: no character
+        // of base64 can end a script block.
+        var columns = m.Decisions.CompressedColumns();
+        var details = m.Decisions.CompressedDetails();
+        text.Write("<script type=\"application/octet-stream\" id=\"reflex-columns\">");
+        text.Flush();
+        WriteBase64(columns, output);
+        text.Write("</script>\n<script type=\"application/octet-stream\" id=\"reflex-details\">");
+        text.Flush();
+        WriteBase64(details, output);
+        text.Write("</script>\n<script type=\"application/json\" id=\"reflex-data\">");
         text.Flush();
         var json = new ArrayBufferWriter<byte>(1024 * 1024);
         ReportJson.Write(m, json);
@@ -33,9 +44,39 @@ public static class HtmlReportWriter
         WriteScriptSafeJson(json.WrittenSpan, safe);
         output.Write(safe.WrittenSpan);
         text.Write("</script>\n<script>\n");
+        // uPlot's MIT licence travels with every copy of it (the minified file's banner names only the project).
+        if (typeof(HtmlReportWriter).Assembly.GetManifestResourceInfo("EcsReflex.Report.uPlot.LICENSE") is not null)
+            text.Write($"/*! uPlot, embedded by reflex report.\n{Asset("uPlot.LICENSE").Replace("*/", "* /", StringComparison.Ordinal)}*/\n");
+        text.Write(Asset(UplotScript));
+        text.Write("\n</script>\n<script>\n");
         text.Write(Asset("report.js"));
         text.Write("</script>\n</body>\n</html>\n");
         text.Flush();
+    }
+
+    /// <summary>uPlot (MIT), embedded at build time from node_modules/uplot/dist (see EcsReflex.Report.csproj).</summary>
+    public const string UplotScript = "uPlot.iife.min.js", UplotStyle = "uPlot.min.css";
+
+    /// <summary>True when this build carries uPlot; <c>reflex report</c> refuses to write a page without it.</summary>
+    public static bool HasCharts =>
+        typeof(HtmlReportWriter).Assembly.GetManifestResourceInfo($"EcsReflex.Report.{UplotScript}") is not null
+        && typeof(HtmlReportWriter).Assembly.GetManifestResourceInfo($"EcsReflex.Report.{UplotStyle}") is not null;
+
+    /// <summary>What to do when <see cref="HasCharts"/> is false.</summary>
+    public const string MissingChartsMessage =
+        "this build of reflex has no chart library: node_modules/uplot was missing when EcsReflex.Report was built. " +
+        "Run `npm ci` in the repository (it installs uPlot from package.json), then build again.";
+
+    private static void WriteBase64(ReadOnlyMemory<byte> data, Stream output)
+    {
+        const int chunk = 3 * 16 * 1024;
+        var buffer = new byte[4 * chunk / 3];
+        for (var i = 0; i < data.Length; i += chunk)
+        {
+            var span = data.Span.Slice(i, Math.Min(chunk, data.Length - i));
+            System.Buffers.Text.Base64.EncodeToUtf8(span, buffer, out _, out var written);
+            output.Write(buffer, 0, written);
+        }
     }
 
     public static string ToHtml(ReportModel m)
@@ -48,7 +89,7 @@ public static class HtmlReportWriter
     private static string Asset(string name)
     {
         using var s = typeof(HtmlReportWriter).Assembly.GetManifestResourceStream($"EcsReflex.Report.{name}")
-            ?? throw new InvalidOperationException($"the report asset {name} is missing from the assembly");
+            ?? throw new InvalidOperationException(name.StartsWith("uPlot", StringComparison.Ordinal) ? MissingChartsMessage : $"the report asset {name} is missing from the assembly");
         using var r = new StreamReader(s, Encoding.UTF8);
         return r.ReadToEnd();
     }
@@ -63,6 +104,8 @@ public static class HtmlReportWriter
         w.Write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         w.Write("<meta name=\"generator\" content=\"reflex report\">\n");
         w.Write($"<title>EcsReflex report · {Escape(Period(m))}</title>\n<style>\n");
+        w.Write(Asset(UplotStyle));
+        w.Write("\n");
         w.Write(Asset("report.css"));
         w.Write("</style>\n</head>\n");
     }
@@ -110,18 +153,27 @@ public static class HtmlReportWriter
             w.Write("<p class=\"empty\" data-testid=\"no-scaled-services\">No scaled service: the policy names no service with <code>scaling</code> and no decision changed a desired count in this period.</p>");
         else
         {
-            w.Write("<p class=\"legend\"><span class=\"key step\"></span>desired count <span class=\"key pt\"></span>a change <span class=\"key bound\"></span>min / max <span class=\"key alarm-ALARM\"></span>alarm to ALARM <span class=\"key alarm-OK\"></span>to OK <span class=\"key alarm-INSUFFICIENT_DATA\"></span>to INSUFFICIENT_DATA</p>");
-            foreach (var x in m.ScaledServices)
+            w.Write("<p class=\"legend\"><span class=\"key step\"></span>desired count <span class=\"key band\"></span>range within a merged bucket <span class=\"key bound\"></span>policy min / max <span class=\"key alarm-ALARM\"></span>alarm to ALARM <span class=\"key alarm-OK\"></span>to OK <span class=\"key alarm-INSUFFICIENT_DATA\"></span>to INSUFFICIENT_DATA · a tick along the top: transitions merged (hover for the counts) · drag across a chart to zoom, double-click to zoom out</p>");
+            for (var i = 0; i < m.ScaledServices.Count; i++)
             {
-                var last = x.Points.Count > 0 ? x.Points[^1].Value.ToString(CultureInfo.InvariantCulture) : "?";
-                var first = x.Points.Count > 0 ? x.Points[0].Value.ToString(CultureInfo.InvariantCulture) : "?";
-                w.Write($"<figure class=\"chart-box\" id=\"chart-desired-{Id(x.Cluster)}-{Id(x.Service)}\" data-testid=\"chart-desired\" data-cluster=\"{Escape(x.Cluster)}\" data-service=\"{Escape(x.Service)}\" data-points=\"{x.Points.Count}\" data-changes=\"{x.Changes}\">");
-                w.Write($"<figcaption><b>{Escape(x.Service)}</b> in {Escape(x.Cluster)}: desired {first} → {last}, {Count(x.Changes)} change{(x.Changes == 1 ? "" : "s")}, {Count(x.AlarmMarks.Count)} alarm transition{(x.AlarmMarks.Count == 1 ? "" : "s")}");
-                w.Write(x.Min is { } mn ? $", min {mn}" : ", min not set");
+                var x = m.ScaledServices[i];
+                var points = x.Points;
+                var last = points.Count > 0 ? points[^1].Value.ToString(CultureInfo.InvariantCulture) : "?";
+                var first = points.Count > 0 ? points[0].Value.ToString(CultureInfo.InvariantCulture) : "?";
+                w.Write($"<figure class=\"chart-box\" id=\"chart-desired-{Id(x.Cluster)}-{Id(x.Service)}\" data-testid=\"chart-desired\" data-cluster=\"{Escape(x.Cluster)}\" data-service=\"{Escape(x.Service)}\" data-points=\"{points.Count}\" data-changes=\"{x.Changes}\" data-episodes=\"{x.Episodes.Count}\" data-low=\"{x.Low}\" data-high=\"{x.High}\">");
+                w.Write($"<figcaption><b>{Escape(x.Service)}</b> in {Escape(x.Cluster)}: desired {first} → {last}, {Count(x.Changes)} change{(x.Changes == 1 ? "" : "s")} between {x.Low?.ToString(CultureInfo.InvariantCulture) ?? "?"} and {x.High?.ToString(CultureInfo.InvariantCulture) ?? "?"}, {Count(x.AlarmTransitions)} alarm transition{(x.AlarmTransitions == 1 ? "" : "s")}");
+                w.Write(x.Min is { } mn ? $"; policy min {mn}" : "; min not set");
                 w.Write(x.Max is { } mx ? $", max {mx}" : ", max not set");
-                if (x.Bucket > TimeSpan.Zero) w.Write($"; changes merged per {Duration(x.Bucket)}");
+                if (x.Episodes.Count > 1) w.Write($"; {x.Episodes.Count} episodes of activity");
+                if (x.Bucket > TimeSpan.Zero) w.Write($"; changes merged per {Duration(x.Bucket)} where dense");
                 w.Write("</figcaption>");
-                w.Write(SvgCharts.DesiredCount(x, start, end));
+                for (var j = 0; j < x.Episodes.Count; j++)
+                {
+                    var e = x.Episodes[j];
+                    w.Write($"<div class=\"episode\" data-testid=\"desired-episode\" data-start=\"{Time(e.Start, "yyyy-MM-ddTHH:mm:ssZ")}\" data-end=\"{Time(e.End, "yyyy-MM-ddTHH:mm:ssZ")}\">");
+                    if (x.Episodes.Count > 1) w.Write($"<div class=\"episode-range\">{Range(e.Start, e.End)} UTC</div>");
+                    w.Write($"<div class=\"uchart\" data-kind=\"desired\" data-series=\"{i}\" data-episode=\"{j}\" role=\"img\" aria-label=\"Desired count of {Escape(x.Service)} in {Escape(x.Cluster)}, {Range(e.Start, e.End)} UTC\"></div></div>");
+                }
                 w.Write("</figure>\n");
             }
         }
@@ -135,11 +187,13 @@ public static class HtmlReportWriter
         {
             var split = Episodes.ShouldSplit(m.Start, m.End);
             w.Write("<p class=\"legend\"><span class=\"key bar\"></span>relaunches (RunTask) <span class=\"key bar at-limit\"></span>at the limit <span class=\"key limit\"></span>policy limit (<code>limits.maxRelaunchesPerMinute</code>)</p>");
-            foreach (var r in m.Relaunches)
+            for (var ri = 0; ri < m.Relaunches.Count; ri++)
             {
+                // The chart is drawn by the script, with uPlot, from the data block.
+                var r = m.Relaunches[ri];
                 w.Write($"<figure class=\"chart-box\" id=\"chart-relaunches-{Id(r.Cluster)}-{Time(r.Start, "yyyyMMddTHHmm")}\" data-testid=\"chart-relaunches\" data-cluster=\"{Escape(r.Cluster)}\" data-total=\"{r.Total}\" data-limit=\"{r.LimitPerMinute}\">");
                 w.Write($"<figcaption><b>{Escape(r.Cluster)}</b>{(split ? $" · {Range(r.Start, r.End)} UTC" : "")}: {Count(r.Total)} relaunch{(r.Total == 1 ? "" : "es")}, limit {r.LimitPerMinute} a minute{(r.Bucket > TimeSpan.FromMinutes(1) ? $"; each bar is {Duration(r.Bucket)} and shows its busiest minute" : "")}</figcaption>");
-                w.Write(SvgCharts.Relaunches(r, r.Start, r.End));
+                w.Write($"<div class=\"uchart\" data-kind=\"relaunches\" data-series=\"{ri}\" role=\"img\" aria-label=\"Relaunches per minute in {Escape(r.Cluster)}, limit {r.LimitPerMinute} a minute\"></div>");
                 w.Write("</figure>\n");
             }
         }
@@ -177,7 +231,9 @@ public static class HtmlReportWriter
 <label>Service <select id="filter-service" data-testid="filter-service"><option value="">all</option></select></label>
 <label class="grow">Text <input type="search" id="filter-text" data-testid="filter-text" placeholder="task id, reason, request…" autocomplete="off"></label>
 <button type="button" id="filter-clear" data-testid="filter-clear">Clear</button>
+<label>Go to time (UTC) <input type="text" id="goto-time" data-testid="goto-time" placeholder="2026-03-03 02:30" autocomplete="off" size="17"></label>
 </form>
+<p class="note" id="details-note" data-testid="details-note" hidden></p>
 <p class="table-status"><span id="row-count" data-testid="row-count" aria-live="polite"></span> <span class="pager"><button type="button" id="page-prev" data-testid="page-prev">‹ Previous</button> <span id="page-info" data-testid="page-info"></span> <button type="button" id="page-next" data-testid="page-next">Next ›</button></span></p>
 <div class="table-wrap"><table id="decisions-table" data-testid="decisions-table">
 <thead><tr><th class="c-time"><button type="button" id="sort-time" data-testid="sort-time" aria-sort="ascending">Time ▲</button></th><th class="c-event">Event</th><th class="c-handler">Handler</th><th class="c-outcome">Outcome</th><th class="c-action">Action</th><th class="c-reason">Reason</th></tr></thead>
@@ -200,7 +256,7 @@ public static class HtmlReportWriter
             if (m.RejectedInputs.Count > MaxRejectedRows)
                 w.Write($"<p class=\"note\" data-testid=\"rejected-capped\">{Count(m.RejectedInputs.Count - MaxRejectedRows)} more: filter the decisions table by outcome <b>rejected</b>.</p>");
         }
-        w.Write("</section>\n</main>\n<footer>Written by <code>reflex report</code>. One self-contained file: it makes no request and can be opened from disk or attached to an incident.</footer>\n");
+        w.Write("</section>\n</main>\n<footer>Written by <code>reflex report</code>. One self-contained file: it makes no request and can be opened from disk or attached to an incident. Charts drawn with uPlot (MIT License, © Leon Sorokin), embedded in this page.</footer>\n");
     }
 
     private static void Meta(TextWriter w, string label, string value, string testId) =>

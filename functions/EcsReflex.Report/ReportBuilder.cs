@@ -16,10 +16,17 @@ namespace EcsReflex.Report;
 /// </summary>
 public sealed class ReportBuilder
 {
-    /// <summary>Above this many changes in a period, a desired-count chart merges its points per time bucket.</summary>
-    public const int MaxSeriesPoints = 240;
+    /// <summary>
+    /// Above this many changes in a chart, a desired-count chart merges its points per time bucket: about two pixels
+    /// a point on a chart 1,200 pixels wide, the width of the page's charts at 1,400 pixels.
+    /// </summary>
+    public const int MaxSeriesPoints = 600;
+    /// <summary>Above this many alarm transitions in a chart, transitions are merged per time bucket (one mark, with its counts).</summary>
+    public const int MaxAlarmMarks = 60;
     /// <summary>At most this many bars per relaunch chart; longer periods use buckets of several minutes.</summary>
-    public const int MaxRelaunchBuckets = 240;
+    public const int MaxRelaunchBuckets = 600;
+    /// <summary>Lineages followed at once; past this, lineages that went quiet and cannot reach the busiest are forgotten (their count is kept).</summary>
+    public const int LineageWorkingSet = 4096;
     /// <summary>At most this many lineage lanes (the busiest ones).</summary>
     public const int MaxLanes = 40;
     /// <summary>Above this many marks, a lane merges marks of one kind per time bucket.</summary>
@@ -32,12 +39,17 @@ public sealed class ReportBuilder
 
     private readonly Dictionary<(string Cluster, string Service), ServiceTrack> _services = new();
     private readonly Dictionary<string, (string Cluster, string Service)> _alarmOwner = new(StringComparer.Ordinal);
-    private readonly List<(DateTimeOffset Time, AlarmStateChange Alarm)> _alarmTransitions = [];
-    private readonly HashSet<string> _seenTransitions = new(StringComparer.Ordinal);
+    // Alarm transitions, compact: time, alarm (index into _alarmNames), state and previous state (indices into _states).
+    private readonly List<(long Ticks, int Alarm, byte State, byte Previous)> _alarmTransitions = [];
+    private readonly HashSet<(int Alarm, long Ticks, byte State)> _seenTransitions = [];
+    private readonly StringTable _alarmNames = new();
+    private readonly StringTable _states = new();
     private readonly Dictionary<string, RelaunchTrack> _relaunches = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Cluster, string Lineage), List<LaneMark>> _lanes = new();
-    private readonly List<DecisionRow> _rows = [];
-    private readonly List<(int Row, string Alarm)> _alarmRows = [];
+    private readonly Dictionary<(string Cluster, string Lineage), LaneTrack> _lanes = new();
+    // Lineages forgotten by the working set, by a 64-bit hash of their key: counted, not kept.
+    private readonly HashSet<ulong> _forgottenLineages = [];
+    private readonly DecisionLog _rows;
+    private readonly List<(int Row, int Alarm)> _alarmRows = [];
     private readonly List<RejectedInput> _rejected = [];
     private readonly Dictionary<Outcome, int> _outcomes = new();
     private int _events, _timers, _relaunchCount, _giveUps, _scaleChanges, _placementChanges, _stops;
@@ -46,8 +58,9 @@ public sealed class ReportBuilder
 
     /// <param name="scaledServices">The services to chart with their bounds and alarms; by default what <see cref="ReportPolicy.ScaledServices"/> reads from the policy.</param>
     public ReportBuilder(ReflexPolicy policy, ClusterSnapshot snapshot, ReportWindow? window = null, string policyFile = "",
-        IReadOnlyList<string>? inputs = null, IReadOnlyList<ScaledServiceDeclaration>? scaledServices = null)
+        IReadOnlyList<string>? inputs = null, IReadOnlyList<ScaledServiceDeclaration>? scaledServices = null, long? detailBudget = null)
     {
+        _rows = detailBudget is { } budget ? new DecisionLog(budget) : new DecisionLog();
         _policy = policy;
         _window = window ?? ReportWindow.All;
         _policyFile = policyFile;
@@ -74,7 +87,14 @@ public sealed class ReportBuilder
         public bool Declared;
         public bool Changed;
         public int? Min, Max;
-        public readonly List<SeriesPoint> Points = [];
+        /// <summary>Changes in the window: time (UTC ticks), the count before and the count set.</summary>
+        public readonly List<(long Ticks, int Before, int Value)> Changes = [];
+    }
+
+    private sealed class LaneTrack
+    {
+        public readonly List<LaneMark> Marks = [];
+        public DateTimeOffset Last;
     }
 
     private sealed class RelaunchTrack(string clusterAsWritten)
@@ -117,27 +137,36 @@ public sealed class ReportBuilder
         TrackLineage(r);
 
         var (cluster, service) = Where(r);
+        var index = _rows.Count;
+        // Past the details budget most rows keep only their columns: their strings are then not built at all.
+        var keep = _rows.KeepsDetails(r.Outcome);
+        var operations = r.Actions.Count switch
+        {
+            0 => null,
+            1 => r.Actions[0].Action.Operation,
+            _ => string.Join("+", r.Actions.Select(a => a.Action.Operation)),
+        };
         var row = new DecisionRow
         {
-            Index = _rows.Count,
+            Index = index,
             Time = r.Time,
             Trigger = r.Trigger,
-            Event = r.Summary ?? (r.Event is null ? Path.GetFileName(SplitInput(r.Input).File) : r.DetailType),
+            Event = keep ? r.Summary ?? (r.Event is null ? Path.GetFileName(SplitInput(r.Input).File) : r.DetailType) : null,
             EventId = r.EventId,
             DetailType = r.DetailType,
             Handler = r.Handler,
             Outcome = r.Outcome,
             Reason = r.Reason,
+            Code = r.Code,
             Cluster = cluster,
             Service = service,
             Input = r.Input,
             DueAt = r.DueAt,
             RejectionCode = r.RejectionCode,
-            Actions = [.. r.Actions.Select(a => new ActionRow(a.Action.Service, a.Action.Operation, a.Status, a.Detail,
-                Describe.Action(a.Action), ActionJson.ToJson(a.Action.Request)))],
+            Actions = keep ? [.. r.Actions.Select(a => new ActionRow(a.Action.Service, a.Action.Operation, a.Status, a.Detail, Describe.Result(a), ""))] : [],
         };
-        if (service is null && r.Event?.Detail is AlarmStateChange alarm) _alarmRows.Add((_rows.Count, alarm.AlarmName));
-        _rows.Add(row);
+        _rows.Add(row, keep ? (w, i) => ActionJson.Write(w, r.Actions[i].Action.Request) : null, operations);
+        if (service is null && r.Event?.Detail is AlarmStateChange alarm) _alarmRows.Add((index, _alarmNames.Index(alarm.AlarmName)));
     }
 
     private void StartWindow()
@@ -154,8 +183,10 @@ public sealed class ReportBuilder
                 _alarmOwner[a.AlarmName] = (Arns.ClusterName(u.Cluster), Arns.ServiceName(u.Service));
         if (!shown) return;
         // The same transition delivered twice is one transition.
-        var key = $"{a.AlarmArn ?? a.AlarmName}\n{(a.State.Timestamp ?? r.Time)?.UtcTicks}\n{a.State.Value}";
-        if (_seenTransitions.Add(key)) _alarmTransitions.Add((r.Time ?? a.State.Timestamp ?? DateTimeOffset.MinValue, a));
+        var alarm = _alarmNames.Index(a.AlarmName);
+        var state = (byte)_states.Index(a.State.Value);
+        if (_seenTransitions.Add((alarm, (a.State.Timestamp ?? r.Time)?.UtcTicks ?? 0, state)))
+            _alarmTransitions.Add(((r.Time ?? a.State.Timestamp ?? DateTimeOffset.MinValue).UtcTicks, alarm, state, (byte)_states.Index(a.PreviousState?.Value)));
     }
 
     private void TrackAction(ReplayRecord r, ReflexAction action, bool shown)
@@ -172,9 +203,7 @@ public sealed class ReportBuilder
                     if (shown)
                     {
                         _scaleChanges++;
-                        if (r.Time is { } t)
-                            track.Points.Add(new SeriesPoint(t, desired, desired, desired, 1,
-                                $"{Time(t)} desired {(before is { } b ? b.ToString(CultureInfo.InvariantCulture) : "?")} → {desired}: {r.Reason}"));
+                        if (r.Time is { } t) track.Changes.Add((t.UtcTicks, before ?? -1, desired));
                     }
                 }
                 if (shown && (u.PlacementConstraints is not null || u.PlacementStrategy is not null)) _placementChanges++;
@@ -201,14 +230,16 @@ public sealed class ReportBuilder
     private void TrackLineage(ReplayRecord r)
     {
         if (r.Time is not { } time) return;
+        // Labels name the decision's code, not its reason: lineages outside the busiest are made and forgotten by the
+        // hundred thousand, and the reason is one click away in the table.
         if (r.Event?.Detail is TaskStateChange { LastStatus: "STOPPED" } task && r.Outcome != Outcome.Ignored)
         {
             var lineage = TaskRescheduler.TryParseLineage(task.StartedBy, out var l, out _) ? l : task.TaskId;
             var key = (Arns.ClusterName(task.ClusterArn), lineage);
             if (r.Trigger == "event")
-                Lane(key).Add(new LaneMark(time, null, LaneMarkKind.Failure, 1, $"{Time(time)} task {Describe.Short(task.TaskId)} stopped: {r.Reason}"));
+                Lane(key, time).Add(new LaneMark(time, null, LaneMarkKind.Failure, 1, $"{Time(time)} task {Describe.Short(task.TaskId)} stopped ({r.Code})"));
             if (r.Outcome == Outcome.Deferred && r.DueAt is { } due)
-                Lane(key).Add(new LaneMark(time, due, LaneMarkKind.Wait, 1, $"{Time(time)} → {Time(due)} waiting: {r.Reason}"));
+                Lane(key, time).Add(new LaneMark(time, due, LaneMarkKind.Wait, 1, $"{Time(time)} → {Time(due)} waiting ({r.Code})"));
         }
         foreach (var a in r.Actions)
         {
@@ -216,21 +247,63 @@ public sealed class ReportBuilder
             switch (a.Action.Request)
             {
                 case RunTaskRequest run when TaskRescheduler.TryParseLineage(run.StartedBy, out var l, out var attempt):
-                    Lane((Arns.ClusterName(run.Cluster), l)).Add(new LaneMark(time, null, LaneMarkKind.Relaunch, 1,
+                    Lane((Arns.ClusterName(run.Cluster), l), time).Add(new LaneMark(time, null, LaneMarkKind.Relaunch, 1,
                         $"{Time(time)} relaunched as {run.StartedBy} (attempt {attempt}){(a.Detail is null ? "" : $": {a.Detail}")}"));
                     break;
                 case GiveUpRequest g:
-                    Lane((Arns.ClusterName(g.Cluster), g.Lineage)).Add(new LaneMark(time, null, LaneMarkKind.GiveUp, 1,
+                    Lane((Arns.ClusterName(g.Cluster), g.Lineage), time).Add(new LaneMark(time, null, LaneMarkKind.GiveUp, 1,
                         $"{Time(time)} gave up after attempt {g.Attempt} of {g.MaxAttempts}: {g.Reason}"));
                     break;
             }
         }
     }
 
-    private List<LaneMark> Lane((string, string) key)
+    private List<LaneMark> Lane((string, string) key, DateTimeOffset time)
     {
-        if (!_lanes.TryGetValue(key, out var marks)) _lanes[key] = marks = [];
-        return marks;
+        if (!_lanes.TryGetValue(key, out var track))
+        {
+            if (_lanes.Count >= LineageWorkingSet) Forget(time);
+            _lanes[key] = track = new LaneTrack();
+            _forgottenLineages.Remove(Hash(key)); // back again: counted once, as a followed lineage
+        }
+        if (time > track.Last) track.Last = time;
+        return track.Marks;
+    }
+
+    private static ulong Hash((string Cluster, string Lineage) key)
+    {
+        var h = 14695981039346656037UL; // FNV-1a, 64 bits
+        foreach (var c in key.Cluster) h = (h ^ c) * 1099511628211UL;
+        h = (h ^ '\n') * 1099511628211UL;
+        foreach (var c in key.Lineage) h = (h ^ c) * 1099511628211UL;
+        return h;
+    }
+
+    /// <summary>
+    /// Keeps the lineages followed bounded: past <see cref="LineageWorkingSet"/>, forgets those outside the
+    /// <see cref="MaxLanes"/> busiest (all that is drawn) that were quiet for an hour (a back-off is at most minutes,
+    /// so they are done), or, when too many are active at once, the quietest half of them. A forgotten lineage still
+    /// counts in <see cref="ReportModel.LineagesTotal"/>; one that comes back starts its marks again.
+    /// </summary>
+    private void Forget(DateTimeOffset now)
+    {
+        // The busiest, as BuildLanes orders them, are never forgotten.
+        var rest = _lanes
+            .OrderByDescending(kv => kv.Value.Marks.Count)
+            .ThenBy(kv => kv.Value.Marks.Count > 0 ? kv.Value.Marks[0].Time : kv.Value.Last)
+            .ThenBy(kv => kv.Key.Lineage, StringComparer.Ordinal)
+            .Skip(MaxLanes)
+            .ToList();
+        var quiet = now - TimeSpan.FromHours(1);
+        var forget = rest.Where(kv => kv.Value.Last < quiet).ToList();
+        // Still full (many lineages active at once): the quietest half of the rest goes too.
+        if (_lanes.Count - forget.Count >= LineageWorkingSet * 3 / 4)
+            forget = [.. rest.OrderBy(kv => kv.Value.Last).Take(Math.Max(forget.Count, rest.Count / 2))];
+        foreach (var (key, _) in forget)
+        {
+            _lanes.Remove(key);
+            _forgottenLineages.Add(Hash(key));
+        }
     }
 
     /// <summary>The cluster and service a record is about, for the table's filters.</summary>
@@ -320,50 +393,103 @@ public sealed class ReportBuilder
             Relaunches = BuildRelaunches(start, end),
             Lanes = lanes,
             LaneGroups = GroupLanes(lanes, start, end),
-            LineagesTotal = _lanes.Count,
+            LineagesTotal = _lanes.Count + _forgottenLineages.Count,
             Decisions = BuildRows(),
             RejectedInputs = _rejected,
         };
     }
 
-    private List<DecisionRow> BuildRows()
+    private DecisionLog BuildRows()
     {
-        if (_alarmRows.Count == 0) return _rows;
-        var rows = new List<DecisionRow>(_rows);
         foreach (var (i, alarm) in _alarmRows)
-            if (_alarmOwner.TryGetValue(alarm, out var owner))
-                rows[i] = rows[i] with { Cluster = rows[i].Cluster ?? owner.Cluster, Service = owner.Service };
-        return rows;
+            if (_alarmOwner.TryGetValue(_alarmNames[alarm]!, out var owner))
+                _rows.SetService(i, owner.Service, owner.Cluster);
+        _alarmRows.Clear();
+        return _rows;
     }
 
     private List<ScaledServiceSeries> BuildSeries(DateTimeOffset? start, DateTimeOffset? end)
     {
         var list = new List<ScaledServiceSeries>();
+        if (start is not { } s || end is not { } e) return list;
+        var split = Episodes.ShouldSplit(start, end);
         foreach (var ((cluster, service), track) in _services.OrderBy(k => k.Key.Cluster, StringComparer.Ordinal).ThenBy(k => k.Key.Service, StringComparer.Ordinal))
         {
             if (!track.Declared && !track.Changed) continue;
-            var points = new List<SeriesPoint>();
-            if (track.AtStart is { } v0 && start is { } s)
-                points.Add(new SeriesPoint(s, v0, v0, v0, 1, $"{Time(s)} desired {v0} at the start of the period"));
-            points.AddRange(track.Points);
-            var bucket = TimeSpan.Zero;
-            if (track.Points.Count > MaxSeriesPoints && start is { } bs && end is { } be)
-            {
-                bucket = TimeBuckets.Choose(be - bs, MaxSeriesPoints, TimeSpan.FromSeconds(1));
-                points = MergePoints(points, bucket);
-            }
             var marks = _alarmTransitions
-                .Where(x => _alarmOwner.TryGetValue(x.Alarm.AlarmName, out var o) && o == (cluster, service))
-                .Select(x => new AlarmMark(x.Time, x.Alarm.AlarmName, x.Alarm.State.Value, x.Alarm.PreviousState?.Value, x.Alarm.State.Reason))
+                .Where(x => _alarmOwner.TryGetValue(_alarmNames[x.Alarm]!, out var o) && o == (cluster, service))
+                .Select(x => new AlarmMark(new DateTimeOffset(x.Ticks, TimeSpan.Zero), _alarmNames[x.Alarm]!, _states[x.State] ?? "?", _states[x.Previous], null))
+                .OrderBy(m => m.Time)
                 .ToList();
+            // Episodes of activity, each on an axis of its own, never outside the period: the changes (alarms that drive
+            // a service often flap all along; they are drawn inside the episodes), or the alarm transitions when
+            // nothing changed.
+            var times = (track.Changes.Count > 0 ? track.Changes.Select(c => new DateTimeOffset(c.Ticks, TimeSpan.Zero)) : marks.Select(m => m.Time)).Order().ToList();
+            var ranges = split && times.Count > 0
+                ? Episodes.Split(times, t => t, t => t, Episodes.Gap).Select(x =>
+                {
+                    var pad = Episodes.Pad(x.Start, x.End, TimeSpan.FromMinutes(2));
+                    return (Start: Max(s, x.Start - pad), End: Min(e, x.End + pad));
+                }).ToList()
+                : [(s, e)];
+            var episodes = new List<SeriesEpisode>();
+            var value = track.AtStart;
+            var changes = track.Changes;
+            var next = 0;
+            foreach (var (from, to) in ranges)
+            {
+                // The value carried into the episode: the last change before it.
+                while (next < changes.Count && changes[next].Ticks < from.UtcTicks) value = changes[next++].Value;
+                var points = new List<SeriesPoint>();
+                if (value is { } v0)
+                    points.Add(new SeriesPoint(from, v0, v0, v0, 1, $"{Time(from)} desired {v0} {(from == s ? "at the start of the period" : "before this episode")}"));
+                var inside = 0;
+                while (next < changes.Count && changes[next].Ticks <= to.UtcTicks)
+                {
+                    var c = changes[next++];
+                    var t = new DateTimeOffset(c.Ticks, TimeSpan.Zero);
+                    points.Add(new SeriesPoint(t, c.Value, c.Value, c.Value, 1, $"{Time(t)} desired {(c.Before >= 0 ? c.Before.ToString(CultureInfo.InvariantCulture) : "?")} → {c.Value}"));
+                    value = c.Value;
+                    inside++;
+                }
+                var bucket = TimeSpan.Zero;
+                if (inside > MaxSeriesPoints)
+                {
+                    bucket = TimeBuckets.Choose(to - from, MaxSeriesPoints, TimeSpan.FromSeconds(1));
+                    points = MergePoints(points, bucket);
+                }
+                var alarms = marks.Where(m => m.Time >= from && m.Time <= to).ToList();
+                if (alarms.Count > MaxAlarmMarks)
+                    alarms = MergeAlarms(alarms, TimeBuckets.Choose(to - from, MaxAlarmMarks, TimeSpan.FromSeconds(1)));
+                episodes.Add(new SeriesEpisode(from, to, bucket, points, alarms));
+            }
             list.Add(new ScaledServiceSeries
             {
                 Cluster = cluster, Service = service, Min = track.Min, Max = track.Max,
-                Points = points, AlarmMarks = marks, Changes = track.Points.Count, Bucket = bucket,
+                Episodes = episodes, Changes = track.Changes.Count, AlarmTransitions = marks.Count,
             });
         }
         return list;
     }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>Merges alarm transitions per bucket into one mark that counts them by state.</summary>
+    public static List<AlarmMark> MergeAlarms(IReadOnlyList<AlarmMark> marks, TimeSpan bucket) =>
+        [.. marks.GroupBy(m => TimeBuckets.Floor(m.Time, bucket)).Select(g =>
+        {
+            var items = g.ToList();
+            if (items.Count == 1) return items[0];
+            var names = items.Select(m => m.Alarm).Distinct(StringComparer.Ordinal).ToList();
+            return new AlarmMark(items[0].Time, names.Count == 1 ? names[0] : $"{names.Count} alarms", items[^1].State, items[0].PreviousState, null)
+            {
+                Merged = items.Count,
+                ToAlarm = items.Count(m => m.State == "ALARM"),
+                ToOk = items.Count(m => m.State == "OK"),
+                ToInsufficient = items.Count(m => m.State == "INSUFFICIENT_DATA"),
+            };
+        })];
 
     /// <summary>Merges points per bucket: the last value of the bucket, with the range it went through.</summary>
     public static List<SeriesPoint> MergePoints(IReadOnlyList<SeriesPoint> points, TimeSpan bucket)
@@ -392,8 +518,9 @@ public sealed class ReportBuilder
                 ? Episodes.Split(track.PerMinute, kv => kv.Key, kv => kv.Key + minute, Episodes.Gap)
                     .Select(x =>
                     {
+                        // Padded so that bars at the ends show, but never outside the period.
                         var pad = Episodes.Pad(x.Start, x.End, TimeSpan.FromMinutes(2));
-                        return (Start: x.Start - pad, End: x.End + pad, Items: x.Items);
+                        return (Start: Max(s, x.Start - pad), End: Min(e, x.End + pad), Items: x.Items);
                     })
                     .ToList()
                 : [(s, e, track.PerMinute.ToList())];
@@ -428,7 +555,7 @@ public sealed class ReportBuilder
             .. LaneGroup.Of(lanes, Episodes.Gap).Select(g =>
             {
                 var pad = Episodes.Pad(g.Start, g.End, TimeSpan.FromSeconds(5));
-                return g with { Start = g.Start - pad, End = g.End + pad };
+                return g with { Start = Max(s, g.Start - pad), End = Min(e, g.End + pad) };
             }),
         ];
     }
@@ -437,6 +564,8 @@ public sealed class ReportBuilder
     {
         var span = start is { } s && end is { } e ? e - s : TimeSpan.Zero;
         return _lanes
+            .Where(kv => kv.Value.Marks.Count > 0)
+            .Select(kv => new KeyValuePair<(string Cluster, string Lineage), List<LaneMark>>(kv.Key, kv.Value.Marks))
             .OrderByDescending(kv => kv.Value.Count)
             .ThenBy(kv => kv.Value[0].Time)
             .ThenBy(kv => kv.Key.Lineage, StringComparer.Ordinal)

@@ -6,13 +6,14 @@ using EcsReflex.Core.Decisions;
 namespace EcsReflex.Report;
 
 /// <summary>
-/// The report's data as JSON, embedded in the page for its script (the decisions table) and for anyone
-/// who wants the numbers. Short member names keep 100,000 decisions small. Written with
-/// <see cref="Utf8JsonWriter"/>: no reflection, AOT-safe.
+/// The report's data as JSON, embedded in the page for its script (the charts' series, the summary, and the
+/// layout, kinds and string tables of the decisions, whose columns and details are blocks of their own: see
+/// <see cref="DecisionLog"/>) and for anyone who wants the numbers. Written with <see cref="Utf8JsonWriter"/>:
+/// no reflection, AOT-safe.
 /// </summary>
 public static class ReportJson
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     public static void Write(ReportModel m, IBufferWriter<byte> output)
     {
@@ -52,31 +53,41 @@ public static class ReportJson
             w.WriteString("service", x.Service);
             Int(w, "min", x.Min);
             Int(w, "max", x.Max);
+            Int(w, "low", x.Low);
+            Int(w, "high", x.High);
             w.WriteNumber("changes", x.Changes);
-            w.WriteNumber("bucketSeconds", x.Bucket.TotalSeconds);
-            w.WriteStartArray("points");
-            foreach (var p in x.Points)
+            w.WriteNumber("alarmTransitions", x.AlarmTransitions);
+            w.WriteStartArray("episodes");
+            foreach (var e in x.Episodes)
             {
                 w.WriteStartObject();
-                Time(w, "t", p.Time);
-                w.WriteNumber("v", p.Value);
-                if (p.Merged > 1)
-                {
-                    w.WriteNumber("lo", p.Low);
-                    w.WriteNumber("hi", p.High);
-                    w.WriteNumber("n", p.Merged);
-                }
+                Time(w, "start", e.Start);
+                Time(w, "end", e.End);
+                w.WriteNumber("bucketSeconds", e.Bucket.TotalSeconds);
+                // Points as parallel arrays (t in Unix seconds): what uPlot draws.
+                w.WriteStartObject("points");
+                Column(w, "t", e.Points, p => Unix(p.Time));
+                Column(w, "v", e.Points, p => p.Value);
+                Column(w, "lo", e.Points, p => p.Low);
+                Column(w, "hi", e.Points, p => p.High);
+                Column(w, "n", e.Points, p => p.Merged);
+                w.WriteStartArray("label");
+                foreach (var p in e.Points) w.WriteStringValue(p.Label);
+                w.WriteEndArray();
                 w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("alarms");
-            foreach (var a in x.AlarmMarks)
-            {
-                w.WriteStartObject();
-                Time(w, "t", a.Time);
-                w.WriteString("alarm", a.Alarm);
-                w.WriteString("state", a.State);
-                if (a.PreviousState is not null) w.WriteString("previous", a.PreviousState);
+                w.WriteStartArray("alarms");
+                foreach (var a in e.Alarms)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("t", Unix(a.Time));
+                    w.WriteString("alarm", a.Alarm);
+                    w.WriteString("state", a.State);
+                    if (a.PreviousState is not null) w.WriteString("previous", a.PreviousState);
+                    w.WriteNumber("n", a.Merged);
+                    w.WriteString("label", a.Label);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -94,16 +105,11 @@ public static class ReportJson
             w.WriteNumber("limitPerMinute", r.LimitPerMinute);
             w.WriteNumber("bucketSeconds", r.Bucket.TotalSeconds);
             w.WriteNumber("total", r.Total);
-            w.WriteStartArray("buckets");
-            foreach (var b in r.Buckets)
-            {
-                w.WriteStartObject();
-                Time(w, "t", b.Start);
-                w.WriteNumber("total", b.Total);
-                w.WriteNumber("peak", b.PeakPerMinute);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            w.WriteStartObject("buckets");
+            Column(w, "t", r.Buckets, b => Unix(b.Start));
+            Column(w, "total", r.Buckets, b => b.Total);
+            Column(w, "peak", r.Buckets, b => b.PeakPerMinute);
+            w.WriteEndObject();
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -130,48 +136,53 @@ public static class ReportJson
         }
         w.WriteEndArray();
 
-        // Decisions: n index, t time, g trigger, e event, d detail type, h handler, o outcome, r reason,
-        // c cluster, s service, i input, u due at, x rejection code, a actions
-        // (v service, op operation, st status, dt detail, sm summary, rq the exact request).
-        w.WriteStartArray("decisions");
-        foreach (var d in m.Decisions)
+        // Decisions: the compact form of DecisionLog (columns and details are in their own blocks of the page, gzipped
+        // and in base64); here their layout and the string tables the columns index.
+        var log = m.Decisions;
+        w.WriteStartObject("decisions");
+        w.WriteNumber("count", log.Count);
+        w.WriteNumber("epoch", log.Epoch == long.MinValue ? 0 : log.Epoch);
+        w.WriteNumber("withoutDetails", log.WithoutDetails);
+        w.WriteNumber("detailBytes", log.DetailBytes);
+        w.WriteStartArray("layout");
+        foreach (var (name, type, offset) in log.Layout)
         {
-            w.WriteStartObject();
-            w.WriteNumber("n", d.Index);
-            Time(w, "t", d.Time);
-            w.WriteString("g", d.Trigger);
-            Str(w, "e", d.Event);
-            Str(w, "id", d.EventId);
-            Str(w, "d", d.DetailType);
-            Str(w, "h", d.Handler);
-            w.WriteString("o", d.Outcome.Name());
-            w.WriteString("r", d.Reason);
-            Str(w, "c", d.Cluster);
-            Str(w, "s", d.Service);
-            w.WriteString("i", d.Input);
-            if (d.DueAt is { } due) Time(w, "u", due);
-            Str(w, "x", d.RejectionCode);
-            if (d.Actions.Count > 0)
-            {
-                w.WriteStartArray("a");
-                foreach (var a in d.Actions)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("v", a.Service);
-                    w.WriteString("op", a.Operation);
-                    w.WriteString("st", a.Status);
-                    Str(w, "dt", a.Detail);
-                    w.WriteString("sm", a.Summary);
-                    w.WritePropertyName("rq");
-                    w.WriteRawValue(a.RequestJson);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-            }
-            w.WriteEndObject();
+            w.WriteStartArray();
+            w.WriteStringValue(name);
+            w.WriteStringValue(type);
+            w.WriteNumberValue(offset);
+            w.WriteEndArray();
         }
         w.WriteEndArray();
+        // kinds: [trigger, outcome, detailType, handler, code, cluster, service, ops] per kind, indices into the tables.
+        w.WriteStartArray("kinds");
+        foreach (var k in log.Kinds)
+        {
+            w.WriteStartArray();
+            foreach (var v in new[] { k.Trigger, k.Outcome, k.DetailType, k.Handler, k.Code, k.Cluster, k.Service, k.Operations }) w.WriteNumberValue(v);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("tables");
+        foreach (var (name, values) in log.Tables)
+        {
+            if (name == "kinds") continue;
+            w.WriteStartArray(name);
+            foreach (var v in values) if (v is null) w.WriteNullValue(); else w.WriteStringValue(v);
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static long Unix(DateTimeOffset t) => t.ToUnixTimeSeconds();
+
+    private static void Column<T>(Utf8JsonWriter w, string name, IEnumerable<T> items, Func<T, long> value)
+    {
+        w.WriteStartArray(name);
+        foreach (var i in items) w.WriteNumberValue(value(i));
+        w.WriteEndArray();
     }
 
     private static void Time(Utf8JsonWriter w, string name, DateTimeOffset? t)

@@ -35,7 +35,8 @@ public sealed record ReportModel
     public IReadOnlyList<LaneGroup> LaneGroups { get; init; } = [];
     /// <summary>How many lineages had something to show; <see cref="Lanes"/> holds the busiest of them.</summary>
     public int LineagesTotal { get; init; }
-    public IReadOnlyList<DecisionRow> Decisions { get; init; } = [];
+    /// <summary>Every decision shown, in replay order, in the compact form the page embeds.</summary>
+    public required DecisionLog Decisions { get; init; }
     public IReadOnlyList<RejectedInput> RejectedInputs { get; init; } = [];
 }
 
@@ -73,6 +74,10 @@ public sealed record DecisionRow
     public string? Handler { get; init; }
     public required Outcome Outcome { get; init; }
     public required string Reason { get; init; }
+    /// <summary>The reason's stable code (<c>rescheduler.relaunch</c>…).</summary>
+    public string? Code { get; init; }
+    /// <summary>False for a row read back from a <see cref="DecisionLog"/> that kept only its columns (over the details budget).</summary>
+    public bool HasDetails { get; init; } = true;
     public string? Cluster { get; init; }
     public string? Service { get; init; }
     public required string Input { get; init; }
@@ -89,7 +94,7 @@ public sealed record RejectedInput(string File, int? Line, string? Code, string 
 
 /// <summary>
 /// The chart input for one scaled service: its desired count over time, its bounds where the policy
-/// gives them, and the transitions of the alarms that drive it.
+/// gives them, and the transitions of the alarms that drive it, as one chart per episode of activity.
 /// </summary>
 public sealed record ScaledServiceSeries
 {
@@ -97,14 +102,24 @@ public sealed record ScaledServiceSeries
     public required string Service { get; init; }
     public int? Min { get; init; }
     public int? Max { get; init; }
-    /// <summary>Oldest first. The first point is the desired count at the start of the period when it is known.</summary>
-    public IReadOnlyList<SeriesPoint> Points { get; init; } = [];
-    public IReadOnlyList<AlarmMark> AlarmMarks { get; init; } = [];
+    /// <summary>One chart each: the whole period, or each episode of activity when the period is long.</summary>
+    public IReadOnlyList<SeriesEpisode> Episodes { get; init; } = [];
+    /// <summary>The points of every episode, in order (each episode starts with the value carried into it).</summary>
+    public IReadOnlyList<SeriesPoint> Points => [.. Episodes.SelectMany(e => e.Points)];
+    public IReadOnlyList<AlarmMark> AlarmMarks => [.. Episodes.SelectMany(e => e.Alarms)];
     /// <summary>Changes (UpdateService with a desired count) in the period.</summary>
     public int Changes { get; init; }
-    /// <summary>When non-zero, points were merged per bucket of this length.</summary>
-    public TimeSpan Bucket { get; init; }
+    /// <summary>Alarm transitions in the period (each delivered transition once), before any merging.</summary>
+    public int AlarmTransitions { get; init; }
+    /// <summary>The smallest and largest desired count in the period: the y axis is fitted to them, not to min/max.</summary>
+    public int? Low => Points.Count == 0 ? null : Points.Min(p => p.Low);
+    public int? High => Points.Count == 0 ? null : Points.Max(p => p.High);
+    /// <summary>The largest merge bucket of the episodes (zero when no point was merged).</summary>
+    public TimeSpan Bucket => Episodes.Count == 0 ? TimeSpan.Zero : Episodes.Max(e => e.Bucket);
 }
+
+/// <summary>One chart of a scaled service: a time axis, the points on it (merged per <see cref="Bucket"/> when non-zero) and the alarm marks.</summary>
+public sealed record SeriesEpisode(DateTimeOffset Start, DateTimeOffset End, TimeSpan Bucket, IReadOnlyList<SeriesPoint> Points, IReadOnlyList<AlarmMark> Alarms);
 
 /// <summary>
 /// A value at a time. When points were merged per time bucket, <see cref="Value"/> is the last value in
@@ -112,7 +127,22 @@ public sealed record ScaledServiceSeries
 /// </summary>
 public sealed record SeriesPoint(DateTimeOffset Time, int Value, int Low, int High, int Merged, string Label);
 
-public sealed record AlarmMark(DateTimeOffset Time, string Alarm, string State, string? PreviousState, string? Reason);
+/// <summary>
+/// An alarm transition (to <see cref="State"/>), or, when <see cref="Merged"/> &gt; 1, the transitions of one time
+/// bucket drawn as one mark: <see cref="Alarm"/> is then the alarm's name when they are all of one alarm (else
+/// "N alarms"), <see cref="State"/> the last state, and <see cref="ToAlarm"/>, <see cref="ToOk"/>, <see cref="ToInsufficient"/> count them.
+/// </summary>
+public sealed record AlarmMark(DateTimeOffset Time, string Alarm, string State, string? PreviousState, string? Reason)
+{
+    public int Merged { get; init; } = 1;
+    public int ToAlarm { get; init; }
+    public int ToOk { get; init; }
+    public int ToInsufficient { get; init; }
+
+    /// <summary>The label drawn beside the mark.</summary>
+    public string Label => Merged == 1 ? $"{Alarm} → {State}"
+        : $"{Merged} × {Alarm}: {string.Join(", ", new[] { (ToAlarm, "ALARM"), (ToOk, "OK"), (ToInsufficient, "INSUFFICIENT_DATA") }.Where(x => x.Item1 > 0).Select(x => $"{x.Item1} to {x.Item2}"))}";
+}
 
 /// <summary>Relaunches (RunTask carried out) per minute in one cluster, with the policy's limit, over Start..End.</summary>
 public sealed record RelaunchSeries

@@ -41,6 +41,37 @@ public class ReplayProgressTests
     }
 
     [Fact]
+    public void Report_LastFrame_IsAtAHundredPercent_WithTheFinalCounts_WhileThePageIsWritten()
+    {
+        var time = new FakeTimeProvider();
+        var err = new StringWriter();
+        var p = ReplayProgress.Create(new FakeTerminal(errorRedirected: false), err, 1000, time);
+        for (var i = 0; i < 30; i++)
+        {
+            p.OnBytesRead(20); // 600 of 1,000 bytes when the last record comes: the bar would say 60%
+            time.Advance(TimeSpan.FromMilliseconds(200));
+            p.OnRecord(timer: i % 3 == 0);
+        }
+        p.Finish("writing the page");
+        var frames = err.ToString().Split('\r', StringSplitOptions.RemoveEmptyEntries);
+        var last = frames[^1].TrimEnd();
+        Assert.StartsWith("[########################] 100%  20 events + 10 timers", last);
+        Assert.EndsWith("writing the page…", last);
+        p.Finish();
+        Assert.EndsWith("\r", err.ToString()); // erased before the summary line
+    }
+
+    [Fact]
+    public void Report_LastFrame_IsNotDrawn_WhenNoFrameWas()
+    {
+        var err = new StringWriter();
+        var p = ReplayProgress.Create(new FakeTerminal(errorRedirected: false), err, 1000, new FakeTimeProvider());
+        p.OnRecord(false); // a short run
+        p.Finish("writing the page");
+        Assert.Equal("", err.ToString());
+    }
+
+    [Fact]
     public void Interactive_DrawsAtMostOncePerInterval_OnOneLine_AndErasesItAtTheEnd()
     {
         var time = new FakeTimeProvider();

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using EcsReflex.Cli;
+using EcsReflex.Core.Decisions;
 
 namespace EcsReflex.Report.Tests;
 
@@ -27,16 +28,54 @@ public class ReportCommandTests : IDisposable
         Assert.True(replayCode == 0, replayErr);
         var lines = raw.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 
-        using var data = Synthetic.DataOf(await File.ReadAllTextAsync(output));
-        var rows = data.RootElement.GetProperty("decisions").EnumerateArray().ToList();
+        var rows = Synthetic.DecisionsOf(await File.ReadAllTextAsync(output));
         Assert.Equal(lines.Count, rows.Count);
         for (var i = 0; i < lines.Count; i++)
         {
-            Assert.Equal(lines[i].GetProperty("time").GetString(), rows[i].GetProperty("t").GetString());
-            Assert.Equal(lines[i].GetProperty("outcome").GetString(), rows[i].GetProperty("o").GetString());
-            Assert.Equal(lines[i].GetProperty("reason").GetString(), rows[i].GetProperty("r").GetString());
-            Assert.Equal(lines[i].GetProperty("actions").GetArrayLength(), rows[i].TryGetProperty("a", out var a) ? a.GetArrayLength() : 0);
+            Assert.Equal(lines[i].GetProperty("time").GetString(), rows[i].Time?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(lines[i].GetProperty("outcome").GetString(), rows[i].Outcome.Name());
+            Assert.Equal(lines[i].GetProperty("reason").GetString(), rows[i].Reason);
+            Assert.Equal(lines[i].GetProperty("code").GetString(), rows[i].Code);
+            Assert.Equal(lines[i].GetProperty("handler").GetString(), rows[i].Handler);
+            Assert.Equal(lines[i].GetProperty("actions").GetArrayLength(), rows[i].Actions.Count);
+            // Request for request, the same JSON.
+            for (var k = 0; k < rows[i].Actions.Count; k++)
+                Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(
+                    System.Text.Json.Nodes.JsonNode.Parse(lines[i].GetProperty("actions")[k].GetProperty("request").GetRawText()),
+                    System.Text.Json.Nodes.JsonNode.Parse(rows[i].Actions[k].RequestJson)));
         }
+    }
+
+    [Fact]
+    public async Task Report_DetailsBudget_Zero_ListsEveryDecisionWithoutItsDetails_AndTheDefaultKeepsThemAll()
+    {
+        var none = Path.Combine(_dir, "none.html");
+        var (code, _, stderr, _) = await Run(Args(none, "--details-budget", "0", Repository.Events));
+        Assert.True(code == 0, stderr);
+        var all = Path.Combine(_dir, "all.html");
+        (code, _, stderr, _) = await Run(Args(all, Repository.Events));
+        Assert.True(code == 0, stderr);
+
+        var without = Synthetic.DecisionsOf(await File.ReadAllTextAsync(none));
+        var with = Synthetic.DecisionsOf(await File.ReadAllTextAsync(all));
+        Assert.Equal(with.Count, without.Count);
+        Assert.All(without, r => Assert.False(r.HasDetails));
+        Assert.All(with, r => Assert.True(r.HasDetails)); // the sample events are far under the default budget
+        // Without details a row keeps what the table filters on.
+        Assert.Equal(with.Select(r => (r.Outcome, r.Handler, r.Code, r.Service)), without.Select(r => (r.Outcome, r.Handler, r.Code, r.Service)));
+        using var data = Synthetic.DataOf(await File.ReadAllTextAsync(none));
+        Assert.Equal(with.Count, data.RootElement.GetProperty("decisions").GetProperty("withoutDetails").GetInt32());
+        Assert.True(new FileInfo(none).Length < new FileInfo(all).Length);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("2000")]
+    public async Task Report_WithABadDetailsBudget_ExitsTwoNamingTheFlag(string value)
+    {
+        var (code, _, stderr, _) = await Run(Args(Path.Combine(_dir, "x.html"), "--details-budget", value, Repository.Events));
+        Assert.Equal(2, code);
+        Assert.Contains("--details-budget", stderr);
     }
 
     [Fact]
@@ -46,12 +85,13 @@ public class ReportCommandTests : IDisposable
         // The crash loop runs 02:14–02:51 on 2026-03-03; the window starts after its third relaunch.
         var (code, _, stderr, _) = await Run(Args(output, "--from", "2026-03-03T02:30:00Z", "--to", "2026-03-03T03:00:00Z", Repository.Scenario("crash-loop")));
         Assert.True(code == 0, stderr);
-        using var data = Synthetic.DataOf(await File.ReadAllTextAsync(output));
-        var rows = data.RootElement.GetProperty("decisions").EnumerateArray().ToList();
-        Assert.All(rows, r => Assert.InRange(r.GetProperty("t").GetString()!, "2026-03-03T02:30", "2026-03-03T03:00"));
+        var html = await File.ReadAllTextAsync(output);
+        using var data = Synthetic.DataOf(html);
+        var rows = Synthetic.DecisionsOf(html);
+        Assert.All(rows, r => Assert.InRange(r.Time!.Value, DateTimeOffset.Parse("2026-03-03T02:30:00Z"), DateTimeOffset.Parse("2026-03-03T03:00:00Z")));
         // Attempts 4 and 5 and the give-up are inside; their attempt numbers prove the earlier failures were replayed.
-        Assert.Contains(rows, r => r.GetProperty("r").GetString()!.Contains("attempt 4 of 5", StringComparison.Ordinal));
-        Assert.Contains(rows, r => r.GetProperty("r").GetString()!.Contains("giving up", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Reason.Contains("attempt 4 of 5", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Reason.Contains("giving up", StringComparison.Ordinal));
         Assert.Equal(1, data.RootElement.GetProperty("summary").GetProperty("giveUps").GetInt32());
         Assert.Equal(2, data.RootElement.GetProperty("summary").GetProperty("relaunches").GetInt32());
         Assert.Equal("2026-03-03T02:30:00.000Z", data.RootElement.GetProperty("start").GetString());

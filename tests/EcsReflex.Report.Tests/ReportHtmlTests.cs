@@ -59,12 +59,12 @@ public class ReportHtmlTests
         Assert.DoesNotContain("<script>window.pwned", html);
         Assert.DoesNotContain("<img src=x", html);
         Assert.Contains("&lt;/script&gt;&lt;script&gt;window.pwned=1", html); // shown as text
-        // Exactly the two script blocks of the page, and the data block reads back.
-        Assert.Equal(2, CountOf(html, "<script"));
-        Assert.Equal(2, CountOf(html, "</script>"));
-        using var data = DataOf(html);
-        Assert.Contains(data.RootElement.GetProperty("decisions").EnumerateArray(),
-            d => d.GetProperty("r").GetString()!.StartsWith("</script><script>window.pwned=1", StringComparison.Ordinal));
+        // Exactly the five script blocks of the page (columns, details, data, uPlot, the report's own), and the
+        // decisions read back with the hostile text intact.
+        Assert.Equal(5, CountOf(html, "<script"));
+        Assert.Equal(5, CountOf(html, "</script>"));
+        Assert.Contains(DecisionsOf(html), d => d.Reason.StartsWith("</script><script>window.pwned=1", StringComparison.Ordinal));
+        Assert.Contains(DecisionsOf(html), d => d.Event == "</script><script>window.pwned=1</script><img src=x onerror=alert(1)>");
     }
 
     [Fact]
@@ -77,39 +77,48 @@ public class ReportHtmlTests
         Assert.DoesNotContain(" src=\"", html);
         Assert.DoesNotContain("@import", html);
         Assert.DoesNotContain("url(", html);
-        Assert.DoesNotContain("https://", html);
+        // The only address in the page is in uPlot's banner comment (/*! https://github.com/leeoniya/uPlot … */).
+        Assert.Equal(1, CountOf(html, "https://"));
+        Assert.Contains("/*! https://github.com/leeoniya/uPlot (v", html);
+        // uPlot's MIT licence goes with it.
+        Assert.Contains("Copyright (c) 2022 Leon Sorokin", html);
+        Assert.Contains("Permission is hereby granted, free of charge", html);
     }
 
     [Fact]
     public void Data_HoldsTheSummaryAndEveryDecisionWithItsRequests()
     {
         var model = Hostile();
-        using var data = DataOf(HtmlReportWriter.ToHtml(model));
+        var html = HtmlReportWriter.ToHtml(model);
+        using var data = DataOf(html);
         var root = data.RootElement;
-        Assert.Equal(model.Decisions.Count, root.GetProperty("decisions").GetArrayLength());
+        Assert.Equal(ReportJson.Version, root.GetProperty("version").GetInt32());
+        Assert.Equal(model.Summary.Decisions, root.GetProperty("decisions").GetProperty("count").GetInt32());
         Assert.Equal(model.Summary.Relaunches, root.GetProperty("summary").GetProperty("relaunches").GetInt32());
         Assert.Equal(model.Summary.Count(Outcome.Acted), root.GetProperty("summary").GetProperty("outcomes").GetProperty("acted").GetInt32());
-        var run = root.GetProperty("decisions").EnumerateArray()
-            .SelectMany(d => d.TryGetProperty("a", out var a) ? a.EnumerateArray().ToArray() : [])
-            .Single(a => a.GetProperty("op").GetString() == "RunTask");
-        Assert.Equal("arn:aws:ecs:us-east-1:123456789012:task-definition/worker:7", run.GetProperty("rq").GetProperty("taskDefinition").GetString());
-        Assert.Equal(1, run.GetProperty("rq").GetProperty("count").GetInt32());
+        var rows = DecisionsOf(html);
+        Assert.Equal(model.Summary.Decisions, rows.Count);
+        var run = rows.SelectMany(d => d.Actions).Single(a => a.Operation == "RunTask");
+        using var request = JsonDocument.Parse(run.RequestJson);
+        Assert.Equal("arn:aws:ecs:us-east-1:123456789012:task-definition/worker:7", request.RootElement.GetProperty("taskDefinition").GetString());
+        Assert.Equal(1, request.RootElement.GetProperty("count").GetInt32());
     }
 
     [Fact]
-    public void Charts_OnePerScaledService_WithAPointPerValueMinMaxAndAlarmMarks()
+    public void Charts_OnePerScaledService_WithItsPointsBoundsAndAlarmMarksInTheData()
     {
         var html = HtmlReportWriter.ToHtml(Hostile());
-        var web = Section(html, "data-testid=\"chart-desired\" data-cluster=\"prod\" data-service=\"web\"");
-        Assert.Equal(4, CountOf(web, "data-testid=\"desired-point\""));
-        Assert.Equal(4, CountOf(web, "data-testid=\"alarm-mark\""));
-        Assert.Equal(1, CountOf(web, "data-testid=\"line-min\""));
-        Assert.Equal(1, CountOf(web, "data-testid=\"line-max\""));
-        Assert.Contains(">min 2<", web);
-        Assert.Contains(">max 12<", web);
-        var api = Section(html, "data-testid=\"chart-desired\" data-cluster=\"prod\" data-service=\"api\"");
-        Assert.Equal(2, CountOf(api, "data-testid=\"desired-point\""));
         Assert.Equal(2, CountOf(html, "data-testid=\"chart-desired\""));
+        var web = Section(html, "data-testid=\"chart-desired\" data-cluster=\"prod\" data-service=\"web\"");
+        Assert.Contains("data-points=\"4\" data-changes=\"3\" data-episodes=\"1\" data-low=\"4\" data-high=\"8\"", web);
+        Assert.Contains("policy min 2, max 12", web);
+        using var data = DataOf(html);
+        var series = data.RootElement.GetProperty("scaledServices").EnumerateArray().Single(x => x.GetProperty("service").GetString() == "web");
+        Assert.Equal((2, 12, 4, 8), (series.GetProperty("min").GetInt32(), series.GetProperty("max").GetInt32(), series.GetProperty("low").GetInt32(), series.GetProperty("high").GetInt32()));
+        var episode = Assert.Single(series.GetProperty("episodes").EnumerateArray());
+        Assert.Equal([4, 5, 8, 6], episode.GetProperty("points").GetProperty("v").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(["web-cpu-high → ALARM", "web-cpu-high → ALARM", "web-cpu-high → OK", "web-cpu-low → ALARM"],
+            episode.GetProperty("alarms").EnumerateArray().Select(a => a.GetProperty("label").GetString()));
     }
 
     [Fact]
@@ -126,19 +135,19 @@ public class ReportHtmlTests
     }
 
     [Fact]
-    public void RelaunchChart_DrawsTheLimitAndABarPerBusyMinute()
+    public void RelaunchChart_HasABucketPerBusyMinute_AndTheLimit()
     {
         var (policy, snapshot, _) = ScalingScenario();
         var b = new ReportBuilder(policy, snapshot);
         for (var i = 0; i < 20; i++) b.Add(Relaunch($"a{i}", 1, T0.AddSeconds(i)));
         for (var i = 0; i < 7; i++) b.Add(Relaunch($"b{i}", 1, T0.AddMinutes(2).AddSeconds(i)));
         var html = HtmlReportWriter.ToHtml(b.Build());
-        var chart = Section(html, "data-testid=\"chart-relaunches\" data-cluster=\"prod\"");
-        Assert.Equal(2, CountOf(chart, "data-testid=\"relaunch-bar\""));
-        Assert.Contains("data-total=\"20\" data-peak=\"20\"", chart);
-        Assert.Contains("class=\"bar at-limit\"", chart);
-        Assert.Equal(1, CountOf(chart, "data-testid=\"rate-limit-line\""));
-        Assert.Contains(">limit 20/min<", chart);
+        Assert.Contains("data-testid=\"chart-relaunches\" data-cluster=\"prod\" data-total=\"27\" data-limit=\"20\"", html);
+        using var data = DataOf(html);
+        var chart = Assert.Single(data.RootElement.GetProperty("relaunches").EnumerateArray());
+        Assert.Equal([20, 7], chart.GetProperty("buckets").GetProperty("total").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal([20, 7], chart.GetProperty("buckets").GetProperty("peak").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(20, chart.GetProperty("limitPerMinute").GetInt32());
     }
 
     [Fact]

@@ -200,4 +200,27 @@ public static class Synthetic
         var end = html.IndexOf("</script>", start, StringComparison.Ordinal);
         return JsonDocument.Parse(html[start..end]);
     }
+
+    /// <summary>The text of a script block of a written page, by id.</summary>
+    public static string BlockOf(string html, string id)
+    {
+        var open = $"<script type=\"application/octet-stream\" id=\"{id}\">";
+        var start = html.IndexOf(open, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"the page has no {id} block");
+        start += open.Length;
+        return html[start..html.IndexOf("</script>", start, StringComparison.Ordinal)];
+    }
+
+    /// <summary>The decisions a written page holds, read from its compact form (the columns and details blocks) as its script reads them.</summary>
+    public static List<DecisionRow> DecisionsOf(string html)
+    {
+        using var data = DataOf(html);
+        var d = data.RootElement.GetProperty("decisions");
+        var layout = d.GetProperty("layout").EnumerateArray().Select(l => (l[0].GetString()!, l[1].GetString()!, l[2].GetInt32())).ToList();
+        var tables = d.GetProperty("tables").EnumerateObject().ToDictionary(p => p.Name,
+            p => (IReadOnlyList<string?>)[.. p.Value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Null ? null : v.GetString())]);
+        tables["kinds"] = [.. d.GetProperty("kinds").EnumerateArray().Select(k => string.Join(',', k.EnumerateArray().Select(v => v.GetInt32())))];
+        return [.. DecisionLog.Read(Convert.FromBase64String(BlockOf(html, "reflex-columns")), layout, d.GetProperty("count").GetInt32(),
+            d.GetProperty("epoch").GetInt64(), tables, Convert.FromBase64String(BlockOf(html, "reflex-details")))];
+    }
 }
