@@ -471,7 +471,7 @@ public abstract class StateStoreContract
         var store = await CreateAsync();
         var versions = Enumerable.Range(1, 24).Select(v => (long)v).OrderBy(v => (v * 7919) % 24).ToList();
 
-        await Task.WhenAll(versions.Select(v => Task.Run(() => store.TryPutInstanceSeenAsync(Seen(v), default))));
+        await Task.WhenAll(versions.Select(v => Task.Run(() => store.TryPutInstanceSeenAsync(Seen(v), default).AsTask())));
 
         Assert.Equal(24, (await store.GetInstanceSeenAsync("prod", InstanceArn, default))!.Version);
     }
