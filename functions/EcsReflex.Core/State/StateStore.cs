@@ -36,10 +36,8 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    protected IStateBackend Backend => backend;
-
     /// <summary>The store's clock: expiries are written from it and judged against it.</summary>
-    protected DateTimeOffset Now => _time.GetUtcNow();
+    private DateTimeOffset Now => _time.GetUtcNow();
 
     /// <summary>
     /// When set, a lineage that was given up is kept this long instead of <see cref="Retention.Lineage"/>: the replay's

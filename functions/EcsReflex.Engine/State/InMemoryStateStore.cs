@@ -34,7 +34,7 @@ public sealed class InMemoryStateStore : StateStore
     private InMemoryStateStore(InMemoryStateBackend items, SimulatedClock clock) : base(items, clock) => (_items, _clock) = (items, clock);
 
     /// <summary>The simulated "now" used for expiry; when unset, the time provider's.</summary>
-    public new DateTimeOffset? Now
+    public DateTimeOffset? Now
     {
         get => _clock.Simulated;
         set
@@ -86,7 +86,7 @@ public sealed class InMemoryStateStore : StateStore
 
     private List<T> Live<T>(List<StoredItem> items, bool all = false)
     {
-        var now = base.Now;
+        var now = _clock.GetUtcNow();
         var list = new List<T>(items.Count);
         foreach (var item in items)
             if ((all || item.IsLiveAt(now)) && item.Record is T record) list.Add(record);
