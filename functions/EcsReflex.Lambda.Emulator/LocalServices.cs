@@ -65,8 +65,6 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         var answer = path switch
         {
             // ---- IStateStore
-            LocalProtocol.HasEvent => Answer(new BoolResult(await store.HasEventAsync(Read(body, J.EventKeyRequest).Key, ct)), J.BoolResult),
-            LocalProtocol.RecordEvent => await RecordEventAsync(Read(body, J.EventKeyRequest), ct),
             LocalProtocol.GetClaim => Answer(new ClaimRecordResult(await store.GetClaimAsync(Read(body, J.EventKeyRequest).Key, ct)), J.ClaimRecordResult),
             LocalProtocol.TryPutClaim => await TryPutClaimAsync(Read(body, J.ClaimPutRequest), ct),
             LocalProtocol.TryDeleteClaim => await TryDeleteClaimAsync(Read(body, J.ClaimDeleteRequest), ct),
@@ -104,12 +102,6 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         };
         if (answer is not null) _calls.AddOrUpdate(path, 1, (_, n) => n + 1);
         return answer;
-    }
-
-    private async Task<byte[]> RecordEventAsync(EventKeyRequest r, CancellationToken ct)
-    {
-        await store.RecordEventAsync(r.Key, r.ExpiresAt ?? DateTimeOffset.MaxValue, ct);
-        return Answer(Done, J.BoolResult);
     }
 
     private async Task<byte[]> TryPutClaimAsync(ClaimPutRequest r, CancellationToken ct) =>

@@ -30,32 +30,40 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
         return r.Item;
     }
 
+    private static ClaimRecord Claim(string key, ClaimStatus status, DateTimeOffset expiresAt, string token = "tok") =>
+        new() { Key = key, Status = status, Token = token, ExpiresAt = expiresAt };
+
     [Fact]
-    public async Task RecordEvent_WritesADedupItemWithTheTtlInEpochSeconds()
+    public async Task Claim_WritesADedupItemOfKindClaimWithItsTokenAndTheTtlInEpochSeconds_ThenCompletedOfKindEvent()
     {
         var (store, table, _) = await CreateAsync();
-        await store.RecordEventAsync("event#abc", Start.AddHours(24), default);
+        Assert.True(await store.TryPutClaimAsync(Claim("event#abc", ClaimStatus.InProgress, Start.AddMinutes(15)), ClaimCondition.Free, default));
 
-        var item = await RawAsync(table, "dedup#event#abc", "dedup");
-        Assert.Equal("event", item["kind"].S);
-        Assert.Equal(Start.AddHours(24).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
+        var claim = await RawAsync(table, "dedup#event#abc", "dedup");
+        Assert.Equal(("claim", "tok", Epoch(Start.AddMinutes(15))), (claim["kind"].S, claim["token"].S, claim["expiresAt"].N));
+
+        Assert.True(await store.TryPutClaimAsync(Claim("event#abc", ClaimStatus.Completed, Start.AddHours(24)), ClaimCondition.Holds("tok"), default));
+        var processed = await RawAsync(table, "dedup#event#abc", "dedup");
+        Assert.Equal(("event", "tok", Epoch(Start.AddHours(24))), (processed["kind"].S, processed["token"].S, processed["expiresAt"].N));
+        Assert.False(processed.ContainsKey("data"));
     }
 
     [Fact]
-    public async Task RecordEvent_WithAFractionalExpiry_RoundsTheTtlUpSoItNeverExpiresEarly()
+    public async Task Claim_WithAFractionalExpiry_RoundsTheTtlUpSoItNeverExpiresEarly()
     {
         var (store, table, _) = await CreateAsync();
-        await store.RecordEventAsync("event#frac", Start.AddSeconds(10.2), default);
+        await store.TryPutClaimAsync(Claim("event#frac", ClaimStatus.Completed, Start.AddSeconds(10.2)), ClaimCondition.Free, default);
 
         var item = await RawAsync(table, "dedup#event#frac", "dedup");
         Assert.Equal((Start.ToUnixTimeSeconds() + 11).ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
     }
 
     [Fact]
-    public async Task TryRecordEvent_WhenAnotherInvocationRecordedItFirst_ReturnsFalse()
+    public async Task Claim_OfAFreeKeyByConcurrentInvocations_OnlyOneIsWritten()
     {
         var (store, _, _) = await CreateAsync();
-        var first = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => store.TryRecordEventAsync("event#race", Start.AddHours(24), default)));
+        var first = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            store.TryPutClaimAsync(Claim("event#race", ClaimStatus.InProgress, Start.AddMinutes(15), $"t{i}"), ClaimCondition.Free, default).AsTask()));
         Assert.Equal(1, first.Count(x => x));
     }
 
@@ -96,33 +104,6 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
         var item = Assert.Single(r.Items);
         Assert.StartsWith("2025-03-01T12:00:00.0000000Z#", item["sk"].S);
         Assert.Equal(Start.AddDays(30).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
-    }
-
-    [Fact]
-    public async Task PutItemIfVersion_AcceptsOnlyTheExpectedVersion()
-    {
-        var (store, _, _) = await CreateAsync();
-        var key = new ItemKey("service#prod#web", "scaling");
-        StoredItem V(long v) => new() { Key = key, Kind = "scaling", Data = $$"""{"v":{{v}}}""", Version = v };
-
-        Assert.True(await store.PutItemIfVersionAsync(V(1), null, default));
-        Assert.False(await store.PutItemIfVersionAsync(V(1), null, default));
-        Assert.False(await store.PutItemIfVersionAsync(V(2), 7, default));
-        Assert.True(await store.PutItemIfVersionAsync(V(2), 1, default));
-        Assert.Equal(2, (await store.GetItemAsync(key, default))!.Version);
-    }
-
-    [Fact]
-    public async Task PutItemIfVersion_UnderConcurrentWriters_LetsExactlyOneWin()
-    {
-        var (store, _, _) = await CreateAsync();
-        var key = new ItemKey("service#prod#web", "scaling");
-        await store.PutItemIfVersionAsync(new StoredItem { Key = key, Kind = "scaling", Version = 1 }, null, default);
-
-        var wins = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-            Task.Run(() => store.PutItemIfVersionAsync(new StoredItem { Key = key, Kind = "scaling", Version = 2, Data = $"{i}" }, 1, default))));
-
-        Assert.Equal(1, wins.Count(w => w));
     }
 
     private static string Epoch(DateTimeOffset t) => t.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -21,56 +21,71 @@ public abstract class StateStoreContract
 
     protected abstract Task<IStateStore> CreateAsync();
 
-    protected abstract Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(IStateStore store, string eventId);
+    /// <summary>Every store is the one record logic over a backend: the audit trail is read the same way from each.</summary>
+    private static Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(IStateStore store, string eventId) => ((StateStore)store).ReadAuditAsync(eventId, default);
+
+    /// <summary>A processed record written as the reactor's completion writes it (the claim and its completion in one go).</summary>
+    private static async Task ProcessAsync(IStateStore store, string key, DateTimeOffset at, DateTimeOffset expiresAt)
+    {
+        var claims = new EventClaims(store);
+        var held = await claims.ClaimAsync([key], at, Lease, default);
+        Assert.Equal(ClaimVerdict.Claimed, held.Verdict);
+        Assert.True(await store.TryPutClaimAsync(new ClaimRecord { Key = key, Status = ClaimStatus.Completed, Token = held.Claim!.Token, ExpiresAt = expiresAt },
+            ClaimCondition.Holds(held.Claim.Token), default));
+    }
+
+    private static async Task<bool> IsProcessedAsync(IStateStore store, string key) =>
+        await store.GetClaimAsync(key, default) is { Status: ClaimStatus.Completed };
 
     [Fact]
-    public async Task HasEvent_WhenNeverRecorded_IsFalse()
+    public async Task GetClaim_WhenNeverClaimed_IsNull()
     {
         var store = await CreateAsync();
-        Assert.False(await store.HasEventAsync("event#never", default));
+        Assert.Null(await store.GetClaimAsync("event#never", default));
     }
 
     [Fact]
-    public async Task HasEvent_AfterRecord_IsTrueUntilTheRecordExpires()
+    public async Task ProcessedRecord_IsProcessedUntilItExpires()
     {
         var store = await CreateAsync();
-        await store.RecordEventAsync("event#e1", Start.AddHours(24), default);
+        await ProcessAsync(store, "event#e1", Start, Start.AddHours(24));
 
-        Assert.True(await store.HasEventAsync("event#e1", default));
+        Assert.True(await IsProcessedAsync(store, "event#e1"));
         Time.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
-        Assert.True(await store.HasEventAsync("event#e1", default));
+        Assert.True(await IsProcessedAsync(store, "event#e1"));
         Time.Advance(TimeSpan.FromSeconds(2));
-        Assert.False(await store.HasEventAsync("event#e1", default));
+        Assert.Null(await store.GetClaimAsync("event#e1", default));
     }
 
     [Fact]
-    public async Task RecordEvent_Twice_KeepsOneLiveRecordAndDoesNotFail()
+    public async Task ProcessedRecord_OfOneKey_LeavesOtherKeysFree()
     {
         var store = await CreateAsync();
-        await store.RecordEventAsync("task#arn:t#3", Start.AddHours(24), default);
-        await store.RecordEventAsync("task#arn:t#3", Start.AddHours(24), default);
-        Assert.True(await store.HasEventAsync("task#arn:t#3", default));
-        Assert.False(await store.HasEventAsync("task#arn:t#4", default));
+        await ProcessAsync(store, "task#arn:t#3", Start, Start.AddHours(24));
+
+        Assert.True(await IsProcessedAsync(store, "task#arn:t#3"));
+        Assert.Null(await store.GetClaimAsync("task#arn:t#4", default));
+        Assert.Equal(ClaimVerdict.Claimed, (await new EventClaims(store).ClaimAsync(["task#arn:t#4"], Start, Lease, default)).Verdict);
     }
 
     [Fact]
-    public async Task RecordEvent_AfterTheOldRecordExpired_RecordsItAgain()
+    public async Task ProcessedRecord_AfterItExpired_TheKeyIsClaimedAndProcessedAgain()
     {
         var store = await CreateAsync();
-        await store.RecordEventAsync("event#e2", Start.AddSeconds(10), default);
+        await ProcessAsync(store, "event#e2", Start, Start.AddSeconds(10));
         Time.Advance(TimeSpan.FromSeconds(20));
-        Assert.False(await store.HasEventAsync("event#e2", default));
+        Assert.Null(await store.GetClaimAsync("event#e2", default));
 
-        await store.RecordEventAsync("event#e2", Time.GetUtcNow().AddHours(24), default);
+        await ProcessAsync(store, "event#e2", Time.GetUtcNow(), Time.GetUtcNow().AddHours(24));
 
-        Assert.True(await store.HasEventAsync("event#e2", default));
+        Assert.True(await IsProcessedAsync(store, "event#e2"));
     }
 
     // ---- claims (claim before acting): the rules of Engine/EventClaims over each store's conditional writes
 
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(32);
 
-    private static ClaimRecord Claim(string key, string token, DateTimeOffset expiresAt, ClaimStatus status = ClaimStatus.InProgress) =>
+    private static ClaimRecord Claim(string key, string? token, DateTimeOffset expiresAt, ClaimStatus status = ClaimStatus.InProgress) =>
         new() { Key = key, Status = status, Token = token, ExpiresAt = expiresAt };
 
     [Fact]
@@ -84,7 +99,7 @@ public abstract class StateStoreContract
         Assert.Equal(["event#c1", "task#arn:t#1"], result.Claim!.Keys);
         var record = await store.GetClaimAsync("task#arn:t#1", default);
         Assert.Equal(Claim("task#arn:t#1", result.Claim.Token, Start + Lease), record);
-        Assert.False(await store.HasEventAsync("event#c1", default)); // in progress is not processed
+        Assert.False(await IsProcessedAsync(store, "event#c1")); // in progress is not processed
     }
 
     [Fact]
@@ -115,7 +130,7 @@ public abstract class StateStoreContract
 
         Assert.True(await claims.CompleteAsync(held, Start, default));
 
-        Assert.True(await store.HasEventAsync("event#c3", default));
+        Assert.True(await IsProcessedAsync(store, "event#c3"));
         Assert.Equal(ClaimStatus.Completed, (await store.GetClaimAsync("event#c3", default))!.Status);
         Time.Advance(Lease + TimeSpan.FromHours(1)); // long past the lease: still processed
         var again = await claims.ClaimAsync(["event#c3"], Time.GetUtcNow(), Lease, default);
@@ -135,7 +150,6 @@ public abstract class StateStoreContract
 
         Assert.Null(await store.GetClaimAsync("event#c4", default));
         Assert.Null(await store.GetClaimAsync("task#arn:t#4", default));
-        Assert.False(await store.HasEventAsync("event#c4", default));
         Assert.Equal(ClaimVerdict.Claimed, (await claims.ClaimAsync(["event#c4", "task#arn:t#4"], Start, Lease, default)).Verdict);
     }
 
@@ -175,10 +189,10 @@ public abstract class StateStoreContract
     }
 
     [Fact]
-    public async Task Claim_OnAnEventRecordedWithoutAClaim_IsProcessed()
+    public async Task Claim_OnAProcessedRecordWithoutAToken_IsProcessed()
     {
         var store = await CreateAsync();
-        await store.RecordEventAsync("event#c7", Start.AddHours(24), default);
+        Assert.True(await store.TryPutClaimAsync(Claim("event#c7", null, Start.AddHours(24), ClaimStatus.Completed), ClaimCondition.Free, default));
 
         var result = await new EventClaims(store).ClaimAsync(["event#c7"], Start, Lease, default);
 
@@ -471,7 +485,7 @@ public abstract class StateStoreContract
         var store = await CreateAsync();
         var versions = Enumerable.Range(1, 24).Select(v => (long)v).OrderBy(v => (v * 7919) % 24).ToList();
 
-        await Task.WhenAll(versions.Select(v => Task.Run(() => store.TryPutInstanceSeenAsync(Seen(v), default))));
+        await Task.WhenAll(versions.Select(v => Task.Run(() => store.TryPutInstanceSeenAsync(Seen(v), default).AsTask())));
 
         Assert.Equal(24, (await store.GetInstanceSeenAsync("prod", InstanceArn, default))!.Version);
     }
@@ -572,16 +586,10 @@ public abstract class StateStoreContract
 public sealed class InMemoryStateStoreContractTests : StateStoreContract
 {
     protected override Task<IStateStore> CreateAsync() => Task.FromResult<IStateStore>(new InMemoryStateStore(Time));
-
-    protected override Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(IStateStore store, string eventId) =>
-        Task.FromResult<IReadOnlyList<AuditEntry>>(((InMemoryStateStore)store).Audit.Where(e => e.EventId == eventId).ToList());
 }
 
 public sealed class DynamoDbStateStoreContractTests(DynaliteFixture dynalite) : StateStoreContract, IClassFixture<DynaliteFixture>
 {
     protected override async Task<IStateStore> CreateAsync() =>
         new DynamoDbStateStore(dynalite.Client, await dynalite.NewTableAsync(), Time);
-
-    protected override Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(IStateStore store, string eventId) =>
-        ((DynamoDbStateStore)store).ReadAuditAsync(eventId, default);
 }

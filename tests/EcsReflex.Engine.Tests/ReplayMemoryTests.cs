@@ -20,18 +20,31 @@ public class ReplayMemoryTests
 
     // ------------------------------------------------------------------ the store, one rule at a time
 
+    /// <summary>A key claimed at <paramref name="at"/> (a lease of 15 minutes) and completed: the processed record, kept until <paramref name="expiresAt"/>.</summary>
+    private static async Task<string> ProcessAsync(InMemoryStateStore store, string key, DateTimeOffset at, DateTimeOffset expiresAt)
+    {
+        var claims = new EventClaims(store);
+        var held = (await claims.ClaimAsync([key], at, TimeSpan.FromMinutes(15), default)).Claim!;
+        Assert.True(await store.TryPutClaimAsync(new ClaimRecord { Key = key, Status = ClaimStatus.Completed, Token = held.Token, ExpiresAt = expiresAt },
+            ClaimCondition.Holds(held.Token), default));
+        return held.Token;
+    }
+
+    private static async Task<bool> IsProcessedAsync(InMemoryStateStore store, string key) =>
+        await store.GetClaimAsync(key, default) is { Status: ClaimStatus.Completed };
+
     [Fact]
     public async Task Store_WhenAProcessedEventExpires_ItIsNoDuplicateAndPhysicallyGone()
     {
         var store = new InMemoryStateStore { Now = T0 };
-        await store.RecordEventAsync("event#a", T0 + Reactor.DuplicateMemory, default);
+        await ProcessAsync(store, "event#a", T0, T0 + Reactor.DuplicateMemory);
 
         store.Now = T0 + Reactor.DuplicateMemory - TimeSpan.FromSeconds(1);
-        Assert.True(await store.HasEventAsync("event#a", default));
+        Assert.True(await IsProcessedAsync(store, "event#a"));
         Assert.Equal(1, store.Counts.Events);
 
         store.Now = T0 + Reactor.DuplicateMemory;
-        Assert.False(await store.HasEventAsync("event#a", default));
+        Assert.Null(await store.GetClaimAsync("event#a", default));
         Assert.Equal(0, store.Counts.Events);
         Assert.Equal(0, store.Counts.PendingExpiries);
     }
@@ -40,11 +53,13 @@ public class ReplayMemoryTests
     public async Task Store_WhenAProcessedEventIsRecordedAgainLater_ItIsKeptUntilTheLaterExpiry()
     {
         var store = new InMemoryStateStore { Now = T0 };
-        await store.RecordEventAsync("event#a", T0 + TimeSpan.FromHours(1), default);
-        await store.RecordEventAsync("event#a", T0 + TimeSpan.FromHours(3), default);
+        var token = await ProcessAsync(store, "event#a", T0, T0 + TimeSpan.FromHours(1));
+        store.Now = T0 + TimeSpan.FromMinutes(30);
+        Assert.True(await store.TryPutClaimAsync(new ClaimRecord { Key = "event#a", Status = ClaimStatus.Completed, Token = token, ExpiresAt = T0 + TimeSpan.FromHours(3) },
+            ClaimCondition.Holds(token), default));
 
         store.Now = T0 + TimeSpan.FromHours(2);
-        Assert.True(await store.HasEventAsync("event#a", default));
+        Assert.True(await IsProcessedAsync(store, "event#a"));
         Assert.Equal(1, store.Counts.Events);
         store.Now = T0 + TimeSpan.FromHours(3);
         Assert.Equal(0, store.Counts.Events);

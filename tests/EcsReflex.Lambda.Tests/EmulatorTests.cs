@@ -85,15 +85,16 @@ public sealed class EmulatorTests
         var ct = CancellationToken.None;
         var lineage = new LineageRecord { Cluster = "prod", Lineage = "abc", Rule = "batch-workers", Attempt = 2, LastFailureAt = DateTimeOffset.Parse("2026-03-02T08:59:00Z") };
 
-        await client.RecordEventAsync("event#1", DateTimeOffset.Parse("2026-03-03T09:00:00Z"), ct);
+        var processed = new ClaimRecord { Key = "event#1", Status = ClaimStatus.Completed, Token = "t", ExpiresAt = DateTimeOffset.Parse("2026-03-03T09:00:00Z") };
+        Assert.True(await client.TryPutClaimAsync(processed, ClaimCondition.Free, ct));
         await client.PutLineageAsync(lineage, ct);
         await ((IDelayQueue)client).SendAsync(new DeferredWork("{\"id\":\"e\"}", DateTimeOffset.Parse("2026-03-02T09:00:10Z")), ct);
         await ((IDeadLetterSender)client).SendAsync(new DeadLetter { Handler = "h", Code = "invalid-json", Reason = "r", Payload = "x", RejectedAt = DateTimeOffset.UnixEpoch }, ct);
         var slots = new List<bool>();
         for (var i = 0; i < 3; i++) slots.Add(await client.TryTakeRelaunchSlotAsync("prod", DateTimeOffset.Parse("2026-03-02T09:00:00Z"), 2, ct));
 
-        Assert.True(await client.HasEventAsync("event#1", ct));
-        Assert.False(await client.HasEventAsync("event#2", ct));
+        Assert.Equal(processed, await client.GetClaimAsync("event#1", ct));
+        Assert.Null(await client.GetClaimAsync("event#2", ct));
         Assert.Equal(lineage, await client.GetLineageAsync("prod", "abc", ct));
         Assert.Null(await client.GetLineageAsync("prod", "other", ct));
         Assert.Equal(lineage, Assert.Single(local.Store.Lineages));

@@ -90,11 +90,9 @@ public sealed class LocalProtocolTests
 
     private static IReadOnlyList<Step> Sequence() =>
     [
-        new("HasEvent before", async (s, _, _, ct) => (await s.HasEventAsync("event#1", ct)).ToString()),
-        new("RecordEvent", async (s, _, _, ct) => { await s.RecordEventAsync("event#1", T0.AddHours(24), ct); return ""; }),
-        new("HasEvent after", async (s, _, _, ct) => (await s.HasEventAsync("event#1", ct)).ToString()),
-        new("RecordEvent already expired", async (s, _, _, ct) => { await s.RecordEventAsync("event#old", T0.AddSeconds(-1), ct); return ""; }),
-        new("HasEvent expired", async (s, _, _, ct) => (await s.HasEventAsync("event#old", ct)).ToString()),
+        new("TryPutClaim already expired", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#old", ClaimStatus.Completed, "t0", T0.AddSeconds(-1)), ClaimCondition.Free, ct)).ToString()),
+        new("GetClaim expired", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#old", ct)), J.ClaimRecordResult)),
+        new("TryPutClaim over an expired record", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#old", ClaimStatus.InProgress, "t9", T0.AddMinutes(1)), ClaimCondition.Free, ct)).ToString()),
         new("GetClaim before", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),
         new("TryPutClaim on a free key", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.InProgress, "t1", T0.AddMinutes(1)), ClaimCondition.Free, ct)).ToString()),
         new("TryPutClaim on a held key", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.InProgress, "t2", T0.AddMinutes(1)), ClaimCondition.Free, ct)).ToString()),
@@ -102,7 +100,6 @@ public sealed class LocalProtocolTests
         new("TryPutClaim completing another's claim", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.Completed, "t2", T0.AddHours(24)), ClaimCondition.Holds("t2"), ct)).ToString()),
         new("TryPutClaim completing its own claim", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.Completed, "t1", T0.AddHours(24)), ClaimCondition.Holds("t1"), ct)).ToString()),
         new("GetClaim completed", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),
-        new("HasEvent completed claim", async (s, _, _, ct) => (await s.HasEventAsync("event#c", ct)).ToString()),
         new("TryDeleteClaim with another token", async (s, _, _, ct) => (await s.TryDeleteClaimAsync("event#c", "t2", ct)).ToString()),
         new("TryDeleteClaim with its token", async (s, _, _, ct) => (await s.TryDeleteClaimAsync("event#c", "t1", ct)).ToString()),
         new("GetClaim released", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),

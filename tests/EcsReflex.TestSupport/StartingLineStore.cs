@@ -42,8 +42,6 @@ public sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan? w
         return ok;
     }
 
-    public ValueTask<bool> HasEventAsync(string key, CancellationToken ct) => inner.HasEventAsync(key, ct);
-    public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) => inner.RecordEventAsync(key, expiresAt, ct);
     public ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) => inner.GetClaimAsync(key, ct);
     public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) => inner.TryPutClaimAsync(record, condition, ct);
     public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) => inner.TryDeleteClaimAsync(key, token, ct);

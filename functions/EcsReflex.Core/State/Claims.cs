@@ -11,8 +11,7 @@ public enum ClaimStatus
 
 /// <summary>
 /// The record a store keeps under one deduplication key (<c>event#…</c>, <c>task#…</c>, <c>due#…</c>): an in-progress
-/// claim that becomes the processed record when its reaction completes, or is deleted when it fails. The same record
-/// that <see cref="IStateStore.RecordEventAsync"/> writes (a completed one without a token).
+/// claim that becomes the processed record when its reaction completes, or is deleted when it fails.
 /// </summary>
 public sealed record ClaimRecord
 {

@@ -24,17 +24,12 @@ public interface IStateReader
 }
 
 /// <summary>
-/// What EcsReflex remembers between invocations. One interface, two stores: in memory (replay, tests,
-/// local runs) and DynamoDB (Lambda). Both pass the same contract tests. Written by the engine's actuator only.
+/// What EcsReflex remembers between invocations. One record logic (<see cref="StateStore"/>) over two backends: in
+/// memory (replay, tests, local runs) and DynamoDB (Lambda). Both pass the same contract tests. Written by the
+/// engine's actuator only.
 /// </summary>
 public interface IStateStore : IStateReader
 {
-    /// <summary>True when an event with this deduplication key was already processed (a completed record; a claim in progress is not).</summary>
-    ValueTask<bool> HasEventAsync(string key, CancellationToken ct);
-
-    /// <summary>Records that the event was processed; the record expires at <paramref name="expiresAt"/>.</summary>
-    ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct);
-
     // Claims (claim before acting): the store applies the conditions, the rules are the engine's (Engine/EventClaims.cs).
 
     /// <summary>The live record under a deduplication key (claim or processed), or null: none, or expired by the store's clock.</summary>

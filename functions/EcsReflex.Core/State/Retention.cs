@@ -1,9 +1,9 @@
 namespace EcsReflex.Core.State;
 
 /// <summary>
-/// How long the state store keeps each kind of record after its last write: the DynamoDB table's TTL
-/// (<c>PersistentStateStore</c>) and the in-memory store's expiry (<c>InMemoryStateStore</c>) both read them here,
-/// so the replay forgets exactly what production does.
+/// How long the state store keeps each kind of record after its last write: <see cref="StateStore"/> writes them as
+/// each item's expiry, which is the DynamoDB table's TTL and the in-memory backend's forgetting, so the replay forgets
+/// exactly what production does.
 /// </summary>
 public static class Retention
 {

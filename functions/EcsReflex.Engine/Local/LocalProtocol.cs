@@ -25,8 +25,6 @@ public static class LocalProtocol
     public const string Prefix = "/reflex-local/v1/";
 
     // IStateStore
-    public const string HasEvent = Prefix + "state/has-event";
-    public const string RecordEvent = Prefix + "state/record-event";
     public const string GetClaim = Prefix + "state/get-claim";
     public const string TryPutClaim = Prefix + "state/try-put-claim";
     public const string TryDeleteClaim = Prefix + "state/try-delete-claim";
@@ -64,7 +62,7 @@ public static class LocalProtocol
     /// <summary>Every path the protocol has, for the emulator's dispatch and the tests.</summary>
     public static readonly IReadOnlyList<string> Paths =
     [
-        HasEvent, RecordEvent, GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
+        GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
         Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
         RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
@@ -74,7 +72,7 @@ public static class LocalProtocol
     public const string NowHeader = "Reflex-Local-Now";
 }
 
-public sealed record EventKeyRequest(string Key, DateTimeOffset? ExpiresAt = null);
+public sealed record EventKeyRequest(string Key);
 public sealed record LineageKeyRequest(string Cluster, string Lineage);
 public sealed record RelaunchSlotRequest(string Cluster, DateTimeOffset Minute, int Limit);
 /// <summary>A container instance of a cluster (cluster ARN or policy cluster name, as the caller passes it).</summary>

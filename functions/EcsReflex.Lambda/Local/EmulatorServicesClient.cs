@@ -36,12 +36,6 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
 
     // ---------------------------------------------------------------- IStateStore
 
-    public async ValueTask<bool> HasEventAsync(string key, CancellationToken ct) =>
-        (await PostAsync(LocalProtocol.HasEvent, new EventKeyRequest(key), Json.EventKeyRequest, Json.BoolResult, ct)).Value;
-
-    public ValueTask RecordEventAsync(string key, DateTimeOffset expiresAt, CancellationToken ct) =>
-        new ValueTask(PostAsync(LocalProtocol.RecordEvent, new EventKeyRequest(key, expiresAt), Json.EventKeyRequest, Json.BoolResult, ct));
-
     public async ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetClaim, new EventKeyRequest(key), Json.EventKeyRequest, Json.ClaimRecordResult, ct)).Value;
 
