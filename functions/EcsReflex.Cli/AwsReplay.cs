@@ -75,7 +75,7 @@ public static class AwsReplay
         {
             var dryRun = !aws.Execute;
             stderr.WriteLine($"reflex: replaying against AWS in {clients.Region}; {(dryRun ? "dry run: nothing is sent (add --execute to send)" : "--execute: actions ARE SENT")}");
-            var engine = new ReplayEngine(policy, new AwsEcsApi(clients.Ecs), new AwsClusterObserver(clients.Ecs), dryRun: dryRun);
+            var engine = new ReplayEngine(policy, new AwsEcsApi(clients.Ecs), new AwsClusterObserver(clients.Ecs), dryRun: dryRun) { Until = o.Until };
             var items = ReplayInputs.Merge(files.Select(f => ReplayInputs.Read(f, Path.GetRelativePath(Directory.GetCurrentDirectory(), f))).ToList());
             try
             {

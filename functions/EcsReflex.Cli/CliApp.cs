@@ -39,8 +39,10 @@ public static class CliApp
         var pathsArgument = new Argument<string[]>("PATH") { Description = $"Event files (.json: one event; .jsonl or .ndjson: one per line; each may be .gz) or folders. Default: {DefaultEvents}/.", Arity = ArgumentArity.ZeroOrMore };
         var failOnOption = new Option<string?>("--fail-on") { Description = $"Exit {FailOnMatched} when any record has one of these outcomes, a comma-separated list of {string.Join(", ", Outcomes.Select(o => o.Name()))} (for CI: --fail-on rejected,failed)." };
 
+        var untilOption = new Option<string?>("--until") { Description = "Periodic work (re-decisions of sustained alarms) stops at this time (ISO 8601, e.g. 2026-03-03T02:00:00Z; no offset means UTC). Default: the last input's time. One-shot deferred work due later still runs." };
         var replay = new Command("replay", "Replay events on the embedded cluster: no AWS account needed.");
         replay.Options.Add(policyOption);
+        replay.Options.Add(untilOption);
         replay.Options.Add(snapshotOption);
         replay.Options.Add(formatOption);
         replay.Options.Add(failOnOption);
@@ -50,7 +52,17 @@ public static class CliApp
         replay.SetAction((parse, ct) =>
         {
             if (!TryParseFailOn(parse.GetValue(failOnOption), stderr, out var failOn)) return Task.FromResult(UsageError);
-            var options = new ReplayOptions(parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? [], failOn);
+            DateTimeOffset? until = null;
+            if (parse.GetValue(untilOption) is { } untilText)
+            {
+                if (!ReportCommand.TryParseTime(untilText, out var u))
+                {
+                    stderr.WriteLine($"--until: expected an ISO 8601 time such as 2026-03-03T02:00:00Z, got \"{untilText}\"");
+                    return Task.FromResult(UsageError);
+                }
+                until = u;
+            }
+            var options = new ReplayOptions(parse.GetValue(policyOption)!, parse.GetValue(snapshotOption), parse.GetValue(formatOption)!, parse.GetValue(pathsArgument) ?? [], failOn, until);
             var aws = AwsReplay.Read(parse);
             var wantsAws = aws is not { Aws: false, Execute: false, Region: null, Profile: null };
             if (wantsAws && lambda.Requested(parse))
@@ -123,7 +135,8 @@ public static class CliApp
     }
 
     /// <param name="FailOn">The outcomes that make the replay exit <see cref="FailOnMatched"/> (<c>--fail-on</c>); none: never.</param>
-    public sealed record ReplayOptions(string Policy, string? Snapshot, string Format, string[] Paths, IReadOnlySet<Outcome>? FailOn = null)
+    /// <param name="Until">Where periodic work stops (<c>--until</c>); null: the last input's time.</param>
+    public sealed record ReplayOptions(string Policy, string? Snapshot, string Format, string[] Paths, IReadOnlySet<Outcome>? FailOn = null, DateTimeOffset? Until = null)
     {
         /// <summary>The exit code of a replay that printed <paramref name="summary"/>, saying on <paramref name="stderr"/> why when it is not 0.</summary>
         public int ExitCode(ReplaySummary summary, TextWriter stderr)
@@ -255,7 +268,7 @@ public static class CliApp
         var plan = ReplaySetup.TryPrepare(o.Policy, o.Snapshot, o.Paths, stderr);
         if (plan is null) return UsageError;
 
-        var engine = plan.NewEngine();
+        var engine = plan.NewEngine(o.Until);
         var progress = ReplayProgress.Create(terminal ?? RedirectedTerminal.Instance, stderr, plan.TotalBytes);
         // Rows written to the terminal the bar is drawn on go above it.
         var sharesTerminal = progress.Enabled && !(terminal?.IsOutputRedirected ?? true);

@@ -90,7 +90,7 @@ public sealed class CliLambda
         await using var replay = new LambdaReplay(new LambdaReplayOptions
         {
             Bootstrap = command, PolicyPath = o.Policy, Snapshot = snapshot, Handler = parse.GetValue(_handler),
-        });
+        }) { Until = o.Until };
         ReplaySummary summary;
         var inputs = RawInputs.Merge(files.Select(f => RawInputs.Read(f, Path.GetRelativePath(Directory.GetCurrentDirectory(), f))).ToList());
         try

@@ -27,7 +27,8 @@ public sealed record ReplayPlan(ReflexPolicy Policy, ClusterSnapshot Snapshot, I
     public IEnumerable<InputItem> Items(Action<long>? bytesRead = null) =>
         ReplayInputs.Merge([.. Files.Select(f => ReplayInputs.Read(f, Label(f), bytesRead))]);
 
-    public ReplayEngine NewEngine() => new(Policy, new EmbeddedCluster(Snapshot));
+    /// <param name="until">Where periodic work stops (<c>--until</c>); null: the last input's time.</param>
+    public ReplayEngine NewEngine(DateTimeOffset? until = null) => new(Policy, new EmbeddedCluster(Snapshot)) { Until = until };
 }
 
 public static class ReplaySetup

@@ -27,8 +27,13 @@ public sealed record Reaction
     public IReadOnlyList<ActionResult> Actions { get; init; } = [];
     public DateTimeOffset? DueAt { get; init; }
     public EventEnvelope? Event { get; init; }
-    /// <summary>When to decide again on the same event although this reaction acted (a drain's stopOriginalAfterSeconds).</summary>
+    /// <summary>
+    /// When to decide again on the same event: although this reaction acted (a drain's stopOriginalAfterSeconds), or
+    /// whatever it did, a sustained alarm's next evaluation (<see cref="Periodic"/>).
+    /// </summary>
     public DateTimeOffset? FollowUpAt { get; init; }
+    /// <summary>True when <see cref="FollowUpAt"/> is periodic work (<see cref="Decision.RedecideAt"/>): the replay runs it only up to its <c>--until</c> time.</summary>
+    public bool Periodic { get; init; }
 }
 
 /// <summary>
@@ -137,7 +142,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 Reason = $"duplicate delivery: the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)} was already decided",
             },
             ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)}"),
-            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now, Due: true), ct), handOff),
+            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now, Due: true, DueAt: due), ct), handOff),
         };
     }
 
@@ -193,14 +198,17 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             var decision = await reflex.DecideAsync(_context, input, ct);
             var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct);
             if (done.ClaimLost) continue;
+            // A failed reaction is retried, and the retry decides again: it schedules nothing.
+            if (done.Outcome != Outcome.Failed && decision.RedecideAt is { } again)
+                return Reaction(reflex, e, done, again, periodic: true);
             return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null);
         }
         return Reaction(reflex, e, await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct), null);
     }
 
-    private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt) => new()
+    private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt, bool periodic = false) => new()
     {
         Handler = reflex.Name, Outcome = done.Outcome, Code = done.Code, Reason = done.Reason, Actions = done.Results,
-        DueAt = done.DueAt, FollowUpAt = followUpAt, Event = e,
+        DueAt = done.DueAt, FollowUpAt = followUpAt, Periodic = periodic, Event = e,
     };
 }

@@ -154,7 +154,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     private void Schedule(string input)
     {
         foreach (var w in _local.DrainDeferred())
-            Schedule((input, w), w.Work.DueAt);
+            Schedule((input, w), w.Work.DueAt, w.Work.Periodic);
     }
 
     private async Task<(InvocationResult Result, JsonElement? Reaction)> InvokeAsync(FunctionInstance f, ReadOnlyMemory<byte> payload, CancellationToken ct)

@@ -85,6 +85,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             LocalProtocol.Ec2InstanceId => await Ec2InstanceIdAsync(Read(body, J.Ec2InstanceIdRequest), ct),
             LocalProtocol.DescribeServiceScaling => await DescribeServiceScalingAsync(Read(body, J.ServiceKeyRequest), ct),
             LocalProtocol.DescribeAlarmStates => Answer(await cluster.DescribeAlarmStatesAsync(Read(body, J.AlarmNamesRequest).AlarmNames, ct), J.AlarmStatesObservation),
+            LocalProtocol.DescribeAlarmNow => Answer(await cluster.DescribeAlarmNowAsync(Read(body, J.AlarmNamesRequest).AlarmNames.Single(), ct), J.AlarmStatesObservation),
             LocalProtocol.DescribeTaskTags => await DescribeTaskTagsAsync(Read(body, J.TaskKeyRequest), ct),
             LocalProtocol.ListTasksOnInstance => await ListTasksOnInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
             LocalProtocol.GetService => await GetServiceAsync(Read(body, J.ServiceKeyRequest), ct),

@@ -20,9 +20,11 @@ public static class EcsPermissions
     {
         IReadOnlyList<Grant> grants = handler switch
         {
-            HandlerNames.TaskRescheduler or HandlerNames.RelaunchDue => Relaunch(scope.RescheduleClusters, passRoles),
-            HandlerNames.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
-            HandlerNames.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
+            HandlerNames.TaskRescheduler => Relaunch(scope.RescheduleClusters, passRoles),
+            HandlerNames.PlacementGuard => Guard(scope, passRoles),
+            HandlerNames.ServiceScaler => Scaler(scope),
+            // Deferred work of every reflex comes due here: relaunches, drain moves and their deadlines, sustained alarms' re-decisions.
+            HandlerNames.RelaunchDue => Merge([.. Relaunch(scope.RescheduleClusters, passRoles), .. Guard(scope, passRoles), .. Scaler(scope)]),
             _ => throw new ArgumentOutOfRangeException(nameof(handler), handler, "not a handler of the bootstrap"),
         };
         return new HandlerPermissions(grants);
@@ -48,10 +50,37 @@ public static class EcsPermissions
                 @"/^Resource::arn:.*:ecs:.*:task-definition\/\*$/g"));
         if (resources.Contains("*"))
             suppressions.Add(new("AwsSolutions-IAM5",
-                "ecs:ListTasks and the Application Auto Scaling reads support no resource-level permission; none of them changes anything, and ListTasks is limited to the policy's clusters by the ecs:cluster condition",
+                "ecs:ListTasks, the Application Auto Scaling reads and cloudwatch:GetMetricData support no resource-level permission; none of them changes anything, and ListTasks is limited to the policy's clusters by the ecs:cluster condition",
                 "Resource::*"));
         return suppressions;
     }
+
+    private static List<Grant> Guard(PolicyScope scope, IReadOnlyList<string> passRoles) =>
+        [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)];
+
+    private static List<Grant> Scaler(PolicyScope scope) =>
+        [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)];
+
+    /// <summary>
+    /// The statements of several handlers as one list: statements with the same sid (the same grant, derived from the same
+    /// scope) once, and statements with one sid but other content kept apart under a numbered sid.
+    /// </summary>
+    private static List<Grant> Merge(IReadOnlyList<Grant> grants)
+    {
+        var result = new List<Grant>();
+        foreach (var g in grants)
+        {
+            if (result.Any(r => Same(r, g))) continue;
+            var sid = g.Sid;
+            for (var i = 2; result.Any(r => r.Sid == sid); i++) sid = $"{g.Sid}{i}";
+            result.Add(g with { Sid = sid });
+        }
+        return result;
+    }
+
+    private static bool Same(Grant a, Grant b) =>
+        a.Sid == b.Sid && a.Actions.SequenceEqual(b.Actions) && a.Resources.SequenceEqual(b.Resources)
+        && System.Text.Json.JsonSerializer.Serialize(a.Conditions) == System.Text.Json.JsonSerializer.Serialize(b.Conditions);
 
     /// <summary>Relaunching standalone tasks of <paramref name="clusters"/> with the task definitions their rules cover.</summary>
     private static List<Grant> Relaunch(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)
@@ -106,8 +135,16 @@ public static class EcsPermissions
     private static List<Grant> Services(IReadOnlyList<ServiceScope> services) =>
         services.Count == 0 ? [] : [Statement("DescribeAndUpdateServices", ["ecs:DescribeServices", "ecs:UpdateService"], services.Select(s => s.Arn))];
 
+    /// <summary>
+    /// The policy's alarms: DescribeAlarms on them; GetMetricData (which supports no resource-level permission, so "*")
+    /// for the newest datapoint of a sustained alarm's metric. Neither changes anything.
+    /// </summary>
     private static List<Grant> Alarms(IReadOnlyList<string> alarmNames) =>
-        alarmNames.Count == 0 ? [] : [Statement("DescribeAlarms", ["cloudwatch:DescribeAlarms"], alarmNames.Select(PolicyScope.AlarmArn))];
+        alarmNames.Count == 0 ? [] :
+        [
+            Statement("DescribeAlarms", ["cloudwatch:DescribeAlarms"], alarmNames.Select(PolicyScope.AlarmArn)),
+            Statement("ReadAlarmMetrics", ["cloudwatch:GetMetricData"], ["*"]),
+        ];
 
     /// <summary>
     /// Whether Application Auto Scaling owns a service's desired count: these reads support no resource-level

@@ -7,13 +7,20 @@ using EcsReflex.Aws.Http;
 
 namespace EcsReflex.Aws.CloudWatch;
 
-/// <summary>CloudWatch over the AWS Query protocol (form-encoded request, XML answer): <c>DescribeAlarms</c>.</summary>
+/// <summary>CloudWatch over the AWS Query protocol (form-encoded request, XML answer): <c>DescribeAlarms</c>, <c>GetMetricData</c>.</summary>
 public sealed class CloudWatchClient(AwsTransport transport)
 {
     public async Task<DescribeAlarmsResponse> DescribeAlarmsAsync(DescribeAlarmsRequest request, CancellationToken ct)
     {
         var xml = await transport.SendQueryAsync(AwsService.CloudWatch, "DescribeAlarms", QueryParameters(request), ct).ConfigureAwait(false);
         return ParseDescribeAlarms(xml);
+    }
+
+    /// <summary>One page of <c>GetMetricData</c>.</summary>
+    public async Task<GetMetricDataResponse> GetMetricDataAsync(GetMetricDataRequest request, CancellationToken ct)
+    {
+        var xml = await transport.SendQueryAsync(AwsService.CloudWatch, "GetMetricData", QueryParameters(request), ct).ConfigureAwait(false);
+        return ParseGetMetricData(xml);
     }
 
     /// <summary>Every alarm, following <c>NextToken</c>.</summary>
@@ -33,10 +40,53 @@ public sealed class CloudWatchClient(AwsTransport transport)
     /// The AWS Query parameters of a request: members by name, lists as <c>Name.member.N</c> (from 1), nested
     /// structures as <c>Name.Member</c>; flattened from the request's JSON so both always agree.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> QueryParameters(DescribeAlarmsRequest request)
+    public static IReadOnlyList<KeyValuePair<string, string>> QueryParameters(DescribeAlarmsRequest request) =>
+        Flattened(JsonSerializer.SerializeToUtf8Bytes(request, CloudWatchJsonContext.Default.DescribeAlarmsRequest));
+
+    /// <summary>
+    /// The AWS Query parameters of a <c>GetMetricData</c> request, named as <see cref="QueryParameters(DescribeAlarmsRequest)"/>
+    /// names them; written member by member (no serializer metadata: the bootstrap stays within Lambda's zip limit).
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> QueryParameters(GetMetricDataRequest request)
+    {
+        var p = new List<KeyValuePair<string, string>>();
+        void Add(string name, string? value) { if (value is not null) p.Add(new(name, value)); }
+        static string Int(int? v) => v!.Value.ToString(CultureInfo.InvariantCulture);
+        for (var i = 0; i < request.MetricDataQueries.Count; i++)
+        {
+            var q = request.MetricDataQueries[i];
+            var at = $"MetricDataQueries.member.{i + 1}";
+            Add($"{at}.Id", q.Id);
+            if (q.MetricStat is { } stat)
+            {
+                Add($"{at}.MetricStat.Metric.Namespace", stat.Metric.Namespace);
+                Add($"{at}.MetricStat.Metric.MetricName", stat.Metric.MetricName);
+                for (var d = 0; d < stat.Metric.Dimensions.Count; d++)
+                {
+                    Add($"{at}.MetricStat.Metric.Dimensions.member.{d + 1}.Name", stat.Metric.Dimensions[d].Name);
+                    Add($"{at}.MetricStat.Metric.Dimensions.member.{d + 1}.Value", stat.Metric.Dimensions[d].Value);
+                }
+                if (stat.Period is not null) Add($"{at}.MetricStat.Period", Int(stat.Period));
+                Add($"{at}.MetricStat.Stat", stat.Stat);
+                Add($"{at}.MetricStat.Unit", stat.Unit);
+            }
+            Add($"{at}.Expression", q.Expression);
+            Add($"{at}.Label", q.Label);
+            if (q.ReturnData is { } r) Add($"{at}.ReturnData", r ? "true" : "false");
+            if (q.Period is not null) Add($"{at}.Period", Int(q.Period));
+        }
+        Add("StartTime", request.StartTime);
+        Add("EndTime", request.EndTime);
+        Add("ScanBy", request.ScanBy);
+        if (request.MaxDatapoints is not null) Add("MaxDatapoints", Int(request.MaxDatapoints));
+        Add("NextToken", request.NextToken);
+        return p;
+    }
+
+    private static List<KeyValuePair<string, string>> Flattened(byte[] json)
     {
         var result = new List<KeyValuePair<string, string>>();
-        using var doc = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(request, CloudWatchJsonContext.Default.DescribeAlarmsRequest));
+        using var doc = JsonDocument.Parse(json);
         Flatten("", doc.RootElement, result);
         return result;
     }
@@ -74,6 +124,28 @@ public sealed class CloudWatchClient(AwsTransport transport)
             CompositeAlarms = Members(Child(result, "CompositeAlarms")).Select(ReadCompositeAlarm).ToList(),
             NextToken = Text(result, "NextToken"),
             RequestId = Child(root, "ResponseMetadata") is { } meta ? Text(meta, "RequestId") : null,
+        };
+    }
+
+    /// <summary>Reads a <c>GetMetricDataResponse</c> document: each result's timestamps and values, paired as CloudWatch lists them.</summary>
+    public static GetMetricDataResponse ParseGetMetricData(XElement root)
+    {
+        var result = Child(root, "GetMetricDataResult") ?? throw new FormatException($"expected GetMetricDataResult in {root.Name.LocalName}");
+        return new GetMetricDataResponse
+        {
+            MetricDataResults = Members(Child(result, "MetricDataResults")).Select(m =>
+            {
+                var times = Members(Child(m, "Timestamps")).Select(t => DateTimeOffset.Parse(t.Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime()).ToList();
+                var values = Members(Child(m, "Values")).Select(v => double.Parse(v.Value, NumberStyles.Float, CultureInfo.InvariantCulture)).ToList();
+                if (times.Count != values.Count)
+                    throw new FormatException($"GetMetricData result {Text(m, "Id")}: {times.Count} timestamps for {values.Count} values");
+                return new MetricDataResult
+                {
+                    Id = Text(m, "Id") ?? throw new FormatException("a MetricDataResult has no Id"),
+                    Label = Text(m, "Label"), Timestamps = times, Values = values, StatusCode = Text(m, "StatusCode"),
+                };
+            }).ToList(),
+            NextToken = Text(result, "NextToken"),
         };
     }
 

@@ -96,6 +96,35 @@ public sealed record DescribeAlarmsResponse
 }
 
 /// <summary>The request as JSON with the model's member names: the source of the Query parameters (and what the conformance test checks).</summary>
+/// <summary>GetMetricData: the alarm's own metric queries over its last periods, newest first (a sustained alarm's re-decision).</summary>
+public sealed record GetMetricDataRequest
+{
+    public required IReadOnlyList<MetricDataQuery> MetricDataQueries { get; init; }
+    /// <summary>ISO 8601, as the Query protocol takes timestamps.</summary>
+    public required string StartTime { get; init; }
+    public required string EndTime { get; init; }
+    /// <summary><c>TimestampDescending</c> (newest first) or <c>TimestampAscending</c>.</summary>
+    public string? ScanBy { get; init; }
+    public int? MaxDatapoints { get; init; }
+    public string? NextToken { get; init; }
+}
+
+public sealed record MetricDataResult
+{
+    public required string Id { get; init; }
+    public string? Label { get; init; }
+    public IReadOnlyList<DateTimeOffset> Timestamps { get; init; } = [];
+    public IReadOnlyList<double> Values { get; init; } = [];
+    /// <summary><c>Complete</c>, <c>InternalError</c>, <c>PartialData</c> or <c>Forbidden</c>.</summary>
+    public string? StatusCode { get; init; }
+}
+
+public sealed record GetMetricDataResponse
+{
+    public IReadOnlyList<MetricDataResult> MetricDataResults { get; init; } = [];
+    public string? NextToken { get; init; }
+}
+
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DescribeAlarmsRequest))]
 public sealed partial class CloudWatchJsonContext : JsonSerializerContext;

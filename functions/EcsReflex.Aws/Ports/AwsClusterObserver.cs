@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using EcsReflex.Aws.AutoScaling;
 using EcsReflex.Aws.CloudWatch;
 using EcsReflex.Aws.Ecs;
+using EcsReflex.Aws.Http;
 using EcsReflex.Core;
 using EcsReflex.Core.Observed;
 using EcsReflex.Core.State;
@@ -96,6 +97,88 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
                     states.Add(new ObservedAlarmState { AlarmName = name, StateValue = state, StateUpdatedTimestamp = at });
         }
         return new AlarmStatesObservation(states, null);
+    }
+
+    /// <summary>
+    /// A sustained alarm now, as Application Auto Scaling is given it at each evaluation: <c>DescribeAlarms</c> for its state,
+    /// threshold and metric, then <c>GetMetricData</c> on the alarm's own metric (or metric math) with its own period and
+    /// statistic over its last evaluation periods, newest first: the newest datapoint is the value the alarm evaluated last.
+    /// A composite alarm has no datapoint. A GetMetricData that fails or finds nothing leaves the datapoint out (the
+    /// decision then uses the transition's) and says why; a DescribeAlarms that fails is thrown.
+    /// </summary>
+    public async ValueTask<AlarmStatesObservation> DescribeAlarmNowAsync(string alarmName, CancellationToken ct)
+    {
+        var r = await cloudWatch.DescribeAllAlarmsAsync(new DescribeAlarmsRequest
+        {
+            AlarmNames = [alarmName],
+            AlarmTypes = ["MetricAlarm", "CompositeAlarm"],
+        }, ct).ConfigureAwait(false);
+        if (r.CompositeAlarms.FirstOrDefault(a => a.AlarmName == alarmName) is { StateValue: { } compositeState } composite)
+            return new AlarmStatesObservation([new ObservedAlarmState
+            {
+                AlarmName = alarmName, StateValue = compositeState, StateUpdatedTimestamp = composite.StateUpdatedTimestamp,
+                Source = "CloudWatch DescribeAlarms", NoDatapoint = "a composite alarm has no datapoint",
+            }], null);
+        if (r.MetricAlarms.FirstOrDefault(a => a.AlarmName == alarmName) is not { StateValue: { } state } alarm)
+            return new AlarmStatesObservation([], null);
+        var observed = new ObservedAlarmState
+        {
+            AlarmName = alarmName, StateValue = state, StateUpdatedTimestamp = alarm.StateUpdatedTimestamp, Threshold = alarm.Threshold,
+            Source = "CloudWatch DescribeAlarms and GetMetricData",
+        };
+        if (MetricQuery(alarm) is not { } query)
+            return new AlarmStatesObservation([observed with { Source = "CloudWatch DescribeAlarms", NoDatapoint = "the alarm names no metric to read" }], null);
+        try
+        {
+            var data = await cloudWatch.GetMetricDataAsync(query.Request, ct).ConfigureAwait(false);
+            var result = data.MetricDataResults.FirstOrDefault(m => m.Id == query.Returned);
+            return new AlarmStatesObservation([result is { Values.Count: > 0 }
+                ? observed with { NewestDatapoint = result.Values[0] }
+                : observed with { NoDatapoint = $"GetMetricData found no datapoint in the last {query.Window.TotalSeconds:0} s" }], null);
+        }
+        catch (Exception ex) when (ex is AwsServiceException or HttpRequestException or FormatException)
+        {
+            return new AlarmStatesObservation([observed with { Source = "CloudWatch DescribeAlarms", NoDatapoint = $"GetMetricData failed: {ex.Message}" }], null);
+        }
+    }
+
+    /// <summary>
+    /// The GetMetricData request that reads what <paramref name="alarm"/> evaluates: its metric with its period and statistic,
+    /// or its metric math (the query it returns is the one it alarms on), over its evaluation periods plus one, newest first.
+    /// </summary>
+    public static (GetMetricDataRequest Request, string Returned, TimeSpan Window)? MetricQuery(MetricAlarm alarm, DateTimeOffset? now = null)
+    {
+        List<MetricDataQuery> queries;
+        string returned;
+        int period;
+        if (alarm.Metrics.Count > 0)
+        {
+            queries = [.. alarm.Metrics];
+            var ret = alarm.Metrics.FirstOrDefault(m => m.ReturnData != false) ?? alarm.Metrics[^1];
+            returned = ret.Id;
+            period = ret.Period ?? ret.MetricStat?.Period ?? alarm.Metrics.Select(m => m.MetricStat?.Period ?? m.Period).FirstOrDefault(p => p is > 0) ?? 60;
+        }
+        else if (alarm is { MetricName: { } name, Namespace: { } ns } && (alarm.Statistic ?? alarm.ExtendedStatistic) is { } stat)
+        {
+            returned = "m1";
+            period = alarm.Period ?? 60;
+            queries = [new MetricDataQuery
+            {
+                Id = returned, ReturnData = true,
+                MetricStat = new MetricStat { Metric = new Metric { Namespace = ns, MetricName = name, Dimensions = alarm.Dimensions }, Period = period, Stat = stat, Unit = alarm.Unit },
+            }];
+        }
+        else return null;
+        var window = TimeSpan.FromSeconds(period * ((alarm.EvaluationPeriods ?? 1) + 1));
+        var end = now ?? DateTimeOffset.UtcNow;
+        return (new GetMetricDataRequest
+        {
+            MetricDataQueries = queries,
+            StartTime = (end - window).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            EndTime = end.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+            ScanBy = "TimestampDescending",
+            MaxDatapoints = 100,
+        }, returned, window);
     }
 
     /// <summary>DescribeTasks' <c>include</c> for the tasks' own tags.</summary>

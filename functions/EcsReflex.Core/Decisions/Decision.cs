@@ -67,6 +67,11 @@ public sealed record Decision
     public IReadOnlyList<StateWrite> Writes { get; init; } = [];
     /// <summary>When to decide again on the same event although this decision acts (a drain's stopOriginalAfterSeconds); only once it acted.</summary>
     public DateTimeOffset? FollowUpAt { get; init; }
+    /// <summary>
+    /// When to decide again on the same event whatever this decision's outcome (short of failing): a sustained alarm's next
+    /// evaluation. Periodic work: the replay runs it only up to its <c>--until</c> time.
+    /// </summary>
+    public DateTimeOffset? RedecideAt { get; init; }
 
     /// <summary>The lineage record this decision writes, if any (the first declared).</summary>
     public LineageRecord? Lineage => Write<LineageWrite>()?.Record;

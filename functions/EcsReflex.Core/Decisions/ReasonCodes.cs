@@ -46,6 +46,8 @@ public static class ReasonCodes
     public const string ScalerScaleOut = "scaler.scale-out";
     public const string ScalerScaleIn = "scaler.scale-in";
     public const string ScalerLostRace = "scaler.failed.lost-race";
+    public const string ScalerSustainedEnded = "scaler.sustained.ended";
+    public const string ScalerSustainedStale = "scaler.sustained.stale";
 
     // ---------------------------------------------------------------- placement guard
     public const string GuardClusterNotInPolicy = "guard.ignored.cluster-not-in-policy";
@@ -97,6 +99,7 @@ public static class ReasonCodes
     public const string EngineClaimInProgress = "engine.failed.claim-in-progress";
     public const string EngineClaimsLost = "engine.failed.claims-lost";
     public const string EngineReplayStalled = "engine.deferred.replay-stalled";
+    public const string EngineReplayUntil = "engine.ignored.replay-until";
     public const string ActuatorRateLimit = "actuator.deferred.rate-limit";
     public const string ActuatorCapacity = "actuator.deferred.capacity";
     public const string ActuatorActionFailed = "actuator.failed.action";

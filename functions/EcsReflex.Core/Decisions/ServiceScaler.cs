@@ -19,6 +19,10 @@ public sealed record ScalingObservation
     public IReadOnlyList<ObservedAlarmState> LiveAlarms { get; init; } = [];
     /// <summary>Why alarm states could not be described live, when the engine asked and could not.</summary>
     public string? AlarmStatesUnavailable { get; init; }
+    /// <summary>For a sustained alarm's re-decision: the alarm's own state and newest datapoint now, when they could be read.</summary>
+    public ObservedAlarmState? Current { get; init; }
+    /// <summary>Why <see cref="Current"/> could not be read.</summary>
+    public string? CurrentUnavailable { get; init; }
 }
 
 /// <summary>The service an alarm drives, with the alarm's policy.</summary>
@@ -72,29 +76,42 @@ public static class ServiceScaler
     /// hold, the <see cref="Arbiter"/> and <see cref="Stabilisation"/>; <see cref="Conclude"/> says what they came to,
     /// and every decision past a late delivery claims the service's record (<see cref="Claiming"/>).
     /// </summary>
-    public static Decision Decide(AlarmStateChange a, ReflexPolicy policy, ScalingObservation obs, DateTimeOffset now)
+    public static Decision Decide(AlarmStateChange a, ReflexPolicy policy, ScalingObservation obs, DateTimeOffset now, DateTimeOffset? redecision = null)
     {
         if (FindTarget(policy, a.AlarmName) is not { } t)
             return Decision.Ignored(ReasonCodes.ScalerNoService, $"alarm {a.AlarmName} drives no service in the policy: nothing to scale");
         var record = obs.Record ?? new ServiceScalingRecord { Cluster = t.Cluster.Name, Service = t.Service.Name };
-        if (AlreadyHandled(a, record, now) is { } late)
+        string? still = null;
+        if (redecision is { } due)
+        {
+            if (Sustained(a, t, obs, record, due, now, out still) is { } over)
+                return over;
+            a = Now(a, obs.Current);
+        }
+        else if (AlreadyHandled(a, record, now) is { } late)
             return late;
+        var (decision, next) = Rules(a, t, obs, record, now);
+        return Sustain(decision, a, t, next, still, now);
+    }
 
+    /// <summary>The rules of <see cref="Decide"/> past a late delivery, and when a decision taken in ALARM is to be taken again.</summary>
+    private static (Decision, Next) Rules(AlarmStateChange a, ScalingTarget t, ScalingObservation obs, ServiceScalingRecord record, DateTimeOffset now)
+    {
         var memory = Merge(record.Alarms, obs.LiveAlarms, t.Scaling, now);
         var recommendations = StabilisationWindow(record, t.Scaling, now);
         Decision Claim(Decision d) => Claiming(d, obs.Record, Remember(a, record, memory, recommendations, now, null));
 
         if (NotScalable(a, t, obs, record.Alarm(a.AlarmName)) is { } idle)
-            return Claim(idle);
+            return (Claim(idle), Next.Stop);
         if (Bounds(t, obs.ScalableTarget, out var bounds) is { } aas)
-            return Claim(aas);
+            return (Claim(aas), Next.Stop);
         var current = obs.Service!.DesiredCount; // NotScalable made sure there is a service
         var cooldown = Cooldown(record, t, current, now);
         if (SomeoneElseScaling(a, t, record, current, cooldown, now) is { } busy)
-            return Claim(busy);
+            return (Claim(busy), Next.At(cooldown.Until));
         var (step, trigger) = SelectStep(a, t.Alarm);
-        if (step is null)
-            return Claim(Decision.Ignored(ReasonCodes.ScalerNoStep, $"{trigger}: no step of {t.Alarm.Path} covers it (steps {string.Join(", ", t.Alarm.Steps.Select(s => s.Interval))}): nothing to scale"));
+        if (step is null) // the metric may move into a step while the alarm stays in ALARM
+            return (Claim(Decision.Ignored(ReasonCodes.ScalerNoStep, $"{trigger}: no step of {t.Alarm.Path} covers it (steps {string.Join(", ", t.Alarm.Steps.Select(s => s.Interval))}): nothing to scale")), Next.Period);
 
         var notes = new List<string>();
         var ask = StepAsk(t, step, trigger, cooldown.From, current, bounds, notes);
@@ -103,14 +120,121 @@ public static class ServiceScaler
             p = ScaleOutFloor(Arbiter(p, t, memory, bounds, obs, now, notes), current, bounds, cooldown);
         else if (p.Count < current) // a scale-in: held by the cooldown, else by the arbiter, else stabilised
         {
-            p = cooldown.Holds(p.Count) is { } held ? p with { Held = held } : Arbiter(p, t, memory, bounds, obs, now, notes);
+            p = cooldown.Holds(p.Count) is { } held ? p with { Held = held, HeldUntil = cooldown.Until } : Arbiter(p, t, memory, bounds, obs, now, notes);
             if (p.Held is null)
                 p = Stabilisation(p, t, current, recommendations, now, notes);
         }
 
         recommendations.Add(new ScalingRecommendation(now, p.Count, a.AlarmName));
         if (p.Assumption is not null) notes.Add(p.Assumption);
-        return Conclude(a, t, obs.Record, Remember(a, record, memory, recommendations, now, ask.Count), ask, p, notes, now);
+        var decision = Conclude(a, t, obs.Record, Remember(a, record, memory, recommendations, now, ask.Count), ask, p, notes, now);
+        var atBound = t.Alarm.Direction == ScalingDirection.Out ? current >= bounds.Hi : current <= bounds.Lo;
+        return (decision, decision.Code switch
+        {
+            ReasonCodes.ScalerBound => Next.Stop,
+            ReasonCodes.ScalerAtCount when atBound => Next.Stop,
+            _ when p.Held is not null => p.HeldUntil is { } until ? Next.At(until) : Next.Period,
+            _ => Next.Period,
+        });
+    }
+
+    /// <summary>When a decision taken while the alarm is in ALARM is taken again: never, one evaluation period later, or when the rule that held it ends.</summary>
+    private readonly record struct Next(DateTimeOffset? Until, bool Again)
+    {
+        public static readonly Next Stop = new(null, false);
+        public static readonly Next Period = new(null, true);
+        public static Next At(DateTimeOffset until) => new(until, true);
+    }
+
+    /// <summary>
+    /// A sustained alarm (Application Auto Scaling applies a step policy again at every evaluation period its alarm stays in
+    /// ALARM; CloudWatch sends an event only on a transition): a decision taken in ALARM is taken again when the rule that
+    /// held it ends, else one evaluation period later, until the alarm leaves ALARM or a bound holds. The alarm's record
+    /// remembers the one re-decision scheduled (<see cref="RememberedAlarm.RedecideAt"/>): a duplicate or stale one does nothing.
+    /// </summary>
+    private static Decision Sustain(Decision d, AlarmStateChange a, ScalingTarget t, Next next, string? still, DateTimeOffset now)
+    {
+        if (still is not null) d = d with { Reason = $"{still}: {d.Reason}" };
+        if (a.State.Value != Alarm || a.State.ActionsSuppressedBy is not null || d.Writes.Count == 0)
+            return d;
+        if (!next.Again)
+            return d.Code is ReasonCodes.ScalerBound or ReasonCodes.ScalerAtCount
+                ? d with { Reason = $"{d.Reason}; not decided again while {a.AlarmName} stays in ALARM: the bound holds until its next transition" }
+                : d;
+        var at = Whole(next.Until is { } u && u > now ? u : now + EvaluationPeriod(a));
+        return d with
+        {
+            Reason = $"{d.Reason}; decided again at {Time(at, now)} while {a.AlarmName} stays in ALARM",
+            RedecideAt = at,
+            Writes = [.. d.Writes.Select(w => w switch
+            {
+                ScalingRecordWrite r => r with { Record = Rearmed(r.Record, a.AlarmName, at) },
+                ScalingUndoWrite u => u with { Claimed = Rearmed(u.Claimed, a.AlarmName, at) },
+                _ => w,
+            })],
+        };
+    }
+
+    private static ServiceScalingRecord Rearmed(ServiceScalingRecord r, string alarm, DateTimeOffset at) =>
+        r with { Alarms = [.. r.Alarms.Select(m => m.AlarmName == alarm ? m with { RedecideAt = at } : m)] };
+
+    /// <summary>Times to the millisecond: the delay queue's messages carry them so, and a re-decision is matched on its due time.</summary>
+    private static DateTimeOffset Whole(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
+
+    private static bool SameInstant(DateTimeOffset x, DateTimeOffset y) => x.ToUnixTimeMilliseconds() == y.ToUnixTimeMilliseconds();
+
+    /// <summary>The alarm's evaluation period: its metric's period from the event's <c>configuration</c> (the returned one), else its reason data's; 60 s when absent.</summary>
+    public static TimeSpan EvaluationPeriod(AlarmStateChange a)
+    {
+        var metrics = a.Configuration?.Metrics ?? [];
+        var seconds = metrics.FirstOrDefault(m => m.ReturnData != false && m.Period is > 0)?.Period
+                      ?? metrics.FirstOrDefault(m => m.Period is > 0)?.Period
+                      ?? (a.State.ReasonData?.Period is > 0 ? a.State.ReasonData.Period : null)
+                      ?? DefaultPeriodSeconds;
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>The evaluation period assumed when neither the event's configuration nor its reason data gives one.</summary>
+    public const int DefaultPeriodSeconds = 60;
+
+    /// <summary>
+    /// A re-decision of a sustained alarm, before the rules: stale when the record no longer schedules it (a newer
+    /// transition or re-decision replaced it), over when the alarm is no longer in ALARM. Otherwise <paramref name="still"/>
+    /// says, for the reason, that and how the alarm was found still in ALARM.
+    /// </summary>
+    private static Decision? Sustained(AlarmStateChange a, ScalingTarget t, ScalingObservation obs, ServiceScalingRecord record, DateTimeOffset due, DateTimeOffset now, out string? still)
+    {
+        still = null;
+        var name = a.AlarmName;
+        var remembered = record.Alarm(name);
+        if (remembered?.RedecideAt is not { } scheduled || !SameInstant(scheduled, due))
+            return Decision.Ignored(ReasonCodes.ScalerSustainedStale, remembered?.RedecideAt is { } other
+                ? $"{name}: the re-decision due at {Time(due, now)} was replaced by the one due at {Time(other, now)}: nothing to do"
+                : $"{name}: the re-decision due at {Time(due, now)} is no longer scheduled ({name} was last seen {remembered?.State ?? "never"}{(remembered?.StateTimestamp is { } ts ? $" at {Time(ts, now)}" : "")}): nothing to do");
+        var since = Time(a.State.Timestamp ?? remembered.StateTimestamp ?? now, now);
+        if (obs.Current is { } c && c.StateValue != Alarm)
+        {
+            var seen = new RememberedAlarm { AlarmName = name, State = c.StateValue, StateTimestamp = c.StateUpdatedTimestamp ?? now, SeenAt = now };
+            var write = record with { Alarms = Upsert(record.Alarms, seen) };
+            return Claiming(Decision.Ignored(ReasonCodes.ScalerSustainedEnded,
+                $"{name} is {c.StateValue} now{(c.StateUpdatedTimestamp is { } at ? $" (since {Time(at, now)})" : "")}, as {c.Source ?? "CloudWatch says"}: its ALARM since {since} is over, no more re-decisions; remembered for the arbiter"),
+                obs.Record, write);
+        }
+        still = obs.Current is { } live
+            ? $"{name} still in ALARM since {since}, as {live.Source ?? "CloudWatch says"}{(live.NewestDatapoint is null && live.NoDatapoint is { } why ? $" ({why})" : "")}"
+            : $"{name} still in ALARM since {since} as last seen ({obs.CurrentUnavailable ?? "its state now could not be read"}; the event's datapoint)";
+        return null;
+    }
+
+    /// <summary>The alarm's transition with the datapoint and threshold read now, for a re-decision; its state and timestamp stay the transition's.</summary>
+    private static AlarmStateChange Now(AlarmStateChange a, ObservedAlarmState? current)
+    {
+        if (current?.NewestDatapoint is not { } datapoint) return a;
+        var data = a.State.ReasonData ?? new AlarmReasonData();
+        return a with
+        {
+            State = a.State with { ReasonData = data with { RecentDatapoints = [datapoint], Threshold = current.Threshold ?? data.Threshold } },
+        };
     }
 
     /// <summary>The bounds a count is clamped to, and whose they are when Application Auto Scaling's are the narrower (for the reason).</summary>
@@ -150,6 +274,8 @@ public static class ServiceScaler
     {
         public int? Asked { get; init; }
         public string? Held { get; init; }
+        /// <summary>When the rule that holds it ends, when it says (a cooldown, stabilisation); null for the arbiter's hold.</summary>
+        public DateTimeOffset? HeldUntil { get; init; }
         public string HeldCode { get; init; } = ReasonCodes.ScalerCooldown;
         public string? Assumption { get; init; }
     }
@@ -308,7 +434,7 @@ public static class ServiceScaler
     /// count is floored at the current one, and held by the cooldown unless it is larger than the last target.
     /// </summary>
     private static Proposal ScaleOutFloor(Proposal p, int current, CountBounds b, Cooling cooldown) =>
-        current > b.Hi ? p : p with { Count = Math.Max(p.Count, current), Asked = p.Count, Held = cooldown.Holds(p.Count) };
+        current > b.Hi ? p : p with { Count = Math.Max(p.Count, current), Asked = p.Count, Held = cooldown.Holds(p.Count), HeldUntil = cooldown.Until };
 
     /// <summary>The recommendations scale-in stabilisation looks back on: those of the last scaleInStabilizationSeconds (the rest are forgotten).</summary>
     private static List<ScalingRecommendation> StabilisationWindow(ServiceScalingRecord record, ScalingPolicy scaling, DateTimeOffset now) =>
@@ -324,7 +450,11 @@ public static class ServiceScaler
             return p;
         var window = $"within the last {t.Scaling.ScaleInStabilizationSeconds} s";
         if (high.Count >= current)
-            return p with { Held = $"stabilisation: {t.Service.Name} was recommended {high.Count} at {Time(high.At, now)} (by {high.Alarm}), {window}", HeldCode = ReasonCodes.ScalerStabilisation };
+            return p with
+            {
+                Held = $"stabilisation: {t.Service.Name} was recommended {high.Count} at {Time(high.At, now)} (by {high.Alarm}), {window}",
+                HeldCode = ReasonCodes.ScalerStabilisation, HeldUntil = high.At + t.Scaling.ScaleInStabilization,
+            };
         notes.Add($"stabilised at {high.Count}, recommended at {Time(high.At, now)} (by {high.Alarm}) {window}");
         return p with { Count = high.Count };
     }

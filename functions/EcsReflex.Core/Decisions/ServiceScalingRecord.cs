@@ -49,6 +49,11 @@ public sealed record RememberedAlarm
     public required DateTimeOffset SeenAt { get; init; }
     /// <summary>The desired count this alarm asked for at its last ALARM, within the bounds; null when unknown.</summary>
     public int? Recommendation { get; init; }
+    /// <summary>
+    /// While the alarm stays in ALARM: when its one scheduled re-decision is due (docs/scaler.md, sustained alarms). A
+    /// re-decision due at another time is stale (a newer transition or re-decision replaced it) and does nothing.
+    /// </summary>
+    public DateTimeOffset? RedecideAt { get; init; }
 }
 
 /// <summary>A desired count recommended for the service at a time: the input of scale-in stabilisation.</summary>

@@ -18,8 +18,8 @@ public static class HandlerNames
     /// <summary>Handlers that EventBridge invokes asynchronously (the others are fed by SQS).</summary>
     public static readonly IReadOnlyList<string> EventDriven = [TaskRescheduler, PlacementGuard, ServiceScaler];
 
-    /// <summary>Handlers that put deferred work on the delay queue (relaunch later, move later).</summary>
-    public static readonly IReadOnlyList<string> Defers = [TaskRescheduler, PlacementGuard, RelaunchDue];
+    /// <summary>Handlers that put deferred work on the delay queue (relaunch later, move later, decide a sustained alarm again).</summary>
+    public static readonly IReadOnlyList<string> Defers = [TaskRescheduler, PlacementGuard, ServiceScaler, RelaunchDue];
 }
 
 /// <summary>Names of the environment variables the host reads; the CDK app sets them and the docs list them.</summary>

@@ -7,6 +7,14 @@ public sealed record ObservedAlarmState
     /// <summary><c>OK</c>, <c>ALARM</c> or <c>INSUFFICIENT_DATA</c>.</summary>
     public required string StateValue { get; init; }
     public DateTimeOffset? StateUpdatedTimestamp { get; init; }
+    /// <summary>The newest datapoint of the alarm's metric, when it was asked for (<see cref="State.IClusterObserver.DescribeAlarmNowAsync"/>) and found.</summary>
+    public double? NewestDatapoint { get; init; }
+    /// <summary>The alarm's threshold, when it was asked for.</summary>
+    public double? Threshold { get; init; }
+    /// <summary>Where the state and the datapoint come from, for the reason (<c>CloudWatch DescribeAlarms and GetMetricData</c>).</summary>
+    public string? Source { get; init; }
+    /// <summary>Why there is no datapoint although it was asked for (a composite alarm, no data in the period…).</summary>
+    public string? NoDatapoint { get; init; }
 }
 
 /// <summary>

@@ -11,8 +11,11 @@ namespace EcsReflex.Core.Reflexes;
 /// </summary>
 public sealed record ReflexContext(ReflexPolicy Policy, IStateReader State, IClusterObserver Observer);
 
-/// <summary>One event to decide on, at <see cref="Now"/>; <see cref="Due"/> when it is deferred work that came due, not a delivery.</summary>
-public readonly record struct ReflexInput(EventEnvelope Event, DateTimeOffset Now, bool Due = false);
+/// <summary>
+/// One event to decide on, at <see cref="Now"/>; <see cref="Due"/> when it is deferred work that came due, not a delivery,
+/// and then <see cref="DueAt"/> the time it was due (the delay queue message's; <see cref="Now"/> in the replay).
+/// </summary>
+public readonly record struct ReflexInput(EventEnvelope Event, DateTimeOffset Now, bool Due = false, DateTimeOffset? DueAt = null);
 
 /// <summary>
 /// The one contract of every reflex (after kubernetes-sigs/descheduler's plugins): a name, the events it takes, what it

@@ -18,7 +18,8 @@ public sealed class ServiceScalerReflex : IReflex
     public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)
     {
         var alarm = (AlarmStateChange)input.Event.Detail;
-        return ServiceScaler.Decide(alarm, context.Policy, await ObserveAsync(context, alarm, input.Now, ct), input.Now);
+        var observation = await ObserveAsync(context, alarm, input.Now, ct, input.Due);
+        return ServiceScaler.Decide(alarm, context.Policy, observation, input.Now, input.Due ? input.DueAt ?? input.Now : null);
     }
 
     public Decision ClaimsLost(ReflexInput input, int attempts) => new()
@@ -27,13 +28,27 @@ public sealed class ServiceScalerReflex : IReflex
         Reason = $"{((AlarmStateChange)input.Event.Detail).AlarmName}: lost the race for the service's scaling record {attempts} times in a row; another invocation keeps deciding for it",
     };
 
-    /// <summary>What the scaler's decision reads: the service, its scalable target, the stored record, live alarm states when needed.</summary>
-    public static async ValueTask<ScalingObservation> ObserveAsync(ReflexContext context, AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// What the scaler's decision reads: the service, its scalable target, the stored record, live alarm states when needed;
+    /// for a sustained alarm's re-decision (<paramref name="redecision"/>) the alarm's own state and newest datapoint now,
+    /// once the record says the re-decision is still the one scheduled.
+    /// </summary>
+    public static async ValueTask<ScalingObservation> ObserveAsync(ReflexContext context, AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct,
+        bool redecision = false)
     {
         if (ServiceScaler.FindTarget(context.Policy, alarm.AlarmName) is not { } target) return new ScalingObservation();
         var record = await context.State.GetScalingRecordAsync(target.Cluster.Name, target.Service.Name, ct);
+        if (redecision && record?.Alarm(alarm.AlarmName)?.RedecideAt is null)
+            return new ScalingObservation { Record = record }; // stale: decided from the record alone, no AWS call
         var view = await context.Observer.DescribeServiceScalingAsync(target.Cluster.Cluster, target.Service.Service, ct);
         var observation = new ScalingObservation { Service = view.Service, ScalableTarget = view.ScalableTarget, Record = record };
+        if (redecision)
+        {
+            var found = await context.Observer.DescribeAlarmNowAsync(alarm.AlarmName, ct);
+            observation = found.States.FirstOrDefault(s => s.AlarmName == alarm.AlarmName) is { } current
+                ? observation with { Current = current }
+                : observation with { CurrentUnavailable = found.Unavailable ?? $"{alarm.AlarmName} was not found" };
+        }
         if (ServiceScaler.AlarmsToDescribe(alarm, target, record, now) is { Count: > 0 } names)
         {
             var live = await context.Observer.DescribeAlarmStatesAsync(names, ct);

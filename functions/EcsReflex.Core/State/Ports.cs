@@ -103,6 +103,15 @@ public interface IClusterObserver
     ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct);
 
     /// <summary>
+    /// One alarm's state now and the newest datapoint of its metric, the way Application Auto Scaling is given it at each
+    /// evaluation of a sustained alarm (live: <c>DescribeAlarms</c>, then <c>GetMetricData</c> on the alarm's own metric and
+    /// period; the replay: the newest state and datapoint replayed so far): what a sustained alarm's re-decision reads. An
+    /// observer that cannot read datapoints answers the state alone.
+    /// </summary>
+    async ValueTask<AlarmStatesObservation> DescribeAlarmNowAsync(string alarmName, CancellationToken ct) =>
+        await DescribeAlarmStatesAsync([alarmName], ct).ConfigureAwait(false);
+
+    /// <summary>
     /// A task's tags (DescribeTasks with <c>include: ["TAGS"]</c>), read only when the rescheduler relaunches it. Never
     /// throws for a read that fails: the observation says why (<see cref="TaskTagsObservation.Unavailable"/>), and the
     /// task is relaunched without its tags.

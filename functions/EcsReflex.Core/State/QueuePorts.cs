@@ -16,7 +16,11 @@ namespace EcsReflex.Core.State;
 /// </summary>
 /// <param name="EventJson">The original EventBridge event, as JSON text.</param>
 /// <param name="DueAt">When to decide again.</param>
-public sealed record DeferredWork(string EventJson, DateTimeOffset DueAt);
+/// <param name="Periodic">
+/// True for periodic work (a sustained alarm's next re-decision): the replay through the real bootstrap runs it only up
+/// to its <c>--until</c> time, as the in-process replay does. Written as <c>"periodic": true</c>, absent otherwise.
+/// </param>
+public sealed record DeferredWork(string EventJson, DateTimeOffset DueAt, bool Periodic = false);
 
 /// <summary>Carries deferred work to the <c>relaunch-due</c> handler at its due time.</summary>
 public interface IDelayQueue
@@ -53,8 +57,8 @@ public interface IDeadLetterSender
 }
 
 /// <summary>
-/// The delay queue's message body: <c>{"event": {…the original event…}, "dueAt": "2026-03-03T02:14:47.261Z"}</c>.
-/// Written and read without reflection.
+/// The delay queue's message body: <c>{"event": {…the original event…}, "dueAt": "2026-03-03T02:14:47.261Z"}</c>, with
+/// <c>"periodic": true</c> for periodic work. Written and read without reflection.
 /// </summary>
 public static class DeferredWorkJson
 {
@@ -67,6 +71,7 @@ public static class DeferredWorkJson
             w.WritePropertyName("event");
             w.WriteRawValue(work.EventJson);
             w.WriteString("dueAt", FormatTime(work.DueAt));
+            if (work.Periodic) w.WriteBoolean("periodic", true);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -91,7 +96,15 @@ public static class DeferredWorkJson
                 throw Wrong("body", "a delay-queue message object {\"event\", \"dueAt\"}", root);
             var e = RequireObject(root, "event", "body");
             var due = OptionalTime(root, "dueAt", "body") ?? throw Missing("body.dueAt");
-            return new DeferredWork(e.GetRawText(), due);
+            var periodic = false;
+            if (root.TryGetProperty("periodic", out var p))
+                periodic = p.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False or JsonValueKind.Null => false,
+                    _ => throw Wrong("body.periodic", "true or false", p),
+                };
+            return new DeferredWork(e.GetRawText(), due, periodic);
         }
     }
 

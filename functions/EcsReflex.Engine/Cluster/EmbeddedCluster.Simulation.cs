@@ -455,6 +455,7 @@ public sealed partial class EmbeddedCluster
             {
                 case ContainerInstanceStateChange i: ObserveInstance(i); break;
                 case TaskStateChange t: ObserveTask(t); break;
+                case AlarmStateChange a: ObserveAlarm(a); break;
             }
         }
     }

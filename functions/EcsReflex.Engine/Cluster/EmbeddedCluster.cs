@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EcsReflex.Core;
 using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Events;
 using EcsReflex.Core.Observed;
 using EcsReflex.Core.State;
 
@@ -107,6 +108,37 @@ public sealed partial class EmbeddedCluster : IEcsApi, IClusterObserver
     /// <summary>The embedded cluster has no CloudWatch: the scaler knows alarm states only from the events replayed.</summary>
     public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
         ValueTask.FromResult(AlarmStatesObservation.None("the embedded cluster cannot describe alarms: it knows only the alarm events replayed"));
+
+    /// <summary>
+    /// A sustained alarm's state now, as the replay knows it: the newest transition replayed so far (by its state
+    /// timestamp) and its newest datapoint and threshold.
+    /// </summary>
+    public ValueTask<AlarmStatesObservation> DescribeAlarmNowAsync(string alarmName, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (!_alarms.TryGetValue(alarmName, out var a))
+                return ValueTask.FromResult(AlarmStatesObservation.None($"no event of {alarmName} was replayed"));
+            var data = a.State.ReasonData;
+            return ValueTask.FromResult(new AlarmStatesObservation([new ObservedAlarmState
+            {
+                AlarmName = a.AlarmName, StateValue = a.State.Value, StateUpdatedTimestamp = a.State.Timestamp,
+                NewestDatapoint = data?.NewestDatapoint, Threshold = data?.Threshold,
+                Source = "the alarm's newest transition replayed so far",
+                NoDatapoint = data?.NewestDatapoint is null ? "no datapoint in its events" : null,
+            }], null));
+        }
+    }
+
+    /// <summary>The newest transition replayed of each alarm, by name (<see cref="DescribeAlarmNowAsync"/>).</summary>
+    private readonly Dictionary<string, AlarmStateChange> _alarms = new(StringComparer.Ordinal);
+
+    private void ObserveAlarm(AlarmStateChange a)
+    {
+        if (_alarms.TryGetValue(a.AlarmName, out var seen) && seen.State.Timestamp is { } was && a.State.Timestamp is { } at && at < was)
+            return; // delivered out of order: the newer one stays
+        _alarms[a.AlarmName] = a;
+    }
 
     public ObservedService? FindService(string cluster, string service)
     {

@@ -45,6 +45,7 @@ public static class LocalProtocol
     public const string Ec2InstanceId = Prefix + "cluster/ec2-instance-id";
     public const string DescribeServiceScaling = Prefix + "cluster/describe-service-scaling";
     public const string DescribeAlarmStates = Prefix + "cluster/describe-alarm-states";
+    public const string DescribeAlarmNow = Prefix + "cluster/describe-alarm-now";
     public const string DescribeTaskTags = Prefix + "cluster/describe-task-tags";
     public const string ListTasksOnInstance = Prefix + "cluster/list-tasks-on-instance";
     public const string GetService = Prefix + "cluster/get-service";
@@ -64,7 +65,7 @@ public static class LocalProtocol
     [
         GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
-        Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
+        Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeAlarmNow, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
         RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
     ];
 

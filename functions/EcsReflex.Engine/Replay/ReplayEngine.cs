@@ -119,7 +119,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     private void Schedule(InputItem item, EventEnvelope e, Reaction reaction)
     {
         if (reaction.Outcome == Outcome.Deferred && reaction.DueAt is { } due) Schedule((item, e), due);
-        if (reaction.FollowUpAt is { } follow) Schedule((item, e), follow);
+        if (reaction.FollowUpAt is { } follow) Schedule((item, e), follow, reaction.Periodic);
     }
 
     private ReplayRecord ToRecord(string input, string trigger, EventEnvelope e, Reaction r) => new()

@@ -2,6 +2,7 @@ using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
 using EcsReflex.Engine.Acting;
 using EcsReflex.Core.Events;
+using EcsReflex.Core.State;
 using EcsReflex.Engine.Cluster;
 
 namespace EcsReflex.Engine.Replay;
@@ -15,15 +16,30 @@ namespace EcsReflex.Engine.Replay;
 /// <item>after the last input, pending work fires until a whole round of deferrals finds the embedded
 /// cluster unchanged (retries waiting for capacity it will never get would wait forever), which ends the
 /// replay with a record that says so;</item>
-/// <item>at most <see cref="MaxTimerFirings"/> firings, so that a misbehaving policy cannot replay forever.</item>
+/// <item>at most <see cref="MaxTimerFirings"/> firings, so that a misbehaving policy cannot replay forever;</item>
+/// <item>periodic work (a sustained alarm's re-decisions) runs only up to <see cref="Until"/> (default: the last input's
+/// time): what was due later is not run, and a last record says where it stopped and what it left.</item>
 /// </list>
 /// Subclasses say how an input, a timer and an emitted event are decided.
 /// </summary>
 public abstract class ReplayLoop<TInput, TTimer>
 {
-    /// <summary>Timers, by due time then arrival order.</summary>
-    protected PriorityQueue<TTimer, (DateTimeOffset, long)> Timers { get; } = new();
+    /// <summary>Timers, by due time then arrival order; periodic ones marked.</summary>
+    protected PriorityQueue<TTimer, (DateTimeOffset Due, long Seq, bool Periodic)> Timers { get; } = new();
     private long _seq;
+
+    /// <summary>Periodic work due after this time is not run (<c>--until</c>); null: the last input's time.</summary>
+    public DateTimeOffset? Until { get; init; }
+
+    /// <summary>The time periodic work stopped at, once some was left (the record that says so has it too).</summary>
+    public DateTimeOffset? PeriodicStoppedAt { get; private set; }
+
+    /// <summary>How many pieces of periodic work were due after <see cref="Until"/> and not run.</summary>
+    public int PeriodicNotRun { get; private set; }
+
+    private DateTimeOffset? _lastInputAt;
+    private bool _inputsDone;
+    private DateTimeOffset? _firstNotRunAt;
 
     /// <summary>The simulated clock: it follows the events and never goes back.</summary>
     protected DateTimeOffset Clock { get; private set; } = DateTimeOffset.MinValue;
@@ -45,8 +61,11 @@ public abstract class ReplayLoop<TInput, TTimer>
         OnClockMoved(Clock);
     }
 
-    /// <summary>Queues <paramref name="timer"/> at <paramref name="due"/>, or now when that is past.</summary>
-    protected void Schedule(TTimer timer, DateTimeOffset due) => Timers.Enqueue(timer, (due > Clock ? due : Clock, _seq++));
+    /// <summary>Queues <paramref name="timer"/> at <paramref name="due"/>, or now when that is past; <paramref name="periodic"/> for periodic work.</summary>
+    protected void Schedule(TTimer timer, DateTimeOffset due, bool periodic = false) => Timers.Enqueue(timer, (due > Clock ? due : Clock, _seq++, periodic));
+
+    /// <summary>When periodic work stops: <see cref="Until"/>, else the last input's time once every input was read.</summary>
+    private DateTimeOffset? PeriodicEnd => Until ?? (_inputsDone ? _lastInputAt : null);
 
     protected async IAsyncEnumerable<ReplayRecord> LoopAsync(IEnumerable<TInput> inputs, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
@@ -56,10 +75,14 @@ public abstract class ReplayLoop<TInput, TTimer>
         {
             ct.ThrowIfCancellationRequested();
             if (SortTimeOf(input) is { } t)
+            {
                 while (NextPendingAt() is { } due && due <= t && fired++ < limit)
                     if (await FirePendingAsync(ct) is { } r) yield return Marked(r);
+                if (_lastInputAt is not { } last || t > last) _lastInputAt = t;
+            }
             yield return Marked(await ProcessAsync(input, ct));
         }
+        _inputsDone = true;
         var stalled = 0;
         var generation = SimulatedCluster.Generation;
         while (NextPendingAt() is not null && fired++ < limit)
@@ -79,6 +102,16 @@ public abstract class ReplayLoop<TInput, TTimer>
                 };
                 break;
             }
+        }
+        if (PeriodicNotRun > 0 && PeriodicEnd is { } end)
+        {
+            PeriodicStoppedAt = end;
+            yield return new ReplayRecord
+            {
+                Input = "replay", Trigger = "timer", Time = end, Outcome = Outcome.Ignored, Code = ReasonCodes.EngineReplayUntil,
+                Reason = $"periodic work stops at {DeferredWorkJson.FormatTime(end)} ({(Until is null ? "the last input's time; --until TIME sets another" : "--until")}): "
+                         + $"{PeriodicNotRun} re-decision{(PeriodicNotRun == 1 ? "" : "s")} of sustained alarms due after it not run, the first due at {DeferredWorkJson.FormatTime(_firstNotRunAt!.Value)}",
+            };
         }
     }
 
@@ -125,7 +158,14 @@ public abstract class ReplayLoop<TInput, TTimer>
             return SimulatedCluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
         }
         Timers.TryDequeue(out var next, out var at);
-        Advance(at.Item1);
+        if (at.Periodic && PeriodicEnd is { } end && at.Due > end)
+        {
+            // Not run, and nothing it would have scheduled either: the clock does not move for it.
+            PeriodicNotRun++;
+            _firstNotRunAt ??= at.Due;
+            return null;
+        }
+        Advance(at.Due);
         return await FireAsync(next!, ct);
     }
 }

@@ -104,9 +104,12 @@ public sealed class ReplaySummary
     private readonly Dictionary<string, int> _operations = new(StringComparer.Ordinal);
     public int Events { get; private set; }
     public int Timers { get; private set; }
+    /// <summary>Where the replay's periodic work stopped, when some was left (<see cref="ReasonCodes.EngineReplayUntil"/>).</summary>
+    public DateTimeOffset? PeriodicStoppedAt { get; private set; }
 
     public void Add(ReplayRecord r)
     {
+        if (r.Code == ReasonCodes.EngineReplayUntil) PeriodicStoppedAt = r.Time;
         if (r.Trigger == "timer") Timers++; else Events++;
         _outcomes[r.Outcome] = Count(r.Outcome) + 1;
         foreach (var a in r.Actions)
@@ -123,6 +126,8 @@ public sealed class ReplaySummary
         sb.Append(string.Join(", ", Enum.GetValues<Outcome>().Select(o => $"{Count(o)} {o.Name()}")));
         if (_operations.Count > 0)
             sb.Append("; actions: ").Append(string.Join(", ", _operations.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Value} {k.Key}")));
+        if (PeriodicStoppedAt is { } at)
+            sb.Append(CultureInfo.InvariantCulture, $"; periodic work stopped at {at.ToUniversalTime():yyyy-MM-dd HH:mm:ss}");
         return sb.ToString();
     }
 }

@@ -85,7 +85,7 @@ public abstract class ReflexHandler : IInvocationHandler
 
     /// <summary>
     /// Hands on what a reaction leaves to do: deferred work and a follow-up (a drain's deadline to stop the
-    /// original) to the delay queue, a rejected event to the dead-letter queue. In the order the replay
+    /// original, a sustained alarm's next re-decision) to the delay queue, a rejected event to the dead-letter queue. In the order the replay
     /// schedules them: the deferral, then the follow-up.
     /// </summary>
     protected async Task<(string? DelayQueue, string? DeadLetter)> HandOffAsync(InvocationRequest invocation, string? messageId,
@@ -99,7 +99,7 @@ public abstract class ReflexHandler : IInvocationHandler
         }
         if (reaction.FollowUpAt is { } followUp)
         {
-            await Services.DelayQueue.SendAsync(new DeferredWork(eventJson, followUp), ct);
+            await Services.DelayQueue.SendAsync(new DeferredWork(eventJson, followUp, reaction.Periodic), ct);
             delay = Services.DelayQueueMode;
         }
         if (reaction.Outcome == Outcome.Rejected)

@@ -95,6 +95,9 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
         new ValueTask<AlarmStatesObservation>(PostAsync(LocalProtocol.DescribeAlarmStates, new AlarmNamesRequest(alarmNames), Json.AlarmNamesRequest, Json.AlarmStatesObservation, ct));
 
+    public ValueTask<AlarmStatesObservation> DescribeAlarmNowAsync(string alarmName, CancellationToken ct) =>
+        new ValueTask<AlarmStatesObservation>(PostAsync(LocalProtocol.DescribeAlarmNow, new AlarmNamesRequest([alarmName]), Json.AlarmNamesRequest, Json.AlarmStatesObservation, ct));
+
     public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) =>
         new ValueTask<TaskTagsObservation>(PostAsync(LocalProtocol.DescribeTaskTags, new TaskKeyRequest(clusterArn, taskArn), Json.TaskKeyRequest, Json.TaskTagsObservation, ct));
 
