@@ -21,7 +21,7 @@ public static class BootstrapPublisher
     public const string ProjectPath = "functions/EcsReflex.Lambda/EcsReflex.Lambda.csproj";
 
     /// <summary>What goes into the binary: these folders (sources and project files) and the build files at the root.</summary>
-    public static readonly string[] SourceFolders = ["functions/EcsReflex.Core", "functions/EcsReflex.Engine", "functions/EcsReflex.Lambda"];
+    public static readonly string[] SourceFolders = ["functions/EcsReflex.Core", "functions/EcsReflex.Engine", "functions/EcsReflex.Aws", "functions/EcsReflex.Lambda"];
     public static readonly string[] RootFiles = ["Directory.Build.props", "Directory.Packages.props", "global.json", "reflex.policy.json"];
 
     /// <summary>The repository root at or above <paramref name="start"/>, or null.</summary>
