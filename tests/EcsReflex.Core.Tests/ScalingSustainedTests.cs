@@ -114,8 +114,11 @@ public sealed class ScalingSustainedTests
     [Fact]
     public void TheEvaluationPeriod_ComesFromTheEventsConfiguration_Else60Seconds()
     {
-        var json = AlarmEventJson("web-cpu-high", "ALARM", T0, 75).Replace("\\\"period\\\":60", "\\\"period\\\":300");
-        var a = (Events.AlarmStateChange)Events.EventParser.Parse(json).Detail;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(AlarmEventJson("web-cpu-high", "ALARM", T0, 75))!;
+        node["detail"]!["configuration"] = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"metrics": [{"id": "m1", "returnData": true, "metricStat": {"metric": {"namespace": "AWS/ECS", "name": "CPUUtilization", "dimensions": {}}, "period": 300, "stat": "Average"}}]}
+            """);
+        var a = (Events.AlarmStateChange)Events.EventParser.Parse(node.ToJsonString()).Detail;
         Assert.Equal(TimeSpan.FromSeconds(300), ServiceScaler.EvaluationPeriod(a));
         var none = (Events.AlarmStateChange)Events.EventParser.Parse(AlarmEventJson("web-cpu-high", "ALARM", T0, composite: true)).Detail;
         Assert.Equal(TimeSpan.FromSeconds(ServiceScaler.DefaultPeriodSeconds), ServiceScaler.EvaluationPeriod(none));

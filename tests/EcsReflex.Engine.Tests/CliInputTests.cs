@@ -242,7 +242,7 @@ public sealed class CliInputTests : IDisposable
     {
         var (code, _, stderr, _) = await Run("replay", "--xyzzy");
         Assert.Equal(2, code);
-        Assert.Contains("--xyzzy is not an option; the options are --policy, --snapshot, --format", stderr);
+        Assert.Contains("--xyzzy is not an option; the options are --policy, --until, --snapshot, --format", stderr);
     }
 
     [Fact]

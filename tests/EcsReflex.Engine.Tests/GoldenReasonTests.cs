@@ -19,8 +19,11 @@ public sealed class GoldenReasonTests
     /// <summary>How the records no handler took (rejected inputs, events no handler covers, a stalled replay) are grouped; the replays have none today.</summary>
     public const string NoHandler = "no-handler";
 
-    /// <summary>The handlers with a golden file; engine-level reactions (duplicates) carry the handler of their event.</summary>
-    private static readonly string[] Handlers = ["task-rescheduler", "placement-guard", "service-scaler"];
+    /// <summary>
+    /// The handlers with a golden file; engine-level reactions (duplicates) carry the handler of their event, and the
+    /// replay's own records (where its periodic work stopped) go to <see cref="NoHandler"/>.
+    /// </summary>
+    private static readonly string[] Handlers = ["task-rescheduler", "placement-guard", "service-scaler", NoHandler];
 
     public static TheoryData<string> Files => new(Handlers);
 

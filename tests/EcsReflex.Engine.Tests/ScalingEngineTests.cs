@@ -83,7 +83,9 @@ public class ScalingEngineTests
         Assert.All(records.SelectMany(r => r.Actions), a => Assert.Equal("dry-run", a.Status));
         // Had the first (unsent) change been remembered, the second would be "not landed yet"; it is computed from 4 instead.
         Assert.Equal([5, 6], records.UpdateServices().Select(u => u.DesiredCount!.Value));
-        Assert.Equal("web-latency-high at 260 (threshold 250, +10) → step +2: 4 → 6 (max 40)", records[1].Reason);
+        Assert.StartsWith("web-latency-high at 260 (threshold 250, +10) → step +2: 4 → 6 (max 40); decided again at ", records[1].Reason);
+        // The re-decisions were due after the last input: periodic work stops there, and the last record says so.
+        Assert.Equal(ReasonCodes.EngineReplayUntil, records[^1].Code);
         var record = Assert.Single(engine.Store.ScalingRecords);
         Assert.Null(record.LastTarget);
         Assert.Equal(["web-cpu-high", "web-latency-high"], record.Alarms.Select(a => a.AlarmName).Order());

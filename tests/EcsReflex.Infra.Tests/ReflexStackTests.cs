@@ -79,7 +79,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [InlineData(HandlerNames.TaskRescheduler, true)]
     [InlineData(HandlerNames.RelaunchDue, true)]
     [InlineData(HandlerNames.PlacementGuard, true)]
-    [InlineData(HandlerNames.ServiceScaler, false)]
+    [InlineData(HandlerNames.ServiceScaler, true)]
     public void Function_GetsTheDelayQueueUrlOnlyWhenItsHandlerDefersWork(string handler, bool defers)
     {
         var env = Function(handler)["Environment"]!["Variables"]!.AsObject();

@@ -124,7 +124,9 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     {
         var statements = StatementsOf(json, HandlerNames.ServiceScaler).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
 
-        Assert.Equal(["DescribeAlarms", "DescribeAndUpdateServices", "ReadAutoScaling"], statements.Keys.Order());
+        Assert.Equal(["DescribeAlarms", "DescribeAndUpdateServices", "ReadAlarmMetrics", "ReadAutoScaling"], statements.Keys.Order());
+        // A sustained alarm's re-decision reads its newest datapoint: GetMetricData, which has no resource-level permission.
+        Assert.Equal(("cloudwatch:GetMetricData", "*"), ((string?)statements["ReadAlarmMetrics"]["Action"], (string?)statements["ReadAlarmMetrics"]["Resource"]));
         Assert.Equal("cloudwatch:DescribeAlarms", (string?)statements["DescribeAlarms"]["Action"]);
         Assert.Equal(ProdPrefix + "service/prod/web", (string?)statements["DescribeAndUpdateServices"]["Resource"]);
         Assert.All(statements["ReadAutoScaling"]["Action"]!.AsArray(), a => Assert.StartsWith("application-autoscaling:Describe", (string?)a));

@@ -133,6 +133,7 @@ public sealed class LocalProtocolTests
         new("DescribeServiceScaling api", async (_, o, _, ct) => Js(await o.DescribeServiceScalingAsync(ClusterArn, "api", ct), J.ServiceScalingView)),
         new("DescribeServiceScaling unknown", async (_, o, _, ct) => Js(await o.DescribeServiceScalingAsync(ClusterArn, "nope", ct), J.ServiceScalingView)),
         new("DescribeAlarmStates", async (_, o, _, ct) => Js(await o.DescribeAlarmStatesAsync(["web-cpu-high", "web-cpu-low"], ct), J.AlarmStatesObservation)),
+        new("DescribeAlarmNow unknown", async (_, o, _, ct) => Js(await o.DescribeAlarmNowAsync("web-cpu-high", ct), J.AlarmStatesObservation)),
         new("ListTasksOnInstance", async (_, o, _, ct) => Js(new TasksResult(await o.ListTasksOnInstanceAsync(ClusterArn, Instance, ct)), J.TasksResult)),
         new("DescribeTaskTags", async (_, o, _, ct) => Js(await o.DescribeTaskTagsAsync(ClusterArn, "arn:aws:ecs:us-east-1:123456789012:task/prod/c7e041f45d11b81a4df78d8b117d8e3a", ct), J.TaskTagsObservation)),
         new("DescribeTaskTags unknown", async (_, o, _, ct) => Js(await o.DescribeTaskTagsAsync(ClusterArn, "arn:aws:ecs:us-east-1:123456789012:task/prod/nope", ct), J.TaskTagsObservation)),

@@ -127,7 +127,7 @@ public sealed class CloudWatchClient(AwsTransport transport)
         };
     }
 
-    /// <summary>Reads a <c>GetMetricDataResponse</c> document: each result's timestamps and values, paired as CloudWatch lists them.</summary>
+    /// <summary>Reads a <c>GetMetricDataResponse</c> document: each result's values, in the order CloudWatch lists them.</summary>
     public static GetMetricDataResponse ParseGetMetricData(XElement root)
     {
         var result = Child(root, "GetMetricDataResult") ?? throw new FormatException($"expected GetMetricDataResult in {root.Name.LocalName}");
@@ -135,14 +135,14 @@ public sealed class CloudWatchClient(AwsTransport transport)
         {
             MetricDataResults = Members(Child(result, "MetricDataResults")).Select(m =>
             {
-                var times = Members(Child(m, "Timestamps")).Select(t => DateTimeOffset.Parse(t.Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime()).ToList();
-                var values = Members(Child(m, "Values")).Select(v => double.Parse(v.Value, NumberStyles.Float, CultureInfo.InvariantCulture)).ToList();
-                if (times.Count != values.Count)
-                    throw new FormatException($"GetMetricData result {Text(m, "Id")}: {times.Count} timestamps for {values.Count} values");
+                // The values only (newest first when asked with ScanBy TimestampDescending): EcsReflex reads no timestamp.
+                var values = new List<double>();
+                foreach (var v in Members(Child(m, "Values")))
+                    values.Add(double.Parse(v.Value, NumberStyles.Float, CultureInfo.InvariantCulture));
                 return new MetricDataResult
                 {
                     Id = Text(m, "Id") ?? throw new FormatException("a MetricDataResult has no Id"),
-                    Label = Text(m, "Label"), Timestamps = times, Values = values, StatusCode = Text(m, "StatusCode"),
+                    Label = Text(m, "Label"), Values = values, StatusCode = Text(m, "StatusCode"),
                 };
             }).ToList(),
             NextToken = Text(result, "NextToken"),

@@ -113,7 +113,6 @@ public sealed record MetricDataResult
 {
     public required string Id { get; init; }
     public string? Label { get; init; }
-    public IReadOnlyList<DateTimeOffset> Timestamps { get; init; } = [];
     public IReadOnlyList<double> Values { get; init; } = [];
     /// <summary><c>Complete</c>, <c>InternalError</c>, <c>PartialData</c> or <c>Forbidden</c>.</summary>
     public string? StatusCode { get; init; }

@@ -156,7 +156,10 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
             queries = [.. alarm.Metrics];
             var ret = alarm.Metrics.FirstOrDefault(m => m.ReturnData != false) ?? alarm.Metrics[^1];
             returned = ret.Id;
-            period = ret.Period ?? ret.MetricStat?.Period ?? alarm.Metrics.Select(m => m.MetricStat?.Period ?? m.Period).FirstOrDefault(p => p is > 0) ?? 60;
+            period = ret.Period ?? ret.MetricStat?.Period ?? 0;
+            foreach (var m in alarm.Metrics)
+                if (period <= 0 && (m.MetricStat?.Period ?? m.Period) is int p and > 0) period = p;
+            if (period <= 0) period = 60;
         }
         else if (alarm is { MetricName: { } name, Namespace: { } ns } && (alarm.Statistic ?? alarm.ExtendedStatistic) is { } stat)
         {

@@ -139,8 +139,10 @@ public static class ServiceScaler
     }
 
     /// <summary>When a decision taken while the alarm is in ALARM is taken again: never, one evaluation period later, or when the rule that held it ends.</summary>
-    private readonly record struct Next(DateTimeOffset? Until, bool Again)
+    private readonly struct Next(DateTimeOffset? until, bool again)
     {
+        public DateTimeOffset? Until { get; } = until;
+        public bool Again { get; } = again;
         public static readonly Next Stop = new(null, false);
         public static readonly Next Period = new(null, true);
         public static Next At(DateTimeOffset until) => new(until, true);

@@ -74,6 +74,9 @@ public sealed class UnknownClusterObserver : IClusterObserver
     public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) =>
         ValueTask.FromResult(AlarmStatesObservation.None($"{Why}, so CloudWatch alarm states cannot be described"));
 
+    public ValueTask<AlarmStatesObservation> DescribeAlarmNowAsync(string alarmName, CancellationToken ct) =>
+        ValueTask.FromResult(AlarmStatesObservation.None($"{Why}, so the alarm's state now cannot be described"));
+
     /// <summary>Unknown: the rescheduler relaunches without the task's own tags and says so.</summary>
     public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) =>
         ValueTask.FromResult(TaskTagsObservation.None($"{Why}, so the task's tags cannot be described"));
