@@ -20,8 +20,11 @@ public static class EcsPermissions
     {
         IReadOnlyList<Grant> grants = handler switch
         {
-            HandlerNames.TaskRescheduler or HandlerNames.RelaunchDue => Relaunch(scope.RescheduleClusters, passRoles),
-            HandlerNames.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
+            HandlerNames.TaskRescheduler => Relaunch(scope.RescheduleClusters, passRoles),
+            HandlerNames.PlacementGuard => Guard(scope, passRoles),
+            // The deferred work of both comes due here: relaunches after back-off or the rate limit, and the guard's drain
+            // moves, disconnect grace checks and stop deadlines (StopTask, ListTasks, RunTask of replacements).
+            HandlerNames.RelaunchDue => Merge([.. Relaunch(scope.RescheduleClusters, passRoles), .. Guard(scope, passRoles)]),
             HandlerNames.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
             _ => throw new ArgumentOutOfRangeException(nameof(handler), handler, "not a handler of the bootstrap"),
         };
@@ -52,6 +55,30 @@ public static class EcsPermissions
                 "Resource::*"));
         return suppressions;
     }
+
+    private static List<Grant> Guard(PolicyScope scope, IReadOnlyList<string> passRoles) =>
+        [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)];
+
+    /// <summary>
+    /// The statements of several handlers as one list: a statement both have (same sid and content) once, and one sid
+    /// with other content (the RunTask of other clusters) kept apart under a numbered sid.
+    /// </summary>
+    private static List<Grant> Merge(IReadOnlyList<Grant> grants)
+    {
+        var result = new List<Grant>();
+        foreach (var g in grants)
+        {
+            if (result.Any(r => Same(r, g))) continue;
+            var sid = g.Sid;
+            for (var i = 2; result.Any(r => r.Sid == sid); i++) sid = $"{g.Sid}{i}";
+            result.Add(g with { Sid = sid });
+        }
+        return result;
+    }
+
+    private static bool Same(Grant a, Grant b) =>
+        a.Sid == b.Sid && a.Actions.SequenceEqual(b.Actions) && a.Resources.SequenceEqual(b.Resources)
+        && System.Text.Json.JsonSerializer.Serialize(a.Conditions) == System.Text.Json.JsonSerializer.Serialize(b.Conditions);
 
     /// <summary>Relaunching standalone tasks of <paramref name="clusters"/> with the task definitions their rules cover.</summary>
     private static List<Grant> Relaunch(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)
