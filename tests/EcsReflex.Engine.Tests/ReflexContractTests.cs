@@ -10,6 +10,7 @@ using EcsReflex.Core.State;
 using EcsReflex.Engine.Acting;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.State;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EcsReflex.Engine.Tests;
 
@@ -108,7 +109,8 @@ public class ReflexContractTests
     private static (Reactor, RecordingEcsApi, InMemoryStateStore) Build(IReflex extra)
     {
         var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Policy));
-        var store = new InMemoryStateStore();
+        // The store's clock is the tests' Now: on the system clock, the claims of a fixed past Now expire once a day has gone by.
+        var store = new InMemoryStateStore(new FakeTimeProvider(Now));
         var ecs = new RecordingEcsApi();
         var observer = new EmbeddedCluster(new ClusterSnapshot());
         return (new Reactor(policy, store, observer, new Actuator(ecs, store, policy), [.. Reflexes.All, extra]), ecs, store);

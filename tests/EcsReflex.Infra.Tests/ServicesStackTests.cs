@@ -94,6 +94,21 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     }
 
     [Fact]
+    public void RelaunchDue_Iam_CanDoTheGuardsDeferredWork_StopsListsAndRunsInTheSameScope()
+    {
+        // A drain's stop deadline, a disconnect's grace check and a deferred move come due in relaunch-due, not in the guard.
+        var guard = StatementsOf(json, HandlerNames.PlacementGuard).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
+        var due = StatementsOf(json, HandlerNames.RelaunchDue).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
+        foreach (var sid in new[] { "StopAndDescribeTasks", "ListTasks", "ListContainerInstances", "DescribeAndUpdateServices" })
+            Assert.Equal(guard[sid].ToJsonString(), due[sid].ToJsonString());
+        // Nothing beyond what the rescheduler and the guard have.
+        var theirs = StatementsOf(json, HandlerNames.TaskRescheduler).Concat(guard.Values)
+            .SelectMany(s => AsList(s["Action"]).Select(a => (string)a!)).ToHashSet();
+        Assert.All(due.Values.SelectMany(s => AsList(s["Action"]).Select(a => (string)a!)).Where(a => !a.StartsWith("dynamodb:") && !a.StartsWith("sqs:")),
+            a => Assert.Contains(a, theirs));
+    }
+
+    [Fact]
     public void PlacementGuard_Iam_StopsListsAndRunsOnlyInDrainClustersAndUpdatesOnlyPlacementServices()
     {
         var statements = StatementsOf(json, HandlerNames.PlacementGuard).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
