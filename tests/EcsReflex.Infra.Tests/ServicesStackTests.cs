@@ -101,8 +101,8 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
         var due = StatementsOf(json, HandlerNames.RelaunchDue).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
         foreach (var sid in new[] { "StopAndDescribeTasks", "ListTasks", "ListContainerInstances", "DescribeAndUpdateServices" })
             Assert.Equal(guard[sid].ToJsonString(), due[sid].ToJsonString());
-        // Nothing beyond what the rescheduler and the guard have.
-        var theirs = StatementsOf(json, HandlerNames.TaskRescheduler).Concat(guard.Values)
+        // Nothing beyond what the rescheduler, the guard and the scaler (a sustained alarm's re-decisions) have.
+        var theirs = StatementsOf(json, HandlerNames.TaskRescheduler).Concat(guard.Values).Concat(StatementsOf(json, HandlerNames.ServiceScaler))
             .SelectMany(s => AsList(s["Action"]).Select(a => (string)a!)).ToHashSet();
         Assert.All(due.Values.SelectMany(s => AsList(s["Action"]).Select(a => (string)a!)).Where(a => !a.StartsWith("dynamodb:") && !a.StartsWith("sqs:")),
             a => Assert.Contains(a, theirs));
