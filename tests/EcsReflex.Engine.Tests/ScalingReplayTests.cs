@@ -10,9 +10,14 @@ namespace EcsReflex.Engine.Tests;
 /// <summary>The scaler end to end in the replay: the repository's policy, snapshot, sample events and scenario.</summary>
 public class ScalingReplayTests
 {
+    /// <summary>
+    /// Replays <paramref name="files"/> with no periodic work (<c>--until</c> before the first event): what each transition
+    /// decides, by its rules alone. Sustained alarms' re-decisions are pinned by ScalingSustainedReplayTests.
+    /// </summary>
     private static async Task<(List<ReplayRecord> Records, EmbeddedCluster Cluster)> ReplayFilesAsync(params string[] files)
     {
-        var (records, engine) = await ReplayHarness.RunAsync(files);
+        var engine = new ReplayEngine(ReplayHarness.Policy(), ReplayHarness.Cluster()) { Until = DateTimeOffset.MinValue };
+        var records = (await ReplayHarness.RecordsAsync(engine, ReplayHarness.Inputs(files))).Where(r => r.Code != ReasonCodes.EngineReplayUntil).ToList();
         return (records, engine.Cluster);
     }
 
