@@ -21,10 +21,8 @@ public static class EcsPermissions
         IReadOnlyList<Grant> grants = handler switch
         {
             HandlerNames.TaskRescheduler => Relaunch(scope.RescheduleClusters, passRoles),
-            HandlerNames.PlacementGuard => Guard(scope, passRoles),
-            // The deferred work of both comes due here: relaunches after back-off or the rate limit, and the guard's drain
-            // moves, disconnect grace checks and stop deadlines (StopTask, ListTasks, RunTask of replacements).
-            HandlerNames.RelaunchDue => Merge([.. Relaunch(scope.RescheduleClusters, passRoles), .. Guard(scope, passRoles)]),
+            HandlerNames.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
+            HandlerNames.RelaunchDue => DeferredWork(scope, passRoles),
             HandlerNames.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
             _ => throw new ArgumentOutOfRangeException(nameof(handler), handler, "not a handler of the bootstrap"),
         };
@@ -56,29 +54,19 @@ public static class EcsPermissions
         return suppressions;
     }
 
-    private static List<Grant> Guard(PolicyScope scope, IReadOnlyList<string> passRoles) =>
-        [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)];
-
     /// <summary>
-    /// The statements of several handlers as one list: a statement both have (same sid and content) once, and one sid
-    /// with other content (the RunTask of other clusters) kept apart under a numbered sid.
+    /// relaunch-due decides the deferred work of the rescheduler (relaunches after back-off or the rate limit) and of the
+    /// placement guard (drain moves, disconnect grace checks, stop deadlines): the relaunch statements over the clusters of
+    /// either, and the guard's own reads, stops and service updates over its clusters and services.
     /// </summary>
-    private static List<Grant> Merge(IReadOnlyList<Grant> grants)
+    private static List<Grant> DeferredWork(PolicyScope scope, IReadOnlyList<string> passRoles)
     {
-        var result = new List<Grant>();
-        foreach (var g in grants)
-        {
-            if (result.Any(r => Same(r, g))) continue;
-            var sid = g.Sid;
-            for (var i = 2; result.Any(r => r.Sid == sid); i++) sid = $"{g.Sid}{i}";
-            result.Add(g with { Sid = sid });
-        }
-        return result;
+        var statements = Relaunch([.. scope.Clusters.Where(c => c.HasRescheduleRules || c.Drain)], passRoles);
+        if (scope.DrainClusters is { Count: > 0 } drain)
+            statements.AddRange([ListContainerInstances(drain), ListTasks(drain), StopAndDescribeTasks(drain)]);
+        statements.AddRange(Services(scope.PlacementServices));
+        return statements;
     }
-
-    private static bool Same(Grant a, Grant b) =>
-        a.Sid == b.Sid && a.Actions.SequenceEqual(b.Actions) && a.Resources.SequenceEqual(b.Resources)
-        && System.Text.Json.JsonSerializer.Serialize(a.Conditions) == System.Text.Json.JsonSerializer.Serialize(b.Conditions);
 
     /// <summary>Relaunching standalone tasks of <paramref name="clusters"/> with the task definitions their rules cover.</summary>
     private static List<Grant> Relaunch(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)
@@ -96,14 +84,22 @@ public static class EcsPermissions
     {
         var statements = new List<Grant>();
         if (clusters.Count == 0) return statements;
-        statements.Add(Statement("ListContainerInstances", ["ecs:ListContainerInstances"], clusters.Select(c => c.Arn)));
+        statements.Add(ListContainerInstances(clusters));
         statements.Add(Statement("DescribeContainerInstances", ["ecs:DescribeContainerInstances"], clusters.Select(c => c.ContainerInstancesArn), InClusters(clusters)));
-        // ListTasks authorizes on no resource that names the cluster: "*", limited by the ecs:cluster condition.
-        statements.Add(Statement("ListTasks", ["ecs:ListTasks"], ["*"], InClusters(clusters)));
-        statements.Add(Statement("StopAndDescribeTasks", ["ecs:StopTask", "ecs:DescribeTasks"], clusters.Select(c => c.TasksArn), InClusters(clusters)));
+        statements.Add(ListTasks(clusters));
+        statements.Add(StopAndDescribeTasks(clusters));
         statements.AddRange(RunTask(clusters, passRoles));
         return statements;
     }
+
+    private static Grant ListContainerInstances(IReadOnlyList<ClusterScope> clusters) =>
+        Statement("ListContainerInstances", ["ecs:ListContainerInstances"], clusters.Select(c => c.Arn));
+
+    /// <summary>ListTasks authorizes on no resource that names the cluster: "*", limited by the ecs:cluster condition.</summary>
+    private static Grant ListTasks(IReadOnlyList<ClusterScope> clusters) => Statement("ListTasks", ["ecs:ListTasks"], ["*"], InClusters(clusters));
+
+    private static Grant StopAndDescribeTasks(IReadOnlyList<ClusterScope> clusters) =>
+        Statement("StopAndDescribeTasks", ["ecs:StopTask", "ecs:DescribeTasks"], clusters.Select(c => c.TasksArn), InClusters(clusters));
 
     /// <summary>
     /// ecs:RunTask per cluster, on that cluster's task definitions only (a family allowed in one cluster is not
