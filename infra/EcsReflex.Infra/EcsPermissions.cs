@@ -21,10 +21,9 @@ public static class EcsPermissions
         IReadOnlyList<Grant> grants = handler switch
         {
             HandlerNames.TaskRescheduler => Relaunch(scope.RescheduleClusters, passRoles),
-            HandlerNames.PlacementGuard => Guard(scope, passRoles),
-            HandlerNames.ServiceScaler => Scaler(scope),
-            // Deferred work of every reflex comes due here: relaunches, drain moves and their deadlines, sustained alarms' re-decisions.
-            HandlerNames.RelaunchDue => Merge([.. Relaunch(scope.RescheduleClusters, passRoles), .. Guard(scope, passRoles), .. Scaler(scope)]),
+            HandlerNames.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
+            HandlerNames.RelaunchDue => DeferredWork(scope, passRoles),
+            HandlerNames.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
             _ => throw new ArgumentOutOfRangeException(nameof(handler), handler, "not a handler of the bootstrap"),
         };
         return new HandlerPermissions(grants);
@@ -55,32 +54,22 @@ public static class EcsPermissions
         return suppressions;
     }
 
-    private static List<Grant> Guard(PolicyScope scope, IReadOnlyList<string> passRoles) =>
-        [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)];
-
-    private static List<Grant> Scaler(PolicyScope scope) =>
-        [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)];
-
     /// <summary>
-    /// The statements of several handlers as one list: statements with the same sid (the same grant, derived from the same
-    /// scope) once, and statements with one sid but other content kept apart under a numbered sid.
+    /// relaunch-due decides the deferred work of the rescheduler (relaunches after back-off or the rate limit), of the
+    /// placement guard (drain moves, disconnect grace checks, stop deadlines) and of the scaler (a sustained alarm's
+    /// re-decisions): the relaunch statements over the clusters of either of the first two, the guard's own reads and
+    /// stops over its clusters, the services either the guard or the scaler updates, and the scaler's reads.
     /// </summary>
-    private static List<Grant> Merge(IReadOnlyList<Grant> grants)
+    private static List<Grant> DeferredWork(PolicyScope scope, IReadOnlyList<string> passRoles)
     {
-        var result = new List<Grant>();
-        foreach (var g in grants)
-        {
-            if (result.Any(r => Same(r, g))) continue;
-            var sid = g.Sid;
-            for (var i = 2; result.Any(r => r.Sid == sid); i++) sid = $"{g.Sid}{i}";
-            result.Add(g with { Sid = sid });
-        }
-        return result;
+        var statements = Relaunch([.. scope.Clusters.Where(c => c.HasRescheduleRules || c.Drain)], passRoles);
+        if (scope.DrainClusters is { Count: > 0 } drain)
+            statements.AddRange([ListContainerInstances(drain), ListTasks(drain), StopAndDescribeTasks(drain)]);
+        statements.AddRange(Services([.. scope.PlacementServices.Concat(scope.ScalingServices).DistinctBy(s => s.Arn)]));
+        statements.AddRange(Alarms(scope.AlarmNames));
+        statements.AddRange(AutoScalingReads(scope.ScalingServices));
+        return statements;
     }
-
-    private static bool Same(Grant a, Grant b) =>
-        a.Sid == b.Sid && a.Actions.SequenceEqual(b.Actions) && a.Resources.SequenceEqual(b.Resources)
-        && System.Text.Json.JsonSerializer.Serialize(a.Conditions) == System.Text.Json.JsonSerializer.Serialize(b.Conditions);
 
     /// <summary>Relaunching standalone tasks of <paramref name="clusters"/> with the task definitions their rules cover.</summary>
     private static List<Grant> Relaunch(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)
@@ -98,14 +87,22 @@ public static class EcsPermissions
     {
         var statements = new List<Grant>();
         if (clusters.Count == 0) return statements;
-        statements.Add(Statement("ListContainerInstances", ["ecs:ListContainerInstances"], clusters.Select(c => c.Arn)));
+        statements.Add(ListContainerInstances(clusters));
         statements.Add(Statement("DescribeContainerInstances", ["ecs:DescribeContainerInstances"], clusters.Select(c => c.ContainerInstancesArn), InClusters(clusters)));
-        // ListTasks authorizes on no resource that names the cluster: "*", limited by the ecs:cluster condition.
-        statements.Add(Statement("ListTasks", ["ecs:ListTasks"], ["*"], InClusters(clusters)));
-        statements.Add(Statement("StopAndDescribeTasks", ["ecs:StopTask", "ecs:DescribeTasks"], clusters.Select(c => c.TasksArn), InClusters(clusters)));
+        statements.Add(ListTasks(clusters));
+        statements.Add(StopAndDescribeTasks(clusters));
         statements.AddRange(RunTask(clusters, passRoles));
         return statements;
     }
+
+    private static Grant ListContainerInstances(IReadOnlyList<ClusterScope> clusters) =>
+        Statement("ListContainerInstances", ["ecs:ListContainerInstances"], clusters.Select(c => c.Arn));
+
+    /// <summary>ListTasks authorizes on no resource that names the cluster: "*", limited by the ecs:cluster condition.</summary>
+    private static Grant ListTasks(IReadOnlyList<ClusterScope> clusters) => Statement("ListTasks", ["ecs:ListTasks"], ["*"], InClusters(clusters));
+
+    private static Grant StopAndDescribeTasks(IReadOnlyList<ClusterScope> clusters) =>
+        Statement("StopAndDescribeTasks", ["ecs:StopTask", "ecs:DescribeTasks"], clusters.Select(c => c.TasksArn), InClusters(clusters));
 
     /// <summary>
     /// ecs:RunTask per cluster, on that cluster's task definitions only (a family allowed in one cluster is not

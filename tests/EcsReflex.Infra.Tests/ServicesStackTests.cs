@@ -94,13 +94,21 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     }
 
     [Fact]
-    public void RelaunchDue_Iam_CanDoTheGuardsDeferredWork_StopsListsAndRunsInTheSameScope()
+    public void RelaunchDue_Iam_CanDoTheGuardsAndTheScalersDeferredWork_InTheSameScope()
     {
         // A drain's stop deadline, a disconnect's grace check and a deferred move come due in relaunch-due, not in the guard.
         var guard = StatementsOf(json, HandlerNames.PlacementGuard).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
         var due = StatementsOf(json, HandlerNames.RelaunchDue).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
-        foreach (var sid in new[] { "StopAndDescribeTasks", "ListTasks", "ListContainerInstances", "DescribeAndUpdateServices" })
+        var scaler = StatementsOf(json, HandlerNames.ServiceScaler).Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
+        foreach (var sid in new[] { "StopAndDescribeTasks", "ListTasks", "ListContainerInstances" })
             Assert.Equal(guard[sid].ToJsonString(), due[sid].ToJsonString());
+        // A sustained alarm's re-decision comes due there too: the scaler's reads, and the services of either.
+        foreach (var sid in new[] { "DescribeAlarms", "ReadAlarmMetrics", "ReadAutoScaling" })
+            Assert.Equal(scaler[sid].ToJsonString(), due[sid].ToJsonString());
+        var services = AsList(guard["DescribeAndUpdateServices"]["Resource"]).Concat(AsList(scaler["DescribeAndUpdateServices"]["Resource"]))
+            .Select(r => r!.ToJsonString()).Distinct().Order().ToList();
+        Assert.Equal(services, AsList(due["DescribeAndUpdateServices"]["Resource"]).Select(r => r!.ToJsonString()).Order().ToList());
+        Assert.NotEqual(AsList(guard["DescribeAndUpdateServices"]["Resource"]).Count(), services.Count);
         // Nothing beyond what the rescheduler, the guard and the scaler (a sustained alarm's re-decisions) have.
         var theirs = StatementsOf(json, HandlerNames.TaskRescheduler).Concat(guard.Values).Concat(StatementsOf(json, HandlerNames.ServiceScaler))
             .SelectMany(s => AsList(s["Action"]).Select(a => (string)a!)).ToHashSet();
