@@ -131,7 +131,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         return record;
     }
 
-    protected override async ValueTask<ReplayRecord> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord?> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
     {
         var function = await FunctionAsync(HandlerNames.RelaunchDue, ct);
         var id = $"local-{++_messages:D8}";

@@ -49,6 +49,10 @@ public static class ReasonCodes
     public const string ScalerSustainedEnded = "scaler.sustained.ended";
     public const string ScalerSustainedStale = "scaler.sustained.stale";
 
+    // The reconciler's sweep.
+    public const string ReconcilerSwept = "reconciler.swept";
+    public const string ReconcilerReadFailed = "reconciler.read-failed";
+
     // ---------------------------------------------------------------- placement guard
     public const string GuardClusterNotInPolicy = "guard.ignored.cluster-not-in-policy";
     public const string GuardStale = "guard.ignored.stale";

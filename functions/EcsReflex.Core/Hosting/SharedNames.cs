@@ -12,6 +12,8 @@ public static class HandlerNames
     public const string ServiceScaler = "service-scaler";
     /// <summary>The delay queue's consumer: an SQS batch of deferred work, decided again when due.</summary>
     public const string RelaunchDue = "relaunch-due";
+    /// <summary>The sweep, on a schedule: what no event said (a lost STOPPED event), decided as the event would have been.</summary>
+    public const string Reconciler = "reconciler";
 
     public static readonly IReadOnlyList<string> All = [TaskRescheduler, PlacementGuard, ServiceScaler, RelaunchDue];
 

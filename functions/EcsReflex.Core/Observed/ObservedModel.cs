@@ -50,6 +50,8 @@ public sealed record ObservedTask
     public DateTimeOffset? StoppedAt { get; init; }
     public string? StopCode { get; init; }
     public string? StoppedReason { get; init; }
+    /// <summary>The containers as described (names, statuses, exit codes): a stopped task's say why it stopped.</summary>
+    public IReadOnlyList<ContainerDetail> Containers { get; init; } = [];
 }
 
 public sealed record ObservedContainerInstance
@@ -113,4 +115,16 @@ public sealed record TaskTagsObservation(IReadOnlyList<Tag> Tags, string? Unavai
 {
     public static TaskTagsObservation Read(IReadOnlyList<Tag> tags) => new(tags, null);
     public static TaskTagsObservation None(string why) => new([], why);
+}
+
+/// <summary>
+/// The stopped tasks of one cluster ECS still describes (for about an hour after they stop), as their STOPPED events would
+/// carry them: what the reconciler's sweep reads (live: <c>ListTasks desiredStatus=STOPPED</c> then <c>DescribeTasks</c>).
+/// </summary>
+/// <param name="Calls">The API calls the read took.</param>
+/// <param name="Truncated">True when the call budget ran out before the last page: the rest waits for the next sweep.</param>
+/// <param name="Unavailable">Why they could not be read, or null.</param>
+public sealed record StoppedTasksObservation(IReadOnlyList<Events.TaskStateChange> Tasks, int Calls, bool Truncated = false, string? Unavailable = null)
+{
+    public static StoppedTasksObservation None(string why) => new([], 0, false, why);
 }

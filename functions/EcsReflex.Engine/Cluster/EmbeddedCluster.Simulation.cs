@@ -388,8 +388,10 @@ public sealed partial class EmbeddedCluster
                 StoppingAt = t.LastStatus == "STOPPED" ? at : null,
                 StoppedAt = t.StoppedAt,
                 UpdatedAt = at,
-                // Only a task that finished its work (StartedTaskLifetime) stops this way here: its essential container exited 0.
-                Containers = t.LastStatus == "STOPPED" && t.StopCode == EssentialContainerExited
+                // As described (the snapshot's, a replayed event's); else only a task that finished its work
+                // (StartedTaskLifetime) stops this way here: its essential container exited 0.
+                Containers = t.Containers.Count > 0 ? t.Containers
+                    : t.LastStatus == "STOPPED" && t.StopCode == EssentialContainerExited
                     ? [new ContainerDetail { Name = Arns.TaskDefinitionFamily(t.TaskDefinitionArn), LastStatus = "STOPPED", ExitCode = 0 }]
                     : [],
             },
@@ -520,6 +522,7 @@ public sealed partial class EmbeddedCluster
                 {
                     LastStatus = "STOPPED", DesiredStatus = "STOPPED", StopCode = t.StopCode, StoppedReason = t.StoppedReason,
                     StoppedAt = t.StoppedAt ?? Now, Version = t.Version ?? known.Version,
+                    Containers = t.Containers.Count > 0 ? t.Containers : known.Containers,
                 };
                 Release(stopped);
                 Put(stopped);
@@ -681,7 +684,8 @@ public sealed partial class EmbeddedCluster
             CountGroup(was, old.Group, -1);
         if (!isKnown && !_gone.Remove(task.TaskArn)) _tasksEverKnown++;
         if (StoppedTaskRetention is { } keep && task.LastStatus == "STOPPED" && old?.LastStatus != "STOPPED")
-            _forget.Enqueue((ForgetKind.StoppedTask, task.TaskArn), Now + keep);
+            // An hour after it stopped, as ECS (a snapshot's stopped task: after its stoppedAt, not after loading).
+            _forget.Enqueue((ForgetKind.StoppedTask, task.TaskArn), (task.StoppedAt is { } at && at > Now ? at : Now) + keep);
         _tasks[task.TaskArn] = task;
         _arnById.TryAdd(Arns.LastSegment(task.TaskArn), task.TaskArn);
         if (task.ContainerInstanceArn is { } on && task.LastStatus != "STOPPED")
@@ -698,6 +702,30 @@ public sealed partial class EmbeddedCluster
     }
 
     // ------------------------------------------------------------------ IClusterObserver (placement guard)
+
+    /// <summary>
+    /// The stopped tasks of a cluster the table still holds (ECS keeps them about an hour: <see cref="StoppedTaskRetention"/>),
+    /// as their STOPPED events would carry them, newest first; the calls counted as ECS would take them (one ListTasks
+    /// page and one DescribeTasks per 100 tasks), at most <paramref name="maxCalls"/>.
+    /// </summary>
+    public ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var name = Arns.ClusterName(clusterArn);
+            var stopped = _tasks.Values
+                .Where(t => t.LastStatus == "STOPPED" && t.ClusterArn is { } c && Arns.ClusterName(c) == name)
+                .OrderByDescending(t => t.StoppedAt).ThenBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
+            const int Page = 100;
+            var pages = Math.Max(1, (stopped.Count + Page - 1) / Page);
+            var affordable = Math.Max(0, maxCalls / 2);
+            var truncated = pages > affordable;
+            var kept = truncated ? stopped.Take(affordable * Page).ToList() : stopped;
+            var calls = truncated ? affordable * 2 : pages + (stopped.Count + Page - 1) / Page;
+            IReadOnlyList<TaskStateChange> tasks = [.. kept.Select(t => (TaskStateChange)Envelope(t, t.StoppedAt ?? Now).Detail)];
+            return ValueTask.FromResult(new StoppedTasksObservation(tasks, calls, truncated));
+        }
+    }
 
     public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {

@@ -41,6 +41,15 @@ public abstract class ReplayLoop<TInput, TTimer>
     private bool _inputsDone;
     private DateTimeOffset? _firstNotRunAt;
 
+    /// <summary>Records a firing or an input produced beyond its own (what a sweep found), yielded right after it.</summary>
+    protected Queue<ReplayRecord> More { get; } = new();
+
+    /// <summary>
+    /// False for periodic work that is not a sustained alarm's re-decision (the reconciler's sweeps): past the end of the
+    /// replay it is dropped without being counted in the last record.
+    /// </summary>
+    protected virtual bool CountsAsLeftOver(TTimer timer) => true;
+
     /// <summary>The simulated clock: it follows the events and never goes back.</summary>
     protected DateTimeOffset Clock { get; private set; } = DateTimeOffset.MinValue;
 
@@ -49,7 +58,7 @@ public abstract class ReplayLoop<TInput, TTimer>
     protected abstract DateTimeOffset? SortTimeOf(TInput input);
     protected abstract ValueTask<ReplayRecord> ProcessAsync(TInput input, CancellationToken ct);
     /// <summary>Decides the timer at the head of <see cref="Timers"/>, already taken off it, at its due time.</summary>
-    protected abstract ValueTask<ReplayRecord> FireAsync(TTimer timer, CancellationToken ct);
+    protected abstract ValueTask<ReplayRecord?> FireAsync(TTimer timer, CancellationToken ct);
     protected abstract ValueTask<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct);
     /// <summary>Tells the clocks of what the subclass drives (the cluster, the store) the new time.</summary>
     protected abstract void OnClockMoved(DateTimeOffset now);
@@ -77,10 +86,15 @@ public abstract class ReplayLoop<TInput, TTimer>
             if (SortTimeOf(input) is { } t)
             {
                 while (NextPendingAt() is { } due && due <= t && fired++ < limit)
-                    if (await FirePendingAsync(ct) is { } r) yield return Marked(r);
+                    if (await FirePendingAsync(ct) is { } r)
+                    {
+                        yield return Marked(r);
+                        while (More.TryDequeue(out var m)) yield return Marked(m);
+                    }
                 if (_lastInputAt is not { } last || t > last) _lastInputAt = t;
             }
             yield return Marked(await ProcessAsync(input, ct));
+            while (More.TryDequeue(out var m)) yield return Marked(m);
         }
         _inputsDone = true;
         var stalled = 0;
@@ -90,6 +104,7 @@ public abstract class ReplayLoop<TInput, TTimer>
             ct.ThrowIfCancellationRequested();
             if (await FirePendingAsync(ct) is not { } r) continue;
             yield return Marked(r);
+            while (More.TryDequeue(out var m)) yield return Marked(m);
             if (r.Outcome == Outcome.Deferred && SimulatedCluster.Generation == generation) stalled++;
             else stalled = 0;
             generation = SimulatedCluster.Generation;
@@ -161,6 +176,7 @@ public abstract class ReplayLoop<TInput, TTimer>
         if (at.Periodic && PeriodicEnd is { } end && at.Due > end)
         {
             // Not run, and nothing it would have scheduled either: the clock does not move for it.
+            if (!CountsAsLeftOver(next!)) return null;
             PeriodicNotRun++;
             _firstNotRunAt ??= at.Due;
             return null;
