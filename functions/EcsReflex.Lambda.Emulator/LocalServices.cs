@@ -88,6 +88,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             LocalProtocol.DescribeAlarmNow => Answer(await cluster.DescribeAlarmNowAsync(Read(body, J.AlarmNamesRequest).AlarmNames.Single(), ct), J.AlarmStatesObservation),
             LocalProtocol.DescribeTaskTags => await DescribeTaskTagsAsync(Read(body, J.TaskKeyRequest), ct),
             LocalProtocol.ListTasksOnInstance => await ListTasksOnInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
+            LocalProtocol.ListStoppedTasks => await ListStoppedTasksAsync(Read(body, J.StoppedTasksRequest), ct),
             LocalProtocol.GetService => await GetServiceAsync(Read(body, J.ServiceKeyRequest), ct),
             LocalProtocol.GetContainerInstance => await GetContainerInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
 
@@ -140,6 +141,9 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
 
     private async Task<byte[]> DescribeTaskTagsAsync(TaskKeyRequest r, CancellationToken ct) =>
         Answer(await cluster.DescribeTaskTagsAsync(r.ClusterArn, r.TaskArn, ct), J.TaskTagsObservation);
+
+    private async Task<byte[]> ListStoppedTasksAsync(StoppedTasksRequest r, CancellationToken ct) =>
+        Answer(await cluster.ListStoppedTasksAsync(r.ClusterArn, r.MaxCalls, ct), J.StoppedTasksObservation);
 
     private async Task<byte[]> ListTasksOnInstanceAsync(Ec2InstanceIdRequest r, CancellationToken ct) =>
         Answer(new TasksResult(await cluster.ListTasksOnInstanceAsync(r.ClusterArn, r.ContainerInstanceArn, ct)), J.TasksResult);

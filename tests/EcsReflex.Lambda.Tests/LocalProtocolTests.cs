@@ -141,6 +141,7 @@ public sealed class LocalProtocolTests
         new("GetService unknown", async (_, o, _, ct) => Jn(await o.GetServiceAsync(ClusterArn, "nope", ct), J.ObservedService)),
         new("GetContainerInstance", async (_, o, _, ct) => Jn(await o.GetContainerInstanceAsync(ClusterArn, Instance, ct), J.ObservedContainerInstance)),
         new("GetContainerInstance unknown", async (_, o, _, ct) => Jn(await o.GetContainerInstanceAsync(ClusterArn, Instance + "00", ct), J.ObservedContainerInstance)),
+        new("ListStoppedTasks", async (_, o, _, ct) => Js(await o.ListStoppedTasksAsync(ClusterArn, 10, ct), J.StoppedTasksObservation)),
 
         new("RunTask", async (_, _, e, ct) => Jn(await e.RunTaskAsync(Run, ct), J.RunTaskResponse)),
         new("RunTask with an EBS volume and tags", async (_, o, e, ct) =>

@@ -50,6 +50,7 @@ public static class LocalProtocol
     public const string ListTasksOnInstance = Prefix + "cluster/list-tasks-on-instance";
     public const string GetService = Prefix + "cluster/get-service";
     public const string GetContainerInstance = Prefix + "cluster/get-container-instance";
+    public const string ListStoppedTasks = Prefix + "cluster/list-stopped-tasks";
 
     // IEcsApi (the embedded cluster: nothing leaves the machine)
     public const string RunTask = Prefix + "ecs/run-task";
@@ -66,7 +67,7 @@ public static class LocalProtocol
         GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
         Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeAlarmNow, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
-        RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
+        ListStoppedTasks, RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
     ];
 
     /// <summary>Header of the emulator's <c>next</c> response: the replay's simulated "now" for this invocation.</summary>
@@ -97,6 +98,7 @@ public sealed record InstanceSeenResult(InstanceSeenRecord? Value);
 public sealed record DrainMoveResult(DrainMoveRecord? Value);
 public sealed record ServicePlacementResult(ServicePlacementRecord? Value);
 public sealed record TasksResult(IReadOnlyList<ObservedTask> Value);
+public sealed record StoppedTasksRequest(string ClusterArn, int MaxCalls);
 public sealed record ServiceResult(ObservedService? Value);
 public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 
@@ -121,6 +123,8 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(DrainMoveResult))]
 [JsonSerializable(typeof(ServicePlacementResult))]
 [JsonSerializable(typeof(TasksResult))]
+[JsonSerializable(typeof(StoppedTasksRequest))]
+[JsonSerializable(typeof(StoppedTasksObservation))]
 [JsonSerializable(typeof(ServiceResult))]
 [JsonSerializable(typeof(ContainerInstanceResult))]
 [JsonSerializable(typeof(ServiceScalingView))]

@@ -71,7 +71,17 @@ public abstract class ReplayLoop<TInput, TTimer>
     }
 
     /// <summary>Queues <paramref name="timer"/> at <paramref name="due"/>, or now when that is past; <paramref name="periodic"/> for periodic work.</summary>
-    protected void Schedule(TTimer timer, DateTimeOffset due, bool periodic = false) => Timers.Enqueue(timer, (due > Clock ? due : Clock, _seq++, periodic));
+    protected void Schedule(TTimer timer, DateTimeOffset due, bool periodic = false)
+    {
+        if (periodic && !CountsAsLeftOver(timer)) _sweepsQueued++;
+        Timers.Enqueue(timer, (due > Clock ? due : Clock, _seq++, periodic));
+    }
+
+    /// <summary>Queued timers that are not decisions waiting (the reconciler's sweeps): left out of the stall rule's count.</summary>
+    private int _sweepsQueued;
+
+    /// <summary>The decisions waiting in <see cref="Timers"/>.</summary>
+    private int Waiting => Timers.Count - _sweepsQueued;
 
     /// <summary>When periodic work stops: <see cref="Until"/>, else the last input's time once every input was read.</summary>
     private DateTimeOffset? PeriodicEnd => Until ?? (_inputsDone ? _lastInputAt : null);
@@ -108,12 +118,12 @@ public abstract class ReplayLoop<TInput, TTimer>
             if (r.Outcome == Outcome.Deferred && SimulatedCluster.Generation == generation) stalled++;
             else stalled = 0;
             generation = SimulatedCluster.Generation;
-            if (stalled > Timers.Count)
+            if (stalled > Waiting)
             {
                 yield return new ReplayRecord
                 {
                     Input = "replay", Trigger = "timer", Time = Clock, Outcome = Outcome.Deferred, Code = ReasonCodes.EngineReplayStalled,
-                    Reason = $"the replay stops here: {Timers.Count} deferred decision{(Timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
+                    Reason = $"the replay stops here: {Waiting} deferred decision{(Waiting == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
                 };
                 break;
             }
@@ -173,6 +183,7 @@ public abstract class ReplayLoop<TInput, TTimer>
             return SimulatedCluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
         }
         Timers.TryDequeue(out var next, out var at);
+        if (at.Periodic && !CountsAsLeftOver(next!)) _sweepsQueued--;
         if (at.Periodic && PeriodicEnd is { } end && at.Due > end)
         {
             // Not run, and nothing it would have scheduled either: the clock does not move for it.

@@ -101,6 +101,9 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) =>
         new ValueTask<TaskTagsObservation>(PostAsync(LocalProtocol.DescribeTaskTags, new TaskKeyRequest(clusterArn, taskArn), Json.TaskKeyRequest, Json.TaskTagsObservation, ct));
 
+    public ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
+        new(PostAsync(LocalProtocol.ListStoppedTasks, new StoppedTasksRequest(clusterArn, maxCalls), Json.StoppedTasksRequest, Json.StoppedTasksObservation, ct));
+
     public async ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.ListTasksOnInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.TasksResult, ct)).Value;
 
