@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
 using EcsReflex.Core.State;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Local;
@@ -142,8 +144,16 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
     private async Task<byte[]> DescribeTaskTagsAsync(TaskKeyRequest r, CancellationToken ct) =>
         Answer(await cluster.DescribeTaskTagsAsync(r.ClusterArn, r.TaskArn, ct), J.TaskTagsObservation);
 
-    private async Task<byte[]> ListStoppedTasksAsync(StoppedTasksRequest r, CancellationToken ct) =>
-        Answer(await cluster.ListStoppedTasksAsync(r.ClusterArn, r.MaxCalls, ct), J.StoppedTasksObservation);
+    private async Task<byte[]> ListStoppedTasksAsync(StoppedTasksRequest r, CancellationToken ct)
+    {
+        var seen = await cluster.ListStoppedTasksAsync(r.ClusterArn, r.MaxCalls, ct);
+        var events = seen.Tasks.Select(t => System.Text.Encoding.UTF8.GetString(EmittedEventJson.Write(new EventEnvelope
+        {
+            Version = "0", Id = Reconciler.FoundEventId(t), DetailType = DetailTypes.TaskStateChange, Source = DetailTypes.EcsSource,
+            Time = t.StoppedAt, Resources = [t.TaskArn], Detail = t,
+        }))).ToList();
+        return Answer(new StoppedEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.StoppedEventsResult);
+    }
 
     private async Task<byte[]> ListTasksOnInstanceAsync(Ec2InstanceIdRequest r, CancellationToken ct) =>
         Answer(new TasksResult(await cluster.ListTasksOnInstanceAsync(r.ClusterArn, r.ContainerInstanceArn, ct)), J.TasksResult);

@@ -99,6 +99,11 @@ public sealed record DrainMoveResult(DrainMoveRecord? Value);
 public sealed record ServicePlacementResult(ServicePlacementRecord? Value);
 public sealed record TasksResult(IReadOnlyList<ObservedTask> Value);
 public sealed record StoppedTasksRequest(string ClusterArn, int MaxCalls);
+/// <summary>
+/// The stopped tasks of a cluster, each as the JSON of its STOPPED event (the bootstrap reads it with the event parser it
+/// already has, rather than with serializer metadata for the task's every member, which the 6 MiB zip cannot afford).
+/// </summary>
+public sealed record StoppedEventsResult(IReadOnlyList<string> Events, int Calls, bool Truncated, string? Unavailable);
 public sealed record ServiceResult(ObservedService? Value);
 public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 
@@ -124,7 +129,7 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(ServicePlacementResult))]
 [JsonSerializable(typeof(TasksResult))]
 [JsonSerializable(typeof(StoppedTasksRequest))]
-[JsonSerializable(typeof(StoppedTasksObservation))]
+[JsonSerializable(typeof(StoppedEventsResult))]
 [JsonSerializable(typeof(ServiceResult))]
 [JsonSerializable(typeof(ContainerInstanceResult))]
 [JsonSerializable(typeof(ServiceScalingView))]

@@ -101,8 +101,13 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) =>
         new ValueTask<TaskTagsObservation>(PostAsync(LocalProtocol.DescribeTaskTags, new TaskKeyRequest(clusterArn, taskArn), Json.TaskKeyRequest, Json.TaskTagsObservation, ct));
 
-    public ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
-        new(PostAsync(LocalProtocol.ListStoppedTasks, new StoppedTasksRequest(clusterArn, maxCalls), Json.StoppedTasksRequest, Json.StoppedTasksObservation, ct));
+    public async ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        var r = await PostAsync(LocalProtocol.ListStoppedTasks, new StoppedTasksRequest(clusterArn, maxCalls), Json.StoppedTasksRequest, Json.StoppedEventsResult, ct);
+        var tasks = new List<Core.Events.TaskStateChange>(r.Events.Count);
+        foreach (var e in r.Events) tasks.Add((Core.Events.TaskStateChange)Core.Events.EventParser.Parse(e).Detail);
+        return new StoppedTasksObservation(tasks, r.Calls, r.Truncated, r.Unavailable);
+    }
 
     public async ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.ListTasksOnInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.TasksResult, ct)).Value;
