@@ -1,20 +1,20 @@
 using Amazon;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
-using Amazon.SQS;
 using EcsReflex.Aws.AutoScaling;
 using EcsReflex.Aws.CloudWatch;
 using EcsReflex.Aws.Config;
 using EcsReflex.Aws.Ecs;
 using EcsReflex.Aws.Http;
+using EcsReflex.Aws.Sqs;
 
 namespace EcsReflex.Aws;
 
 /// <summary>
 /// Every AWS client EcsReflex uses, configured one way: region from <c>--region</c> or <c>AWS_REGION</c>,
 /// credentials from AWSSDK.Core's default chain (or a profile), endpoints from <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>
-/// and <c>AWS_ENDPOINT_URL</c> when set. The ECS, Application Auto Scaling and CloudWatch clients are the
-/// project's own; DynamoDB and SQS are the official SDK clients.
+/// and <c>AWS_ENDPOINT_URL</c> when set. The ECS, Application Auto Scaling, CloudWatch and SQS clients are the
+/// project's own; DynamoDB is the official SDK client.
 /// </summary>
 public sealed class AwsClients : IDisposable
 {
@@ -27,6 +27,7 @@ public sealed class AwsClients : IDisposable
         Ecs = new EcsClient(transport);
         AutoScaling = new AutoScalingClient(transport);
         CloudWatch = new CloudWatchClient(transport);
+        Sqs = new SqsClient(transport);
     }
 
     public AwsTransport Transport { get; }
@@ -35,6 +36,7 @@ public sealed class AwsClients : IDisposable
     public EcsClient Ecs { get; }
     public AutoScalingClient AutoScaling { get; }
     public CloudWatchClient CloudWatch { get; }
+    public SqsClient Sqs { get; }
 
     /// <summary>Reads the configuration; throws <see cref="AwsConfigurationException"/> saying what to set when it cannot work.</summary>
     public static AwsClients Create(IEnvironment environment, string? region = null, string? profile = null,
@@ -60,14 +62,6 @@ public sealed class AwsClients : IDisposable
         var config = new AmazonDynamoDBConfig { RetryMode = RequestRetryMode.Standard, MaxErrorRetry = Options.Retry.MaxAttempts - 1 };
         Configure(config, AwsService.DynamoDb);
         return new AmazonDynamoDBClient(_credentials.GetCredentials(), config);
-    }
-
-    /// <summary>The official SQS client, with the same region, credentials and endpoint rules.</summary>
-    public IAmazonSQS CreateSqs()
-    {
-        var config = new AmazonSQSConfig { RetryMode = RequestRetryMode.Standard, MaxErrorRetry = Options.Retry.MaxAttempts - 1 };
-        Configure(config, AwsService.Sqs);
-        return new AmazonSQSClient(_credentials.GetCredentials(), config);
     }
 
     private void Configure(ClientConfig config, AwsService service)

@@ -1,5 +1,4 @@
 using Amazon.Runtime;
-using Amazon.SQS;
 using EcsReflex.Aws;
 using EcsReflex.Aws.Config;
 using EcsReflex.Aws.Deferred;
@@ -182,7 +181,6 @@ public sealed class AwsSdkAdapters(IEnvironment environment) : IAwsAdapters
 {
     private readonly Lock _gate = new();
     private AwsClients? _clients;
-    private IAmazonSQS? _sqs;
     private string? _unavailable;
 
     public string Name => _unavailable is { } why
@@ -191,26 +189,21 @@ public sealed class AwsSdkAdapters(IEnvironment environment) : IAwsAdapters
 
     public IStateStore? CreateStateStore(string tableName) => Make(c => new DynamoDbStateStore(c.CreateDynamoDb(), tableName));
 
-    public IDelayQueue? CreateDelayQueue(string queueUrl) => Make(c => new SqsDelayQueue(Sqs(c), queueUrl));
+    public IDelayQueue? CreateDelayQueue(string queueUrl) => Make(c => new SqsDelayQueue(c.Sqs, queueUrl));
 
-    public IDeadLetterSender? CreateDeadLetterSender(string queueUrl) => Make(c => new SqsDeadLetterSender(Sqs(c), queueUrl));
+    public IDeadLetterSender? CreateDeadLetterSender(string queueUrl) => Make(c => new SqsDeadLetterSender(c.Sqs, queueUrl));
 
     public IEcsApi? CreateEcsApi() => Make(c => new AwsEcsApi(c.Ecs));
 
     public IClusterObserver? CreateClusterObserver() => Make(c => new AwsClusterObserver(c.Ecs, c.AutoScaling, c.CloudWatch));
 
-    /// <summary>The service's error code: of the project's clients (ECS, Application Auto Scaling, CloudWatch) and of the SDK's (DynamoDB, SQS).</summary>
+    /// <summary>The service's error code: of the project's clients (ECS, Application Auto Scaling, CloudWatch, SQS) and of the SDK's (DynamoDB).</summary>
     public string? ErrorCodeOf(Exception exception) => exception switch
     {
         AwsServiceException e => e.ErrorCode,
         AmazonServiceException e when !string.IsNullOrEmpty(e.ErrorCode) => e.ErrorCode,
         _ => null,
     };
-
-    private IAmazonSQS Sqs(AwsClients clients)
-    {
-        lock (_gate) return _sqs ??= clients.CreateSqs();
-    }
 
     private T? Make<T>(Func<AwsClients, T> create) where T : class
     {

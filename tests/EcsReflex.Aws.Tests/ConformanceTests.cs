@@ -20,6 +20,7 @@ public sealed class ConformanceTests
     private static readonly ServiceModel EcsModel = ServiceModel.Load("ecs-2014-11-13.min.json");
     private static readonly ServiceModel AasModel = ServiceModel.Load("application-autoscaling-2016-02-06.min.json");
     private static readonly ServiceModel CwModel = ServiceModel.Load("monitoring-2010-08-01.min.json");
+    private static readonly ServiceModel SqsModel = ServiceModel.Load("sqs-2012-11-05.min.json");
 
     public static TheoryData<string, string, string> BrokenBodies => new()
     {
@@ -251,6 +252,32 @@ public sealed class ConformanceTests
             stub.Requests.GroupBy(r => r.Operation).Select(g => (g.Key, g.Count())).OrderBy(g => g.Key, StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task SqsRequests_TheDelayQueuesAndTheDeadLettersSendMessage_MatchTheSqsModelOnTheWire()
+    {
+        await using var stub = await AwsStub.StartAsync(_ => StubReply.Json("""{"MessageId":"m-1","MD5OfMessageBody":"x"}"""));
+        using var clients = StubClients.Create(stub);
+        const string queue = "https://sqs.us-east-1.amazonaws.com/123456789012/reflex-delay";
+
+        await new EcsReflex.Aws.Deferred.SqsDelayQueue(clients.Sqs, queue).SendAsync(new EcsReflex.Core.State.DeferredWork("{}", DateTimeOffset.UtcNow.AddMinutes(1)), default);
+        await new EcsReflex.Aws.Deferred.SqsDeadLetterSender(clients.Sqs, queue).SendAsync(
+            new EcsReflex.Core.State.DeadLetter
+            {
+                Handler = "task-rescheduler", Code = "invalid-json", Reason = "not JSON", Payload = "\u0001{", RejectedAt = DateTimeOffset.UtcNow,
+                EventId = "e-1", RequestId = "r-1", MessageId = "m-1",
+            }, default);
+
+        var problems = new List<string>();
+        foreach (var r in stub.Requests)
+        {
+            Assert.Equal($"{SqsModel.Metadata("targetPrefix")}.SendMessage", r.Target);
+            problems.AddRange(SqsModel.Validate("SendMessage", r.Body));
+        }
+        Assert.Equal(2, stub.Requests.Count);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Equal(("json", "1.0"), (SqsModel.Metadata("protocol"), SqsModel.Metadata("jsonVersion")));
+    }
+
     public static TheoryData<string, string, Type> ResponseTypes => new()
     {
         { "ecs", "RunTask", typeof(RunTaskResponse) },
@@ -263,6 +290,7 @@ public sealed class ConformanceTests
         { "ecs", "DescribeContainerInstances", typeof(DescribeContainerInstancesResponse) },
         { "application-autoscaling", "DescribeScalableTargets", typeof(DescribeScalableTargetsResponse) },
         { "application-autoscaling", "DescribeScalingPolicies", typeof(DescribeScalingPoliciesResponse) },
+        { "sqs", "SendMessage", typeof(EcsReflex.Aws.Sqs.SendMessageResponse) },
     };
 
     /// <summary>Every member the project reads from an answer exists in the model's output shape, with a matching type.</summary>
@@ -270,9 +298,12 @@ public sealed class ConformanceTests
     [MemberData(nameof(ResponseTypes))]
     public void ResponseTypes_ReadOnlyMembersTheModelDefines(string service, string operation, Type type)
     {
-        var (model, context) = service == "ecs"
-            ? (EcsModel, (JsonSerializerContext)EcsJsonContext.Default)
-            : (AasModel, AutoScalingJsonContext.Default);
+        var (model, context) = service switch
+        {
+            "ecs" => (EcsModel, (JsonSerializerContext)EcsJsonContext.Default),
+            "sqs" => (SqsModel, EcsReflex.Aws.Sqs.SqsJsonContext.Default),
+            _ => (AasModel, AutoScalingJsonContext.Default),
+        };
         var problems = new List<string>();
         Compare(model, model.Output(operation), context, type, $"{operation}", problems, []);
         Assert.True(problems.Count == 0, string.Join("\n", problems));

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace EcsReflex.Aws.Tests;
 
-/// <summary>The SQS delay queue and dead-letter sender: what goes on the wire through the official SQS client.</summary>
+/// <summary>The SQS delay queue and dead-letter sender: what goes on the wire through the project's SQS client.</summary>
 public sealed class DelayQueueTests
 {
     private static readonly string ExitOneEvent = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json"));
@@ -41,11 +41,11 @@ public sealed class DelayQueueTests
     }
 
     [Fact]
-    public async Task Send_PutsTheHostsMessageFormatAndTheWaitAsDelaySecondsThroughTheSdk()
+    public async Task Send_PutsTheHostsMessageFormatAndTheWaitAsDelaySeconds_SignedForSqs()
     {
         await using var stub = await AwsStub.StartAsync(SqsAnswer);
         using var clients = StubClients.Create(stub);
-        using var sqs = clients.CreateSqs();
+        var sqs = clients.Sqs;
         var queue = new SqsDelayQueue(sqs, DelayUrl, new FakeTimeProvider(StoppedAt));
 
         await queue.SendAsync(new DeferredWork(ExitOneEvent, Due), default);
@@ -64,11 +64,25 @@ public sealed class DelayQueueTests
     }
 
     [Fact]
+    public async Task Send_AQueueThatDoesNotExist_FailsWithSqssCode_NotRetried()
+    {
+        await using var stub = await AwsStub.StartAsync(_ => StubReply.Error("com.amazonaws.sqs#QueueDoesNotExist", "The specified queue does not exist.", 400));
+        using var clients = StubClients.Create(stub);
+        var queue = new SqsDelayQueue(clients.Sqs, DelayUrl, new FakeTimeProvider(StoppedAt));
+
+        var ex = await Assert.ThrowsAsync<EcsReflex.Aws.Http.AwsServiceException>(() => queue.SendAsync(new DeferredWork(ExitOneEvent, Due), default));
+
+        Assert.Equal(("sqs", "SendMessage", "QueueDoesNotExist"), (ex.Service, ex.Operation, ex.ErrorCode));
+        Assert.Contains("The specified queue does not exist.", ex.Message, StringComparison.Ordinal);
+        Assert.Single(stub.For("SendMessage"));
+    }
+
+    [Fact]
     public async Task Send_AWaitLongerThanSqsAllows_GoesWithTheLongestDelayAndTheDueTimeUnchanged()
     {
         await using var stub = await AwsStub.StartAsync(SqsAnswer);
         using var clients = StubClients.Create(stub);
-        using var sqs = clients.CreateSqs();
+        var sqs = clients.Sqs;
         var queue = new SqsDelayQueue(sqs, DelayUrl, new FakeTimeProvider(StoppedAt));
 
         await queue.SendAsync(new DeferredWork(ExitOneEvent, StoppedAt.AddHours(2)), default);
@@ -88,7 +102,7 @@ public sealed class DelayQueueTests
     {
         await using var stub = await AwsStub.StartAsync(SqsAnswer);
         using var clients = StubClients.Create(stub);
-        using var sqs = clients.CreateSqs();
+        var sqs = clients.Sqs;
 
         await new SqsDeadLetterSender(sqs, DlqUrl).SendAsync(letter, default);
 
@@ -159,10 +173,10 @@ public sealed class DelayQueueTests
         var request = SqsDeadLetterSender.ToRequest(Letter(payload), DlqUrl);
 
         var size = Encoding.UTF8.GetByteCount(request.MessageBody)
-                   + request.MessageAttributes.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value.DataType) + Encoding.UTF8.GetByteCount(a.Value.StringValue));
+                   + request.MessageAttributes!.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + Encoding.UTF8.GetByteCount(a.Value.DataType) + Encoding.UTF8.GetByteCount(a.Value.StringValue));
         Assert.InRange(size, SqsDeadLetterSender.MaxMessageBytes - 200, SqsDeadLetterSender.MaxMessageBytes);
         Assert.StartsWith(request.MessageBody, payload, StringComparison.Ordinal);
-        Assert.Equal(Encoding.UTF8.GetByteCount(payload).ToString(System.Globalization.CultureInfo.InvariantCulture), request.MessageAttributes["reflex.payload-bytes"].StringValue);
+        Assert.Equal(Encoding.UTF8.GetByteCount(payload).ToString(System.Globalization.CultureInfo.InvariantCulture), request.MessageAttributes!["reflex.payload-bytes"].StringValue);
     }
 
     [Fact]

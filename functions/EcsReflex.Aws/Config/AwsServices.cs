@@ -27,7 +27,9 @@ public sealed record AwsService(
     public static readonly AwsService CloudWatch = new("cloudwatch", "monitoring", "monitoring", "CLOUDWATCH", AwsProtocol.Query,
         ApiVersion: "2010-08-01");
 
-    // Served by the official SDK clients; listed so that endpoints resolve the same way for every service.
+    public static readonly AwsService Sqs = new("sqs", "sqs", "sqs", "SQS", AwsProtocol.Json, TargetPrefix: "AmazonSQS", JsonVersion: "1.0",
+        ApiVersion: "2012-11-05");
+
+    // Served by the official SDK client; listed so that endpoints resolve the same way for every service.
     public static readonly AwsService DynamoDb = new("dynamodb", "dynamodb", "dynamodb", "DYNAMODB", AwsProtocol.Json, JsonVersion: "1.0");
-    public static readonly AwsService Sqs = new("sqs", "sqs", "sqs", "SQS", AwsProtocol.Json, JsonVersion: "1.0");
 }

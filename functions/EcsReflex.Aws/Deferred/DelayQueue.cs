@@ -1,5 +1,4 @@
-using Amazon.SQS;
-using Amazon.SQS.Model;
+using EcsReflex.Aws.Sqs;
 using EcsReflex.Core.State;
 
 namespace EcsReflex.Aws.Deferred;
@@ -10,7 +9,7 @@ namespace EcsReflex.Aws.Deferred;
 /// <c>DelaySeconds</c> is the remaining wait, at most 900 (SQS's limit). A longer wait surfaces early and the handler
 /// sends it round again, unchanged, until it is due.
 /// </summary>
-public sealed class SqsDelayQueue(IAmazonSQS sqs, string queueUrl, TimeProvider? time = null) : IDelayQueue
+public sealed class SqsDelayQueue(SqsClient sqs, string queueUrl, TimeProvider? time = null) : IDelayQueue
 {
     /// <summary>The longest delay SQS allows on one message.</summary>
     public const int MaxDelaySeconds = 900;

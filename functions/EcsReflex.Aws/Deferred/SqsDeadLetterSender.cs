@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Amazon.SQS;
-using Amazon.SQS.Model;
+using EcsReflex.Aws.Sqs;
 using EcsReflex.Core.State;
 
 namespace EcsReflex.Aws.Deferred;
@@ -19,7 +18,7 @@ namespace EcsReflex.Aws.Deferred;
 /// empty payload is sent as <see cref="EmptyBody"/> with <c>reflex.body-encoding</c> = <c>empty</c>; a message larger than
 /// <see cref="MaxMessageBytes"/> keeps the start of its body and says <c>reflex.payload-bytes</c> = the payload's full size.
 /// </remarks>
-public sealed class SqsDeadLetterSender(IAmazonSQS sqs, string queueUrl) : IDeadLetterSender
+public sealed class SqsDeadLetterSender(SqsClient sqs, string queueUrl) : IDeadLetterSender
 {
     /// <summary>256 KiB: the size every SQS queue accepts (body and attributes together).</summary>
     public const int MaxMessageBytes = 256 * 1024;
