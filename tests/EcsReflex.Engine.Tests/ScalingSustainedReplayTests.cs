@@ -1,4 +1,9 @@
 using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+using EcsReflex.Core.Reflexes;
+using EcsReflex.Core.State;
+using EcsReflex.Engine.Acting;
 using EcsReflex.Engine.Replay;
 using EcsReflex.Engine.State;
 using EcsReflex.TestSupport;
@@ -69,5 +74,62 @@ public sealed class ScalingSustainedReplayTests
         var summary = new ReplaySummary();
         foreach (var r in records) summary.Add(r);
         Assert.EndsWith("; periodic work stopped at 2026-03-07 10:05:00", summary.ToString());
+    }
+
+    [Fact]
+    public async Task AReDecisionTheRecordNoLongerSchedules_IsDecidedFromTheRecordAlone_WithoutReadingTheClusterOrCloudWatch()
+    {
+        var policy = Policy(120);
+        var cluster = WebCluster(4);
+        var store = new InMemoryStateStore { Now = T0 };
+        var alarm = AlarmEvent("web-cpu-high", "ALARM", T0, 75);
+        cluster.Observe(alarm); // as the replay does with every input
+        await new Reactor(policy, store, cluster, new Actuator(cluster, store, policy)).HandleEventAsync(alarm, T0, CancellationToken.None);
+        var scheduled = (await store.GetScalingRecordAsync("prod", "web", CancellationToken.None))!.Alarm("web-cpu-high")!.RedecideAt!.Value;
+        var counting = new CountingObserver(cluster);
+        var context = new ReflexContext(policy, store, counting);
+        var a = (AlarmStateChange)alarm.Detail;
+
+        // Due at another time (a duplicate, or one a newer decision replaced): the record alone, no read.
+        var stale = await ServiceScalerReflex.ObserveAsync(context, a, scheduled, CancellationToken.None, scheduled.AddSeconds(-30));
+        Assert.Empty(counting.Calls);
+        Assert.NotNull(stale.Record);
+        Assert.Equal(ReasonCodes.ScalerSustainedStale, ServiceScaler.Decide(a, policy, stale, scheduled, scheduled.AddSeconds(-30)).Code);
+
+        // The one scheduled: the service and the alarm now (then, as for any decision, the service's other scale-out alarms
+        // the record has no fresh memory of, for the arbiter).
+        var current = await ServiceScalerReflex.ObserveAsync(context, a, scheduled, CancellationToken.None, scheduled);
+        Assert.Equal(["DescribeServiceScaling", "DescribeAlarmNow", "DescribeAlarmStates"], counting.Calls);
+        Assert.Equal("ALARM", current.Current!.StateValue);
+    }
+
+    /// <summary>The embedded cluster, recording which reads the scaler asks of it.</summary>
+    private sealed class CountingObserver(Cluster.EmbeddedCluster inner) : IClusterObserver
+    {
+        public List<string> Calls { get; } = [];
+
+        public ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct)
+        {
+            Calls.Add("DescribeServiceScaling");
+            return inner.DescribeServiceScalingAsync(cluster, service, ct);
+        }
+
+        public ValueTask<AlarmStatesObservation> DescribeAlarmNowAsync(string alarmName, CancellationToken ct)
+        {
+            Calls.Add("DescribeAlarmNow");
+            return inner.DescribeAlarmNowAsync(alarmName, ct);
+        }
+
+        public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct)
+        {
+            Calls.Add("DescribeAlarmStates");
+            return inner.DescribeAlarmStatesAsync(alarmNames, ct);
+        }
+
+        public ValueTask<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => throw new InvalidOperationException("not the scaler's");
+        public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) => throw new InvalidOperationException("not the scaler's");
+        public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => throw new InvalidOperationException("not the scaler's");
+        public ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) => throw new InvalidOperationException("not the scaler's");
+        public ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => throw new InvalidOperationException("not the scaler's");
     }
 }

@@ -120,7 +120,12 @@ public sealed class LambdaBootstrapTests
         var handler = new LambdaHandlerStub(async (_, ct) =>
         {
             tokenSeen.SetResult(ct);
-            await Task.Delay(Timeout.Infinite, ct);
+            // Stops the moment the token fires, on the thread that fires it: on a loaded machine (the whole suite on two
+            // cores) a continuation scheduled on the thread pool could miss the bootstrap's grace of half the margin,
+            // and the test would see a handler that did not stop, which is another test's case.
+            var cancelled = new TaskCompletionSource();
+            using (ct.Register(() => cancelled.TrySetCanceled(ct)))
+                await cancelled.Task;
             return "{}"u8.ToArray();
         });
         var (loop, client, _, _) = Loop(handler, TestRuntimeApiClient.Invocation("slow", "{}", In(TimeSpan.FromSeconds(2))));

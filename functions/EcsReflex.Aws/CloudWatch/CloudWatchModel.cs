@@ -95,7 +95,6 @@ public sealed record DescribeAlarmsResponse
     public string? RequestId { get; init; }
 }
 
-/// <summary>The request as JSON with the model's member names: the source of the Query parameters (and what the conformance test checks).</summary>
 /// <summary>GetMetricData: the alarm's own metric queries over its last periods, newest first (a sustained alarm's re-decision).</summary>
 public sealed record GetMetricDataRequest
 {
@@ -124,6 +123,7 @@ public sealed record GetMetricDataResponse
     public string? NextToken { get; init; }
 }
 
+/// <summary>The request as JSON with the model's member names: the source of the Query parameters (and what the conformance test checks).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DescribeAlarmsRequest))]
 public sealed partial class CloudWatchJsonContext : JsonSerializerContext;

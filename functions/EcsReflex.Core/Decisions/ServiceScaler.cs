@@ -183,7 +183,9 @@ public static class ServiceScaler
     /// <summary>Times to the millisecond: the delay queue's messages carry them so, and a re-decision is matched on its due time.</summary>
     private static DateTimeOffset Whole(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
 
-    private static bool SameInstant(DateTimeOffset x, DateTimeOffset y) => x.ToUnixTimeMilliseconds() == y.ToUnixTimeMilliseconds();
+    /// <summary>True when <paramref name="record"/> schedules the re-decision of <paramref name="alarm"/> due at <paramref name="due"/> (to the millisecond).</summary>
+    public static bool IsScheduled(ServiceScalingRecord? record, string alarm, DateTimeOffset due) =>
+        record?.Alarm(alarm)?.RedecideAt is { } scheduled && scheduled.ToUnixTimeMilliseconds() == due.ToUnixTimeMilliseconds();
 
     /// <summary>The alarm's evaluation period: its metric's period from the event's <c>configuration</c> (the returned one), else its reason data's; 60 s when absent.</summary>
     public static TimeSpan EvaluationPeriod(AlarmStateChange a)
@@ -209,11 +211,11 @@ public static class ServiceScaler
         still = null;
         var name = a.AlarmName;
         var remembered = record.Alarm(name);
-        if (remembered?.RedecideAt is not { } scheduled || !SameInstant(scheduled, due))
+        if (!IsScheduled(record, name, due))
             return Decision.Ignored(ReasonCodes.ScalerSustainedStale, remembered?.RedecideAt is { } other
                 ? $"{name}: the re-decision due at {Time(due, now)} was replaced by the one due at {Time(other, now)}: nothing to do"
                 : $"{name}: the re-decision due at {Time(due, now)} is no longer scheduled ({name} was last seen {remembered?.State ?? "never"}{(remembered?.StateTimestamp is { } ts ? $" at {Time(ts, now)}" : "")}): nothing to do");
-        var since = Time(a.State.Timestamp ?? remembered.StateTimestamp ?? now, now);
+        var since = Time(a.State.Timestamp ?? remembered?.StateTimestamp ?? now, now);
         if (obs.Current is { } c && c.StateValue != Alarm)
         {
             var seen = new RememberedAlarm { AlarmName = name, State = c.StateValue, StateTimestamp = c.StateUpdatedTimestamp ?? now, SeenAt = now };

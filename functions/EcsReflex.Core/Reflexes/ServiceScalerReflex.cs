@@ -18,8 +18,9 @@ public sealed class ServiceScalerReflex : IReflex
     public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)
     {
         var alarm = (AlarmStateChange)input.Event.Detail;
-        var observation = await ObserveAsync(context, alarm, input.Now, ct, input.Due);
-        return ServiceScaler.Decide(alarm, context.Policy, observation, input.Now, input.Due ? input.DueAt ?? input.Now : null);
+        DateTimeOffset? redecision = input.Due ? input.DueAt ?? input.Now : null;
+        var observation = await ObserveAsync(context, alarm, input.Now, ct, redecision);
+        return ServiceScaler.Decide(alarm, context.Policy, observation, input.Now, redecision);
     }
 
     public Decision ClaimsLost(ReflexInput input, int attempts) => new()
@@ -30,19 +31,19 @@ public sealed class ServiceScalerReflex : IReflex
 
     /// <summary>
     /// What the scaler's decision reads: the service, its scalable target, the stored record, live alarm states when needed;
-    /// for a sustained alarm's re-decision (<paramref name="redecision"/>) the alarm's own state and newest datapoint now,
-    /// once the record says the re-decision is still the one scheduled.
+    /// for a sustained alarm's re-decision (<paramref name="redecision"/>, its due time) the alarm's own state and newest
+    /// datapoint now, once the record says the re-decision is still the one scheduled.
     /// </summary>
     public static async ValueTask<ScalingObservation> ObserveAsync(ReflexContext context, AlarmStateChange alarm, DateTimeOffset now, CancellationToken ct,
-        bool redecision = false)
+        DateTimeOffset? redecision = null)
     {
         if (ServiceScaler.FindTarget(context.Policy, alarm.AlarmName) is not { } target) return new ScalingObservation();
         var record = await context.State.GetScalingRecordAsync(target.Cluster.Name, target.Service.Name, ct);
-        if (redecision && record?.Alarm(alarm.AlarmName)?.RedecideAt is null)
+        if (redecision is { } due && !ServiceScaler.IsScheduled(record, alarm.AlarmName, due))
             return new ScalingObservation { Record = record }; // stale: decided from the record alone, no AWS call
         var view = await context.Observer.DescribeServiceScalingAsync(target.Cluster.Cluster, target.Service.Service, ct);
         var observation = new ScalingObservation { Service = view.Service, ScalableTarget = view.ScalableTarget, Record = record };
-        if (redecision)
+        if (redecision is not null)
         {
             var found = await context.Observer.DescribeAlarmNowAsync(alarm.AlarmName, ct);
             observation = found.States.FirstOrDefault(s => s.AlarmName == alarm.AlarmName) is { } current
