@@ -1,9 +1,7 @@
-using Amazon;
-using Amazon.DynamoDBv2;
-using Amazon.Runtime;
 using EcsReflex.Aws.AutoScaling;
 using EcsReflex.Aws.CloudWatch;
 using EcsReflex.Aws.Config;
+using EcsReflex.Aws.DynamoDb;
 using EcsReflex.Aws.Ecs;
 using EcsReflex.Aws.Http;
 using EcsReflex.Aws.Sqs;
@@ -13,21 +11,19 @@ namespace EcsReflex.Aws;
 /// <summary>
 /// Every AWS client EcsReflex uses, configured one way: region from <c>--region</c> or <c>AWS_REGION</c>,
 /// credentials from AWSSDK.Core's default chain (or a profile), endpoints from <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>
-/// and <c>AWS_ENDPOINT_URL</c> when set. The ECS, Application Auto Scaling, CloudWatch and SQS clients are the
-/// project's own; DynamoDB is the official SDK client.
+/// and <c>AWS_ENDPOINT_URL</c> when set. Every client is the project's own, on one signed transport; only the credential
+/// chain and the SigV4 signer come from AWSSDK.Core.
 /// </summary>
 public sealed class AwsClients : IDisposable
 {
-    private readonly IAwsCredentialsSource _credentials;
-
-    private AwsClients(AwsTransport transport, IAwsCredentialsSource credentials)
+    private AwsClients(AwsTransport transport)
     {
         Transport = transport;
-        _credentials = credentials;
         Ecs = new EcsClient(transport);
         AutoScaling = new AutoScalingClient(transport);
         CloudWatch = new CloudWatchClient(transport);
         Sqs = new SqsClient(transport);
+        DynamoDb = new DynamoDbClient(transport);
     }
 
     public AwsTransport Transport { get; }
@@ -37,6 +33,7 @@ public sealed class AwsClients : IDisposable
     public AutoScalingClient AutoScaling { get; }
     public CloudWatchClient CloudWatch { get; }
     public SqsClient Sqs { get; }
+    public DynamoDbClient DynamoDb { get; }
 
     /// <summary>Reads the configuration; throws <see cref="AwsConfigurationException"/> saying what to set when it cannot work.</summary>
     public static AwsClients Create(IEnvironment environment, string? region = null, string? profile = null,
@@ -53,25 +50,7 @@ public sealed class AwsClients : IDisposable
             Jitter = jitter ?? new RandomJitter(),
         };
         credentials ??= new DefaultCredentialsSource(environment, profile);
-        return new AwsClients(AwsTransport.Create(credentials, options, innerHandler), credentials);
-    }
-
-    /// <summary>The official DynamoDB client, with the same region, credentials and endpoint rules.</summary>
-    public IAmazonDynamoDB CreateDynamoDb()
-    {
-        var config = new AmazonDynamoDBConfig { RetryMode = RequestRetryMode.Standard, MaxErrorRetry = Options.Retry.MaxAttempts - 1 };
-        Configure(config, AwsService.DynamoDb);
-        return new AmazonDynamoDBClient(_credentials.GetCredentials(), config);
-    }
-
-    private void Configure(ClientConfig config, AwsService service)
-    {
-        if (Options.Endpoints.Configured(service) is { } url)
-        {
-            config.ServiceURL = url.ToString();
-            config.AuthenticationRegion = Region;
-        }
-        else config.RegionEndpoint = RegionEndpoint.GetBySystemName(Region);
+        return new AwsClients(AwsTransport.Create(credentials, options, innerHandler));
     }
 
     public void Dispose() => Transport.Dispose();

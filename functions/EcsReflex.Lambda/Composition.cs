@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using EcsReflex.Aws;
 using EcsReflex.Aws.Config;
 using EcsReflex.Aws.Deferred;
@@ -187,7 +186,7 @@ public sealed class AwsSdkAdapters(IEnvironment environment) : IAwsAdapters
         ? $"the AWS adapters cannot be used ({why})"
         : "AWS adapters (functions/EcsReflex.Aws: DynamoDB, SQS, ECS, Application Auto Scaling, CloudWatch)";
 
-    public IStateStore? CreateStateStore(string tableName) => Make(c => new DynamoDbStateStore(c.CreateDynamoDb(), tableName));
+    public IStateStore? CreateStateStore(string tableName) => Make(c => new DynamoDbStateStore(c.DynamoDb, tableName));
 
     public IDelayQueue? CreateDelayQueue(string queueUrl) => Make(c => new SqsDelayQueue(c.Sqs, queueUrl));
 
@@ -197,13 +196,8 @@ public sealed class AwsSdkAdapters(IEnvironment environment) : IAwsAdapters
 
     public IClusterObserver? CreateClusterObserver() => Make(c => new AwsClusterObserver(c.Ecs, c.AutoScaling, c.CloudWatch));
 
-    /// <summary>The service's error code: of the project's clients (ECS, Application Auto Scaling, CloudWatch, SQS) and of the SDK's (DynamoDB).</summary>
-    public string? ErrorCodeOf(Exception exception) => exception switch
-    {
-        AwsServiceException e => e.ErrorCode,
-        AmazonServiceException e when !string.IsNullOrEmpty(e.ErrorCode) => e.ErrorCode,
-        _ => null,
-    };
+    /// <summary>The service's error code, as the project's clients (DynamoDB, SQS, ECS, Application Auto Scaling, CloudWatch) read it.</summary>
+    public string? ErrorCodeOf(Exception exception) => exception is AwsServiceException e ? e.ErrorCode : null;
 
     private T? Make<T>(Func<AwsClients, T> create) where T : class
     {

@@ -21,6 +21,7 @@ public sealed class ConformanceTests
     private static readonly ServiceModel AasModel = ServiceModel.Load("application-autoscaling-2016-02-06.min.json");
     private static readonly ServiceModel CwModel = ServiceModel.Load("monitoring-2010-08-01.min.json");
     private static readonly ServiceModel SqsModel = ServiceModel.Load("sqs-2012-11-05.min.json");
+    private static readonly ServiceModel DynamoModel = ServiceModel.Load("dynamodb-2012-08-10.min.json");
 
     public static TheoryData<string, string, string> BrokenBodies => new()
     {
@@ -278,6 +279,47 @@ public sealed class ConformanceTests
         Assert.Equal(("json", "1.0"), (SqsModel.Metadata("protocol"), SqsModel.Metadata("jsonVersion")));
     }
 
+    [Fact]
+    public async Task DynamoDbRequests_EveryStateStoreOperation_MatchTheDynamoDbModelOnTheWire()
+    {
+        await using var stub = await AwsStub.StartAsync(r => StubReply.Json(r.Operation switch
+        {
+            "Query" => """{"Items":[],"Count":0}""",
+            "DescribeTable" => """{"Table":{"TableName":"t","TableStatus":"ACTIVE"}}""",
+            "CreateTable" => """{"TableDescription":{"TableName":"t","TableStatus":"CREATING"}}""",
+            _ => "{}",
+        }));
+        using var clients = StubClients.Create(stub);
+        var now = new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
+        var backend = new EcsReflex.Aws.State.DynamoDbStateBackend(clients.DynamoDb, "reflex-state");
+        var key = new EcsReflex.Core.State.ItemKey(EcsReflex.Core.State.ItemKind.Lineage, "prod", "abc");
+        var item = new EcsReflex.Core.State.StoredItem { Key = key, Kind = "lineage", ExpiresAt = now.AddDays(1), Version = 3, Count = 1, Token = "t-1" };
+
+        await EcsReflex.Aws.State.DynamoDbStateStore.CreateTableAsync(clients.DynamoDb, "reflex-state", default);
+        await backend.GetAsync(key, default);
+        await backend.PutAsync(item, EcsReflex.Core.State.WriteCondition.None, default);
+        await backend.PutAsync(item, EcsReflex.Core.State.WriteCondition.Absent(now), default);
+        await backend.PutAsync(item, EcsReflex.Core.State.WriteCondition.VersionIs(2), default);
+        await backend.PutAsync(item, EcsReflex.Core.State.WriteCondition.VersionIs(null), default);
+        await backend.PutAsync(item, EcsReflex.Core.State.WriteCondition.NotNewer(3, now), default);
+        await backend.DeleteAsync(key, EcsReflex.Core.State.WriteCondition.HeldBy("t-1"), default);
+        await backend.DeleteAsync(key, EcsReflex.Core.State.WriteCondition.None, default);
+        await backend.IncrementAsync(key, "limit", 20, now.AddMinutes(2), default);
+        await backend.AppendAsync(item, now, default);
+        await backend.QueryAsync(key, default);
+
+        var problems = new List<string>();
+        foreach (var r in stub.Requests)
+        {
+            Assert.Equal($"{DynamoModel.Metadata("targetPrefix")}.{r.Operation}", r.Target);
+            problems.AddRange(DynamoModel.Validate(r.Operation, r.Body));
+        }
+        Assert.Equal(["CreateTable", "DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"],
+            stub.Requests.Select(r => r.Operation).Distinct().Order(StringComparer.Ordinal));
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Equal(("json", "1.0"), (DynamoModel.Metadata("protocol"), DynamoModel.Metadata("jsonVersion")));
+    }
+
     public static TheoryData<string, string, Type> ResponseTypes => new()
     {
         { "ecs", "RunTask", typeof(RunTaskResponse) },
@@ -291,6 +333,11 @@ public sealed class ConformanceTests
         { "application-autoscaling", "DescribeScalableTargets", typeof(DescribeScalableTargetsResponse) },
         { "application-autoscaling", "DescribeScalingPolicies", typeof(DescribeScalingPoliciesResponse) },
         { "sqs", "SendMessage", typeof(EcsReflex.Aws.Sqs.SendMessageResponse) },
+        { "dynamodb", "GetItem", typeof(EcsReflex.Aws.DynamoDb.GetItemResponse) },
+        { "dynamodb", "PutItem", typeof(EcsReflex.Aws.DynamoDb.WriteItemResponse) },
+        { "dynamodb", "Query", typeof(EcsReflex.Aws.DynamoDb.QueryResponse) },
+        { "dynamodb", "DescribeTable", typeof(EcsReflex.Aws.DynamoDb.DescribeTableResponse) },
+        { "dynamodb", "CreateTable", typeof(EcsReflex.Aws.DynamoDb.CreateTableResponse) },
     };
 
     /// <summary>Every member the project reads from an answer exists in the model's output shape, with a matching type.</summary>
@@ -302,6 +349,7 @@ public sealed class ConformanceTests
         {
             "ecs" => (EcsModel, (JsonSerializerContext)EcsJsonContext.Default),
             "sqs" => (SqsModel, EcsReflex.Aws.Sqs.SqsJsonContext.Default),
+            "dynamodb" => (DynamoModel, EcsReflex.Aws.DynamoDb.DynamoDbJsonContext.Default),
             _ => (AasModel, AutoScalingJsonContext.Default),
         };
         var problems = new List<string>();
@@ -323,6 +371,12 @@ public sealed class ConformanceTests
         {
             if (Expect(kind == "list", "list"))
                 Compare(model, model.Resolve(shape.GetProperty("member")), context, type.GetGenericArguments()[0], path + "[]", problems, seen);
+            return;
+        }
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            if (Expect(kind == "map", "map"))
+                Compare(model, model.Resolve(shape.GetProperty("value")), context, type.GetGenericArguments()[1], path + "{}", problems, seen);
             return;
         }
         if (!Expect(kind == "structure", "structure") || !seen.Add(type)) return;

@@ -21,7 +21,7 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
 
     private async Task<Dictionary<string, AttributeValue>> RawAsync(string table, string pk, string sk)
     {
-        var r = await dynalite.Client.GetItemAsync(new GetItemRequest
+        var r = await dynalite.Sdk.GetItemAsync(new GetItemRequest
         {
             TableName = table, ConsistentRead = true,
             Key = new() { ["pk"] = new AttributeValue { S = pk }, ["sk"] = new AttributeValue { S = sk } },
@@ -96,7 +96,7 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
         var (store, table, _) = await CreateAsync();
         await store.AppendAuditAsync(new AuditEntry(Start, "ev-9", "task-rescheduler", "done", "r", "RunTask", "{}", null), default);
 
-        var r = await dynalite.Client.QueryAsync(new QueryRequest
+        var r = await dynalite.Sdk.QueryAsync(new QueryRequest
         {
             TableName = table, KeyConditionExpression = "pk = :pk",
             ExpressionAttributeValues = new() { [":pk"] = new AttributeValue { S = "audit#ev-9" } },
@@ -179,7 +179,7 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
     public async Task GetLineage_WhenTheDataIsCorrupt_FailsNamingTheItem()
     {
         var (store, table, _) = await CreateAsync();
-        await dynalite.Client.PutItemAsync(new PutItemRequest
+        await dynalite.Sdk.PutItemAsync(new PutItemRequest
         {
             TableName = table,
             Item = new()

@@ -30,6 +30,6 @@ public sealed record AwsService(
     public static readonly AwsService Sqs = new("sqs", "sqs", "sqs", "SQS", AwsProtocol.Json, TargetPrefix: "AmazonSQS", JsonVersion: "1.0",
         ApiVersion: "2012-11-05");
 
-    // Served by the official SDK client; listed so that endpoints resolve the same way for every service.
-    public static readonly AwsService DynamoDb = new("dynamodb", "dynamodb", "dynamodb", "DYNAMODB", AwsProtocol.Json, JsonVersion: "1.0");
+    public static readonly AwsService DynamoDb = new("dynamodb", "dynamodb", "dynamodb", "DYNAMODB", AwsProtocol.Json,
+        TargetPrefix: "DynamoDB_20120810", JsonVersion: "1.0", ApiVersion: "2012-08-10");
 }

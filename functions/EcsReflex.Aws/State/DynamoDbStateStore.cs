@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using Amazon.DynamoDBv2;
-using Amazon.DynamoDBv2.Model;
+using EcsReflex.Aws.DynamoDb;
+using EcsReflex.Aws.Http;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.State;
 
@@ -13,7 +13,7 @@ namespace EcsReflex.Aws.State;
 /// The state store on one DynamoDB table (partition key <c>pk</c> and sort key <c>sk</c>, both strings; TTL on
 /// <c>expiresAt</c>, seconds since the epoch): <see cref="StateStore"/>'s record logic over <see cref="DynamoDbStateBackend"/>.
 /// </summary>
-public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName, TimeProvider? time = null)
+public sealed class DynamoDbStateStore(DynamoDbClient dynamo, string tableName, TimeProvider? time = null)
     : StateStore(new DynamoDbStateBackend(dynamo, tableName), time)
 {
     public const string PartitionKey = "pk";
@@ -31,27 +31,27 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
     /// Creates the table (on-demand, <c>pk</c>/<c>sk</c> strings) and waits until it is active: for tests and local
     /// runs. In AWS the CDK stack creates it, with TTL on <see cref="TtlAttribute"/>.
     /// </summary>
-    public static async Task CreateTableAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken ct)
+    public static async Task CreateTableAsync(DynamoDbClient dynamo, string tableName, CancellationToken ct)
     {
         await dynamo.CreateTableAsync(new CreateTableRequest
         {
             TableName = tableName,
-            BillingMode = BillingMode.PAY_PER_REQUEST,
+            BillingMode = "PAY_PER_REQUEST",
             AttributeDefinitions =
             [
-                new AttributeDefinition { AttributeName = PartitionKey, AttributeType = ScalarAttributeType.S },
-                new AttributeDefinition { AttributeName = SortKey, AttributeType = ScalarAttributeType.S },
+                new AttributeDefinition { AttributeName = PartitionKey, AttributeType = "S" },
+                new AttributeDefinition { AttributeName = SortKey, AttributeType = "S" },
             ],
             KeySchema =
             [
-                new KeySchemaElement { AttributeName = PartitionKey, KeyType = KeyType.HASH },
-                new KeySchemaElement { AttributeName = SortKey, KeyType = KeyType.RANGE },
+                new KeySchemaElement { AttributeName = PartitionKey, KeyType = "HASH" },
+                new KeySchemaElement { AttributeName = SortKey, KeyType = "RANGE" },
             ],
         }, ct).ConfigureAwait(false);
         for (var i = 0; i < 600; i++)
         {
             var d = await dynamo.DescribeTableAsync(new DescribeTableRequest { TableName = tableName }, ct).ConfigureAwait(false);
-            if (d.Table.TableStatus == TableStatus.ACTIVE) return;
+            if (d.Table?.TableStatus == "ACTIVE") return;
             await Task.Delay(50, ct).ConfigureAwait(false);
         }
         throw new TimeoutException($"table {tableName} did not become ACTIVE");
@@ -59,11 +59,12 @@ public sealed class DynamoDbStateStore(IAmazonDynamoDB dynamo, string tableName,
 }
 
 /// <summary>
-/// The primitives of <see cref="IStateBackend"/> on one DynamoDB table: the only class that uses the DynamoDB SDK.
+/// The primitives of <see cref="IStateBackend"/> on one DynamoDB table: the only class that speaks to DynamoDB
+/// (<see cref="DynamoDbClient"/>, the project's own).
 /// An item's record is stored as JSON in <c>data</c> (<see cref="StateJsonContext"/>, by the key's kind); each
 /// <see cref="WriteCondition"/> is a <c>ConditionExpression</c>.
 /// </summary>
-public sealed class DynamoDbStateBackend(IAmazonDynamoDB dynamo, string tableName) : IStateBackend
+public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName) : IStateBackend
 {
     private const string PartitionKey = DynamoDbStateStore.PartitionKey, SortKey = DynamoDbStateStore.SortKey;
     private long _appendSequence;
@@ -83,18 +84,26 @@ public sealed class DynamoDbStateBackend(IAmazonDynamoDB dynamo, string tableNam
 
     public ValueTask<bool> PutAsync(StoredItem item, WriteCondition condition, CancellationToken ct)
     {
-        var request = new PutItemRequest { TableName = tableName, Item = ToAttributes(item) };
-        if (condition.Kind == ConditionKind.None) return Unconditional(dynamo.PutItemAsync(request, ct));
-        (request.ConditionExpression, request.ExpressionAttributeNames, request.ExpressionAttributeValues) = Expression(condition);
-        return WhenConditionHolds(dynamo.PutItemAsync(request, ct));
+        if (condition.Kind == ConditionKind.None)
+            return Unconditional(dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToAttributes(item) }, ct));
+        var (expression, names, values) = Expression(condition);
+        return WhenConditionHolds(dynamo.PutItemAsync(new PutItemRequest
+        {
+            TableName = tableName, Item = ToAttributes(item),
+            ConditionExpression = expression, ExpressionAttributeNames = names, ExpressionAttributeValues = values,
+        }, ct));
     }
 
     public ValueTask<bool> DeleteAsync(ItemKey key, WriteCondition condition, CancellationToken ct)
     {
-        var request = new DeleteItemRequest { TableName = tableName, Key = Key(key) };
-        if (condition.Kind != ConditionKind.None)
-            (request.ConditionExpression, request.ExpressionAttributeNames, request.ExpressionAttributeValues) = Expression(condition);
-        return WhenConditionHolds(dynamo.DeleteItemAsync(request, ct));
+        if (condition.Kind == ConditionKind.None)
+            return WhenConditionHolds(dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = tableName, Key = Key(key) }, ct));
+        var (expression, names, values) = Expression(condition);
+        return WhenConditionHolds(dynamo.DeleteItemAsync(new DeleteItemRequest
+        {
+            TableName = tableName, Key = Key(key),
+            ConditionExpression = expression, ExpressionAttributeNames = names, ExpressionAttributeValues = values,
+        }, ct));
     }
 
     /// <summary>The condition as DynamoDB checks it: expiry against <c>expiresAt</c> in whole seconds (<see cref="Epoch"/>).</summary>
@@ -171,7 +180,7 @@ public sealed class DynamoDbStateBackend(IAmazonDynamoDB dynamo, string tableNam
             await write.ConfigureAwait(false);
             return true;
         }
-        catch (ConditionalCheckFailedException)
+        catch (AwsServiceException ex) when (ex.ErrorCode == DynamoDbClient.ConditionalCheckFailed)
         {
             return false;
         }

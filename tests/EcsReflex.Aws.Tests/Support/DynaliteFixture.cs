@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
+using EcsReflex.Aws.Config;
+using EcsReflex.Aws.DynamoDb;
 
 namespace EcsReflex.Aws.Tests.Support;
 
 /// <summary>
 /// dynalite (the npm implementation of the DynamoDB API) on a free loopback port, for the life of a test class:
-/// the real DynamoDB client talks to it over the real protocol. Needs Node.js and `npm ci` at the repository root.
+/// the project's DynamoDB client (<see cref="Client"/>, what the state store uses) talks to it over the real protocol, and
+/// the official SDK client (<see cref="Sdk"/>) reads and writes the same tables independently, so that a test can check what
+/// the project's client wrote the way another DynamoDB tool sees it. Needs Node.js and `npm ci` at the repository root.
 /// </summary>
 public sealed class DynaliteFixture : IAsyncLifetime
 {
@@ -14,7 +18,13 @@ public sealed class DynaliteFixture : IAsyncLifetime
     private int _tables;
 
     public Uri Endpoint { get; private set; } = null!;
-    public IAmazonDynamoDB Client { get; private set; } = null!;
+    private AwsClients? _clients;
+
+    /// <summary>The project's client, signed and retried like in Lambda (fast retries).</summary>
+    public DynamoDbClient Client { get; private set; } = null!;
+
+    /// <summary>The official SDK client (tests only: the project no longer ships it).</summary>
+    public IAmazonDynamoDB Sdk { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -40,7 +50,11 @@ public sealed class DynaliteFixture : IAsyncLifetime
             throw new InvalidOperationException($"dynalite did not start: {line} {err}");
         }
         Endpoint = new Uri($"http://127.0.0.1:{int.Parse(line["listening ".Length..], System.Globalization.CultureInfo.InvariantCulture)}/");
-        Client = new AmazonDynamoDBClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"),
+        _clients = AwsClients.Create(
+            new DictionaryEnvironment(new Dictionary<string, string?> { ["AWS_ENDPOINT_URL_DYNAMODB"] = Endpoint.ToString(), ["AWS_REGION"] = "us-east-1" }),
+            credentials: new StaticCredentialsSource(new BasicAWSCredentials("AKIDEXAMPLE", "secret")), retry: StubClients.FastRetry);
+        Client = _clients.DynamoDb;
+        Sdk = new AmazonDynamoDBClient(new BasicAWSCredentials("AKIDEXAMPLE", "secret"),
             new AmazonDynamoDBConfig { ServiceURL = Endpoint.ToString(), AuthenticationRegion = "us-east-1", MaxErrorRetry = 2 });
     }
 
@@ -54,7 +68,8 @@ public sealed class DynaliteFixture : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        Client?.Dispose();
+        _clients?.Dispose();
+        Sdk?.Dispose();
         if (_node is { HasExited: false })
         {
             try
