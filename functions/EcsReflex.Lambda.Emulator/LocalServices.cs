@@ -144,14 +144,37 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
     private async Task<byte[]> DescribeTaskTagsAsync(TaskKeyRequest r, CancellationToken ct) =>
         Answer(await cluster.DescribeTaskTagsAsync(r.ClusterArn, r.TaskArn, ct), J.TaskTagsObservation);
 
+    private readonly Dictionary<string, EventEnvelope> _served = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The stopped task served to a sweep as the event with id <paramref name="eventId"/> (the STOPPED event the sweep
+    /// decides it as), for the records of what the sweep found; null when none was served under that id.
+    /// </summary>
+    public EventEnvelope? ServedStop(string eventId)
+    {
+        lock (_served) return _served.GetValueOrDefault(eventId);
+    }
+
+    /// <summary>Forgets the stops served so far (the Lambda replay does before each sweep).</summary>
+    public void ForgetServedStops()
+    {
+        lock (_served) _served.Clear();
+    }
+
     private async Task<byte[]> ListStoppedTasksAsync(StoppedTasksRequest r, CancellationToken ct)
     {
         var seen = await cluster.ListStoppedTasksAsync(r.ClusterArn, r.MaxCalls, ct);
-        var events = seen.Tasks.Select(t => System.Text.Encoding.UTF8.GetString(EmittedEventJson.Write(new EventEnvelope
+        var events = new List<string>(seen.Tasks.Count);
+        foreach (var t in seen.Tasks)
         {
-            Version = "0", Id = Reconciler.FoundEventId(t), DetailType = DetailTypes.TaskStateChange, Source = DetailTypes.EcsSource,
-            Time = t.StoppedAt, Resources = [t.TaskArn], Detail = t,
-        }))).ToList();
+            var e = new EventEnvelope
+            {
+                Version = "0", Id = Reconciler.FoundEventId(t), DetailType = DetailTypes.TaskStateChange, Source = DetailTypes.EcsSource,
+                Time = t.StoppedAt, Resources = [t.TaskArn], Detail = t,
+            };
+            lock (_served) _served[e.Id] = e;
+            events.Add(System.Text.Encoding.UTF8.GetString(TaskEventJson.Write(e)));
+        }
         return Answer(new StoppedEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.StoppedEventsResult);
     }
 

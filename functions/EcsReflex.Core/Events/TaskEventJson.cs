@@ -1,22 +1,21 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using EcsReflex.Core.Events;
-
-namespace EcsReflex.Lambda.Emulator;
+namespace EcsReflex.Core.Events;
 
 /// <summary>
-/// An event the embedded cluster emitted (a task it started is RUNNING, one it stopped is STOPPED), written as
-/// the EventBridge event ECS would deliver, so the Lambda replay can send it to the real bootstrap. Every field
-/// <see cref="EventParser"/> reads is written, so the bootstrap decides on what the in-process replay decides on;
-/// times keep their full precision (7 fractional digits, UTC).
+/// A task state change written as the EventBridge event ECS would deliver: an event the embedded cluster emitted (a
+/// task it started is RUNNING, one it stopped is STOPPED), sent by the Lambda replay to the real bootstrap, and a stop
+/// the reconciler's sweep found, which the bootstrap puts on the delay queue when its decision is deferred. Every field
+/// <see cref="EventParser"/> reads is written, so what reads it back decides on what the writer decided on; times keep
+/// their full precision (7 fractional digits, UTC).
 /// </summary>
-public static class EmittedEventJson
+public static class TaskEventJson
 {
     public static byte[] Write(EventEnvelope e)
     {
         if (e.Detail is not TaskStateChange t)
-            throw new NotSupportedException($"the embedded cluster emits only task state changes; {e.DetailType} cannot be written back as an event");
+            throw new NotSupportedException($"only task state changes are written as events; {e.DetailType} cannot be");
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var w = new Utf8JsonWriter(buffer))
         {
