@@ -104,6 +104,7 @@ public static class ReasonCodes
     public const string EngineClaimsLost = "engine.failed.claims-lost";
     public const string EngineReplayStalled = "engine.deferred.replay-stalled";
     public const string EngineReplayUntil = "engine.ignored.replay-until";
+    public const string EngineUndelivered = "engine.ignored.undelivered";
     public const string ActuatorRateLimit = "actuator.deferred.rate-limit";
     public const string ActuatorCapacity = "actuator.deferred.capacity";
     public const string ActuatorActionFailed = "actuator.failed.action";

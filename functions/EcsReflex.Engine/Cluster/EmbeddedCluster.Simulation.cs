@@ -527,10 +527,16 @@ public sealed partial class EmbeddedCluster
                 Release(stopped);
                 Put(stopped);
             }
-            else if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
+            else
             {
-                Consume(ci, -(cpu ?? 0), -(memory ?? 0), 0);
-                if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.StoppedArn, t.TaskArn), Now + RequestMemory);
+                if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
+                {
+                    Consume(ci, -(cpu ?? 0), -(memory ?? 0), 0);
+                    if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.StoppedArn, t.TaskArn), Now + RequestMemory);
+                }
+                // ECS lists a stopped task for about an hour, whether or not anyone saw it run: so does the replay, for the
+                // reconciler's sweep (a stop whose event was lost is still there to find).
+                if (StoppedTaskRetention is not null) Put(StoppedFrom(t));
             }
             Generation++;
             return;
@@ -574,6 +580,35 @@ public sealed partial class EmbeddedCluster
             Generation++;
         }
     }
+
+    /// <summary>A task first heard of by its STOPPED event, as ECS describes it afterwards.</summary>
+    private ObservedTask StoppedFrom(TaskStateChange t) => new()
+    {
+        TaskArn = t.TaskArn,
+        ClusterArn = t.ClusterArn,
+        TaskDefinitionArn = t.TaskDefinitionArn,
+        ContainerInstanceArn = t.ContainerInstanceArn,
+        Group = t.Group,
+        StartedBy = t.StartedBy,
+        LastStatus = "STOPPED",
+        DesiredStatus = "STOPPED",
+        StopCode = t.StopCode,
+        StoppedReason = t.StoppedReason,
+        LaunchType = t.LaunchType,
+        CapacityProviderName = t.CapacityProviderName,
+        Cpu = t.Cpu,
+        Memory = t.Memory,
+        AvailabilityZone = t.AvailabilityZone,
+        PlatformVersion = t.PlatformVersion,
+        CreatedAt = t.CreatedAt,
+        StartedAt = t.StartedAt,
+        StoppedAt = t.StoppedAt ?? Now,
+        Overrides = t.Overrides,
+        EnableExecuteCommand = t.EnableExecuteCommand,
+        Attachments = t.Attachments,
+        Containers = t.Containers,
+        Version = t.Version,
+    };
 
     // ------------------------------------------------------------------ resources
 

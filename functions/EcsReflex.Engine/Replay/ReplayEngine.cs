@@ -110,6 +110,13 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
             ScheduleSweep(Clock + _reactor.Policy.Reconcile.Interval);
         }
         Cluster.Observe(e);
+        if (Undelivered?.Invoke(e) == true)
+            return new ReplayRecord
+            {
+                Input = item.Input, Trigger = "event", EventId = e.Id, Time = Clock, DetailType = e.DetailType, Outcome = Outcome.Ignored,
+                Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
+                Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
+            };
         var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
         Schedule(item, e, reaction);
         return ToRecord(item.Input, "event", e, reaction);
@@ -122,6 +129,12 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
         Schedule(work.Item, work.Event, reaction);
         return ToRecord(work.Item.Input, "timer", work.Event, reaction);
     }
+
+    /// <summary>
+    /// Lossy delivery, for soaks (issue 15): an input this answers true for happens in the embedded cluster (as what ECS
+    /// did) but reaches no handler, as an event EventBridge dropped (<see cref="ReasonCodes.EngineUndelivered"/>).
+    /// </summary>
+    public Predicate<EventEnvelope>? Undelivered { get; init; }
 
     /// <summary>The <c>input</c> and <c>trigger</c> of the reconciler's sweeps and of what they found.</summary>
     public const string SweepInput = "sweep";
