@@ -135,8 +135,12 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             var r = await HandleEventAsync(e, now, ct, handOff, claimFor);
             decided.Add(r with { Reason = $"found by the sweep (no {e.DetailType} of it was processed): {r.Reason}" });
         }
-        var said = found.Count == 0 ? "" : $"; of the {found.Count} found, {covered} already decided from their events, {decided.Count} decided now";
-        return sweep with { Reason = sweep.Reason + said, Found = decided, FoundEvents = [] };
+        // A found change whose decision is to do nothing (the guard had already seen that instance version, the lineage
+        // was already relaunched) is counted, not reported on its own: a sweep every few minutes would repeat it forever.
+        var unchanged = decided.Count(r => r.Outcome == Outcome.Ignored);
+        var said = found.Count == 0 ? "" : $"; of the {found.Count} found, {covered} already decided from their events, {decided.Count} decided now"
+                                            + (unchanged == 0 ? "" : $" ({unchanged} of them changed nothing)");
+        return sweep with { Reason = sweep.Reason + said, Found = [.. decided.Where(r => r.Outcome != Outcome.Ignored)], FoundEvents = [] };
     }
 
     /// <summary>True when every deduplication key of <paramref name="e"/> but its own id is processed: the same change came as an event.</summary>

@@ -33,6 +33,8 @@ public sealed record LambdaReplayOptions
     /// cluster served by the emulator (nothing reaches AWS), which emits the task state changes ECS would.
     /// </summary>
     public bool DryRun { get; init; }
+    /// <summary>Lossy delivery, as <see cref="ReplayEngine.Undelivered"/>: the embedded cluster sees the input, no bootstrap is invoked with it.</summary>
+    public Predicate<EventEnvelope>? Undelivered { get; init; }
 }
 
 /// <summary>The bootstrap could not start, or failed its init: the message says why (the bootstrap's own init error when it sent one).</summary>
@@ -105,6 +107,13 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
             ScheduleSweep(Clock + Interval);
         }
         if (item.Event is { } seen) Cluster.Observe(seen); // what ECS did happened before the handler hears of it
+        if (item.Event is { } lost && options.Undelivered?.Invoke(lost) == true)
+            return new ReplayRecord
+            {
+                Input = item.Input, Trigger = "event", EventId = lost.Id, Time = Clock, DetailType = lost.DetailType, Outcome = Outcome.Ignored,
+                Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(lost), Event = lost,
+                Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
+            };
         var handler = options.Handler
                       ?? (item.Event is { } ev ? Handlers.For(ev.Detail) : RawInputs.HandlerForUnparsed(input.Bytes));
         if (handler is null)
@@ -133,7 +142,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     {
         var handler = Handlers.For(e.Detail) ?? HandlerNames.TaskRescheduler;
         var function = await FunctionAsync(handler, ct);
-        var (result, reaction) = await InvokeAsync(function, TaskEventJson.Write(e), ct);
+        var (result, reaction) = await InvokeAsync(function, EventJson.Write(e), ct);
         var record = ToRecord(ReplayEngine.EmittedInput, "event", e, result, reaction, Clock);
         Schedule(ReplayEngine.EmittedInput);
         return record;
@@ -147,7 +156,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     private async ValueTask<ReplayRecord?> SweepAsync(QueuedWork work, CancellationToken ct)
     {
         ScheduleSweep(Clock + Interval);
-        _local.ForgetServedStops();
+        _local.ForgetServedFound();
         var function = await FunctionAsync(HandlerNames.Reconciler, ct);
         var (result, reactions) = await InvokeAllAsync(function, System.Text.Encoding.UTF8.GetBytes(work.Work.EventJson), ct);
         var sweep = EventParser.Parse(work.Work.EventJson);
@@ -155,7 +164,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         var found = reactions.Where(r => ReactionLines.Str(r, "trigger") == FoundTrigger).ToList();
         foreach (var f in found)
         {
-            var e = ReactionLines.Str(f, "eventId") is { } id ? _local.ServedStop(id) : null;
+            var e = ReactionLines.Str(f, "eventId") is { } id ? _local.ServedFound(id) : null;
             More.Enqueue(ToRecord(ReplayEngine.SweepInput, ReplayEngine.SweepInput, e, result, f, Clock));
         }
         Schedule(ReplayEngine.SweepInput);

@@ -91,6 +91,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             LocalProtocol.DescribeTaskTags => await DescribeTaskTagsAsync(Read(body, J.TaskKeyRequest), ct),
             LocalProtocol.ListTasksOnInstance => await ListTasksOnInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
             LocalProtocol.ListStoppedTasks => await ListStoppedTasksAsync(Read(body, J.StoppedTasksRequest), ct),
+            LocalProtocol.ListContainerInstances => await ListContainerInstancesAsync(Read(body, J.StoppedTasksRequest), ct),
             LocalProtocol.GetService => await GetServiceAsync(Read(body, J.ServiceKeyRequest), ct),
             LocalProtocol.GetContainerInstance => await GetContainerInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
 
@@ -147,16 +148,16 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
     private readonly Dictionary<string, EventEnvelope> _served = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The stopped task served to a sweep as the event with id <paramref name="eventId"/> (the STOPPED event the sweep
-    /// decides it as), for the records of what the sweep found; null when none was served under that id.
+    /// The stopped task or container instance served to a sweep as the event with id <paramref name="eventId"/> (the
+    /// event the sweep decides it as), for the records of what the sweep found; null when none was served under that id.
     /// </summary>
-    public EventEnvelope? ServedStop(string eventId)
+    public EventEnvelope? ServedFound(string eventId)
     {
         lock (_served) return _served.GetValueOrDefault(eventId);
     }
 
-    /// <summary>Forgets the stops served so far (the Lambda replay does before each sweep).</summary>
-    public void ForgetServedStops()
+    /// <summary>Forgets what was served to sweeps so far (the Lambda replay does before each sweep).</summary>
+    public void ForgetServedFound()
     {
         lock (_served) _served.Clear();
     }
@@ -173,9 +174,26 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
                 Time = t.StoppedAt, Resources = [t.TaskArn], Detail = t,
             };
             lock (_served) _served[e.Id] = e;
-            events.Add(System.Text.Encoding.UTF8.GetString(TaskEventJson.Write(e)));
+            events.Add(System.Text.Encoding.UTF8.GetString(EventJson.Write(e)));
         }
         return Answer(new StoppedEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.StoppedEventsResult);
+    }
+
+    private async Task<byte[]> ListContainerInstancesAsync(StoppedTasksRequest r, CancellationToken ct)
+    {
+        var seen = await cluster.ListContainerInstancesAsync(r.ClusterArn, r.MaxCalls, ct);
+        var events = new List<string>(seen.Instances.Count);
+        foreach (var i in seen.Instances)
+        {
+            var e = new EventEnvelope
+            {
+                Version = "0", Id = Reconciler.FoundEventId(i), DetailType = DetailTypes.ContainerInstanceStateChange, Source = DetailTypes.EcsSource,
+                Time = i.UpdatedAt, Resources = [i.ContainerInstanceArn], Detail = i,
+            };
+            lock (_served) _served[e.Id] = e;
+            events.Add(System.Text.Encoding.UTF8.GetString(EventJson.Write(e)));
+        }
+        return Answer(new InstanceEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.InstanceEventsResult);
     }
 
     private async Task<byte[]> ListTasksOnInstanceAsync(Ec2InstanceIdRequest r, CancellationToken ct) =>

@@ -273,6 +273,47 @@ public sealed class ClusterObserverTests
     }
 
     [Fact]
+    public async Task ListContainerInstances_ListsPagesAndDescribesEach_AsTheirStateChangeEventsWouldCarryThem_WithinTheBudget()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation switch
+        {
+            "ListContainerInstances" when r.Index == 0 => StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"],"nextToken":"p2"}"""),
+            "ListContainerInstances" => StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"]}"""),
+            _ => StubReply.Json(Fixture("ecs-describe-container-instances.json")),
+        });
+        await using var _ = stub;
+        using var __ = clients;
+
+        var seen = await observer.ListContainerInstancesAsync(Cluster, 10, default);
+
+        Assert.Equal((2, 4, false, (string?)null), (seen.Instances.Count, seen.Calls, seen.Truncated, seen.Unavailable));
+        Assert.Equal($$"""{"cluster":"{{Cluster}}","maxResults":100}""", stub.For("ListContainerInstances")[0].Body);
+        Assert.Equal("p2", Body(stub.For("ListContainerInstances")[1]).GetProperty("nextToken").GetString());
+        Assert.Equal($$"""{"cluster":"{{Cluster}}","containerInstances":["{{Instance}}"]}""", stub.For("DescribeContainerInstances")[0].Body);
+        var i = seen.Instances[0];
+        Assert.Equal((Instance, "DRAINING", true, 42L, "i-0abc1234def567890"), (i.ContainerInstanceArn, i.Status, i.AgentConnected!.Value, i.Version!.Value, i.Ec2InstanceId));
+        Assert.Equal(Cluster, i.ClusterArn);
+
+        var budget = await observer.ListContainerInstancesAsync(Cluster, 3, default);
+        Assert.Equal((1, 2, true), (budget.Instances.Count, budget.Calls, budget.Truncated));
+    }
+
+    [Fact]
+    public async Task ListContainerInstances_WhenACallFails_SaysWhichAndKeepsWhatWasRead()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation == "ListContainerInstances"
+            ? StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"]}""")
+            : StubReply.Error("AccessDeniedException", "not authorized to perform ecs:DescribeContainerInstances", 400));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var failed = await observer.ListContainerInstancesAsync(Cluster, 10, default);
+
+        Assert.Empty(failed.Instances);
+        Assert.StartsWith("DescribeContainerInstances failed at call 2 (0 container instances read before it): ", failed.Unavailable, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ListTasksOnInstance_MapsWhatAReplacementNeeds()
     {
         var (stub, clients, observer) = await StartAsync(r => r.Operation == "ListTasks"

@@ -43,7 +43,7 @@ public class ReconcilerTests
         // "ours" was started by EcsReflex: its chain's rule and count are in its lineage record, which the rescheduler reads.
         Assert.Equal(["failed", "ours"], d.Found.Select(e => ((TaskStateChange)e.Detail).TaskId));
         Assert.Equal((Outcome.Ignored, ReasonCodes.ReconcilerSwept), (d.Outcome, d.Code));
-        Assert.Equal("swept 1 cluster for stops no event said (prod: 6 stopped tasks in 2 calls, 2 a rule would relaunch)", d.Reason);
+        Assert.Equal("swept 1 cluster for what no event said (prod: 6 stopped tasks in 2 calls, 2 a rule would relaunch)", d.Reason);
         Assert.Empty(d.Actions);
     }
 
@@ -95,5 +95,57 @@ public class ReconcilerTests
     {
         Assert.Equal(TimeSpan.FromMinutes(5), Policy.Reconcile.Interval);
         Assert.Equal(600, PolicyLoader.Load("""{"clusters":[{"cluster":"prod"}],"reconcile":{"intervalSeconds":600}}""").Reconcile.IntervalSeconds);
+    }
+}
+
+/// <summary>The sweep's container instances: a drain or a disconnect no event said, in a cluster with a drain policy.</summary>
+public class ReconcilerInstanceTests
+{
+    private const string Cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    private static readonly DateTimeOffset Now = new(2026, 3, 2, 9, 5, 0, TimeSpan.Zero);
+
+    private static readonly ReflexPolicy Policy = PolicyLoader.Load("""
+    {"clusters":[{"cluster":"prod","drain":{"agentDisconnectedGraceSeconds":120},"reschedule":[{"name":"workers","match":{"group":"family:worker"}}]}]}
+    """);
+
+    private static readonly EventEnvelope Schedule = new()
+    {
+        Version = "0", Id = "sched-1", DetailType = DetailTypes.ScheduledEvent, Source = DetailTypes.EventsSource,
+        Account = "123456789012", Region = "us-east-1", Time = Now, Detail = new ScheduledEvent([]),
+    };
+
+    private static ContainerInstanceStateChange Instance(string id, string status, bool agent) => new()
+    {
+        ClusterArn = Cluster, ContainerInstanceArn = $"arn:aws:ecs:us-east-1:123456789012:container-instance/prod/{id}",
+        Status = status, AgentConnected = agent, Version = 7, Ec2InstanceId = "i-" + id,
+    };
+
+    [Fact]
+    public void FindsTheDrainingAndTheDisconnected_AsTheirStateChangeEvents_OneIdPerVersion()
+    {
+        var d = Reconciler.Decide(Schedule, Policy,
+        [
+            new ClusterSweep(Policy.Clusters[0], new StoppedTasksObservation([], 1),
+                new ContainerInstancesObservation([Instance("a", "ACTIVE", true), Instance("b", "DRAINING", true), Instance("c", "ACTIVE", false)], 2)),
+        ], Now);
+
+        Assert.Equal(["sweep-b-7", "sweep-c-7"], d.Found.Select(e => e.Id));
+        Assert.All(d.Found, e => Assert.Equal((DetailTypes.ContainerInstanceStateChange, DetailTypes.EcsSource, Now), (e.DetailType, e.Source, e.Time!.Value)));
+        // ECS's describe says no time of the change: the sweep's, from which a disconnected agent's grace then counts.
+        Assert.Equal(Now, ((ContainerInstanceStateChange)d.Found[1].Detail).UpdatedAt);
+        Assert.Equal("swept 1 cluster for what no event said (prod: 0 stopped tasks in 1 call, 0 a rule would relaunch; "
+                     + "3 container instances in 2 calls, 2 draining or disconnected)", d.Reason);
+    }
+
+    [Fact]
+    public void AFailedInstanceRead_FailsTheSweepSayingWhich_ButKeepsWhatTheOtherReadsFound()
+    {
+        var d = Reconciler.Decide(Schedule, Policy,
+        [
+            new ClusterSweep(Policy.Clusters[0], new StoppedTasksObservation([], 1), ContainerInstancesObservation.None("DescribeContainerInstances failed at call 2: denied")),
+        ], Now);
+
+        Assert.Equal((Outcome.Failed, ReasonCodes.ReconcilerReadFailed), (d.Outcome, d.Code));
+        Assert.Contains("prod: DescribeContainerInstances failed at call 2: denied", d.Reason, StringComparison.Ordinal);
     }
 }

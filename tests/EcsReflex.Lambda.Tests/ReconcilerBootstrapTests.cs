@@ -73,4 +73,23 @@ public sealed class ReconcilerBootstrapTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task ALostDrain_IsFoundAndMovedByTheReconcilerBootstrap_AsTheInProcessReplayMovesIt()
+    {
+        var c = new ReplayCase(Repository.Path("events", "scenarios", "drain-make-before-break.jsonl"))
+        {
+            Until = new DateTimeOffset(2026, 3, 8, 9, 40, 0, TimeSpan.Zero),
+            Undelivered = e => e.Detail is Core.Events.ContainerInstanceStateChange { Status: "DRAINING" },
+        };
+        var expected = await Replays.InProcessAsync(c);
+        var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, c);
+        await using (replay)
+        {
+            Replays.AssertSame(expected, actual);
+            var moved = Assert.Single(actual, l => l.Contains("\"trigger\":\"sweep\"", StringComparison.Ordinal) && l.Contains("\"handler\":\"placement-guard\"", StringComparison.Ordinal));
+            Assert.Contains("\"operation\":\"RunTask\"", moved, StringComparison.Ordinal);
+            Assert.Contains(actual, l => l.Contains("\"operation\":\"StopTask\"", StringComparison.Ordinal));
+        }
+    }
 }

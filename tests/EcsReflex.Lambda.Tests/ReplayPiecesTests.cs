@@ -34,13 +34,13 @@ public sealed class ReplayPiecesTests
     }
 
     [Fact]
-    public async Task TaskEventJson_ParsesBackToTheEventTheEmbeddedClusterEmitted()
+    public async Task EventJson_ParsesBackToTheEventTheEmbeddedClusterEmitted()
     {
         var (running, stopped) = await EmittedAsync();
 
         foreach (var e in new[] { running, stopped })
         {
-            var json = TaskEventJson.Write(e);
+            var json = EventJson.Write(e);
             var back = EventParser.Parse(json);
 
             Assert.Equal(e with { Detail = back.Detail, Resources = back.Resources }, back);
@@ -51,7 +51,7 @@ public sealed class ReplayPiecesTests
             Assert.Equal(t with { Containers = b.Containers, Attachments = b.Attachments, Attributes = b.Attributes, Overrides = b.Overrides }, b);
             Assert.Equal(t.Attachments.Select(a => (a.Id, a.Type, a.Status, a.Details.Count)), b.Attachments.Select(a => (a.Id, a.Type, a.Status, a.Details.Count)));
             Assert.Equal(t.Overrides!.Value.GetRawText(), b.Overrides!.Value.GetRawText());
-            Assert.Equal(json, TaskEventJson.Write(back)); // nothing lost on the way
+            Assert.Equal(json, EventJson.Write(back)); // nothing lost on the way
         }
         Assert.Equal("RUNNING", ((TaskStateChange)running.Detail).LastStatus);
         Assert.Equal(T0.AddSeconds(15), ((TaskStateChange)running.Detail).StartedAt); // sub-millisecond precision kept
@@ -61,11 +61,11 @@ public sealed class ReplayPiecesTests
     }
 
     [Fact]
-    public void TaskEventJson_RefusesWhatTheEmbeddedClusterNeverEmits()
+    public void EventJson_RefusesWhatTheEmbeddedClusterNeverEmits()
     {
         var alarm = EventParser.Parse(Repository.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
 
-        var ex = Assert.Throws<NotSupportedException>(() => TaskEventJson.Write(alarm));
+        var ex = Assert.Throws<NotSupportedException>(() => EventJson.Write(alarm));
         Assert.Contains("only task state changes", ex.Message, StringComparison.Ordinal);
     }
 

@@ -269,6 +269,50 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
         return new StoppedTasksObservation(tasks, calls);
     }
 
+    /// <summary>
+    /// ListContainerInstances (ACTIVE and DRAINING, ECS's default; pages of 100), then DescribeContainerInstances of each
+    /// page, until the pages end or <paramref name="maxCalls"/> calls are spent (the rest at the next sweep). A call that
+    /// fails ends the read: what was described is kept, and the observation says what failed.
+    /// </summary>
+    public async ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        var instances = new List<Core.Events.ContainerInstanceStateChange>();
+        var calls = 0;
+        var operation = "ListContainerInstances";
+        string? token = null;
+        try
+        {
+            do
+            {
+                if (calls + 2 > maxCalls) return new ContainerInstancesObservation(instances, calls, Truncated: true);
+                calls++;
+                operation = "ListContainerInstances";
+                var page = await ecs.ListContainerInstancesAsync(new ListContainerInstancesRequest
+                {
+                    Cluster = clusterArn, MaxResults = EcsClient.DescribeBatch, NextToken = token,
+                }, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _calls);
+                token = page.NextToken;
+                if (page.ContainerInstanceArns.Count == 0) continue;
+                calls++;
+                operation = "DescribeContainerInstances";
+                var described = await ecs.DescribeContainerInstancesAsync(new DescribeContainerInstancesRequest
+                {
+                    Cluster = clusterArn, ContainerInstances = page.ContainerInstanceArns,
+                }, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _calls);
+                foreach (var c in described.ContainerInstances) instances.Add(EcsObserved.ToObserved(c).ToStateChange(clusterArn));
+            }
+            while (token is not null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new ContainerInstancesObservation(instances, calls,
+                Unavailable: $"{operation} failed at call {calls} ({instances.Count} container instances read before it): {ex.Message}");
+        }
+        return new ContainerInstancesObservation(instances, calls);
+    }
+
     /// <summary>DescribeServices; null when ECS reports the service missing.</summary>
     public async ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct)
     {

@@ -56,6 +56,26 @@ public sealed record ObservedTask
 
 public sealed record ObservedContainerInstance
 {
+    /// <summary>
+    /// The instance as the state change event that describes it now would carry it (the reconciler's sweep decides a drain
+    /// or a disconnect no event said as that event); <paramref name="clusterArn"/> when the instance's own is not known.
+    /// </summary>
+    public Events.ContainerInstanceStateChange ToStateChange(string clusterArn) => new()
+    {
+        ClusterArn = ClusterArn ?? clusterArn,
+        ContainerInstanceArn = ContainerInstanceArn,
+        Ec2InstanceId = Ec2InstanceId,
+        Status = Status ?? "ACTIVE",
+        AgentConnected = AgentConnected,
+        Version = Version,
+        Attributes = Attributes,
+        RegisteredResources = RegisteredResources,
+        RemainingResources = RemainingResources,
+        RunningTasksCount = RunningTasksCount,
+        PendingTasksCount = PendingTasksCount,
+        RegisteredAt = RegisteredAt,
+    };
+
     public required string ContainerInstanceArn { get; init; }
     /// <summary>
     /// The cluster the instance is registered in. <c>describe-container-instances</c> does not print it: the snapshot
@@ -127,4 +147,14 @@ public sealed record TaskTagsObservation(IReadOnlyList<Tag> Tags, string? Unavai
 public sealed record StoppedTasksObservation(IReadOnlyList<Events.TaskStateChange> Tasks, int Calls, bool Truncated = false, string? Unavailable = null)
 {
     public static StoppedTasksObservation None(string why) => new([], 0, false, why);
+}
+
+/// <summary>
+/// The container instances of a cluster (ACTIVE and DRAINING) as the reconciler's sweep read them, each as the state
+/// change event that would describe it now; <paramref name="Calls"/> API calls; <paramref name="Truncated"/> when the call
+/// budget ran out first; <paramref name="Unavailable"/> when a read failed (what was read before it is kept).
+/// </summary>
+public sealed record ContainerInstancesObservation(IReadOnlyList<Events.ContainerInstanceStateChange> Instances, int Calls, bool Truncated = false, string? Unavailable = null)
+{
+    public static ContainerInstancesObservation None(string why) => new([], 0, false, why);
 }

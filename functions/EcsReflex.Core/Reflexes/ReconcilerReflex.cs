@@ -1,6 +1,7 @@
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Hosting;
+using EcsReflex.Core.Observed;
 
 namespace EcsReflex.Core.Reflexes;
 
@@ -16,9 +17,15 @@ public sealed class ReconcilerReflex : IReflex
         var swept = new List<ClusterSweep>();
         foreach (var cluster in context.Policy.Clusters)
         {
-            if (cluster.Reschedule.Count == 0) continue;
-            var stopped = await context.Observer.ListStoppedTasksAsync(cluster.Cluster, Reconciler.MaxCallsPerCluster, ct);
-            swept.Add(new ClusterSweep(cluster, stopped));
+            // The clusters whose stops and drains EcsReflex handles (the stack subscribes instance events where the policy
+            // has a drain policy): what the rescheduler and the guard would have heard of.
+            if (cluster.Reschedule.Count == 0 && cluster.Drain is null) continue;
+            var stopped = cluster.Reschedule.Count == 0
+                ? new StoppedTasksObservation([], 0)
+                : await context.Observer.ListStoppedTasksAsync(cluster.Cluster, Reconciler.MaxCallsPerCluster, ct);
+            var instances = cluster.Drain is null ? null
+                : await context.Observer.ListContainerInstancesAsync(cluster.Cluster, Reconciler.MaxInstanceCallsPerCluster, ct);
+            swept.Add(new ClusterSweep(cluster, stopped, instances));
         }
         return Reconciler.Decide(input.Event, context.Policy, swept, input.Now);
     }

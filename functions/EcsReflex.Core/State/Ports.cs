@@ -132,6 +132,14 @@ public interface IClusterObserver
     ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
         ValueTask.FromResult(StoppedTasksObservation.None("this observer cannot list stopped tasks"));
 
+    /// <summary>
+    /// The container instances of a cluster (ACTIVE and DRAINING; ListContainerInstances + DescribeContainerInstances), at
+    /// most <paramref name="maxCalls"/> API calls' worth (the reconciler's sweep). Never throws for a read that fails: the
+    /// observation says why. An observer that cannot list them says so.
+    /// </summary>
+    ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
+        ValueTask.FromResult(ContainerInstancesObservation.None("this observer cannot list container instances"));
+
     /// <summary>A container instance as describe-container-instances shows it, or null when it is unknown.</summary>
     ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 }

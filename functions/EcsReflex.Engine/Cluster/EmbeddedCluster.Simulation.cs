@@ -762,6 +762,25 @@ public sealed partial class EmbeddedCluster
         }
     }
 
+    /// <summary>The cluster's ACTIVE and DRAINING container instances, as ListContainerInstances and DescribeContainerInstances would give them (2 calls per 100).</summary>
+    public ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var instances = _instances.Values
+                .Where(i => InCluster(i, clusterArn) && i.Status is "ACTIVE" or "DRAINING")
+                .OrderBy(i => i.ContainerInstanceArn, StringComparer.Ordinal).ToList();
+            const int Page = 100;
+            var pages = Math.Max(1, (instances.Count + Page - 1) / Page);
+            var affordable = Math.Max(0, maxCalls / 2);
+            var truncated = pages > affordable;
+            var kept = truncated ? instances.Take(affordable * Page).ToList() : instances;
+            var calls = truncated ? affordable * 2 : pages + (instances.Count + Page - 1) / Page;
+            IReadOnlyList<ContainerInstanceStateChange> seen = [.. kept.Select(i => i.ToStateChange(clusterArn))];
+            return ValueTask.FromResult(new ContainerInstancesObservation(seen, calls, truncated));
+        }
+    }
+
     public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {
         lock (_gate)

@@ -54,7 +54,7 @@ public sealed class EventBridgeHandler(string name, HostServices services, JsonL
             {
                 // What the sweep found is its own event: deferred work carries that event, not the schedule's.
                 (foundHandedOff ??= new(StringComparer.Ordinal))[found.Id] =
-                    await HandOffAsync(invocation, null, Utf8(TaskEventJson.Write(found)), r, c);
+                    await HandOffAsync(invocation, null, Utf8(EventJson.Write(found)), r, c);
                 return;
             }
             decisionMs = ElapsedMs(decisionStarted);

@@ -109,6 +109,14 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
         return new StoppedTasksObservation(tasks, r.Calls, r.Truncated, r.Unavailable);
     }
 
+    public async ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        var r = await PostAsync(LocalProtocol.ListContainerInstances, new StoppedTasksRequest(clusterArn, maxCalls), Json.StoppedTasksRequest, Json.InstanceEventsResult, ct);
+        var instances = new List<Core.Events.ContainerInstanceStateChange>(r.Events.Count);
+        foreach (var e in r.Events) instances.Add((Core.Events.ContainerInstanceStateChange)Core.Events.EventParser.Parse(e).Detail);
+        return new ContainerInstancesObservation(instances, r.Calls, r.Truncated, r.Unavailable);
+    }
+
     public async ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.ListTasksOnInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.TasksResult, ct)).Value;
 
