@@ -57,3 +57,34 @@ public class ReconcilerDrainReplayTests
         Assert.DoesNotContain(delivered, r => r.Trigger == ReplayEngine.SweepInput);
     }
 }
+
+/// <summary>The sweep's placement drift: the drift scenario with both its deployment events lost.</summary>
+public class ReconcilerDriftReplayTests
+{
+    private static async Task<List<ReplayRecord>> Replay(bool loseTheDeployments) =>
+        await ReplayHarness.RecordsAsync(new ReplayEngine(RepoPolicy(), SnapshotCluster())
+        {
+            Until = new DateTimeOffset(2026, 3, 11, 10, 20, 0, TimeSpan.Zero),
+            Undelivered = loseTheDeployments ? e => e.Detail is DeploymentStateChange : null,
+        }, ReplayHarness.Inputs([Events("scenarios/service-drift.jsonl")]));
+
+    [Fact]
+    public async Task ALostDeployment_LeavesNoDriftAfterTheNextSweep_WhichRestoresThePolicysPlacementOnce()
+    {
+        var delivered = await Replay(loseTheDeployments: false);
+        var lost = await Replay(loseTheDeployments: true);
+
+        var restore = Assert.Single(lost, r => r.Actions.Count > 0);
+        Assert.Equal(("sweep", "placement-guard", ReasonCodes.GuardDriftRestore), (restore.Trigger, restore.Handler, restore.Code));
+        Assert.Equal(new DateTimeOffset(2026, 3, 11, 10, 5, 0, TimeSpan.Zero), restore.Time);
+        Assert.StartsWith("found by the sweep's placement check: web drifted from the policy's placement", restore.Reason, StringComparison.Ordinal);
+        var sweep = lost[lost.IndexOf(restore) - 1];
+        Assert.Equal("reconciler", sweep.Handler);
+        Assert.Contains("2 service placements to check", sweep.Reason, StringComparison.Ordinal);
+        // The same UpdateService the deployment event made; the later sweeps find the placement in place and print nothing.
+        var expected = Assert.Single(delivered.SelectMany(r => r.Actions));
+        Assert.Equal(ActionJson.ToJson(expected.Action.Request), ActionJson.ToJson(Assert.Single(restore.Actions).Action.Request));
+        Assert.Single(lost, r => r.Trigger == "sweep" && r.Handler == "reconciler");
+        Assert.DoesNotContain(delivered, r => r.Trigger == "sweep");
+    }
+}

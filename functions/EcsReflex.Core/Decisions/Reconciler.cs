@@ -63,6 +63,17 @@ public static class Reconciler
                         + (instances.Truncated ? " (the call budget ran out: the rest at the next sweep)" : "")
                         + $", {moving} draining or disconnected";
             }
+            // Placement drift: every service whose placement the policy enforces is checked as a deployment would have it
+            // checked (the guard reads the service and restores the policy's placement, or the fallback's when in effect).
+            var checkedServices = 0;
+            foreach (var service in cluster.Services)
+                if (service.Placement is { Enforce: true })
+                {
+                    found.Add(AsDriftCheck(cluster, service, schedule, now));
+                    checkedServices++;
+                }
+            if (checkedServices > 0)
+                part += (part.EndsWith(": ", StringComparison.Ordinal) ? "" : "; ") + $"{Count(checkedServices, "service placement")} to check";
             if (!part.EndsWith(": ", StringComparison.Ordinal)) parts.Add(part);
         }
         var what = swept.Count == 0
@@ -116,6 +127,39 @@ public static class Reconciler
         Resources = [i.ContainerInstanceArn],
         Detail = i.UpdatedAt is null ? i with { UpdatedAt = now } : i,
     };
+
+    /// <summary>The reason of a placement check the sweep asks for (<see cref="DeploymentStateChange.Reason"/>).</summary>
+    public const string DriftCheckReason = "the reconciler's sweep checks the service's placement";
+
+    /// <summary>
+    /// A placement check of <paramref name="service"/>, as the guard makes one on a completed deployment: one per sweep (its
+    /// id has the sweep's time), so it is decided every sweep; a placement that matches changes nothing.
+    /// </summary>
+    public static EventEnvelope AsDriftCheck(ClusterPolicy cluster, ServicePolicy service, EventEnvelope schedule, DateTimeOffset now)
+    {
+        var clusterArn = cluster.Cluster.StartsWith("arn:", StringComparison.Ordinal) || schedule.Region is null || schedule.Account is null
+            ? cluster.Cluster
+            : $"arn:aws:ecs:{schedule.Region}:{schedule.Account}:cluster/{cluster.Cluster}";
+        var serviceArn = service.Service.StartsWith("arn:", StringComparison.Ordinal) || !clusterArn.StartsWith("arn:", StringComparison.Ordinal)
+            ? service.Service
+            : $"{clusterArn.Replace(":cluster/", ":service/", StringComparison.Ordinal)}/{service.Service}";
+        return new EventEnvelope
+        {
+            Version = "0",
+            Id = $"sweep-{Arns.ServiceName(service.Service)}-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}",
+            DetailType = DetailTypes.DeploymentStateChange,
+            Source = DetailTypes.EcsSource,
+            Account = schedule.Account,
+            Time = now,
+            Region = schedule.Region,
+            Resources = [serviceArn],
+            Detail = new DeploymentStateChange
+            {
+                EventType = "INFO", EventName = "SERVICE_DEPLOYMENT_COMPLETED", ClusterArn = clusterArn, ServiceArn = serviceArn,
+                Reason = DriftCheckReason, UpdatedAt = now,
+            },
+        };
+    }
 
     private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
 }

@@ -14,8 +14,8 @@ public static class EventJson
 {
     public static byte[] Write(EventEnvelope e)
     {
-        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange))
-            throw new NotSupportedException($"only task and container instance state changes are written as events; {e.DetailType} cannot be");
+        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange or DeploymentStateChange))
+            throw new NotSupportedException($"only task, container instance and deployment state changes are written as events; {e.DetailType} cannot be");
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -31,8 +31,12 @@ public static class EventJson
             foreach (var r in e.Resources) w.WriteStringValue(r);
             w.WriteEndArray();
             w.WriteStartObject("detail");
-            if (e.Detail is TaskStateChange t) WriteTask(w, t);
-            else WriteInstance(w, (ContainerInstanceStateChange)e.Detail);
+            switch (e.Detail)
+            {
+                case TaskStateChange t: WriteTask(w, t); break;
+                case ContainerInstanceStateChange i: WriteInstance(w, i); break;
+                case DeploymentStateChange d: WriteDeployment(w, d); break;
+            }
             w.WriteEndObject();
             w.WriteEndObject();
         }
@@ -112,6 +116,16 @@ public static class EventJson
         if (i.PendingTasksCount is { } pending) w.WriteNumber("pendingTasksCount", pending);
         Time(w, "registeredAt", i.RegisteredAt);
         Time(w, "updatedAt", i.UpdatedAt);
+    }
+
+    private static void WriteDeployment(Utf8JsonWriter w, DeploymentStateChange d)
+    {
+        Optional(w, "eventType", d.EventType);
+        w.WriteString("eventName", d.EventName);
+        Optional(w, "deploymentId", d.DeploymentId);
+        Optional(w, "clusterArn", d.ClusterArn);
+        Optional(w, "reason", d.Reason);
+        Time(w, "updatedAt", d.UpdatedAt);
     }
 
     private static void Resources(Utf8JsonWriter w, string name, IReadOnlyList<InstanceResource> items)
