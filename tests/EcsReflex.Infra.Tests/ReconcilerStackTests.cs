@@ -7,7 +7,8 @@ using static EcsReflex.Infra.Tests.Stacks;
 namespace EcsReflex.Infra.Tests;
 
 /// <summary>
-/// The reconciler in the stack: its alarms and its role (what relaunch-due may do, plus listing the tasks of the swept clusters).
+/// The reconciler in the stack: its schedule (the policy's <c>reconcile.intervalSeconds</c>), the schedule's target,
+/// its alarms and its role (what relaunch-due may do, plus listing the tasks of the swept clusters).
 /// </summary>
 public class ReconcilerStackTests(TestPolicyStack fixture) : IClassFixture<TestPolicyStack>
 {
@@ -22,6 +23,10 @@ public class ReconcilerStackTests(TestPolicyStack fixture) : IClassFixture<TestP
         json["Resources"]!.AsObject().Single(r => (string?)r.Value!["Type"] == "AWS::SQS::Queue"
             && System.Text.RegularExpressions.Regex.IsMatch(r.Key, $"^State{name}[0-9A-F]{{8}}$")).Key;
 
+    /// <summary>The rules with a schedule, by logical id.</summary>
+    private static List<KeyValuePair<string, JsonNode?>> ScheduleRules(JsonNode json) =>
+        [.. json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == "AWS::Events::Rule" && r.Value!["Properties"]!["ScheduleExpression"] is not null)];
+
     private static Dictionary<string, JsonObject> BySid(IEnumerable<JsonObject> statements) =>
         statements.Where(s => s["Sid"] is not null).ToDictionary(s => (string)s["Sid"]!);
 
@@ -29,6 +34,66 @@ public class ReconcilerStackTests(TestPolicyStack fixture) : IClassFixture<TestP
     {
         using var dir = new TempDir();
         return Stacks.Json(Template.FromStack(Stacks.Build(dir, PolicyLoader.Load(policy))));
+    }
+
+    [Fact]
+    public void Schedule_ForThePolicyDefault_RunsEveryFiveMinutesEnabledWithNoPattern()
+    {
+        var rule = Assert.Single(ScheduleRules(json)).Value!["Properties"]!;
+
+        Assert.Equal("rate(5 minutes)", (string?)rule["ScheduleExpression"]);
+        Assert.Equal("ENABLED", (string?)rule["State"]);
+        Assert.Null(rule["EventPattern"]);
+    }
+
+    [Theory]
+    [InlineData(600, "rate(10 minutes)")]
+    [InlineData(60, "rate(1 minute)")] // EventBridge refuses "rate(1 minutes)"
+    [InlineData(3600, "rate(1 hour)")]
+    [InlineData(86400, "rate(1 day)")]
+    public void Schedule_FollowsThePolicysReconcileInterval(int seconds, string expression)
+    {
+        var stack = Build($$"""
+            { "clusters": [ { "cluster": "prod", "reschedule": [ { "name": "w", "match": { "group": "family:w" } } ] } ],
+              "reconcile": { "intervalSeconds": {{seconds}} } }
+            """);
+
+        Assert.Equal(expression, (string?)Assert.Single(ScheduleRules(stack)).Value!["Properties"]!["ScheduleExpression"]);
+    }
+
+    [Fact]
+    public void Schedule_OfAPolicyBuiltInCodeWithAnIntervalThatIsNotWholeMinutes_IsRefused()
+    {
+        using var dir = new TempDir();
+        var policy = new ReflexPolicy { Clusters = [], Reconcile = new ReconcilePolicy { IntervalSeconds = 90 } };
+
+        var ex = Assert.Throws<ArgumentException>(() => Stacks.Build(dir, policy));
+
+        Assert.Contains("reconcile.intervalSeconds: 90 is not a whole number of minutes", ex.Message);
+    }
+
+    [Fact]
+    public void ScheduleTarget_IsTheReconcilerWithTheDefaultScheduledEvent_RetriedThenDeadLetteredLikeEveryRuleTarget()
+    {
+        var (ruleId, rule) = Assert.Single(ScheduleRules(json));
+
+        // ObjectEquals: no Input, so EventBridge sends its own "Scheduled Event" (source aws.events, detail {}).
+        template.HasResourceProperties("AWS::Events::Rule", Match.ObjectLike(Obj(
+            ("ScheduleExpression", "rate(5 minutes)"),
+            ("Targets", new object[]
+            {
+                Match.ObjectEquals(Obj(
+                    ("Id", "Target0"),
+                    ("Arn", Obj(("Fn::GetAtt", new[] { FunctionId(json, HandlerNames.Reconciler), "Arn" }))),
+                    ("DeadLetterConfig", Obj(("Arn", Obj(("Fn::GetAtt", new[] { QueueId(json, "UndeliveredEvents"), "Arn" }))))),
+                    ("RetryPolicy", Obj(("MaximumRetryAttempts", 4), ("MaximumEventAgeInSeconds", 3600))))),
+            }))));
+        Assert.Single(rule!["Properties"]!["Targets"]!.AsArray());
+        template.HasResourceProperties("AWS::Lambda::Permission", Match.ObjectEquals(Obj(
+            ("Action", "lambda:InvokeFunction"),
+            ("FunctionName", Obj(("Fn::GetAtt", new[] { FunctionId(json, HandlerNames.Reconciler), "Arn" }))),
+            ("Principal", "events.amazonaws.com"),
+            ("SourceArn", Obj(("Fn::GetAtt", new[] { ruleId, "Arn" }))))));
     }
 
     [Fact]
@@ -113,7 +178,7 @@ public class ReconcilerStackTests(TestPolicyStack fixture) : IClassFixture<TestP
     }
 
     [Fact]
-    public void Reconciler_OfAPolicyWithNothingToSweep_GetsNoEcsStatement()
+    public void Reconciler_OfAPolicyWithNothingToSweep_GetsNoEcsStatement_ButItsFunctionAndScheduleStay()
     {
         var stack = Build("""{ "clusters": [ { "cluster": "idle" } ] }""");
         var actions = StatementsOf(stack, HandlerNames.Reconciler).SelectMany(s => AsList(s["Action"]).Select(a => (string)a!)).ToList();
@@ -121,5 +186,6 @@ public class ReconcilerStackTests(TestPolicyStack fixture) : IClassFixture<TestP
         Assert.Contains("dynamodb:PutItem", actions);
         Assert.DoesNotContain(actions, a => a.StartsWith("ecs:") || a.StartsWith("iam:") || a.StartsWith("cloudwatch:") || a.StartsWith("application-autoscaling:"));
         Assert.Null(stack["Resources"]!.AsObject().Single(r => r.Key.StartsWith("ReconcilerRoleDefaultPolicy")).Value!["Metadata"]?["cdk_nag"]);
+        Assert.Equal("rate(5 minutes)", (string?)Assert.Single(ScheduleRules(stack)).Value!["Properties"]!["ScheduleExpression"]);
     }
 }

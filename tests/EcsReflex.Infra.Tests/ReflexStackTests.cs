@@ -159,7 +159,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Fact]
     public void Rescheduler_Rule_MatchesStoppedTasksOfThePolicyClustersWithRulesExactly()
     {
-        template.ResourceCountIs("AWS::Events::Rule", 1);
+        template.ResourceCountIs("AWS::Events::Rule", 2); // this one and the reconciler's schedule
         template.HasResourceProperties("AWS::Events::Rule", Match.ObjectLike(Obj(("EventPattern", Match.ObjectEquals(Obj(
             ("source", new[] { "aws.ecs" }),
             ("detail-type", new[] { "ECS Task State Change" }),
