@@ -30,7 +30,7 @@ public sealed class ReflexStackProps : StackProps
 
 /// <summary>
 /// EcsReflex in one stack, built from the policy: one function per handler from the one asset, EventBridge
-/// rules that match only what the policy covers, least-privilege roles, the state table, the delay queue,
+/// rules that match only what the policy covers, the reconciler's schedule, least-privilege roles, the state table, the delay queue,
 /// dead-letter queues and alarms. Environment-agnostic: it synthesizes with no AWS account.
 /// </summary>
 public sealed class ReflexStack : Stack
