@@ -34,6 +34,10 @@ public sealed record Reaction
     public DateTimeOffset? FollowUpAt { get; init; }
     /// <summary>True when <see cref="FollowUpAt"/> is periodic work (<see cref="Decision.RedecideAt"/>): the replay runs it only up to its <c>--until</c> time.</summary>
     public bool Periodic { get; init; }
+    /// <summary>The events a sweep found (<see cref="Decision.Found"/>), as decided: each one's own reaction.</summary>
+    public IReadOnlyList<Reaction> Found { get; init; } = [];
+    /// <summary>What the decision found, before the engine decided it (<see cref="Reactor"/> turns it into <see cref="Found"/>).</summary>
+    internal IReadOnlyList<EventEnvelope> FoundEvents { get; init; } = [];
 }
 
 /// <summary>
@@ -112,7 +116,40 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 }
                 : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
-        return await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now), ct), handOff);
+        var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now), ct), handOff);
+        return reaction.FoundEvents is { Count: > 0 } found ? await DecideFoundAsync(reaction, found, now, ct, handOff, claimFor) : reaction;
+    }
+
+    /// <summary>
+    /// Decides what a sweep found, each as the event that did not arrive, under its deduplication keys: one whose change
+    /// was already processed (its event came) is left out and counted; the others' reactions say the sweep found them.
+    /// </summary>
+    private async ValueTask<Reaction> DecideFoundAsync(Reaction sweep, IReadOnlyList<EventEnvelope> found, DateTimeOffset now, CancellationToken ct,
+        Func<Reaction, CancellationToken, Task>? handOff, TimeSpan? claimFor)
+    {
+        var decided = new List<Reaction>();
+        var covered = 0;
+        foreach (var e in found)
+        {
+            if (await AlreadyProcessedAsync(e, ct)) { covered++; continue; }
+            var r = await HandleEventAsync(e, now, ct, handOff, claimFor);
+            decided.Add(r with { Reason = $"found by the sweep (no {e.DetailType} of it was processed): {r.Reason}" });
+        }
+        // A found change whose decision is to do nothing (the guard had already seen that instance version, the lineage
+        // was already relaunched) is counted, not reported on its own: a sweep every few minutes would repeat it forever.
+        var unchanged = decided.Count(r => r.Outcome == Outcome.Ignored);
+        var said = found.Count == 0 ? "" : $"; of the {found.Count} found, {covered} already decided from their events, {decided.Count} decided now"
+                                            + (unchanged == 0 ? "" : $" ({unchanged} of them changed nothing)");
+        return sweep with { Reason = sweep.Reason + said, Found = [.. decided.Where(r => r.Outcome != Outcome.Ignored)], FoundEvents = [] };
+    }
+
+    /// <summary>True when every deduplication key of <paramref name="e"/> but its own id is processed: the same change came as an event.</summary>
+    private async ValueTask<bool> AlreadyProcessedAsync(EventEnvelope e, CancellationToken ct)
+    {
+        var keys = DedupKeys(e);
+        for (var i = 1; i < keys.Count; i++)
+            if (await store.GetClaimAsync(keys[i], ct) is { Status: ClaimStatus.Completed }) return true;
+        return await store.GetClaimAsync(keys[0], ct) is { Status: ClaimStatus.Completed };
     }
 
     /// <summary>
@@ -201,14 +238,15 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             // A failed reaction is retried, and the retry decides again: it schedules nothing.
             if (done.Outcome != Outcome.Failed && decision.RedecideAt is { } again)
                 return Reaction(reflex, e, done, again, periodic: true);
-            return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null);
+            return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null, found: decision.Found);
         }
         return Reaction(reflex, e, await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct), null);
     }
 
-    private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt, bool periodic = false) => new()
+    private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt, bool periodic = false,
+        IReadOnlyList<EventEnvelope>? found = null) => new()
     {
         Handler = reflex.Name, Outcome = done.Outcome, Code = done.Code, Reason = done.Reason, Actions = done.Results,
-        DueAt = done.DueAt, FollowUpAt = followUpAt, Periodic = periodic, Event = e,
+        DueAt = done.DueAt, FollowUpAt = followUpAt, Periodic = periodic, Event = e, FoundEvents = found ?? [],
     };
 }

@@ -4,6 +4,8 @@ using System.Text.Json;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Observed;
+using EcsReflex.Core.Policy;
+using EcsReflex.Core.State;
 using EcsReflex.Engine;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Replay;
@@ -31,6 +33,8 @@ public sealed record LambdaReplayOptions
     /// cluster served by the emulator (nothing reaches AWS), which emits the task state changes ECS would.
     /// </summary>
     public bool DryRun { get; init; }
+    /// <summary>Lossy delivery, as <see cref="ReplayEngine.Undelivered"/>: the embedded cluster sees the input, no bootstrap is invoked with it.</summary>
+    public Predicate<EventEnvelope>? Undelivered { get; init; }
 }
 
 /// <summary>The bootstrap could not start, or failed its init: the message says why (the bootstrap's own init error when it sent one).</summary>
@@ -96,7 +100,20 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     {
         var item = input.Item;
         Advance(item.SortTime);
+        if (item.Event is not null && !_sweepsStarted)
+        {
+            // As the in-process replay: the first sweep one interval after the first input; each sweep schedules the next.
+            _sweepsStarted = true;
+            ScheduleSweep(Clock + Interval);
+        }
         if (item.Event is { } seen) Cluster.Observe(seen); // what ECS did happened before the handler hears of it
+        if (item.Event is { } lost && options.Undelivered?.Invoke(lost) == true)
+            return new ReplayRecord
+            {
+                Input = item.Input, Trigger = "event", EventId = lost.Id, Time = Clock, DetailType = lost.DetailType, Outcome = Outcome.Ignored,
+                Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(lost), Event = lost,
+                Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
+            };
         var handler = options.Handler
                       ?? (item.Event is { } ev ? Handlers.For(ev.Detail) : RawInputs.HandlerForUnparsed(input.Bytes));
         if (handler is null)
@@ -125,14 +142,60 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     {
         var handler = Handlers.For(e.Detail) ?? HandlerNames.TaskRescheduler;
         var function = await FunctionAsync(handler, ct);
-        var (result, reaction) = await InvokeAsync(function, EmittedEventJson.Write(e), ct);
+        var (result, reaction) = await InvokeAsync(function, EventJson.Write(e), ct);
         var record = ToRecord(ReplayEngine.EmittedInput, "event", e, result, reaction, Clock);
         Schedule(ReplayEngine.EmittedInput);
         return record;
     }
 
-    protected override async ValueTask<ReplayRecord> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
+    /// <summary>
+    /// The reconciler's sweep, as the in-process replay runs it (<see cref="ReplayEngine"/>): the schedule's
+    /// <c>Scheduled Event</c> sent to the <c>reconciler</c> bootstrap, which logs the sweep's line and one per stop it found
+    /// and decided. Nothing found and nothing wrong: no record, as in process.
+    /// </summary>
+    private async ValueTask<ReplayRecord?> SweepAsync(QueuedWork work, CancellationToken ct)
     {
+        ScheduleSweep(Clock + Interval);
+        _local.ForgetServedFound();
+        var function = await FunctionAsync(HandlerNames.Reconciler, ct);
+        var (result, reactions) = await InvokeAllAsync(function, System.Text.Encoding.UTF8.GetBytes(work.Work.EventJson), ct);
+        var sweep = EventParser.Parse(work.Work.EventJson);
+        var own = reactions.FirstOrDefault(r => ReactionLines.Str(r, "trigger") == "event");
+        var found = reactions.Where(r => ReactionLines.Str(r, "trigger") == FoundTrigger).ToList();
+        foreach (var f in found)
+        {
+            var e = ReactionLines.Str(f, "eventId") is { } id ? _local.ServedFound(id) : null;
+            More.Enqueue(ToRecord(ReplayEngine.SweepInput, ReplayEngine.SweepInput, e, result, f, Clock));
+        }
+        Schedule(ReplayEngine.SweepInput);
+        var record = ToRecord(ReplayEngine.SweepInput, ReplayEngine.SweepInput, sweep, result, own.ValueKind == JsonValueKind.Undefined ? null : own, Clock);
+        return found.Count == 0 && record.Outcome == Outcome.Ignored ? null : record;
+    }
+
+    /// <summary>The trigger of the bootstrap's lines for what a sweep found (the host's <c>EventBridgeHandler.FoundTrigger</c>).</summary>
+    private const string FoundTrigger = "found";
+
+    private bool _sweepsStarted;
+    private TimeSpan? _interval;
+
+    /// <summary>The policy's <c>reconcile.intervalSeconds</c>, read once from the policy the bootstraps run.</summary>
+    private TimeSpan Interval => _interval ??= PolicyLoader.Load(File.ReadAllBytes(options.PolicyPath)).Reconcile.Interval;
+
+    private void ScheduleSweep(DateTimeOffset due)
+    {
+        var id = $"sweep-{due.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}";
+        var json = $$$"""{"version":"0","id":"{{{id}}}","detail-type":"{{{DetailTypes.ScheduledEvent}}}","source":"{{{DetailTypes.EventsSource}}}","time":"{{{due.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'}}}","resources":[],"detail":{}}""";
+        Schedule((SweepTimer, new QueuedWork(json, new DeferredWork(json, due, Periodic: true))), due, periodic: true);
+    }
+
+    /// <summary>The input of a sweep's timer (the records of the sweep and of deferred work it leaves say <c>sweep</c>).</summary>
+    private const string SweepTimer = "sweep (schedule)";
+
+    protected override bool CountsAsLeftOver((string Input, QueuedWork Work) timer) => timer.Input != SweepTimer;
+
+    protected override async ValueTask<ReplayRecord?> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
+    {
+        if (timer.Input == SweepTimer) return await SweepAsync(timer.Work, ct);
         var function = await FunctionAsync(HandlerNames.RelaunchDue, ct);
         var id = $"local-{++_messages:D8}";
         var payload = SqsEvents.Batch([(id, timer.Work.Body)], Clock);
@@ -159,6 +222,13 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
 
     private async Task<(InvocationResult Result, JsonElement? Reaction)> InvokeAsync(FunctionInstance f, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
+        var (result, reactions) = await InvokeAllAsync(f, payload, ct);
+        return (result, reactions.Count == 0 ? null : reactions[0]);
+    }
+
+    /// <summary>Invokes the bootstrap and reads every reaction line it logged for the invocation, in order.</summary>
+    private async Task<(InvocationResult Result, List<JsonElement> Reactions)> InvokeAllAsync(FunctionInstance f, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
         var call = f.Emulator.InvokeAsync(payload, new InvokeOptions
         {
             LocalNow = Clock, Timeout = options.InvocationTimeout,
@@ -172,13 +242,13 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         // The bootstrap writes its reaction line(s), then the invocation's EMF line, then posts the result.
         var emf = await f.Process.WaitForLineAsync(l => ReactionLines.IsEmf(l, result.RequestId), f.Cursor, options.LogTimeout, ct);
         var end = emf?.Index ?? f.Process.Lines.Count - 1;
-        JsonElement? reaction = null;
+        var reactions = new List<JsonElement>();
         var lines = f.Process.Lines;
         for (var i = f.Cursor; i <= end && i < lines.Count; i++)
             if (ReactionLines.Is(lines[i], result.RequestId, "message", "reaction", out var json))
-                reaction ??= json;
+                reactions.Add(json);
         f.Cursor = end + 1;
-        return (result, reaction);
+        return (result, reactions);
     }
 
     private ReplayRecord ToRecord(string input, string trigger, EventEnvelope? e, InvocationResult result, JsonElement? reaction, DateTimeOffset? time)

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
 using EcsReflex.Core.State;
 using EcsReflex.Engine.Cluster;
 using EcsReflex.Engine.Local;
@@ -88,6 +90,8 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             LocalProtocol.DescribeAlarmNow => Answer(await cluster.DescribeAlarmNowAsync(Read(body, J.AlarmNamesRequest).AlarmNames.Single(), ct), J.AlarmStatesObservation),
             LocalProtocol.DescribeTaskTags => await DescribeTaskTagsAsync(Read(body, J.TaskKeyRequest), ct),
             LocalProtocol.ListTasksOnInstance => await ListTasksOnInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
+            LocalProtocol.ListStoppedTasks => await ListStoppedTasksAsync(Read(body, J.StoppedTasksRequest), ct),
+            LocalProtocol.ListContainerInstances => await ListContainerInstancesAsync(Read(body, J.StoppedTasksRequest), ct),
             LocalProtocol.GetService => await GetServiceAsync(Read(body, J.ServiceKeyRequest), ct),
             LocalProtocol.GetContainerInstance => await GetContainerInstanceAsync(Read(body, J.Ec2InstanceIdRequest), ct),
 
@@ -140,6 +144,57 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
 
     private async Task<byte[]> DescribeTaskTagsAsync(TaskKeyRequest r, CancellationToken ct) =>
         Answer(await cluster.DescribeTaskTagsAsync(r.ClusterArn, r.TaskArn, ct), J.TaskTagsObservation);
+
+    private readonly Dictionary<string, EventEnvelope> _served = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The stopped task or container instance served to a sweep as the event with id <paramref name="eventId"/> (the
+    /// event the sweep decides it as), for the records of what the sweep found; null when none was served under that id.
+    /// </summary>
+    public EventEnvelope? ServedFound(string eventId)
+    {
+        lock (_served) return _served.GetValueOrDefault(eventId);
+    }
+
+    /// <summary>Forgets what was served to sweeps so far (the Lambda replay does before each sweep).</summary>
+    public void ForgetServedFound()
+    {
+        lock (_served) _served.Clear();
+    }
+
+    private async Task<byte[]> ListStoppedTasksAsync(StoppedTasksRequest r, CancellationToken ct)
+    {
+        var seen = await cluster.ListStoppedTasksAsync(r.ClusterArn, r.MaxCalls, ct);
+        var events = new List<string>(seen.Tasks.Count);
+        foreach (var t in seen.Tasks)
+        {
+            var e = new EventEnvelope
+            {
+                Version = "0", Id = Reconciler.FoundEventId(t), DetailType = DetailTypes.TaskStateChange, Source = DetailTypes.EcsSource,
+                Time = t.StoppedAt, Resources = [t.TaskArn], Detail = t,
+            };
+            lock (_served) _served[e.Id] = e;
+            events.Add(System.Text.Encoding.UTF8.GetString(EventJson.Write(e)));
+        }
+        return Answer(new StoppedEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.StoppedEventsResult);
+    }
+
+    private async Task<byte[]> ListContainerInstancesAsync(StoppedTasksRequest r, CancellationToken ct)
+    {
+        var seen = await cluster.ListContainerInstancesAsync(r.ClusterArn, r.MaxCalls, ct);
+        var events = new List<string>(seen.Instances.Count);
+        foreach (var i in seen.Instances)
+        {
+            var e = new EventEnvelope
+            {
+                Version = "0", Id = Reconciler.FoundEventId(i), DetailType = DetailTypes.ContainerInstanceStateChange, Source = DetailTypes.EcsSource,
+                Time = i.UpdatedAt, Resources = [i.ContainerInstanceArn], Detail = i,
+            };
+            lock (_served) _served[e.Id] = e;
+            events.Add(System.Text.Encoding.UTF8.GetString(EventJson.Write(e)));
+        }
+        return Answer(new InstanceEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.InstanceEventsResult);
+    }
 
     private async Task<byte[]> ListTasksOnInstanceAsync(Ec2InstanceIdRequest r, CancellationToken ct) =>
         Answer(new TasksResult(await cluster.ListTasksOnInstanceAsync(r.ClusterArn, r.ContainerInstanceArn, ct)), J.TasksResult);

@@ -215,6 +215,117 @@ public sealed class ClusterObserverTests
         Assert.Equal([100, 50], stub.For("DescribeTasks").Select(r => Body(r).GetProperty("tasks").GetArrayLength()));
     }
 
+    // ---------------- ListStoppedTasks (the reconciler's sweep) ----------------
+
+    private static string Stopped(string arn) => Task(arn, "STOPPED").Replace("\"containers\":[]",
+        "\"stopCode\":\"EssentialContainerExited\",\"stoppedReason\":\"Essential container in task exited\",\"stoppedAt\":1733911260.25,"
+        + "\"containers\":[{\"name\":\"worker\",\"lastStatus\":\"STOPPED\",\"exitCode\":137,\"reason\":\"OutOfMemoryError\"}]");
+
+    [Fact]
+    public async Task ListStoppedTasks_ListsStoppedPagesOfAHundredAndDescribesEach_AsTheirStoppedEventsWouldCarryThem()
+    {
+        var arns = Enumerable.Range(0, 150).Select(i => $"arn:aws:ecs:us-east-1:123456789012:task/prod/s{i:D3}").ToList();
+        var (stub, clients, observer) = await StartAsync(r => r.Operation switch
+        {
+            "ListTasks" when r.Index == 0 => StubReply.Json(JsonSerializer.Serialize(new { taskArns = arns[..100], nextToken = "p2" })),
+            "ListTasks" => StubReply.Json(JsonSerializer.Serialize(new { taskArns = arns[100..] })),
+            "DescribeTasks" => StubReply.Json($$"""{"tasks":[{{string.Join(",", Body(r).GetProperty("tasks").EnumerateArray().Select(t => Stopped(t.GetString()!)))}}],"failures":[]}"""),
+            _ => StubReply.Error("UnknownOperationException", r.Operation),
+        });
+        await using var _ = stub;
+        using var __ = clients;
+
+        var seen = await observer.ListStoppedTasksAsync(Cluster, 10, default);
+
+        Assert.Equal((150, 4, false, (string?)null), (seen.Tasks.Count, seen.Calls, seen.Truncated, seen.Unavailable));
+        var lists = stub.For("ListTasks");
+        Assert.Equal($$"""{"cluster":"{{Cluster}}","maxResults":100,"desiredStatus":"STOPPED"}""", lists[0].Body);
+        Assert.Equal("p2", Body(lists[1]).GetProperty("nextToken").GetString());
+        var t = seen.Tasks[0];
+        Assert.Equal((arns[0], "STOPPED", "EssentialContainerExited", 3L), (t.TaskArn, t.LastStatus, t.StopCode, t.Version!.Value));
+        Assert.Equal((137, "OutOfMemoryError"), (t.Containers[0].ExitCode, t.Containers[0].Reason));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1733911260250), t.StoppedAt);
+        Assert.Contains("--shard", t.Overrides!.Value.GetRawText());
+    }
+
+    [Fact]
+    public async Task ListStoppedTasks_StopsAtTheCallBudget_AndSaysAFailedCall()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation switch
+        {
+            "ListTasks" => StubReply.Json("""{"taskArns":["arn:aws:ecs:us-east-1:123456789012:task/prod/a"],"nextToken":"more"}"""),
+            _ => StubReply.Json($$"""{"tasks":[{{Stopped("arn:aws:ecs:us-east-1:123456789012:task/prod/a")}}]}"""),
+        });
+        await using var _ = stub;
+        using var __ = clients;
+
+        var budget = await observer.ListStoppedTasksAsync(Cluster, 3, default);
+        Assert.Equal((1, 2, true), (budget.Tasks.Count, budget.Calls, budget.Truncated));
+
+        var (stub2, clients2, observer2) = await StartAsync(r => r.Operation == "ListTasks"
+            ? StubReply.Json("""{"taskArns":["arn:aws:ecs:us-east-1:123456789012:task/prod/a"]}""")
+            : StubReply.Error("AccessDeniedException", "not authorized to perform ecs:DescribeTasks", 400));
+        await using var ___ = stub2;
+        using var ____ = clients2;
+        var failed = await observer2.ListStoppedTasksAsync(Cluster, 10, default);
+        Assert.Empty(failed.Tasks);
+        Assert.StartsWith("DescribeTasks failed at call 2 (0 stopped tasks read before it): ", failed.Unavailable, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListContainerInstances_ListsPagesAndDescribesEach_AsTheirStateChangeEventsWouldCarryThem_WithinTheBudget()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation switch
+        {
+            "ListContainerInstances" when r.Index == 0 => StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"],"nextToken":"p2"}"""),
+            "ListContainerInstances" => StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"]}"""),
+            _ => StubReply.Json(Fixture("ecs-describe-container-instances.json")),
+        });
+        await using var _ = stub;
+        using var __ = clients;
+
+        var seen = await observer.ListContainerInstancesAsync(Cluster, 10, default);
+
+        Assert.Equal((2, 4, false, (string?)null), (seen.Instances.Count, seen.Calls, seen.Truncated, seen.Unavailable));
+        Assert.Equal($$"""{"cluster":"{{Cluster}}","maxResults":100}""", stub.For("ListContainerInstances")[0].Body);
+        Assert.Equal("p2", Body(stub.For("ListContainerInstances")[1]).GetProperty("nextToken").GetString());
+        Assert.Equal($$"""{"cluster":"{{Cluster}}","containerInstances":["{{Instance}}"]}""", stub.For("DescribeContainerInstances")[0].Body);
+        var i = seen.Instances[0];
+        Assert.Equal((Instance, "DRAINING", true, 42L, "i-0abc1234def567890"), (i.ContainerInstanceArn, i.Status, i.AgentConnected!.Value, i.Version!.Value, i.Ec2InstanceId));
+        Assert.Equal(Cluster, i.ClusterArn);
+
+    }
+
+    [Fact]
+    public async Task ListContainerInstances_StopsAtTheCallBudget_AndSaysSo()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation == "ListContainerInstances"
+            ? StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"],"nextToken":"more"}""")
+            : StubReply.Json(Fixture("ecs-describe-container-instances.json")));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var budget = await observer.ListContainerInstancesAsync(Cluster, 3, default);
+
+        Assert.Equal((1, 2, true), (budget.Instances.Count, budget.Calls, budget.Truncated));
+        Assert.Equal(2, stub.Requests.Count);
+    }
+
+    [Fact]
+    public async Task ListContainerInstances_WhenACallFails_SaysWhichAndKeepsWhatWasRead()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation == "ListContainerInstances"
+            ? StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"]}""")
+            : StubReply.Error("AccessDeniedException", "not authorized to perform ecs:DescribeContainerInstances", 400));
+        await using var _ = stub;
+        using var __ = clients;
+
+        var failed = await observer.ListContainerInstancesAsync(Cluster, 10, default);
+
+        Assert.Empty(failed.Instances);
+        Assert.StartsWith("DescribeContainerInstances failed at call 2 (0 container instances read before it): ", failed.Unavailable, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ListTasksOnInstance_MapsWhatAReplacementNeeds()
     {

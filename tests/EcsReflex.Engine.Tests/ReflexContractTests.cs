@@ -46,7 +46,15 @@ public class ReflexContractTests
             Assert.Equal(takers.SingleOrDefault(), Handlers.For(e.Detail));
         }
         Assert.True(events > 100, $"only {events} events were read");
-        Assert.Equal([HandlerNames.TaskRescheduler, HandlerNames.PlacementGuard, HandlerNames.ServiceScaler], Reflexes.All.Select(r => r.Name));
+        Assert.Equal([HandlerNames.TaskRescheduler, HandlerNames.PlacementGuard, HandlerNames.ServiceScaler, HandlerNames.Reconciler], Reflexes.All.Select(r => r.Name));
+        // The reconciler takes EventBridge's Scheduled Event (as a rate() rule sends it), which no sample holds: the replay makes its own.
+        var scheduled = EventParser.Parse("""
+            {"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012",
+             "time":"2026-03-02T12:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/reflex-reconcile"],"detail":{}}
+            """);
+        Assert.Equal(["arn:aws:events:us-east-1:123456789012:rule/reflex-reconcile"], Assert.IsType<ScheduledEvent>(scheduled.Detail).Rules);
+        Assert.Equal(HandlerNames.Reconciler, Assert.Single(Reflexes.All, r => r.Takes(scheduled.Detail)).Name);
+        taken[HandlerNames.Reconciler] = taken.GetValueOrDefault(HandlerNames.Reconciler) + 1;
         Assert.All(Reflexes.All, r => Assert.True(taken.GetValueOrDefault(r.Name) > 0, $"no event is taken by {r.Name}"));
     }
 

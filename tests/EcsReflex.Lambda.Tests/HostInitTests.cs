@@ -44,8 +44,8 @@ public sealed class HostInitTests
     }
 
     [Theory]
-    [InlineData("rescheduler", "_HANDLER=\"rescheduler\" is not a handler: set it to one of task-rescheduler, placement-guard, service-scaler, relaunch-due")]
-    [InlineData(null, "_HANDLER is not set: set it to one of task-rescheduler, placement-guard, service-scaler, relaunch-due")]
+    [InlineData("rescheduler", "_HANDLER=\"rescheduler\" is not a handler: set it to one of task-rescheduler, placement-guard, service-scaler, relaunch-due, reconciler")]
+    [InlineData(null, "_HANDLER is not set: set it to one of task-rescheduler, placement-guard, service-scaler, relaunch-due, reconciler")]
     public void Create_WhenTheHandlerIsUnknown_FailsInitSayingWhichNamesExist(string? name, string message)
     {
         var (_, error, _) = Init(new() { [EnvVars.Handler] = name, [EnvVars.DryRun] = "1" });

@@ -51,6 +51,18 @@ public sealed class LocalProtocolTests
 
     private static string Js<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.Serialize(value, type);
 
+    /// <summary>What a sweep reads of a stopped task, as text: the same in process and through the emulator.</summary>
+    private static string Stopped(Core.Observed.StoppedTasksObservation o) =>
+        $"{o.Calls} {o.Truncated} {o.Unavailable} " + string.Join(";", o.Tasks.Select(t =>
+            $"{t.TaskArn} {t.Version} {t.StopCode} {t.StoppedAt:O} {string.Join(",", t.Containers.Select(c => $"{c.Name}={c.ExitCode}"))}"));
+
+    /// <summary>What a sweep reads of the container instances, as text: the same in process and through the emulator.</summary>
+    private static string Instances(Core.Observed.ContainerInstancesObservation o) =>
+        $"{o.Calls} {o.Truncated} {o.Unavailable} " + string.Join(";", o.Instances.Select(i =>
+            $"{i.ContainerInstanceArn} {i.ClusterArn} {i.Status} {i.AgentConnected} {i.Version} {i.Ec2InstanceId} {i.RunningTasksCount} {i.RegisteredAt:O} "
+            + string.Join(",", i.Attributes.Select(a => $"{a.Name}={a.Value}")) + " "
+            + string.Join(",", i.RemainingResources.Select(r => $"{r.Name}={r.IntegerValue}/{r.LongValue}/{r.DoubleValue}/{string.Join("|", r.StringSetValue)}"))));
+
     private static string Jn<T>(T? value, JsonTypeInfo<T> type) where T : class => value is null ? "null" : JsonSerializer.Serialize(value, type);
 
     private static ServiceScalingRecord Scaling(int target) => new()
@@ -141,6 +153,9 @@ public sealed class LocalProtocolTests
         new("GetService unknown", async (_, o, _, ct) => Jn(await o.GetServiceAsync(ClusterArn, "nope", ct), J.ObservedService)),
         new("GetContainerInstance", async (_, o, _, ct) => Jn(await o.GetContainerInstanceAsync(ClusterArn, Instance, ct), J.ObservedContainerInstance)),
         new("GetContainerInstance unknown", async (_, o, _, ct) => Jn(await o.GetContainerInstanceAsync(ClusterArn, Instance + "00", ct), J.ObservedContainerInstance)),
+        new("ListStoppedTasks", async (_, o, _, ct) => Stopped(await o.ListStoppedTasksAsync(ClusterArn, 10, ct))),
+        new("ListContainerInstances", async (_, o, _, ct) => Instances(await o.ListContainerInstancesAsync(ClusterArn, 10, ct))),
+        new("ListContainerInstances on a budget", async (_, o, _, ct) => Instances(await o.ListContainerInstancesAsync(ClusterArn, 1, ct))),
 
         new("RunTask", async (_, _, e, ct) => Jn(await e.RunTaskAsync(Run, ct), J.RunTaskResponse)),
         new("RunTask with an EBS volume and tags", async (_, o, e, ct) =>

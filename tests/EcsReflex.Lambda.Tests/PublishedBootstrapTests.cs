@@ -69,7 +69,7 @@ public sealed partial class PublishedBootstrapTests(PublishedBootstrapFixture fi
         await using (replay)
         {
             Replays.AssertSame(expected, actual);
-            Assert.Equal(["placement-guard", "relaunch-due", "service-scaler", "task-rescheduler"], replay.Functions.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(["placement-guard", "reconciler", "relaunch-due", "service-scaler", "task-rescheduler"], replay.Functions.Keys.Order(StringComparer.Ordinal));
             Assert.Contains(actual, l => l.Contains("\"trigger\":\"timer\"", StringComparison.Ordinal) && l.Contains("\"operation\":\"RunTask\"", StringComparison.Ordinal));
             Assert.Contains(actual, l => l.Contains("\"operation\":\"GiveUp\"", StringComparison.Ordinal));
             Assert.Empty(replay.Local.DeadLetters);

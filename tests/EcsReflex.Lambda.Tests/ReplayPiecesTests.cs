@@ -34,13 +34,13 @@ public sealed class ReplayPiecesTests
     }
 
     [Fact]
-    public async Task EmittedEventJson_ParsesBackToTheEventTheEmbeddedClusterEmitted()
+    public async Task EventJson_ParsesBackToTheEventTheEmbeddedClusterEmitted()
     {
         var (running, stopped) = await EmittedAsync();
 
         foreach (var e in new[] { running, stopped })
         {
-            var json = EmittedEventJson.Write(e);
+            var json = EventJson.Write(e);
             var back = EventParser.Parse(json);
 
             Assert.Equal(e with { Detail = back.Detail, Resources = back.Resources }, back);
@@ -51,7 +51,7 @@ public sealed class ReplayPiecesTests
             Assert.Equal(t with { Containers = b.Containers, Attachments = b.Attachments, Attributes = b.Attributes, Overrides = b.Overrides }, b);
             Assert.Equal(t.Attachments.Select(a => (a.Id, a.Type, a.Status, a.Details.Count)), b.Attachments.Select(a => (a.Id, a.Type, a.Status, a.Details.Count)));
             Assert.Equal(t.Overrides!.Value.GetRawText(), b.Overrides!.Value.GetRawText());
-            Assert.Equal(json, EmittedEventJson.Write(back)); // nothing lost on the way
+            Assert.Equal(json, EventJson.Write(back)); // nothing lost on the way
         }
         Assert.Equal("RUNNING", ((TaskStateChange)running.Detail).LastStatus);
         Assert.Equal(T0.AddSeconds(15), ((TaskStateChange)running.Detail).StartedAt); // sub-millisecond precision kept
@@ -61,12 +61,32 @@ public sealed class ReplayPiecesTests
     }
 
     [Fact]
-    public void EmittedEventJson_RefusesWhatTheEmbeddedClusterNeverEmits()
+    public void EventJson_RefusesWhatTheEmbeddedClusterNeverEmits()
     {
         var alarm = EventParser.Parse(Repository.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
 
-        var ex = Assert.Throws<NotSupportedException>(() => EmittedEventJson.Write(alarm));
-        Assert.Contains("only task state changes", ex.Message, StringComparison.Ordinal);
+        var ex = Assert.Throws<NotSupportedException>(() => EventJson.Write(alarm));
+        Assert.Contains("only task and container instance state changes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EventJson_OfAContainerInstanceStateChange_ReadsBackAsTheSameEvent()
+    {
+        // The sample DRAINING event: attributes, both resource lists (integers and string sets), versions and times.
+        var e = EventParser.Parse(Repository.Event("ecs-container-instance-draining.json"));
+
+        var json = EventJson.Write(e);
+        var back = EventParser.Parse(json);
+
+        var i = (ContainerInstanceStateChange)e.Detail;
+        var b = (ContainerInstanceStateChange)back.Detail;
+        Assert.Equal(i with { Attributes = b.Attributes, RegisteredResources = b.RegisteredResources, RemainingResources = b.RemainingResources }, b);
+        Assert.Equal(i.Attributes, b.Attributes);
+        Assert.Equal(i.RemainingResources.Select(r => (r.Name, r.Type, r.IntegerValue, r.LongValue, r.DoubleValue, string.Join(",", r.StringSetValue))),
+            b.RemainingResources.Select(r => (r.Name, r.Type, r.IntegerValue, r.LongValue, r.DoubleValue, string.Join(",", r.StringSetValue))));
+        Assert.Equal(i.RegisteredResources.Count, b.RegisteredResources.Count);
+        Assert.Equal(("DRAINING", e.Id), (b.Status, back.Id));
+        Assert.Equal(json, EventJson.Write(back)); // nothing lost on the way
     }
 
     /// <summary>Every request type an action can carry, with a value for each of its members.</summary>

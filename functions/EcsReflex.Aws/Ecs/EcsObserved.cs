@@ -36,6 +36,43 @@ public static class EcsObserved
         StoppedAt = t.StoppedAt,
         StopCode = t.StopCode,
         StoppedReason = t.StoppedReason,
+        Containers = t.Containers.Select(Detail).ToList(),
+    };
+
+    private static ContainerDetail Detail(Container c) => new()
+    {
+        Name = c.Name, ContainerArn = c.ContainerArn, LastStatus = c.LastStatus, ExitCode = c.ExitCode, Reason = c.Reason, Image = c.Image,
+    };
+
+    /// <summary>A described task as its state change event would carry it (the event's detail is the task's description).</summary>
+    public static TaskStateChange ToStateChange(EcsTask t, string clusterArn) => new()
+    {
+        ClusterArn = t.ClusterArn ?? clusterArn,
+        TaskArn = t.TaskArn,
+        TaskDefinitionArn = t.TaskDefinitionArn,
+        Group = t.Group,
+        StartedBy = t.StartedBy,
+        LastStatus = t.LastStatus ?? "STOPPED",
+        DesiredStatus = t.DesiredStatus,
+        StopCode = t.StopCode,
+        StoppedReason = t.StoppedReason,
+        LaunchType = t.LaunchType,
+        CapacityProviderName = t.CapacityProviderName,
+        PlatformVersion = t.PlatformVersion,
+        AvailabilityZone = t.AvailabilityZone,
+        ContainerInstanceArn = t.ContainerInstanceArn,
+        Cpu = t.Cpu,
+        Memory = t.Memory,
+        EnableExecuteCommand = t.EnableExecuteCommand,
+        Version = t.Version,
+        Containers = t.Containers.Select(Detail).ToList(),
+        Overrides = t.Overrides,
+        Attachments = ToObserved(t).Attachments,
+        Attributes = t.Attributes.Select(a => new KeyValue(a.Name, a.Value)).ToList(),
+        CreatedAt = t.CreatedAt,
+        StartedAt = t.StartedAt,
+        StoppingAt = t.StoppingAt,
+        StoppedAt = t.StoppedAt,
     };
 
     public static ObservedService ToObserved(Service s) => new()

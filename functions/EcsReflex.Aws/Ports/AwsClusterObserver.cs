@@ -228,6 +228,91 @@ public sealed class AwsClusterObserver(EcsClient ecs, AutoScalingClient autoScal
             .ToList();
     }
 
+    /// <summary>
+    /// ListTasks with <c>desiredStatus: STOPPED</c> (pages of 100), then DescribeTasks of each page, until the pages end or
+    /// <paramref name="maxCalls"/> calls are spent (the rest at the next sweep). A call that fails ends the read: what was
+    /// described is kept, and the observation says what failed.
+    /// </summary>
+    public async ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        var tasks = new List<Core.Events.TaskStateChange>();
+        var calls = 0;
+        var operation = "ListTasks";
+        string? token = null;
+        try
+        {
+            do
+            {
+                if (calls + 2 > maxCalls) return new StoppedTasksObservation(tasks, calls, Truncated: true);
+                calls++;
+                operation = "ListTasks";
+                var page = await ecs.ListTasksAsync(new ListTasksRequest
+                {
+                    Cluster = clusterArn, DesiredStatus = "STOPPED", MaxResults = EcsClient.DescribeBatch, NextToken = token,
+                }, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _calls);
+                token = page.NextToken;
+                if (page.TaskArns.Count == 0) continue;
+                calls++;
+                operation = "DescribeTasks";
+                var described = await ecs.DescribeTasksAsync(new DescribeTasksRequest { Cluster = clusterArn, Tasks = page.TaskArns }, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _calls);
+                foreach (var t in described.Tasks)
+                    if (string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal)) tasks.Add(EcsObserved.ToStateChange(t, clusterArn));
+            }
+            while (token is not null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new StoppedTasksObservation(tasks, calls, Unavailable: $"{operation} failed at call {calls} ({tasks.Count} stopped tasks read before it): {ex.Message}");
+        }
+        return new StoppedTasksObservation(tasks, calls);
+    }
+
+    /// <summary>
+    /// ListContainerInstances (ACTIVE and DRAINING, ECS's default; pages of 100), then DescribeContainerInstances of each
+    /// page, until the pages end or <paramref name="maxCalls"/> calls are spent (the rest at the next sweep). A call that
+    /// fails ends the read: what was described is kept, and the observation says what failed.
+    /// </summary>
+    public async ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        var instances = new List<Core.Events.ContainerInstanceStateChange>();
+        var calls = 0;
+        var operation = "ListContainerInstances";
+        string? token = null;
+        try
+        {
+            do
+            {
+                if (calls + 2 > maxCalls) return new ContainerInstancesObservation(instances, calls, Truncated: true);
+                calls++;
+                operation = "ListContainerInstances";
+                var page = await ecs.ListContainerInstancesAsync(new ListContainerInstancesRequest
+                {
+                    Cluster = clusterArn, MaxResults = EcsClient.DescribeBatch, NextToken = token,
+                }, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _calls);
+                token = page.NextToken;
+                if (page.ContainerInstanceArns.Count == 0) continue;
+                calls++;
+                operation = "DescribeContainerInstances";
+                var described = await ecs.DescribeContainerInstancesAsync(new DescribeContainerInstancesRequest
+                {
+                    Cluster = clusterArn, ContainerInstances = page.ContainerInstanceArns,
+                }, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _calls);
+                foreach (var c in described.ContainerInstances) instances.Add(EcsObserved.ToObserved(c).ToStateChange(clusterArn));
+            }
+            while (token is not null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new ContainerInstancesObservation(instances, calls,
+                Unavailable: $"{operation} failed at call {calls} ({instances.Count} container instances read before it): {ex.Message}");
+        }
+        return new ContainerInstancesObservation(instances, calls);
+    }
+
     /// <summary>DescribeServices; null when ECS reports the service missing.</summary>
     public async ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct)
     {

@@ -72,6 +72,12 @@ public sealed record Decision
     /// evaluation. Periodic work: the replay runs it only up to its <c>--until</c> time.
     /// </summary>
     public DateTimeOffset? RedecideAt { get; init; }
+    /// <summary>
+    /// Events the decision found that no delivery brought (the reconciler's sweep: a STOPPED task whose event was lost):
+    /// the engine decides each as if it had arrived, under the same deduplication keys, so that whichever of it and a
+    /// late delivery comes first acts and the other is a duplicate.
+    /// </summary>
+    public IReadOnlyList<Events.EventEnvelope> Found { get; init; } = [];
 
     /// <summary>The lineage record this decision writes, if any (the first declared).</summary>
     public LineageRecord? Lineage => Write<LineageWrite>()?.Record;

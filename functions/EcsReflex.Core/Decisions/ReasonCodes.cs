@@ -49,6 +49,10 @@ public static class ReasonCodes
     public const string ScalerSustainedEnded = "scaler.sustained.ended";
     public const string ScalerSustainedStale = "scaler.sustained.stale";
 
+    // The reconciler's sweep.
+    public const string ReconcilerSwept = "reconciler.swept";
+    public const string ReconcilerReadFailed = "reconciler.read-failed";
+
     // ---------------------------------------------------------------- placement guard
     public const string GuardClusterNotInPolicy = "guard.ignored.cluster-not-in-policy";
     public const string GuardStale = "guard.ignored.stale";
@@ -100,6 +104,7 @@ public static class ReasonCodes
     public const string EngineClaimsLost = "engine.failed.claims-lost";
     public const string EngineReplayStalled = "engine.deferred.replay-stalled";
     public const string EngineReplayUntil = "engine.ignored.replay-until";
+    public const string EngineUndelivered = "engine.ignored.undelivered";
     public const string ActuatorRateLimit = "actuator.deferred.rate-limit";
     public const string ActuatorCapacity = "actuator.deferred.capacity";
     public const string ActuatorActionFailed = "actuator.failed.action";

@@ -35,6 +35,18 @@ public static class DetailTypes
     public const string AlarmStateChange = "CloudWatch Alarm State Change";
     public const string EcsSource = "aws.ecs";
     public const string CloudWatchSource = "aws.cloudwatch";
+    /// <summary>An EventBridge schedule's event (a <c>rate()</c> or <c>cron()</c> rule): what starts the reconciler's sweep.</summary>
+    public const string ScheduledEvent = "Scheduled Event";
+    public const string EventsSource = "aws.events";
+}
+
+/// <summary>
+/// EventBridge's <c>Scheduled Event</c> (source <c>aws.events</c>, an empty detail): the reconciler's sweep is due. The
+/// envelope's time is when; <see cref="Rules"/> the schedule rules that fired it (the envelope's <c>resources</c>).
+/// </summary>
+public sealed record ScheduledEvent(IReadOnlyList<string> Rules) : EventDetail
+{
+    public override DateTimeOffset? Timestamp => null;
 }
 
 public sealed record KeyValue(string Name, string? Value);

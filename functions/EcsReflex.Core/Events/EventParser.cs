@@ -190,7 +190,7 @@ public static class EventParser
     }
 
     private static bool NeedsResources(string source, string detailType) =>
-        source == DetailTypes.CloudWatchSource || detailType is DetailTypes.ServiceAction or DetailTypes.DeploymentStateChange;
+        source is DetailTypes.CloudWatchSource or DetailTypes.EventsSource || detailType is DetailTypes.ServiceAction or DetailTypes.DeploymentStateChange;
 
     /// <summary>Reads the detail; <paramref name="r"/> is on its start and ends on its end; <paramref name="doc"/> is what it reads.</summary>
     private static EventDetail ParseDetail(ref Utf8JsonReader r, ReadOnlySpan<byte> doc, string source, string detailType,
@@ -201,8 +201,16 @@ public static class EventParser
         (DetailTypes.EcsSource, DetailTypes.ServiceAction) => ParseServiceAction(ref r, resources, pool),
         (DetailTypes.EcsSource, DetailTypes.DeploymentStateChange) => ParseDeployment(ref r, resources, pool),
         (DetailTypes.CloudWatchSource, DetailTypes.AlarmStateChange) => ParseAlarm(ref r, resources, pool),
+        (DetailTypes.EventsSource, DetailTypes.ScheduledEvent) => Scheduled(ref r, resources),
         _ => Unsupported(ref r, source, detailType),
     };
+
+    /// <summary>A schedule's event: its detail is <c>{}</c> (whatever it holds is not read).</summary>
+    private static ScheduledEvent Scheduled(ref Utf8JsonReader r, IReadOnlyList<string> resources)
+    {
+        r.Skip();
+        return new ScheduledEvent(resources);
+    }
 
     private static UnsupportedDetail Unsupported(ref Utf8JsonReader r, string source, string detailType)
     {

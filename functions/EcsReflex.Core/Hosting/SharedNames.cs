@@ -12,14 +12,16 @@ public static class HandlerNames
     public const string ServiceScaler = "service-scaler";
     /// <summary>The delay queue's consumer: an SQS batch of deferred work, decided again when due.</summary>
     public const string RelaunchDue = "relaunch-due";
+    /// <summary>The sweep, on a schedule: what no event said (a lost STOPPED event), decided as the event would have been.</summary>
+    public const string Reconciler = "reconciler";
 
-    public static readonly IReadOnlyList<string> All = [TaskRescheduler, PlacementGuard, ServiceScaler, RelaunchDue];
+    public static readonly IReadOnlyList<string> All = [TaskRescheduler, PlacementGuard, ServiceScaler, RelaunchDue, Reconciler];
 
-    /// <summary>Handlers that EventBridge invokes asynchronously (the others are fed by SQS).</summary>
-    public static readonly IReadOnlyList<string> EventDriven = [TaskRescheduler, PlacementGuard, ServiceScaler];
+    /// <summary>Handlers that EventBridge invokes asynchronously (the others are fed by SQS); the reconciler by its schedule rule.</summary>
+    public static readonly IReadOnlyList<string> EventDriven = [TaskRescheduler, PlacementGuard, ServiceScaler, Reconciler];
 
     /// <summary>Handlers that put deferred work on the delay queue (relaunch later, move later, decide a sustained alarm again).</summary>
-    public static readonly IReadOnlyList<string> Defers = [TaskRescheduler, PlacementGuard, ServiceScaler, RelaunchDue];
+    public static readonly IReadOnlyList<string> Defers = [TaskRescheduler, PlacementGuard, ServiceScaler, RelaunchDue, Reconciler];
 }
 
 /// <summary>Names of the environment variables the host reads; the CDK app sets them and the docs list them.</summary>

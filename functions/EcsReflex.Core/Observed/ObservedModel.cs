@@ -50,10 +50,32 @@ public sealed record ObservedTask
     public DateTimeOffset? StoppedAt { get; init; }
     public string? StopCode { get; init; }
     public string? StoppedReason { get; init; }
+    /// <summary>The containers as described (names, statuses, exit codes): a stopped task's say why it stopped.</summary>
+    public IReadOnlyList<ContainerDetail> Containers { get; init; } = [];
 }
 
 public sealed record ObservedContainerInstance
 {
+    /// <summary>
+    /// The instance as the state change event that describes it now would carry it (the reconciler's sweep decides a drain
+    /// or a disconnect no event said as that event); <paramref name="clusterArn"/> when the instance's own is not known.
+    /// </summary>
+    public Events.ContainerInstanceStateChange ToStateChange(string clusterArn) => new()
+    {
+        ClusterArn = ClusterArn ?? clusterArn,
+        ContainerInstanceArn = ContainerInstanceArn,
+        Ec2InstanceId = Ec2InstanceId,
+        Status = Status ?? "ACTIVE",
+        AgentConnected = AgentConnected,
+        Version = Version,
+        Attributes = Attributes,
+        RegisteredResources = RegisteredResources,
+        RemainingResources = RemainingResources,
+        RunningTasksCount = RunningTasksCount,
+        PendingTasksCount = PendingTasksCount,
+        RegisteredAt = RegisteredAt,
+    };
+
     public required string ContainerInstanceArn { get; init; }
     /// <summary>
     /// The cluster the instance is registered in. <c>describe-container-instances</c> does not print it: the snapshot
@@ -113,4 +135,26 @@ public sealed record TaskTagsObservation(IReadOnlyList<Tag> Tags, string? Unavai
 {
     public static TaskTagsObservation Read(IReadOnlyList<Tag> tags) => new(tags, null);
     public static TaskTagsObservation None(string why) => new([], why);
+}
+
+/// <summary>
+/// The stopped tasks of one cluster ECS still describes (for about an hour after they stop), as their STOPPED events would
+/// carry them: what the reconciler's sweep reads (live: <c>ListTasks desiredStatus=STOPPED</c> then <c>DescribeTasks</c>).
+/// </summary>
+/// <param name="Calls">The API calls the read took.</param>
+/// <param name="Truncated">True when the call budget ran out before the last page: the rest waits for the next sweep.</param>
+/// <param name="Unavailable">Why they could not be read, or null.</param>
+public sealed record StoppedTasksObservation(IReadOnlyList<Events.TaskStateChange> Tasks, int Calls, bool Truncated = false, string? Unavailable = null)
+{
+    public static StoppedTasksObservation None(string why) => new([], 0, false, why);
+}
+
+/// <summary>
+/// The container instances of a cluster (ACTIVE and DRAINING) as the reconciler's sweep read them, each as the state
+/// change event that would describe it now; <paramref name="Calls"/> API calls; <paramref name="Truncated"/> when the call
+/// budget ran out first; <paramref name="Unavailable"/> when a read failed (what was read before it is kept).
+/// </summary>
+public sealed record ContainerInstancesObservation(IReadOnlyList<Events.ContainerInstanceStateChange> Instances, int Calls, bool Truncated = false, string? Unavailable = null)
+{
+    public static ContainerInstancesObservation None(string why) => new([], 0, false, why);
 }

@@ -68,8 +68,9 @@ public static partial class PolicyLoader
 
     private static ReflexPolicy ReadPolicy(Reader r, JsonElement root)
     {
-        if (!r.Object(root, "", "$schema", "clusters")) return new ReflexPolicy { Clusters = [] };
+        if (!r.Object(root, "", "$schema", "clusters", "reconcile")) return new ReflexPolicy { Clusters = [] };
         r.OptionalString(root, "", "$schema");
+        var reconcile = ReadReconcile(r, root);
         var clusters = r.List(root, "", "clusters", required: true, ReadCluster);
         if (clusters.Count == 0 && root.TryGetProperty("clusters", out var c) && c.ValueKind == JsonValueKind.Array)
             r.Error("clusters", "must name at least one cluster: EcsReflex touches nothing the policy does not name");
@@ -82,7 +83,20 @@ public static partial class PolicyLoader
             else seen[key] = i;
         }
         ScalingPolicy.CheckAlarmsDriveOneService(r, clusters);
-        return new ReflexPolicy { Clusters = clusters };
+        return new ReflexPolicy { Clusters = clusters, Reconcile = reconcile };
+    }
+
+    /// <summary><c>reconcile</c>: the sweep's interval (every field optional).</summary>
+    private static ReconcilePolicy ReadReconcile(Reader r, JsonElement root)
+    {
+        if (r.OptionalObject(root, "", "reconcile") is not { } e || !r.Object(e, "reconcile", "intervalSeconds")) return new ReconcilePolicy();
+        var seconds = r.Int(e, "reconcile", "intervalSeconds", ReconcilePolicy.DefaultIntervalSeconds, ReconcilePolicy.MinIntervalSeconds, ReconcilePolicy.MaxIntervalSeconds);
+        if (seconds % 60 != 0)
+        {
+            r.Error("reconcile.intervalSeconds", $"{seconds} is not a whole number of minutes (EventBridge's rate() schedule counts minutes); use {Math.Max(60, seconds / 60 * 60)} or {(seconds / 60 + 1) * 60}");
+            seconds = ReconcilePolicy.DefaultIntervalSeconds;
+        }
+        return new ReconcilePolicy { IntervalSeconds = seconds };
     }
 
     private static ClusterPolicy ReadCluster(Reader r, JsonElement e, string path)

@@ -5,6 +5,9 @@ public sealed record ReflexPolicy
 {
     public required IReadOnlyList<ClusterPolicy> Clusters { get; init; }
 
+    /// <summary>The sweep (the reconciler): how often it looks for what no event said (policy <c>reconcile</c>).</summary>
+    public ReconcilePolicy Reconcile { get; init; } = new();
+
     /// <summary>The policy cluster an event's cluster ARN belongs to, or null when the policy does not name it.</summary>
     public ClusterPolicy? FindCluster(string? clusterArn)
     {
@@ -125,4 +128,18 @@ public sealed record NetworkSpec
     public required IReadOnlyList<string> Subnets { get; init; }
     public IReadOnlyList<string> SecurityGroups { get; init; } = [];
     public string AssignPublicIp { get; init; } = "DISABLED";
+}
+
+/// <summary>
+/// The reconciler's sweep (policy <c>reconcile</c>): every <see cref="IntervalSeconds"/>, the policy's clusters are looked
+/// at for what no event said (a missed STOPPED event, …), and that is decided as the event would have been.
+/// </summary>
+public sealed record ReconcilePolicy
+{
+    public const int DefaultIntervalSeconds = 300, MinIntervalSeconds = 60, MaxIntervalSeconds = 86_400;
+
+    /// <summary>Seconds between two sweeps (default 300; 60 to 86400: EventBridge's <c>rate()</c> counts whole minutes).</summary>
+    public int IntervalSeconds { get; init; } = DefaultIntervalSeconds;
+
+    public TimeSpan Interval => TimeSpan.FromSeconds(IntervalSeconds);
 }

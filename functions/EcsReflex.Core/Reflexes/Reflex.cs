@@ -56,6 +56,7 @@ public static class Reflexes
         new TaskReschedulerReflex(),
         new PlacementGuardReflex(),
         new ServiceScalerReflex(),
+        new ReconcilerReflex(),
     ];
 
     /// <summary>The reflex that takes <paramref name="detail"/>, or null when EcsReflex has none for it.</summary>

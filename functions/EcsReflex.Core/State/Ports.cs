@@ -124,6 +124,22 @@ public interface IClusterObserver
     /// <summary>A service as describe-services shows it (with its placement), or null when it does not exist.</summary>
     ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct);
 
+    /// <summary>
+    /// The stopped tasks of a cluster ECS still shows, at most <paramref name="maxCalls"/> API calls' worth, newest pages
+    /// first (the reconciler's sweep). Never throws for a read that fails: the observation says why. An observer that
+    /// cannot list them says so.
+    /// </summary>
+    ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
+        ValueTask.FromResult(StoppedTasksObservation.None("this observer cannot list stopped tasks"));
+
+    /// <summary>
+    /// The container instances of a cluster (ACTIVE and DRAINING; ListContainerInstances + DescribeContainerInstances), at
+    /// most <paramref name="maxCalls"/> API calls' worth (the reconciler's sweep). Never throws for a read that fails: the
+    /// observation says why. An observer that cannot list them says so.
+    /// </summary>
+    ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
+        ValueTask.FromResult(ContainerInstancesObservation.None("this observer cannot list container instances"));
+
     /// <summary>A container instance as describe-container-instances shows it, or null when it is unknown.</summary>
     ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct);
 }

@@ -97,6 +97,7 @@ public sealed partial class EmbeddedCluster
                         {
                             _tasks.Remove(f.Key);
                             _placementNotes.Remove(f.Key);
+                            _stoppedViews.Remove(f.Key);
                             _gone.Add(f.Key);
                             _forget.Enqueue((ForgetKind.StoppedArn, f.Key), at + RequestMemory);
                         }
@@ -388,8 +389,10 @@ public sealed partial class EmbeddedCluster
                 StoppingAt = t.LastStatus == "STOPPED" ? at : null,
                 StoppedAt = t.StoppedAt,
                 UpdatedAt = at,
-                // Only a task that finished its work (StartedTaskLifetime) stops this way here: its essential container exited 0.
-                Containers = t.LastStatus == "STOPPED" && t.StopCode == EssentialContainerExited
+                // As described (the snapshot's, a replayed event's); else only a task that finished its work
+                // (StartedTaskLifetime) stops this way here: its essential container exited 0.
+                Containers = t.Containers.Count > 0 ? t.Containers
+                    : t.LastStatus == "STOPPED" && t.StopCode == EssentialContainerExited
                     ? [new ContainerDetail { Name = Arns.TaskDefinitionFamily(t.TaskDefinitionArn), LastStatus = "STOPPED", ExitCode = 0 }]
                     : [],
             },
@@ -520,14 +523,21 @@ public sealed partial class EmbeddedCluster
                 {
                     LastStatus = "STOPPED", DesiredStatus = "STOPPED", StopCode = t.StopCode, StoppedReason = t.StoppedReason,
                     StoppedAt = t.StoppedAt ?? Now, Version = t.Version ?? known.Version,
+                    Containers = t.Containers.Count > 0 ? t.Containers : known.Containers,
                 };
                 Release(stopped);
                 Put(stopped);
             }
-            else if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
+            else
             {
-                Consume(ci, -(cpu ?? 0), -(memory ?? 0), 0);
-                if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.StoppedArn, t.TaskArn), Now + RequestMemory);
+                if (t.ContainerInstanceArn is { } ci && _released.Add(t.TaskArn))
+                {
+                    Consume(ci, -(cpu ?? 0), -(memory ?? 0), 0);
+                    if (StoppedTaskRetention is not null) _forget.Enqueue((ForgetKind.StoppedArn, t.TaskArn), Now + RequestMemory);
+                }
+                // ECS lists a stopped task for about an hour, whether or not anyone saw it run: so does the replay, for the
+                // reconciler's sweep (a stop whose event was lost is still there to find).
+                if (StoppedTaskRetention is not null) Put(StoppedFrom(t));
             }
             Generation++;
             return;
@@ -571,6 +581,35 @@ public sealed partial class EmbeddedCluster
             Generation++;
         }
     }
+
+    /// <summary>A task first heard of by its STOPPED event, as ECS describes it afterwards.</summary>
+    private ObservedTask StoppedFrom(TaskStateChange t) => new()
+    {
+        TaskArn = t.TaskArn,
+        ClusterArn = t.ClusterArn,
+        TaskDefinitionArn = t.TaskDefinitionArn,
+        ContainerInstanceArn = t.ContainerInstanceArn,
+        Group = t.Group,
+        StartedBy = t.StartedBy,
+        LastStatus = "STOPPED",
+        DesiredStatus = "STOPPED",
+        StopCode = t.StopCode,
+        StoppedReason = t.StoppedReason,
+        LaunchType = t.LaunchType,
+        CapacityProviderName = t.CapacityProviderName,
+        Cpu = t.Cpu,
+        Memory = t.Memory,
+        AvailabilityZone = t.AvailabilityZone,
+        PlatformVersion = t.PlatformVersion,
+        CreatedAt = t.CreatedAt,
+        StartedAt = t.StartedAt,
+        StoppedAt = t.StoppedAt ?? Now,
+        Overrides = t.Overrides,
+        EnableExecuteCommand = t.EnableExecuteCommand,
+        Attachments = t.Attachments,
+        Containers = t.Containers,
+        Version = t.Version,
+    };
 
     // ------------------------------------------------------------------ resources
 
@@ -681,7 +720,8 @@ public sealed partial class EmbeddedCluster
             CountGroup(was, old.Group, -1);
         if (!isKnown && !_gone.Remove(task.TaskArn)) _tasksEverKnown++;
         if (StoppedTaskRetention is { } keep && task.LastStatus == "STOPPED" && old?.LastStatus != "STOPPED")
-            _forget.Enqueue((ForgetKind.StoppedTask, task.TaskArn), Now + keep);
+            // An hour after it stopped, as ECS (a snapshot's stopped task: after its stoppedAt, not after loading).
+            _forget.Enqueue((ForgetKind.StoppedTask, task.TaskArn), (task.StoppedAt is { } at && at > Now ? at : Now) + keep);
         _tasks[task.TaskArn] = task;
         _arnById.TryAdd(Arns.LastSegment(task.TaskArn), task.TaskArn);
         if (task.ContainerInstanceArn is { } on && task.LastStatus != "STOPPED")
@@ -698,6 +738,59 @@ public sealed partial class EmbeddedCluster
     }
 
     // ------------------------------------------------------------------ IClusterObserver (placement guard)
+
+    /// <summary>
+    /// The stopped tasks of a cluster the table still holds (ECS keeps them about an hour: <see cref="StoppedTaskRetention"/>),
+    /// as their STOPPED events would carry them, newest first; the calls counted as ECS would take them (one ListTasks
+    /// page and one DescribeTasks per 100 tasks), at most <paramref name="maxCalls"/>.
+    /// </summary>
+    /// <summary>The sweep's view of each stopped task, made from the task record it is of (a new record makes a new view).</summary>
+    private readonly Dictionary<string, (ObservedTask Of, TaskStateChange View)> _stoppedViews = new(StringComparer.Ordinal);
+
+    public ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var name = Arns.ClusterName(clusterArn);
+            var stopped = _tasks.Values
+                .Where(t => t.LastStatus == "STOPPED" && t.ClusterArn is { } c && Arns.ClusterName(c) == name)
+                .OrderByDescending(t => t.StoppedAt).ThenBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
+            const int Page = 100;
+            var pages = Math.Max(1, (stopped.Count + Page - 1) / Page);
+            var affordable = Math.Max(0, maxCalls / 2);
+            var truncated = pages > affordable;
+            var kept = truncated ? stopped.Take(affordable * Page).ToList() : stopped;
+            var calls = truncated ? affordable * 2 : pages + (stopped.Count + Page - 1) / Page;
+            // A stopped task no longer changes: its view is made once, not at every sweep (kept while the task is).
+            var tasks = new List<TaskStateChange>(kept.Count);
+            foreach (var t in kept)
+            {
+                if (!_stoppedViews.TryGetValue(t.TaskArn, out var view) || !ReferenceEquals(view.Of, t))
+                    _stoppedViews[t.TaskArn] = view = (t, (TaskStateChange)Envelope(t, t.StoppedAt ?? Now).Detail);
+                tasks.Add(view.View);
+            }
+            return ValueTask.FromResult(new StoppedTasksObservation(tasks, calls, truncated));
+        }
+    }
+
+    /// <summary>The cluster's ACTIVE and DRAINING container instances, as ListContainerInstances and DescribeContainerInstances would give them (2 calls per 100).</summary>
+    public ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var instances = _instances.Values
+                .Where(i => InCluster(i, clusterArn) && i.Status is "ACTIVE" or "DRAINING")
+                .OrderBy(i => i.ContainerInstanceArn, StringComparer.Ordinal).ToList();
+            const int Page = 100;
+            var pages = Math.Max(1, (instances.Count + Page - 1) / Page);
+            var affordable = Math.Max(0, maxCalls / 2);
+            var truncated = pages > affordable;
+            var kept = truncated ? instances.Take(affordable * Page).ToList() : instances;
+            var calls = truncated ? affordable * 2 : pages + (instances.Count + Page - 1) / Page;
+            IReadOnlyList<ContainerInstanceStateChange> seen = [.. kept.Select(i => i.ToStateChange(clusterArn))];
+            return ValueTask.FromResult(new ContainerInstancesObservation(seen, calls, truncated));
+        }
+    }
 
     public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
     {

@@ -314,6 +314,17 @@ public static class SnapshotReader
         StoppedAt = OptionalTime(t, "stoppedAt", p),
         StopCode = OptionalString(t, "stopCode", p),
         StoppedReason = OptionalString(t, "stoppedReason", p),
+        Containers = Array(t, "containers", p, ReadContainer),
+    };
+
+    private static ContainerDetail ReadContainer(JsonElement c, string p) => new()
+    {
+        Name = OptionalString(AsObject(c, p), "name", p),
+        ContainerArn = OptionalString(c, "containerArn", p),
+        LastStatus = OptionalString(c, "lastStatus", p),
+        ExitCode = OptionalLong(c, "exitCode", p) is { } code ? (int)Math.Clamp(code, int.MinValue, int.MaxValue) : null,
+        Reason = OptionalString(c, "reason", p),
+        Image = OptionalString(c, "image", p),
     };
 
     private static Attachment ReadAttachment(JsonElement a, string p) => new()

@@ -50,6 +50,8 @@ public static class LocalProtocol
     public const string ListTasksOnInstance = Prefix + "cluster/list-tasks-on-instance";
     public const string GetService = Prefix + "cluster/get-service";
     public const string GetContainerInstance = Prefix + "cluster/get-container-instance";
+    public const string ListStoppedTasks = Prefix + "cluster/list-stopped-tasks";
+    public const string ListContainerInstances = Prefix + "cluster/list-container-instances";
 
     // IEcsApi (the embedded cluster: nothing leaves the machine)
     public const string RunTask = Prefix + "ecs/run-task";
@@ -66,7 +68,7 @@ public static class LocalProtocol
         GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
         Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeAlarmNow, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
-        RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
+        ListStoppedTasks, ListContainerInstances, RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
     ];
 
     /// <summary>Header of the emulator's <c>next</c> response: the replay's simulated "now" for this invocation.</summary>
@@ -97,6 +99,14 @@ public sealed record InstanceSeenResult(InstanceSeenRecord? Value);
 public sealed record DrainMoveResult(DrainMoveRecord? Value);
 public sealed record ServicePlacementResult(ServicePlacementRecord? Value);
 public sealed record TasksResult(IReadOnlyList<ObservedTask> Value);
+public sealed record StoppedTasksRequest(string ClusterArn, int MaxCalls);
+/// <summary>
+/// The stopped tasks of a cluster, each as the JSON of its STOPPED event (the bootstrap reads it with the event parser it
+/// already has, rather than with serializer metadata for the task's every member, which the 6 MiB zip cannot afford).
+/// </summary>
+public sealed record StoppedEventsResult(IReadOnlyList<string> Events, int Calls, bool Truncated, string? Unavailable);
+/// <summary>The container instances of a cluster, each as the JSON of the state change event that describes it now (as <see cref="StoppedEventsResult"/>).</summary>
+public sealed record InstanceEventsResult(IReadOnlyList<string> Events, int Calls, bool Truncated, string? Unavailable);
 public sealed record ServiceResult(ObservedService? Value);
 public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 
@@ -121,6 +131,9 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(DrainMoveResult))]
 [JsonSerializable(typeof(ServicePlacementResult))]
 [JsonSerializable(typeof(TasksResult))]
+[JsonSerializable(typeof(StoppedTasksRequest))]
+[JsonSerializable(typeof(StoppedEventsResult))]
+[JsonSerializable(typeof(InstanceEventsResult))]
 [JsonSerializable(typeof(ServiceResult))]
 [JsonSerializable(typeof(ContainerInstanceResult))]
 [JsonSerializable(typeof(ServiceScalingView))]

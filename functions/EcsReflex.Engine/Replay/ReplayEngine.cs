@@ -103,18 +103,77 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
                 Input = item.Input, Trigger = "event", Time = item.SortTime, Outcome = Outcome.Rejected,
                 Code = ReasonCodes.Reject(item.Rejection!.Kind), Reason = item.Rejection.Message, RejectionCode = item.Rejection.Code,
             };
+        if (!_sweepsStarted)
+        {
+            // The first sweep one interval after the first input; each sweep schedules the next.
+            _sweepsStarted = true;
+            ScheduleSweep(Clock + _reactor.Policy.Reconcile.Interval);
+        }
         Cluster.Observe(e);
+        if (Undelivered?.Invoke(e) == true)
+            return new ReplayRecord
+            {
+                Input = item.Input, Trigger = "event", EventId = e.Id, Time = Clock, DetailType = e.DetailType, Outcome = Outcome.Ignored,
+                Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
+                Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
+            };
         var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
         Schedule(item, e, reaction);
         return ToRecord(item.Input, "event", e, reaction);
     }
 
-    protected override async ValueTask<ReplayRecord> FireAsync((InputItem Item, EventEnvelope Event) work, CancellationToken ct)
+    protected override async ValueTask<ReplayRecord?> FireAsync((InputItem Item, EventEnvelope Event) work, CancellationToken ct)
     {
+        if (work.Event.Detail is ScheduledEvent) return await SweepAsync(work.Item, work.Event, ct);
         var reaction = await _reactor.HandleDueAsync(work.Event, Clock, ct);
         Schedule(work.Item, work.Event, reaction);
         return ToRecord(work.Item.Input, "timer", work.Event, reaction);
     }
+
+    /// <summary>
+    /// Lossy delivery, for soaks (issue 15): an input this answers true for happens in the embedded cluster (as what ECS
+    /// did) but reaches no handler, as an event EventBridge dropped (<see cref="ReasonCodes.EngineUndelivered"/>).
+    /// </summary>
+    public Predicate<EventEnvelope>? Undelivered { get; init; }
+
+    /// <summary>The <c>input</c> and <c>trigger</c> of the reconciler's sweeps and of what they found.</summary>
+    public const string SweepInput = "sweep";
+
+    /// <summary>
+    /// The reconciler's sweep, on the simulated clock every <c>reconcile.intervalSeconds</c> from the first input's time up
+    /// to the end of periodic work (the last input's time, or <c>--until</c>). A sweep that finds nothing to decide prints
+    /// nothing (it is counted in <see cref="Sweeps"/>); one that does prints its own record, then one per found event.
+    /// </summary>
+    private async ValueTask<ReplayRecord?> SweepAsync(InputItem item, EventEnvelope e, CancellationToken ct)
+    {
+        Sweeps++;
+        ScheduleSweep(Clock + _reactor.Policy.Reconcile.Interval);
+        var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
+        foreach (var found in reaction.Found)
+        {
+            Schedule(item, found.Event!, found);
+            More.Enqueue(ToRecord(SweepInput, SweepInput, found.Event!, found));
+        }
+        if (reaction.Found.Count == 0 && reaction.Outcome == Outcome.Ignored) return null;
+        return ToRecord(SweepInput, SweepInput, e, reaction);
+    }
+
+    /// <summary>How many sweeps the replay ran (those that found nothing print no record).</summary>
+    public int Sweeps { get; private set; }
+
+    private bool _sweepsStarted;
+
+    private void ScheduleSweep(DateTimeOffset due)
+    {
+        var e = new EventEnvelope
+        {
+            Version = "0", Id = $"sweep-{due.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}", DetailType = DetailTypes.ScheduledEvent,
+            Source = DetailTypes.EventsSource, Time = due, Detail = new ScheduledEvent([]),
+        };
+        Schedule((new InputItem(SweepInput, e, null, due), e), due, periodic: true);
+    }
+
+    protected override bool CountsAsLeftOver((InputItem Item, EventEnvelope Event) timer) => timer.Event.Detail is not ScheduledEvent;
 
     private void Schedule(InputItem item, EventEnvelope e, Reaction reaction)
     {

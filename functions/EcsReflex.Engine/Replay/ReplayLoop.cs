@@ -41,6 +41,15 @@ public abstract class ReplayLoop<TInput, TTimer>
     private bool _inputsDone;
     private DateTimeOffset? _firstNotRunAt;
 
+    /// <summary>Records a firing or an input produced beyond its own (what a sweep found), yielded right after it.</summary>
+    protected Queue<ReplayRecord> More { get; } = new();
+
+    /// <summary>
+    /// False for periodic work that is not a sustained alarm's re-decision (the reconciler's sweeps): past the end of the
+    /// replay it is dropped without being counted in the last record.
+    /// </summary>
+    protected virtual bool CountsAsLeftOver(TTimer timer) => true;
+
     /// <summary>The simulated clock: it follows the events and never goes back.</summary>
     protected DateTimeOffset Clock { get; private set; } = DateTimeOffset.MinValue;
 
@@ -49,7 +58,7 @@ public abstract class ReplayLoop<TInput, TTimer>
     protected abstract DateTimeOffset? SortTimeOf(TInput input);
     protected abstract ValueTask<ReplayRecord> ProcessAsync(TInput input, CancellationToken ct);
     /// <summary>Decides the timer at the head of <see cref="Timers"/>, already taken off it, at its due time.</summary>
-    protected abstract ValueTask<ReplayRecord> FireAsync(TTimer timer, CancellationToken ct);
+    protected abstract ValueTask<ReplayRecord?> FireAsync(TTimer timer, CancellationToken ct);
     protected abstract ValueTask<ReplayRecord> ProcessEmittedAsync(EventEnvelope e, CancellationToken ct);
     /// <summary>Tells the clocks of what the subclass drives (the cluster, the store) the new time.</summary>
     protected abstract void OnClockMoved(DateTimeOffset now);
@@ -62,7 +71,17 @@ public abstract class ReplayLoop<TInput, TTimer>
     }
 
     /// <summary>Queues <paramref name="timer"/> at <paramref name="due"/>, or now when that is past; <paramref name="periodic"/> for periodic work.</summary>
-    protected void Schedule(TTimer timer, DateTimeOffset due, bool periodic = false) => Timers.Enqueue(timer, (due > Clock ? due : Clock, _seq++, periodic));
+    protected void Schedule(TTimer timer, DateTimeOffset due, bool periodic = false)
+    {
+        if (periodic && !CountsAsLeftOver(timer)) _sweepsQueued++;
+        Timers.Enqueue(timer, (due > Clock ? due : Clock, _seq++, periodic));
+    }
+
+    /// <summary>Queued timers that are not decisions waiting (the reconciler's sweeps): left out of the stall rule's count.</summary>
+    private int _sweepsQueued;
+
+    /// <summary>The decisions waiting in <see cref="Timers"/>.</summary>
+    private int Waiting => Timers.Count - _sweepsQueued;
 
     /// <summary>When periodic work stops: <see cref="Until"/>, else the last input's time once every input was read.</summary>
     private DateTimeOffset? PeriodicEnd => Until ?? (_inputsDone ? _lastInputAt : null);
@@ -77,10 +96,15 @@ public abstract class ReplayLoop<TInput, TTimer>
             if (SortTimeOf(input) is { } t)
             {
                 while (NextPendingAt() is { } due && due <= t && fired++ < limit)
-                    if (await FirePendingAsync(ct) is { } r) yield return Marked(r);
+                    if (await FirePendingAsync(ct) is { } r)
+                    {
+                        yield return Marked(r);
+                        while (More.TryDequeue(out var m)) yield return Marked(m);
+                    }
                 if (_lastInputAt is not { } last || t > last) _lastInputAt = t;
             }
             yield return Marked(await ProcessAsync(input, ct));
+            while (More.TryDequeue(out var m)) yield return Marked(m);
         }
         _inputsDone = true;
         var stalled = 0;
@@ -90,15 +114,16 @@ public abstract class ReplayLoop<TInput, TTimer>
             ct.ThrowIfCancellationRequested();
             if (await FirePendingAsync(ct) is not { } r) continue;
             yield return Marked(r);
+            while (More.TryDequeue(out var m)) yield return Marked(m);
             if (r.Outcome == Outcome.Deferred && SimulatedCluster.Generation == generation) stalled++;
             else stalled = 0;
             generation = SimulatedCluster.Generation;
-            if (stalled > Timers.Count)
+            if (stalled > Waiting)
             {
                 yield return new ReplayRecord
                 {
                     Input = "replay", Trigger = "timer", Time = Clock, Outcome = Outcome.Deferred, Code = ReasonCodes.EngineReplayStalled,
-                    Reason = $"the replay stops here: {Timers.Count} deferred decision{(Timers.Count == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
+                    Reason = $"the replay stops here: {Waiting} deferred decision{(Waiting == 1 ? "" : "s")} still wait, for capacity the embedded cluster will not get: a whole round of retries found it unchanged",
                 };
                 break;
             }
@@ -158,9 +183,11 @@ public abstract class ReplayLoop<TInput, TTimer>
             return SimulatedCluster.TakeNextEvent() is { } e ? await ProcessEmittedAsync(e, ct) : null;
         }
         Timers.TryDequeue(out var next, out var at);
+        if (at.Periodic && !CountsAsLeftOver(next!)) _sweepsQueued--;
         if (at.Periodic && PeriodicEnd is { } end && at.Due > end)
         {
             // Not run, and nothing it would have scheduled either: the clock does not move for it.
+            if (!CountsAsLeftOver(next!)) return null;
             PeriodicNotRun++;
             _firstNotRunAt ??= at.Due;
             return null;

@@ -20,6 +20,7 @@ public static class Describe
         DeploymentStateChange d => $"{Arns.ServiceName(d.ServiceArn ?? "?")} {d.EventName}",
         AlarmStateChange a => $"alarm {a.AlarmName} {a.State.Value}",
         UnsupportedDetail u => u.DetailType,
+        ScheduledEvent => "sweep (Scheduled Event)",
         _ => e.DetailType,
     };
 
@@ -104,13 +105,17 @@ public sealed class ReplaySummary
     private readonly Dictionary<string, int> _operations = new(StringComparer.Ordinal);
     public int Events { get; private set; }
     public int Timers { get; private set; }
+    /// <summary>Records of the reconciler's sweeps (a sweep that found something, and what it found).</summary>
+    public int Swept { get; private set; }
     /// <summary>Where the replay's periodic work stopped, when some was left (<see cref="ReasonCodes.EngineReplayUntil"/>).</summary>
     public DateTimeOffset? PeriodicStoppedAt { get; private set; }
 
     public void Add(ReplayRecord r)
     {
         if (r.Code == ReasonCodes.EngineReplayUntil) PeriodicStoppedAt = r.Time;
-        if (r.Trigger == "timer") Timers++; else Events++;
+        if (r.Trigger == "timer") Timers++;
+        else if (r.Trigger == ReplayEngine.SweepInput) Swept++;
+        else Events++;
         _outcomes[r.Outcome] = Count(r.Outcome) + 1;
         foreach (var a in r.Actions)
             _operations[a.Action.Operation] = Operations(a.Action.Operation) + 1;
@@ -122,7 +127,9 @@ public sealed class ReplaySummary
     public override string ToString()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{Events} events, {Timers} timers: ");
+        sb.Append(CultureInfo.InvariantCulture, $"{Events} events, {Timers} timers");
+        if (Swept > 0) sb.Append(CultureInfo.InvariantCulture, $", {Swept} sweep records");
+        sb.Append(": ");
         sb.Append(string.Join(", ", Enum.GetValues<Outcome>().Select(o => $"{Count(o)} {o.Name()}")));
         if (_operations.Count > 0)
             sb.Append("; actions: ").Append(string.Join(", ", _operations.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Value} {k.Key}")));

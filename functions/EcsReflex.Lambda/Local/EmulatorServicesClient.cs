@@ -101,6 +101,22 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) =>
         new ValueTask<TaskTagsObservation>(PostAsync(LocalProtocol.DescribeTaskTags, new TaskKeyRequest(clusterArn, taskArn), Json.TaskKeyRequest, Json.TaskTagsObservation, ct));
 
+    public async ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        var r = await PostAsync(LocalProtocol.ListStoppedTasks, new StoppedTasksRequest(clusterArn, maxCalls), Json.StoppedTasksRequest, Json.StoppedEventsResult, ct);
+        var tasks = new List<Core.Events.TaskStateChange>(r.Events.Count);
+        foreach (var e in r.Events) tasks.Add((Core.Events.TaskStateChange)Core.Events.EventParser.Parse(e).Detail);
+        return new StoppedTasksObservation(tasks, r.Calls, r.Truncated, r.Unavailable);
+    }
+
+    public async ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct)
+    {
+        var r = await PostAsync(LocalProtocol.ListContainerInstances, new StoppedTasksRequest(clusterArn, maxCalls), Json.StoppedTasksRequest, Json.InstanceEventsResult, ct);
+        var instances = new List<Core.Events.ContainerInstanceStateChange>(r.Events.Count);
+        foreach (var e in r.Events) instances.Add((Core.Events.ContainerInstanceStateChange)Core.Events.EventParser.Parse(e).Detail);
+        return new ContainerInstancesObservation(instances, r.Calls, r.Truncated, r.Unavailable);
+    }
+
     public async ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.ListTasksOnInstance, new Ec2InstanceIdRequest(clusterArn, containerInstanceArn), Json.Ec2InstanceIdRequest, Json.TasksResult, ct)).Value;
 

@@ -84,6 +84,14 @@ public sealed class UnknownClusterObserver : IClusterObserver
     public ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) =>
         throw new ObserverUnavailableException($"the desired count and scalable target of service {service}");
 
+    /// <summary>Unknown: the sweep says it could not read the cluster (and fails, so that it is retried where the cluster is known).</summary>
+    public ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
+        ValueTask.FromResult(StoppedTasksObservation.None($"{Why}, so its stopped tasks cannot be listed"));
+
+    /// <summary>Unknown: the sweep says it could not read the cluster's instances (and fails, so that it is retried).</summary>
+    public ValueTask<ContainerInstancesObservation> ListContainerInstancesAsync(string clusterArn, int maxCalls, CancellationToken ct) =>
+        ValueTask.FromResult(ContainerInstancesObservation.None($"{Why}, so its container instances cannot be listed"));
+
     public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) =>
         throw new ObserverUnavailableException($"the tasks on container instance {containerInstanceArn}");
 

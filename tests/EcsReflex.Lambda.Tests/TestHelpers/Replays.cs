@@ -12,6 +12,12 @@ public sealed record ReplayCase(params string[] Paths)
 {
     public string Policy { get; init; } = Repository.Policy;
     public bool DryRun { get; init; }
+    /// <summary>The embedded cluster's start; the sample snapshot when null.</summary>
+    public ClusterSnapshot? Snapshot { get; init; }
+    /// <summary>Periodic work's end (<c>--until</c>); the last input's time when null.</summary>
+    public DateTimeOffset? Until { get; init; }
+    /// <summary>Inputs the embedded cluster sees but no handler hears of (a lossy delivery).</summary>
+    public Predicate<Core.Events.EventEnvelope>? Undelivered { get; init; }
 }
 
 /// <summary>The two replays over the same inputs, each as the JSON lines it prints.</summary>
@@ -26,7 +32,10 @@ public static class Replays
 
     public static async Task<List<string>> InProcessAsync(ReplayCase c)
     {
-        var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(c.Policy)), new EmbeddedCluster(Snapshot), dryRun: c.DryRun);
+        var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(c.Policy)), new EmbeddedCluster(c.Snapshot ?? Snapshot), dryRun: c.DryRun)
+        {
+            Until = c.Until, Undelivered = c.Undelivered,
+        };
         using var ms = new MemoryStream();
         using (var w = new JsonLinesWriter(ms))
             await foreach (var r in engine.RunAsync(ReplayHarness.Inputs(c.Paths, Label))) w.Write(r);
@@ -39,7 +48,10 @@ public static class Replays
 
     public static async Task<(List<string> Lines, LambdaReplay Replay)> ThroughBootstrapAsync(BootstrapCommand bootstrap, ReplayCase c)
     {
-        var replay = new LambdaReplay(new LambdaReplayOptions { Bootstrap = bootstrap, PolicyPath = c.Policy, Snapshot = Snapshot, DryRun = c.DryRun });
+        var replay = new LambdaReplay(new LambdaReplayOptions
+        {
+            Bootstrap = bootstrap, PolicyPath = c.Policy, Snapshot = c.Snapshot ?? Snapshot, DryRun = c.DryRun, Undelivered = c.Undelivered,
+        }) { Until = c.Until };
         var files = ReplayInputs.ResolveFiles(c.Paths);
         var inputs = RawInputs.Merge(files.Select(f => RawInputs.Read(f, Label(f))).ToList());
         using var ms = new MemoryStream();

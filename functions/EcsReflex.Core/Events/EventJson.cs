@@ -1,22 +1,21 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using EcsReflex.Core.Events;
-
-namespace EcsReflex.Lambda.Emulator;
+namespace EcsReflex.Core.Events;
 
 /// <summary>
-/// An event the embedded cluster emitted (a task it started is RUNNING, one it stopped is STOPPED), written as
-/// the EventBridge event ECS would deliver, so the Lambda replay can send it to the real bootstrap. Every field
-/// <see cref="EventParser"/> reads is written, so the bootstrap decides on what the in-process replay decides on;
-/// times keep their full precision (7 fractional digits, UTC).
+/// A task or container instance state change written as the EventBridge event ECS would deliver: an event the embedded
+/// cluster emitted (a task it started is RUNNING, one it stopped is STOPPED), sent by the Lambda replay to the real
+/// bootstrap, and what the reconciler's sweep found (a stop, a drain, a disconnect), which the bootstrap puts on the delay
+/// queue when its decision is deferred. Every field <see cref="EventParser"/> reads is written, so what reads it back
+/// decides on what the writer decided on; times keep their full precision (7 fractional digits, UTC).
 /// </summary>
-public static class EmittedEventJson
+public static class EventJson
 {
     public static byte[] Write(EventEnvelope e)
     {
-        if (e.Detail is not TaskStateChange t)
-            throw new NotSupportedException($"the embedded cluster emits only task state changes; {e.DetailType} cannot be written back as an event");
+        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange))
+            throw new NotSupportedException($"only task and container instance state changes are written as events; {e.DetailType} cannot be");
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -32,7 +31,8 @@ public static class EmittedEventJson
             foreach (var r in e.Resources) w.WriteStringValue(r);
             w.WriteEndArray();
             w.WriteStartObject("detail");
-            WriteTask(w, t);
+            if (e.Detail is TaskStateChange t) WriteTask(w, t);
+            else WriteInstance(w, (ContainerInstanceStateChange)e.Detail);
             w.WriteEndObject();
             w.WriteEndObject();
         }
@@ -94,6 +94,46 @@ public static class EmittedEventJson
         Time(w, "stoppingAt", t.StoppingAt);
         Time(w, "stoppedAt", t.StoppedAt);
         Time(w, "updatedAt", t.UpdatedAt);
+    }
+
+    private static void WriteInstance(Utf8JsonWriter w, ContainerInstanceStateChange i)
+    {
+        w.WriteString("clusterArn", i.ClusterArn);
+        w.WriteString("containerInstanceArn", i.ContainerInstanceArn);
+        Optional(w, "ec2InstanceId", i.Ec2InstanceId);
+        w.WriteString("status", i.Status);
+        Optional(w, "statusReason", i.StatusReason);
+        if (i.AgentConnected is { } agent) w.WriteBoolean("agentConnected", agent);
+        if (i.Version is { } version) w.WriteNumber("version", version);
+        KeyValues(w, "attributes", i.Attributes);
+        Resources(w, "registeredResources", i.RegisteredResources);
+        Resources(w, "remainingResources", i.RemainingResources);
+        if (i.RunningTasksCount is { } running) w.WriteNumber("runningTasksCount", running);
+        if (i.PendingTasksCount is { } pending) w.WriteNumber("pendingTasksCount", pending);
+        Time(w, "registeredAt", i.RegisteredAt);
+        Time(w, "updatedAt", i.UpdatedAt);
+    }
+
+    private static void Resources(Utf8JsonWriter w, string name, IReadOnlyList<InstanceResource> items)
+    {
+        w.WriteStartArray(name);
+        foreach (var r in items)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", r.Name);
+            Optional(w, "type", r.Type);
+            if (r.IntegerValue is { } i) w.WriteNumber("integerValue", i);
+            if (r.LongValue is { } l) w.WriteNumber("longValue", l);
+            if (r.DoubleValue is { } d) w.WriteNumber("doubleValue", d);
+            if (r.StringSetValue.Count > 0)
+            {
+                w.WriteStartArray("stringSetValue");
+                foreach (var v in r.StringSetValue) w.WriteStringValue(v);
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void KeyValues(Utf8JsonWriter w, string name, IReadOnlyList<KeyValue> items)

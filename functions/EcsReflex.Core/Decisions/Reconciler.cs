@@ -1,0 +1,121 @@
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+using EcsReflex.Core.Policy;
+
+namespace EcsReflex.Core.Decisions;
+
+/// <summary>What the sweep read of one policy cluster: its stopped tasks, and its container instances when it drains (else null).</summary>
+public sealed record ClusterSweep(ClusterPolicy Cluster, StoppedTasksObservation Stopped, ContainerInstancesObservation? Instances = null);
+
+/// <summary>
+/// The reconciler's sweep, pure (after Blox's reconciler and Kubernetes' level-based controllers: the event stream misses
+/// some changes, so the state is looked at too). Of the stopped tasks ECS still shows, those the rescheduler would not
+/// ignore on their STOPPED event alone are found (<see cref="Decision.Found"/>); so are the container instances of a
+/// cluster with a drain policy that are DRAINING or whose agent is disconnected. The engine decides each exactly as its
+/// event, under its deduplication keys, so one already decided from its event is a duplicate and is not decided again
+/// (and the placement guard ignores an instance version it has already seen).
+/// </summary>
+public static class Reconciler
+{
+    /// <summary>ListTasks and DescribeTasks calls a sweep may make per cluster for its stopped tasks (ECS refills about 20 a second).</summary>
+    public const int MaxCallsPerCluster = 10;
+
+    /// <summary>ListContainerInstances and DescribeContainerInstances calls a sweep may make per cluster (100 instances per 2 calls).</summary>
+    public const int MaxInstanceCallsPerCluster = 10;
+
+    /// <summary>The id of the event a found drain or disconnect is decided as: one per instance version.</summary>
+    public static string FoundEventId(ContainerInstanceStateChange i) =>
+        $"sweep-{Arns.ContainerInstanceId(i.ContainerInstanceArn)}-{i.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "0"}";
+
+    /// <summary>The id of the event a found stop is decided as: one per task version, so two sweeps find it once.</summary>
+    public static string FoundEventId(TaskStateChange t) => $"sweep-{t.TaskId}-{t.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "0"}";
+
+    public static Decision Decide(EventEnvelope schedule, ReflexPolicy policy, IReadOnlyList<ClusterSweep> swept, DateTimeOffset now)
+    {
+        var found = new List<EventEnvelope>();
+        var parts = new List<string>();
+        var failed = new List<string>();
+        foreach (var (cluster, stopped, instances) in swept)
+        {
+            var part = cluster.Name + ": ";
+            if (stopped.Unavailable is { } why) failed.Add($"{cluster.Name}: {why}");
+            else if (cluster.Reschedule.Count > 0)
+            {
+                var before = found.Count;
+                foreach (var t in stopped.Tasks)
+                    if (Missed(t, policy, now)) found.Add(AsEvent(t, schedule));
+                part += $"{Count(stopped.Tasks.Count, "stopped task")} in {Count(stopped.Calls, "call")}"
+                        + (stopped.Truncated ? " (the call budget ran out: the rest at the next sweep)" : "")
+                        + $", {found.Count - before} a rule would relaunch";
+            }
+            if (instances is not null)
+            {
+                if (instances.Unavailable is { } whyNot) failed.Add($"{cluster.Name}: {whyNot}");
+                var moving = 0;
+                foreach (var i in instances.Instances)
+                    if (string.Equals(i.Status, "DRAINING", StringComparison.Ordinal) || i.AgentConnected == false)
+                    {
+                        found.Add(AsEvent(i, schedule, now));
+                        moving++;
+                    }
+                part += (part.EndsWith(": ", StringComparison.Ordinal) ? "" : "; ")
+                        + $"{Count(instances.Instances.Count, "container instance")} in {Count(instances.Calls, "call")}"
+                        + (instances.Truncated ? " (the call budget ran out: the rest at the next sweep)" : "")
+                        + $", {moving} draining or disconnected";
+            }
+            if (!part.EndsWith(": ", StringComparison.Ordinal)) parts.Add(part);
+        }
+        var what = swept.Count == 0
+            ? "swept no cluster: no cluster of the policy has a reschedule rule or a drain policy"
+            : $"swept {Count(swept.Count, "cluster")} for what no event said ({string.Join("; ", parts.Concat(failed))})";
+        return new Decision
+        {
+            Outcome = failed.Count > 0 ? Outcome.Failed : Outcome.Ignored,
+            Code = failed.Count > 0 ? ReasonCodes.ReconcilerReadFailed : ReasonCodes.ReconcilerSwept,
+            Reason = failed.Count > 0 ? what + "; failed so that the schedule's retry sweeps again" : what,
+            Found = found,
+        };
+    }
+
+    /// <summary>
+    /// A stop the rescheduler would act on from its event alone (relaunch, defer or give up), or a task EcsReflex started
+    /// (its chain's rule is in its lineage record, which the rescheduler reads).
+    /// </summary>
+    private static bool Missed(TaskStateChange t, ReflexPolicy policy, DateTimeOffset now) =>
+        t.LastStatus == "STOPPED" && !TaskRescheduler.IsServiceTask(t)
+        && (TaskRescheduler.TryParseLineage(t.StartedBy, out _, out _)
+            || TaskRescheduler.ActsOnItsEventAlone(t, policy));
+
+    /// <summary>The task as the STOPPED event that did not arrive would have carried it.</summary>
+    public static EventEnvelope AsEvent(TaskStateChange t, EventEnvelope schedule) => new()
+    {
+        Version = "0",
+        Id = FoundEventId(t),
+        DetailType = DetailTypes.TaskStateChange,
+        Source = DetailTypes.EcsSource,
+        Account = schedule.Account,
+        Time = t.StoppedAt ?? t.UpdatedAt ?? schedule.Time,
+        Region = schedule.Region,
+        Resources = [t.TaskArn],
+        Detail = t,
+    };
+
+    /// <summary>
+    /// The instance as the state change event that did not arrive would have carried it (ECS's describe gives no time of
+    /// the change: the sweep's; a disconnected agent's grace then counts from the sweep that first saw it).
+    /// </summary>
+    public static EventEnvelope AsEvent(ContainerInstanceStateChange i, EventEnvelope schedule, DateTimeOffset now) => new()
+    {
+        Version = "0",
+        Id = FoundEventId(i),
+        DetailType = DetailTypes.ContainerInstanceStateChange,
+        Source = DetailTypes.EcsSource,
+        Account = schedule.Account,
+        Time = i.UpdatedAt ?? now,
+        Region = schedule.Region,
+        Resources = [i.ContainerInstanceArn],
+        Detail = i.UpdatedAt is null ? i with { UpdatedAt = now } : i,
+    };
+
+    private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
+}

@@ -1,0 +1,32 @@
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Hosting;
+using EcsReflex.Core.Observed;
+
+namespace EcsReflex.Core.Reflexes;
+
+/// <summary>The reconciler: on a schedule, finds what no event said (<see cref="Reconciler"/>).</summary>
+public sealed class ReconcilerReflex : IReflex
+{
+    public string Name => HandlerNames.Reconciler;
+
+    public bool Takes(EventDetail detail) => detail is ScheduledEvent;
+
+    public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)
+    {
+        var swept = new List<ClusterSweep>();
+        foreach (var cluster in context.Policy.Clusters)
+        {
+            // The clusters whose stops and drains EcsReflex handles (the stack subscribes instance events where the policy
+            // has a drain policy): what the rescheduler and the guard would have heard of.
+            if (cluster.Reschedule.Count == 0 && cluster.Drain is null) continue;
+            var stopped = cluster.Reschedule.Count == 0
+                ? new StoppedTasksObservation([], 0)
+                : await context.Observer.ListStoppedTasksAsync(cluster.Cluster, Reconciler.MaxCallsPerCluster, ct);
+            var instances = cluster.Drain is null ? null
+                : await context.Observer.ListContainerInstancesAsync(cluster.Cluster, Reconciler.MaxInstanceCallsPerCluster, ct);
+            swept.Add(new ClusterSweep(cluster, stopped, instances));
+        }
+        return Reconciler.Decide(input.Event, context.Policy, swept, input.Now);
+    }
+}

@@ -1,0 +1,171 @@
+using EcsReflex.Core.Decisions;
+using EcsReflex.Core.Events;
+using EcsReflex.Core.Observed;
+using EcsReflex.Core.Policy;
+
+namespace EcsReflex.Core.Tests;
+
+/// <summary>The reconciler's sweep, pure: which stopped tasks it finds, what it says, and the policy's <c>reconcile</c>.</summary>
+public class ReconcilerTests
+{
+    private const string Cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    private static readonly DateTimeOffset Now = new(2026, 3, 2, 9, 5, 0, TimeSpan.Zero);
+
+    private static readonly ReflexPolicy Policy = PolicyLoader.Load("""
+    {"clusters":[{"cluster":"prod","reschedule":[{"name":"workers","match":{"group":"family:worker"},"backoff":{"initialSeconds":0}}]}]}
+    """);
+
+    private static readonly EventEnvelope Schedule = new()
+    {
+        Version = "0", Id = "sched-1", DetailType = DetailTypes.ScheduledEvent, Source = DetailTypes.EventsSource,
+        Account = "123456789012", Region = "us-east-1", Time = Now, Detail = new ScheduledEvent(["arn:aws:events:us-east-1:123456789012:rule/r"]),
+    };
+
+    private static TaskStateChange Stopped(string id, int? exit = 1, string stopCode = "EssentialContainerExited", string group = "family:worker",
+        string? startedBy = null) => new()
+    {
+        ClusterArn = Cluster, TaskArn = $"arn:aws:ecs:us-east-1:123456789012:task/prod/{id}",
+        TaskDefinitionArn = "arn:aws:ecs:us-east-1:123456789012:task-definition/worker:7", Group = group, StartedBy = startedBy,
+        LastStatus = "STOPPED", StopCode = stopCode, LaunchType = "EC2", Version = 4, StoppedAt = Now.AddMinutes(-3),
+        Containers = [new ContainerDetail { Name = "worker", ExitCode = exit }],
+    };
+
+    private static Decision Sweep(params TaskStateChange[] tasks) =>
+        Reconciler.Decide(Schedule, Policy, [new ClusterSweep(Policy.Clusters[0], new StoppedTasksObservation(tasks, 2))], Now);
+
+    [Fact]
+    public void FindsTheStopsTheReschedulerWouldActOn_NotThoseItsEventAloneWouldIgnore()
+    {
+        var d = Sweep(Stopped("failed"), Stopped("done", exit: 0), Stopped("user", stopCode: "UserInitiated"),
+            Stopped("svc", group: "service:web", startedBy: "ecs-svc/123"), Stopped("other", group: "family:other"),
+            Stopped("ours", exit: 0, startedBy: "reflex/abc123/2"));
+
+        // "ours" was started by EcsReflex: its chain's rule and count are in its lineage record, which the rescheduler reads.
+        Assert.Equal(["failed", "ours"], d.Found.Select(e => ((TaskStateChange)e.Detail).TaskId));
+        Assert.Equal((Outcome.Ignored, ReasonCodes.ReconcilerSwept), (d.Outcome, d.Code));
+        Assert.Equal("swept 1 cluster for what no event said (prod: 6 stopped tasks in 2 calls, 2 a rule would relaunch)", d.Reason);
+        Assert.Empty(d.Actions);
+    }
+
+    [Fact]
+    public void AFoundStop_IsTheEventThatDidNotArrive_OneIdPerTaskVersion()
+    {
+        var e = Assert.Single(Sweep(Stopped("failed")).Found);
+
+        Assert.Equal(("sweep-failed-4", DetailTypes.TaskStateChange, DetailTypes.EcsSource), (e.Id, e.DetailType, e.Source));
+        Assert.Equal((Now.AddMinutes(-3), "us-east-1", "123456789012"), (e.Time!.Value, e.Region, e.Account));
+        Assert.Equal(["arn:aws:ecs:us-east-1:123456789012:task/prod/failed"], e.Resources);
+    }
+
+    [Fact]
+    public void AClusterThatCouldNotBeRead_FailsTheSweep_SayingWhy_AndTheOthersAreStillDecided()
+    {
+        var other = Policy.Clusters[0] with { Cluster = "batch" };
+        var d = Reconciler.Decide(Schedule, Policy,
+            [new ClusterSweep(Policy.Clusters[0], new StoppedTasksObservation([Stopped("failed")], 2)),
+             new ClusterSweep(other, StoppedTasksObservation.None("ListTasks failed at call 1 (0 stopped tasks read before it): AccessDenied"))], Now);
+
+        Assert.Equal((Outcome.Failed, ReasonCodes.ReconcilerReadFailed), (d.Outcome, d.Code));
+        Assert.Contains("batch: ListTasks failed at call 1", d.Reason, StringComparison.Ordinal);
+        Assert.EndsWith("failed so that the schedule's retry sweeps again", d.Reason, StringComparison.Ordinal);
+        Assert.Single(d.Found);
+    }
+
+    [Fact]
+    public void ATruncatedRead_SaysTheRestWaitsForTheNextSweep()
+    {
+        var d = Reconciler.Decide(Schedule, Policy, [new ClusterSweep(Policy.Clusters[0], new StoppedTasksObservation([Stopped("a")], 10, Truncated: true))], Now);
+        Assert.Contains("prod: 1 stopped task in 10 calls (the call budget ran out: the rest at the next sweep), 1 a rule would relaunch", d.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"intervalSeconds":90}""", "reconcile.intervalSeconds", "90 is not a whole number of minutes (EventBridge's rate() schedule counts minutes); use 60 or 120")]
+    [InlineData("""{"intervalSeconds":30}""", "reconcile.intervalSeconds", "30 is out of range; use a value from 60 to 86400")]
+    [InlineData("""{"every":300}""", "reconcile.every", "unknown field; expected one of: intervalSeconds")]
+    public void ThePolicysReconcile_IsCheckedNamingTheFieldAndTheFix(string reconcile, string path, string message)
+    {
+        var (policy, errors) = PolicyLoader.TryLoad(System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"clusters":[{"cluster":"prod"}],"reconcile":{{reconcile}}}"""));
+        Assert.Null(policy);
+        Assert.Contains(errors, e => e.Path == path && e.Message == message);
+    }
+
+    [Fact]
+    public void ThePolicysReconcile_DefaultsToFiveMinutes()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(5), Policy.Reconcile.Interval);
+        Assert.Equal(600, PolicyLoader.Load("""{"clusters":[{"cluster":"prod"}],"reconcile":{"intervalSeconds":600}}""").Reconcile.IntervalSeconds);
+    }
+}
+
+/// <summary>The sweep's container instances: a drain or a disconnect no event said, in a cluster with a drain policy.</summary>
+public class ReconcilerInstanceTests
+{
+    private const string Cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    private static readonly DateTimeOffset Now = new(2026, 3, 2, 9, 5, 0, TimeSpan.Zero);
+
+    private static readonly ReflexPolicy Policy = PolicyLoader.Load("""
+    {"clusters":[{"cluster":"prod","drain":{"agentDisconnectedGraceSeconds":120},"reschedule":[{"name":"workers","match":{"group":"family:worker"}}]}]}
+    """);
+
+    private static readonly EventEnvelope Schedule = new()
+    {
+        Version = "0", Id = "sched-1", DetailType = DetailTypes.ScheduledEvent, Source = DetailTypes.EventsSource,
+        Account = "123456789012", Region = "us-east-1", Time = Now, Detail = new ScheduledEvent([]),
+    };
+
+    private static ContainerInstanceStateChange Instance(string id, string status, bool agent) => new()
+    {
+        ClusterArn = Cluster, ContainerInstanceArn = $"arn:aws:ecs:us-east-1:123456789012:container-instance/prod/{id}",
+        Status = status, AgentConnected = agent, Version = 7, Ec2InstanceId = "i-" + id,
+    };
+
+    [Fact]
+    public void FindsTheDrainingAndTheDisconnected_AsTheirStateChangeEvents_OneIdPerVersion()
+    {
+        var d = Reconciler.Decide(Schedule, Policy,
+        [
+            new ClusterSweep(Policy.Clusters[0], new StoppedTasksObservation([], 1),
+                new ContainerInstancesObservation([Instance("a", "ACTIVE", true), Instance("b", "DRAINING", true), Instance("c", "ACTIVE", false)], 2)),
+        ], Now);
+
+        Assert.Equal(["sweep-b-7", "sweep-c-7"], d.Found.Select(e => e.Id));
+        Assert.All(d.Found, e => Assert.Equal((DetailTypes.ContainerInstanceStateChange, DetailTypes.EcsSource, Now), (e.DetailType, e.Source, e.Time!.Value)));
+        // ECS's describe says no time of the change: the sweep's, from which a disconnected agent's grace then counts.
+        Assert.Equal(Now, ((ContainerInstanceStateChange)d.Found[1].Detail).UpdatedAt);
+        Assert.Equal("swept 1 cluster for what no event said (prod: 0 stopped tasks in 1 call, 0 a rule would relaunch; "
+                     + "3 container instances in 2 calls, 2 draining or disconnected)", d.Reason);
+    }
+
+    [Fact]
+    public void AFailedInstanceRead_FailsTheSweepSayingWhich_ButKeepsWhatTheOtherReadsFound()
+    {
+        var d = Reconciler.Decide(Schedule, Policy,
+        [
+            new ClusterSweep(Policy.Clusters[0], new StoppedTasksObservation([], 1), ContainerInstancesObservation.None("DescribeContainerInstances failed at call 2: denied")),
+        ], Now);
+
+        Assert.Equal((Outcome.Failed, ReasonCodes.ReconcilerReadFailed), (d.Outcome, d.Code));
+        Assert.Contains("prod: DescribeContainerInstances failed at call 2: denied", d.Reason, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The sweep's cheap question agrees with the rescheduler's whole decision, stop by stop.</summary>
+public class ReconcilerAgreementTests
+{
+    public static TheoryData<string> Stops => [.. Directory.GetFiles(Repository.Path("events"), "ecs-task-*.json").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [MemberData(nameof(Stops))]
+    public void ActsOnItsEventAlone_IsTrueExactlyWhenDecideDoesNotIgnoreTheEvent(string file)
+    {
+        var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Policy));
+        var t = (TaskStateChange)EventParser.Parse(File.ReadAllBytes(Repository.Path("events", file))).Detail;
+        // And the same task as a relaunch (startedBy reflex/…), and as a success under each rule's restart mode.
+        foreach (var variant in new[] { t, t with { StartedBy = "reflex/abc/1" }, t with { Containers = [.. t.Containers.Select(c => c with { ExitCode = 0 })], StopCode = "EssentialContainerExited" } })
+        {
+            var decided = TaskRescheduler.Decide(variant, policy, TaskObservation.None, variant.StoppedAt ?? DateTimeOffset.UnixEpoch).Outcome != Outcome.Ignored;
+            Assert.Equal(decided, TaskRescheduler.ActsOnItsEventAlone(variant, policy));
+        }
+    }
+}
