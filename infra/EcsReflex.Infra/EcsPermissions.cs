@@ -22,7 +22,8 @@ public static class EcsPermissions
         {
             HandlerNames.TaskRescheduler => Relaunch(scope.RescheduleClusters, passRoles),
             HandlerNames.PlacementGuard => [.. Drain(scope.DrainClusters, passRoles), .. Services(scope.PlacementServices)],
-            HandlerNames.RelaunchDue => DeferredWork(scope, passRoles),
+            HandlerNames.RelaunchDue => DeferredWork(scope, passRoles, listed: scope.DrainClusters),
+            HandlerNames.Reconciler => DeferredWork(scope, passRoles, listed: RescheduleOrDrainClusters(scope)),
             HandlerNames.ServiceScaler => [.. Services(scope.ScalingServices), .. Alarms(scope.AlarmNames), .. AutoScalingReads(scope.ScalingServices)],
             _ => throw new ArgumentOutOfRangeException(nameof(handler), handler, "not a handler of the bootstrap"),
         };
@@ -60,16 +61,32 @@ public static class EcsPermissions
     /// re-decisions): the relaunch statements over the clusters of either of the first two, the guard's own reads and
     /// stops over its clusters, the services either the guard or the scaler updates, and the scaler's reads.
     /// </summary>
-    private static List<Grant> DeferredWork(PolicyScope scope, IReadOnlyList<string> passRoles)
+    /// <remarks>
+    /// The reconciler (the sweep) gets the same statements: it decides what no event said as the rescheduler, the guard
+    /// and the scaler would have decided it, so it may relaunch, move, stop, update a service or read an alarm, and it
+    /// defers the same kinds of work. What it adds is how it finds that work, by listing: <c>ecs:ListTasks</c> (the
+    /// STOPPED tasks ECS still shows, the tasks of a draining instance) over every cluster with reschedule rules or
+    /// drain settings (<see cref="RescheduleOrDrainClusters"/>), one statement on <c>"*"</c> with the <c>ecs:cluster</c> condition,
+    /// in place of relaunch-due's over the drain clusters; <c>ecs:ListContainerInstances</c> and
+    /// <c>ecs:DescribeContainerInstances</c> over the drain clusters are already here. Listing changes nothing; every
+    /// mutating action stays on the policy's clusters, task definitions and services.
+    /// </remarks>
+    /// <param name="listed">The clusters <c>ecs:ListTasks</c> is allowed in.</param>
+    private static List<Grant> DeferredWork(PolicyScope scope, IReadOnlyList<string> passRoles, IReadOnlyList<ClusterScope> listed)
     {
-        var statements = Relaunch([.. scope.Clusters.Where(c => c.HasRescheduleRules || c.Drain)], passRoles);
-        if (scope.DrainClusters is { Count: > 0 } drain)
-            statements.AddRange([ListContainerInstances(drain), ListTasks(drain), StopAndDescribeTasks(drain)]);
+        var statements = Relaunch(RescheduleOrDrainClusters(scope), passRoles);
+        var drain = scope.DrainClusters;
+        if (drain.Count > 0) statements.Add(ListContainerInstances(drain));
+        if (listed.Count > 0) statements.Add(ListTasks(listed));
+        if (drain.Count > 0) statements.Add(StopAndDescribeTasks(drain));
         statements.AddRange(Services([.. scope.PlacementServices.Concat(scope.ScalingServices).DistinctBy(s => s.Arn)]));
         statements.AddRange(Alarms(scope.AlarmNames));
         statements.AddRange(AutoScalingReads(scope.ScalingServices));
         return statements;
     }
+
+    /// <summary>Clusters with reschedule rules or drain settings: where deferred or swept work may relaunch, and where the reconciler lists tasks (missed stops, missed drains).</summary>
+    private static List<ClusterScope> RescheduleOrDrainClusters(PolicyScope scope) => [.. scope.Clusters.Where(c => c.HasRescheduleRules || c.Drain)];
 
     /// <summary>Relaunching standalone tasks of <paramref name="clusters"/> with the task definitions their rules cover.</summary>
     private static List<Grant> Relaunch(IReadOnlyList<ClusterScope> clusters, IReadOnlyList<string> passRoles)

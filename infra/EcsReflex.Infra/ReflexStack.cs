@@ -30,7 +30,7 @@ public sealed class ReflexStackProps : StackProps
 
 /// <summary>
 /// EcsReflex in one stack, built from the policy: one function per handler from the one asset, EventBridge
-/// rules that match only what the policy covers, least-privilege roles, the state table, the delay queue,
+/// rules that match only what the policy covers, the reconciler's schedule, least-privilege roles, the state table, the delay queue,
 /// dead-letter queues and alarms. Environment-agnostic: it synthesizes with no AWS account.
 /// </summary>
 public sealed class ReflexStack : Stack
@@ -49,6 +49,10 @@ public sealed class ReflexStack : Stack
     public IReadOnlyDictionary<string, ReflexFunction> Functions { get; }
     public IReadOnlyList<RuleSpec> RuleSpecs { get; }
     public IReadOnlyList<Alarm> Alarms { get; }
+    /// <summary>The schedule rule of the reconciler, every <c>reconcile.intervalSeconds</c> of the policy.</summary>
+    public Rule ReconcileSchedule { get; }
+
+    public const string ReconcileScheduleId = "ReconcileSchedule";
 
     public ReflexStack(Construct scope, string id, ReflexStackProps props) : base(scope, id, props)
     {
@@ -80,13 +84,22 @@ public sealed class ReflexStack : Stack
                 EventPattern = new EventPattern { Source = [(string)((object[])spec.Pattern["source"])[0]] },
             });
             ((Amazon.CDK.AWS.Events.CfnRule)rule.Node.DefaultChild!).AddPropertyOverride("EventPattern", spec.Pattern);
-            rule.AddTarget(new LambdaFunction(functions[spec.Handler].Function, new LambdaFunctionProps
-            {
-                DeadLetterQueue = State.UndeliveredEvents,
-                RetryAttempts = RuleTargetRetryAttempts,
-                MaxEventAge = RuleTargetMaxEventAge,
-            }));
+            rule.AddTarget(RuleTarget(functions[spec.Handler]));
         }
+
+        // The sweep runs whatever the events said: it is there for the events that were lost. Its target gets
+        // EventBridge's own "Scheduled Event" (no Input), the payload the reconciler accepts.
+        var seconds = props.Policy.Reconcile.IntervalSeconds;
+        // The loader refuses any other interval; a policy built in code is held to the same.
+        if (seconds % 60 != 0 || seconds < ReconcilePolicy.MinIntervalSeconds || seconds > ReconcilePolicy.MaxIntervalSeconds)
+            throw new ArgumentException($"reconcile.intervalSeconds: {seconds} is not a whole number of minutes from 60 to 86400", nameof(props));
+        var minutes = seconds / 60;
+        ReconcileSchedule = new Rule(this, ReconcileScheduleId, new RuleProps
+        {
+            Description = $"Every {minutes} minute{(minutes == 1 ? "" : "s")} (policy reconcile.intervalSeconds), the reconciler's sweep for what no event said",
+            Schedule = Schedule.Rate(Duration.Minutes(minutes)),
+        });
+        ReconcileSchedule.AddTarget(RuleTarget(functions[HandlerNames.Reconciler]));
 
         Alarms = [.. functions.Values.SelectMany(f => f.Alarms), .. StackAlarms()];
         if (props.AlarmTopicArn is { } topicArn)
@@ -98,6 +111,14 @@ public sealed class ReflexStack : Stack
         Warn(props);
         Outputs();
     }
+
+    /// <summary>Every rule's target: EventBridge retries, then puts what it could not deliver in the UndeliveredEvents queue.</summary>
+    private LambdaFunction RuleTarget(ReflexFunction function) => new(function.Function, new LambdaFunctionProps
+    {
+        DeadLetterQueue = State.UndeliveredEvents,
+        RetryAttempts = RuleTargetRetryAttempts,
+        MaxEventAge = RuleTargetMaxEventAge,
+    });
 
     private ReflexFunction CreateFunction(string handler, ReflexStackProps props)
     {

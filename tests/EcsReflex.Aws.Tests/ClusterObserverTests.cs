@@ -294,8 +294,21 @@ public sealed class ClusterObserverTests
         Assert.Equal((Instance, "DRAINING", true, 42L, "i-0abc1234def567890"), (i.ContainerInstanceArn, i.Status, i.AgentConnected!.Value, i.Version!.Value, i.Ec2InstanceId));
         Assert.Equal(Cluster, i.ClusterArn);
 
+    }
+
+    [Fact]
+    public async Task ListContainerInstances_StopsAtTheCallBudget_AndSaysSo()
+    {
+        var (stub, clients, observer) = await StartAsync(r => r.Operation == "ListContainerInstances"
+            ? StubReply.Json($$"""{"containerInstanceArns":["{{Instance}}"],"nextToken":"more"}""")
+            : StubReply.Json(Fixture("ecs-describe-container-instances.json")));
+        await using var _ = stub;
+        using var __ = clients;
+
         var budget = await observer.ListContainerInstancesAsync(Cluster, 3, default);
+
         Assert.Equal((1, 2, true), (budget.Instances.Count, budget.Calls, budget.Truncated));
+        Assert.Equal(2, stub.Requests.Count);
     }
 
     [Fact]

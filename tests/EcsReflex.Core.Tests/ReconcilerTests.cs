@@ -149,3 +149,23 @@ public class ReconcilerInstanceTests
         Assert.Contains("prod: DescribeContainerInstances failed at call 2: denied", d.Reason, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The sweep's cheap question agrees with the rescheduler's whole decision, stop by stop.</summary>
+public class ReconcilerAgreementTests
+{
+    public static TheoryData<string> Stops => [.. Directory.GetFiles(Repository.Path("events"), "ecs-task-*.json").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [MemberData(nameof(Stops))]
+    public void ActsOnItsEventAlone_IsTrueExactlyWhenDecideDoesNotIgnoreTheEvent(string file)
+    {
+        var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Policy));
+        var t = (TaskStateChange)EventParser.Parse(File.ReadAllBytes(Repository.Path("events", file))).Detail;
+        // And the same task as a relaunch (startedBy reflex/…), and as a success under each rule's restart mode.
+        foreach (var variant in new[] { t, t with { StartedBy = "reflex/abc/1" }, t with { Containers = [.. t.Containers.Select(c => c with { ExitCode = 0 })], StopCode = "EssentialContainerExited" } })
+        {
+            var decided = TaskRescheduler.Decide(variant, policy, TaskObservation.None, variant.StoppedAt ?? DateTimeOffset.UnixEpoch).Outcome != Outcome.Ignored;
+            Assert.Equal(decided, TaskRescheduler.ActsOnItsEventAlone(variant, policy));
+        }
+    }
+}

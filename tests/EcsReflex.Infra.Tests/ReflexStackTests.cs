@@ -80,6 +80,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [InlineData(HandlerNames.RelaunchDue, true)]
     [InlineData(HandlerNames.PlacementGuard, true)]
     [InlineData(HandlerNames.ServiceScaler, true)]
+    [InlineData(HandlerNames.Reconciler, true)]
     public void Function_GetsTheDelayQueueUrlOnlyWhenItsHandlerDefersWork(string handler, bool defers)
     {
         var env = Function(handler)["Environment"]!["Variables"]!.AsObject();
@@ -93,8 +94,8 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     {
         var groups = HandlerNames.All.Select(h => (string?)Function(h)["LoggingConfig"]!["LogGroup"]!["Ref"]).ToList();
 
-        Assert.Equal(4, groups.Distinct().Count());
-        template.ResourceCountIs("AWS::Logs::LogGroup", 4);
+        Assert.Equal(5, groups.Distinct().Count());
+        template.ResourceCountIs("AWS::Logs::LogGroup", 5);
         template.AllResourcesProperties("AWS::Logs::LogGroup", Match.ObjectLike(Obj(("RetentionInDays", 30))));
     }
 
@@ -103,7 +104,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     {
         var roles = HandlerNames.All.Select(h => (string?)Function(h)["Role"]!["Fn::GetAtt"]![0]).ToList();
 
-        Assert.Equal(4, roles.Distinct().Count());
+        Assert.Equal(5, roles.Distinct().Count());
         template.AllResourcesProperties("AWS::IAM::Role", Match.ObjectLike(Obj(("ManagedPolicyArns", Match.Absent()))));
     }
 
@@ -111,6 +112,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [InlineData(HandlerNames.TaskRescheduler)]
     [InlineData(HandlerNames.PlacementGuard)]
     [InlineData(HandlerNames.ServiceScaler)]
+    [InlineData(HandlerNames.Reconciler)]
     public void EventDrivenFunction_RetriesAsyncInvocationsThenSendsThemToTheFailedInvocationsQueue(string handler)
     {
         var function = LogicalId("AWS::Lambda::Function", r => (string?)r["Properties"]!["Handler"] == handler);
@@ -131,7 +133,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
             ("EventSourceArn", Obj(("Fn::GetAtt", new[] { QueueId("DelayQueue"), "Arn" }))),
             ("BatchSize", 10),
             ("FunctionResponseTypes", new[] { "ReportBatchItemFailures" }))));
-        template.ResourceCountIs("AWS::Lambda::EventInvokeConfig", 3);
+        template.ResourceCountIs("AWS::Lambda::EventInvokeConfig", 4);
     }
 
     [Fact]
@@ -157,7 +159,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Fact]
     public void Rescheduler_Rule_MatchesStoppedTasksOfThePolicyClustersWithRulesExactly()
     {
-        template.ResourceCountIs("AWS::Events::Rule", 1);
+        template.ResourceCountIs("AWS::Events::Rule", 2); // this one and the reconciler's schedule
         template.HasResourceProperties("AWS::Events::Rule", Match.ObjectLike(Obj(("EventPattern", Match.ObjectEquals(Obj(
             ("source", new[] { "aws.ecs" }),
             ("detail-type", new[] { "ECS Task State Change" }),
@@ -203,6 +205,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Theory]
     [InlineData(HandlerNames.TaskRescheduler)]
     [InlineData(HandlerNames.RelaunchDue)]
+    [InlineData(HandlerNames.Reconciler)]
     public void Iam_RunTask_IsAllowedPerClusterOnlyOnItsFamiliesAndOnlyInThatCluster(string handler)
     {
         var runTask = StatementsOf(json, handler).Where(s => AsList(s["Action"]).Any(a => (string?)a == "ecs:RunTask")).ToList();
@@ -226,6 +229,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Theory]
     [InlineData(HandlerNames.TaskRescheduler)]
     [InlineData(HandlerNames.RelaunchDue)]
+    [InlineData(HandlerNames.Reconciler)]
     public void Iam_PassRole_IsOnlyOnTheNamedRolesAndOnlyToEcsTasks(string handler)
     {
         var passRole = Assert.Single(StatementsOf(json, handler), s => AsList(s["Action"]).Any(a => (string?)a == "iam:PassRole"));
@@ -289,7 +293,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
     [Fact]
     public void Alarms_CoverEachDeadLetterQueueEachFunctionsErrorsAndThrottlesAndGiveUps_AndNotifyTheTopic()
     {
-        template.ResourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 * 2 + 1);
+        template.ResourceCountIs("AWS::CloudWatch::Alarm", 4 + 5 * 2 + 1);
         template.AllResourcesProperties("AWS::CloudWatch::Alarm", Match.ObjectLike(Obj(
             ("AlarmActions", new[] { TestPolicyStack.Topic }),
             ("TreatMissingData", "notBreaching"),
@@ -298,8 +302,8 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
             template.HasResourceProperties("AWS::CloudWatch::Alarm", Match.ObjectLike(Obj(
                 ("MetricName", "ApproximateNumberOfMessagesVisible"),
                 ("Dimensions", new object[] { Obj(("Name", "QueueName"), ("Value", Obj(("Fn::GetAtt", new[] { QueueId(queue), "QueueName" })))) }))));
-        template.ResourcePropertiesCountIs("AWS::CloudWatch::Alarm", Match.ObjectLike(Obj(("MetricName", "Errors"), ("Namespace", "AWS/Lambda"))), 4);
-        template.ResourcePropertiesCountIs("AWS::CloudWatch::Alarm", Match.ObjectLike(Obj(("MetricName", "Throttles"), ("Namespace", "AWS/Lambda"))), 4);
+        template.ResourcePropertiesCountIs("AWS::CloudWatch::Alarm", Match.ObjectLike(Obj(("MetricName", "Errors"), ("Namespace", "AWS/Lambda"))), 5);
+        template.ResourcePropertiesCountIs("AWS::CloudWatch::Alarm", Match.ObjectLike(Obj(("MetricName", "Throttles"), ("Namespace", "AWS/Lambda"))), 5);
     }
 
     [Fact]
@@ -308,9 +312,9 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
         var alarm = json["Resources"]!.AsObject().Single(r => r.Key.StartsWith("GiveUps")).Value!["Properties"]!;
         var metrics = alarm["Metrics"]!.AsArray().Where(m => m!["MetricStat"] is not null).Select(m => m!["MetricStat"]!["Metric"]!).ToList();
 
-        Assert.Equal("FILL(m0, 0) + FILL(m1, 0) + FILL(m2, 0) + FILL(m3, 0)", (string?)alarm["Metrics"]![0]!["Expression"]);
+        Assert.Equal("FILL(m0, 0) + FILL(m1, 0) + FILL(m2, 0) + FILL(m3, 0) + FILL(m4, 0)", (string?)alarm["Metrics"]![0]!["Expression"]);
         Assert.All(metrics, m => Assert.Equal(("EcsReflex", "GiveUps", "Handler"), ((string?)m["Namespace"], (string?)m["MetricName"], (string?)m["Dimensions"]![0]!["Name"])));
-        Assert.Equal(HandlerNames.All, metrics.Select(m => (string?)m["Dimensions"]![0]!["Value"]));
+        Assert.Equal(["task-rescheduler", "placement-guard", "service-scaler", "relaunch-due", "reconciler"], metrics.Select(m => (string?)m["Dimensions"]![0]!["Value"]));
     }
 
     [Fact]
@@ -329,6 +333,7 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
             .Select(s => (string)s!["reason"]!)];
 
         Assert.Equal(2, Suppressed(HandlerNames.TaskRescheduler).Length); // per-cluster wildcards, and the any-family rule
+        Assert.Equal(3, Suppressed(HandlerNames.Reconciler).Length); // and ListTasks on "*"
         Assert.Empty(Suppressed(HandlerNames.ServiceScaler));
         Assert.All(Suppressed(HandlerNames.TaskRescheduler), r => Assert.True(r.Length > 40));
     }

@@ -70,7 +70,7 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
     [Fact]
     public void PlacementGuard_Rules_MatchContainerInstancesOfDrainClustersAndEventsOfPlacementServicesExactly()
     {
-        template.ResourceCountIs("AWS::Events::Rule", 6); // rescheduler, four for the placement guard, scaler
+        template.ResourceCountIs("AWS::Events::Rule", 7); // rescheduler, four for the placement guard, scaler, the reconciler's schedule
         template.HasResourceProperties("AWS::Events::Rule", Pattern("ECS Task State Change",
             Obj(("clusterArn", new object[] { ProdArn, Obj(("suffix", ":cluster/edge")) }), ("lastStatus", new[] { "RUNNING" }),
                 ("startedBy", new object[] { Obj(("prefix", "reflex/")) }))));
@@ -88,7 +88,8 @@ public class ServicesStackTests(ServicesPolicyStack fixture) : IClassFixture<Ser
         var p = Obj(("source", new[] { "aws.cloudwatch" }), ("detail-type", new[] { "CloudWatch Alarm State Change" }),
             ("detail", Obj(("alarmName", new[] { "web-cpu-high", "web-cpu-low" }))));
         template.HasResourceProperties("AWS::Events::Rule", Match.ObjectLike(Obj(("EventPattern", Match.ObjectEquals(p)))));
-        var sources = json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == "AWS::Events::Rule")
+        // The reconciler's schedule rule has no pattern.
+        var sources = json["Resources"]!.AsObject().Where(r => (string?)r.Value!["Type"] == "AWS::Events::Rule" && r.Value!["Properties"]!["EventPattern"] is not null)
             .Select(r => (string?)r.Value!["Properties"]!["EventPattern"]!["source"]![0]).ToList();
         Assert.Single(sources, s => s == "aws.cloudwatch");
     }

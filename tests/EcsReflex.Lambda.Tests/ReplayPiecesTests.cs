@@ -66,7 +66,27 @@ public sealed class ReplayPiecesTests
         var alarm = EventParser.Parse(Repository.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
 
         var ex = Assert.Throws<NotSupportedException>(() => EventJson.Write(alarm));
-        Assert.Contains("only task state changes", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("only task and container instance state changes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EventJson_OfAContainerInstanceStateChange_ReadsBackAsTheSameEvent()
+    {
+        // The sample DRAINING event: attributes, both resource lists (integers and string sets), versions and times.
+        var e = EventParser.Parse(Repository.Event("ecs-container-instance-draining.json"));
+
+        var json = EventJson.Write(e);
+        var back = EventParser.Parse(json);
+
+        var i = (ContainerInstanceStateChange)e.Detail;
+        var b = (ContainerInstanceStateChange)back.Detail;
+        Assert.Equal(i with { Attributes = b.Attributes, RegisteredResources = b.RegisteredResources, RemainingResources = b.RemainingResources }, b);
+        Assert.Equal(i.Attributes, b.Attributes);
+        Assert.Equal(i.RemainingResources.Select(r => (r.Name, r.Type, r.IntegerValue, r.LongValue, r.DoubleValue, string.Join(",", r.StringSetValue))),
+            b.RemainingResources.Select(r => (r.Name, r.Type, r.IntegerValue, r.LongValue, r.DoubleValue, string.Join(",", r.StringSetValue))));
+        Assert.Equal(i.RegisteredResources.Count, b.RegisteredResources.Count);
+        Assert.Equal(("DRAINING", e.Id), (b.Status, back.Id));
+        Assert.Equal(json, EventJson.Write(back)); // nothing lost on the way
     }
 
     /// <summary>Every request type an action can carry, with a value for each of its members.</summary>

@@ -95,7 +95,7 @@ public static class Reconciler
     private static bool Missed(TaskStateChange t, ReflexPolicy policy, DateTimeOffset now) =>
         t.LastStatus == "STOPPED" && !TaskRescheduler.IsServiceTask(t)
         && (TaskRescheduler.TryParseLineage(t.StartedBy, out _, out _)
-            || TaskRescheduler.Decide(t, policy, TaskObservation.None, now).Outcome != Outcome.Ignored);
+            || TaskRescheduler.ActsOnItsEventAlone(t, policy));
 
     /// <summary>The task as the STOPPED event that did not arrive would have carried it.</summary>
     public static EventEnvelope AsEvent(TaskStateChange t, EventEnvelope schedule) => new()

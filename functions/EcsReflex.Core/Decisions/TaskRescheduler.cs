@@ -226,8 +226,25 @@ public static class TaskRescheduler
     private static TaskLineage LineageOf(TaskStateChange t) =>
         TryParseLineage(t.StartedBy, out var lineage, out var attempt) ? new(lineage, attempt, true) : new(t.TaskId, 0, false);
 
+    /// <summary>
+    /// Would <see cref="Decide"/> act on this stop (relaunch, defer or give up) from its event alone, with nothing observed?
+    /// The same rules, in the same order, up to <see cref="NotAFailure"/> (after it every path acts), without the sentences:
+    /// the reconciler's sweep asks it of every stopped task ECS still lists.
+    /// </summary>
+    public static bool ActsOnItsEventAlone(TaskStateChange t, ReflexPolicy policy)
+    {
+        if (!string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal) || IsServiceTask(t)) return false;
+        if (policy.FindCluster(t.ClusterArn) is not { } cluster) return false;
+        var chain = LineageOf(t);
+        if (FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, chain.ReflexStarted, null) is not { } rule) return false;
+        return IsFailure(Classify(t, rule.IgnoreExitCodes).Kind, rule);
+    }
+
+    private static bool IsFailure(StopKind kind, RescheduleRule rule) =>
+        kind is not (StopKind.UserInitiated or StopKind.Other or StopKind.NotStopped) && (kind != StopKind.Success || rule.Restart == RestartMode.Always);
+
     /// <summary>Is it a failure? A user's or the scheduler's stop is not; a success is relaunched only under <c>restart: Always</c>.</summary>
-    private static Decision? NotAFailure(Classification c, RescheduleRule rule, string prefix) => c.Kind switch
+    private static Decision? NotAFailure(Classification c, RescheduleRule rule, string prefix) => IsFailure(c.Kind, rule) ? null : c.Kind switch
     {
         StopKind.UserInitiated or StopKind.Other or StopKind.NotStopped => Decision.Ignored(ReasonCodes.ReschedulerNotAFailure, $"{prefix}: not a failure"),
         StopKind.Success when rule.Restart != RestartMode.Always =>

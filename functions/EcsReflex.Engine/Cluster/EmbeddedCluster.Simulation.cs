@@ -97,6 +97,7 @@ public sealed partial class EmbeddedCluster
                         {
                             _tasks.Remove(f.Key);
                             _placementNotes.Remove(f.Key);
+                            _stoppedViews.Remove(f.Key);
                             _gone.Add(f.Key);
                             _forget.Enqueue((ForgetKind.StoppedArn, f.Key), at + RequestMemory);
                         }
@@ -743,6 +744,9 @@ public sealed partial class EmbeddedCluster
     /// as their STOPPED events would carry them, newest first; the calls counted as ECS would take them (one ListTasks
     /// page and one DescribeTasks per 100 tasks), at most <paramref name="maxCalls"/>.
     /// </summary>
+    /// <summary>The sweep's view of each stopped task, made from the task record it is of (a new record makes a new view).</summary>
+    private readonly Dictionary<string, (ObservedTask Of, TaskStateChange View)> _stoppedViews = new(StringComparer.Ordinal);
+
     public ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct)
     {
         lock (_gate)
@@ -757,7 +761,14 @@ public sealed partial class EmbeddedCluster
             var truncated = pages > affordable;
             var kept = truncated ? stopped.Take(affordable * Page).ToList() : stopped;
             var calls = truncated ? affordable * 2 : pages + (stopped.Count + Page - 1) / Page;
-            IReadOnlyList<TaskStateChange> tasks = [.. kept.Select(t => (TaskStateChange)Envelope(t, t.StoppedAt ?? Now).Detail)];
+            // A stopped task no longer changes: its view is made once, not at every sweep (kept while the task is).
+            var tasks = new List<TaskStateChange>(kept.Count);
+            foreach (var t in kept)
+            {
+                if (!_stoppedViews.TryGetValue(t.TaskArn, out var view) || !ReferenceEquals(view.Of, t))
+                    _stoppedViews[t.TaskArn] = view = (t, (TaskStateChange)Envelope(t, t.StoppedAt ?? Now).Detail);
+                tasks.Add(view.View);
+            }
             return ValueTask.FromResult(new StoppedTasksObservation(tasks, calls, truncated));
         }
     }
