@@ -107,13 +107,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
             ScheduleSweep(Clock + Interval);
         }
         if (item.Event is { } seen) Cluster.Observe(seen); // what ECS did happened before the handler hears of it
-        if (item.Event is { } lost && options.Undelivered?.Invoke(lost) == true)
-            return new ReplayRecord
-            {
-                Input = item.Input, Trigger = "event", EventId = lost.Id, Time = Clock, DetailType = lost.DetailType, Outcome = Outcome.Ignored,
-                Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(lost), Event = lost,
-                Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
-            };
+        if (item.Event is { } lost && options.Undelivered?.Invoke(lost) == true) return ReplayEngine.UndeliveredRecord(item.Input, lost, Clock);
         var handler = options.Handler
                       ?? (item.Event is { } ev ? Handlers.For(ev.Detail) : RawInputs.HandlerForUnparsed(input.Bytes));
         if (handler is null)
@@ -183,8 +177,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
 
     private void ScheduleSweep(DateTimeOffset due)
     {
-        var id = $"sweep-{due.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}";
-        var json = $$$"""{"version":"0","id":"{{{id}}}","detail-type":"{{{DetailTypes.ScheduledEvent}}}","source":"{{{DetailTypes.EventsSource}}}","time":"{{{due.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'}}}","resources":[],"detail":{}}""";
+        var json = System.Text.Encoding.UTF8.GetString(EventJson.Write(ReplayEngine.SweepEvent(due)));
         Schedule((SweepTimer, new QueuedWork(json, new DeferredWork(json, due, Periodic: true))), due, periodic: true);
     }
 

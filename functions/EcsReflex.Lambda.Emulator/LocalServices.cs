@@ -162,19 +162,24 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         lock (_served) _served.Clear();
     }
 
+    /// <summary>Remembers what a sweep was served (<see cref="ServedFound"/>) and writes it as the event's JSON.</summary>
+    private string Serve(EventEnvelope e)
+    {
+        lock (_served) _served[e.Id] = e;
+        return System.Text.Encoding.UTF8.GetString(EventJson.Write(e));
+    }
+
     private async Task<byte[]> ListStoppedTasksAsync(StoppedTasksRequest r, CancellationToken ct)
     {
         var seen = await cluster.ListStoppedTasksAsync(r.ClusterArn, r.MaxCalls, ct);
         var events = new List<string>(seen.Tasks.Count);
         foreach (var t in seen.Tasks)
         {
-            var e = new EventEnvelope
+            events.Add(Serve(new EventEnvelope
             {
                 Version = "0", Id = Reconciler.FoundEventId(t), DetailType = DetailTypes.TaskStateChange, Source = DetailTypes.EcsSource,
                 Time = t.StoppedAt, Resources = [t.TaskArn], Detail = t,
-            };
-            lock (_served) _served[e.Id] = e;
-            events.Add(System.Text.Encoding.UTF8.GetString(EventJson.Write(e)));
+            }));
         }
         return Answer(new StoppedEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.StoppedEventsResult);
     }
@@ -185,13 +190,11 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         var events = new List<string>(seen.Instances.Count);
         foreach (var i in seen.Instances)
         {
-            var e = new EventEnvelope
+            events.Add(Serve(new EventEnvelope
             {
                 Version = "0", Id = Reconciler.FoundEventId(i), DetailType = DetailTypes.ContainerInstanceStateChange, Source = DetailTypes.EcsSource,
                 Time = i.UpdatedAt, Resources = [i.ContainerInstanceArn], Detail = i,
-            };
-            lock (_served) _served[e.Id] = e;
-            events.Add(System.Text.Encoding.UTF8.GetString(EventJson.Write(e)));
+            }));
         }
         return Answer(new InstanceEventsResult(events, seen.Calls, seen.Truncated, seen.Unavailable), J.InstanceEventsResult);
     }

@@ -16,7 +16,19 @@ public class NagTests(TestPolicyStack testPolicy, ServicesPolicyStack services) 
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repository.Root, UseShellExecute = false,
         };
-        using var node = System.Diagnostics.Process.Start(start)!;
+        if (!File.Exists(Repository.Path("node_modules", "cdk-nag", "package.json")))
+            Assert.Fail($"cdk-nag is not installed: run `npm ci` in {Repository.Root} (Node.js 18 or later)");
+        System.Diagnostics.Process node;
+        try
+        {
+            node = System.Diagnostics.Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            Assert.Fail($"cannot run `node` ({ex.Message}): install Node.js 18 or later and run `npm ci` in {Repository.Root}");
+            throw;
+        }
+        using var _ = node;
         var stdout = node.StandardOutput.ReadToEndAsync();
         var stderr = node.StandardError.ReadToEndAsync();
         Assert.True(node.WaitForExit(120_000), "check.js did not finish in 2 minutes");

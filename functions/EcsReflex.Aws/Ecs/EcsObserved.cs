@@ -27,17 +27,19 @@ public static class EcsObserved
         Tags = t.Tags,
         Overrides = t.Overrides,
         EnableExecuteCommand = t.EnableExecuteCommand,
-        Attachments = t.Attachments.Select(a => new Core.Events.Attachment
-        {
-            Id = a.Id, Type = a.Type, Status = a.Status,
-            Details = a.Details.Where(d => d.Name is not null).Select(d => new KeyValue(d.Name!, d.Value)).ToList(),
-        }).ToList(),
+        Attachments = Attachments(t),
         Version = t.Version,
         StoppedAt = t.StoppedAt,
         StopCode = t.StopCode,
         StoppedReason = t.StoppedReason,
         Containers = t.Containers.Select(Detail).ToList(),
     };
+
+    private static List<Core.Events.Attachment> Attachments(EcsTask t) => t.Attachments.Select(a => new Core.Events.Attachment
+    {
+        Id = a.Id, Type = a.Type, Status = a.Status,
+        Details = a.Details.Where(d => d.Name is not null).Select(d => new KeyValue(d.Name!, d.Value)).ToList(),
+    }).ToList();
 
     private static ContainerDetail Detail(Container c) => new()
     {
@@ -67,7 +69,7 @@ public static class EcsObserved
         Version = t.Version,
         Containers = t.Containers.Select(Detail).ToList(),
         Overrides = t.Overrides,
-        Attachments = ToObserved(t).Attachments,
+        Attachments = Attachments(t),
         Attributes = t.Attributes.Select(a => new KeyValue(a.Name, a.Value)).ToList(),
         CreatedAt = t.CreatedAt,
         StartedAt = t.StartedAt,

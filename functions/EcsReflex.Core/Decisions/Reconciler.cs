@@ -37,16 +37,14 @@ public static class Reconciler
         var failed = new List<string>();
         foreach (var (cluster, stopped, instances) in swept)
         {
-            var part = cluster.Name + ": ";
+            var read = new List<string>();
             if (stopped.Unavailable is { } why) failed.Add($"{cluster.Name}: {why}");
             else if (cluster.Reschedule.Count > 0)
             {
                 var before = found.Count;
                 foreach (var t in stopped.Tasks)
-                    if (Missed(t, policy, now)) found.Add(AsEvent(t, schedule));
-                part += $"{Count(stopped.Tasks.Count, "stopped task")} in {Count(stopped.Calls, "call")}"
-                        + (stopped.Truncated ? " (the call budget ran out: the rest at the next sweep)" : "")
-                        + $", {found.Count - before} a rule would relaunch";
+                    if (Missed(t, policy)) found.Add(AsEvent(t, schedule));
+                read.Add($"{Read(stopped.Tasks.Count, "stopped task", stopped.Calls, stopped.Truncated)}, {found.Count - before} a rule would relaunch");
             }
             if (instances is not null)
             {
@@ -58,10 +56,7 @@ public static class Reconciler
                         found.Add(AsEvent(i, schedule, now));
                         moving++;
                     }
-                part += (part.EndsWith(": ", StringComparison.Ordinal) ? "" : "; ")
-                        + $"{Count(instances.Instances.Count, "container instance")} in {Count(instances.Calls, "call")}"
-                        + (instances.Truncated ? " (the call budget ran out: the rest at the next sweep)" : "")
-                        + $", {moving} draining or disconnected";
+                read.Add($"{Read(instances.Instances.Count, "container instance", instances.Calls, instances.Truncated)}, {moving} draining or disconnected");
             }
             // Placement drift: every service whose placement the policy enforces is checked as a deployment would have it
             // checked (the guard reads the service and restores the policy's placement, or the fallback's when in effect).
@@ -72,9 +67,8 @@ public static class Reconciler
                     found.Add(AsDriftCheck(cluster, service, schedule, now));
                     checkedServices++;
                 }
-            if (checkedServices > 0)
-                part += (part.EndsWith(": ", StringComparison.Ordinal) ? "" : "; ") + $"{Count(checkedServices, "service placement")} to check";
-            if (!part.EndsWith(": ", StringComparison.Ordinal)) parts.Add(part);
+            if (checkedServices > 0) read.Add($"{Count(checkedServices, "service placement")} to check");
+            if (read.Count > 0) parts.Add($"{cluster.Name}: {string.Join("; ", read)}");
         }
         var what = swept.Count == 0
             ? "swept no cluster: no cluster of the policy has a reschedule rule or a drain policy"
@@ -92,7 +86,7 @@ public static class Reconciler
     /// A stop the rescheduler would act on from its event alone (relaunch, defer or give up), or a task EcsReflex started
     /// (its chain's rule is in its lineage record, which the rescheduler reads).
     /// </summary>
-    private static bool Missed(TaskStateChange t, ReflexPolicy policy, DateTimeOffset now) =>
+    private static bool Missed(TaskStateChange t, ReflexPolicy policy) =>
         t.LastStatus == "STOPPED" && !TaskRescheduler.IsServiceTask(t)
         && (TaskRescheduler.TryParseLineage(t.StartedBy, out _, out _)
             || TaskRescheduler.ActsOnItsEventAlone(t, policy));
@@ -160,6 +154,10 @@ public static class Reconciler
             },
         };
     }
+
+    /// <summary>What one read gave: <c>14 stopped tasks in 2 calls</c>, and whether its call budget ran out.</summary>
+    private static string Read(int items, string what, int calls, bool truncated) =>
+        $"{Count(items, what)} in {Count(calls, "call")}" + (truncated ? " (the call budget ran out: the rest at the next sweep)" : "");
 
     private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
 }

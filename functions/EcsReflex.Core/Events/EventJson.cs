@@ -7,15 +7,16 @@ namespace EcsReflex.Core.Events;
 /// A task or container instance state change written as the EventBridge event ECS would deliver: an event the embedded
 /// cluster emitted (a task it started is RUNNING, one it stopped is STOPPED), sent by the Lambda replay to the real
 /// bootstrap, and what the reconciler's sweep found (a stop, a drain, a disconnect), which the bootstrap puts on the delay
-/// queue when its decision is deferred. Every field <see cref="EventParser"/> reads is written, so what reads it back
-/// decides on what the writer decided on; times keep their full precision (7 fractional digits, UTC).
+/// queue when its decision is deferred; and the schedule's event of each sweep the Lambda replay sends. Every field
+/// <see cref="EventParser"/> reads is written, so what reads it back decides on what the writer decided on; times keep
+/// their full precision (7 fractional digits, UTC).
 /// </summary>
 public static class EventJson
 {
     public static byte[] Write(EventEnvelope e)
     {
-        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange or DeploymentStateChange))
-            throw new NotSupportedException($"only task, container instance and deployment state changes are written as events; {e.DetailType} cannot be");
+        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange or DeploymentStateChange or ScheduledEvent))
+            throw new NotSupportedException($"only task, container instance and deployment state changes (and a schedule's event) are written as events; {e.DetailType} cannot be");
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -36,6 +37,7 @@ public static class EventJson
                 case TaskStateChange t: WriteTask(w, t); break;
                 case ContainerInstanceStateChange i: WriteInstance(w, i); break;
                 case DeploymentStateChange d: WriteDeployment(w, d); break;
+                // A schedule's event has an empty detail (the rule is in resources).
             }
             w.WriteEndObject();
             w.WriteEndObject();

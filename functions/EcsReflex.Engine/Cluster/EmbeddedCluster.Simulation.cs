@@ -554,36 +554,14 @@ public sealed partial class EmbeddedCluster
         if (t.LastStatus is "PROVISIONING" or "PENDING" or "ACTIVATING" or "RUNNING"
             && t.ContainerInstanceArn is { } on && _instances.ContainsKey(on) && !_released.Contains(t.TaskArn))
         {
-            Put(new ObservedTask
-            {
-                TaskArn = t.TaskArn,
-                ClusterArn = t.ClusterArn,
-                TaskDefinitionArn = t.TaskDefinitionArn,
-                ContainerInstanceArn = on,
-                Group = t.Group,
-                StartedBy = t.StartedBy,
-                LastStatus = t.LastStatus,
-                DesiredStatus = t.DesiredStatus ?? "RUNNING",
-                LaunchType = t.LaunchType,
-                CapacityProviderName = t.CapacityProviderName,
-                Cpu = t.Cpu,
-                Memory = t.Memory,
-                AvailabilityZone = t.AvailabilityZone,
-                PlatformVersion = t.PlatformVersion,
-                CreatedAt = t.CreatedAt,
-                StartedAt = t.StartedAt,
-                Overrides = t.Overrides,
-                EnableExecuteCommand = t.EnableExecuteCommand,
-                Attachments = t.Attachments,
-                Version = t.Version,
-            });
+            Put(ObservedFrom(t) with { DesiredStatus = t.DesiredStatus ?? "RUNNING" });
             Consume(on, cpu ?? 0, memory ?? 0, +1);
             Generation++;
         }
     }
 
-    /// <summary>A task first heard of by its STOPPED event, as ECS describes it afterwards.</summary>
-    private ObservedTask StoppedFrom(TaskStateChange t) => new()
+    /// <summary>A task first heard of by an event about it, as ECS describes it then.</summary>
+    private static ObservedTask ObservedFrom(TaskStateChange t) => new()
     {
         TaskArn = t.TaskArn,
         ClusterArn = t.ClusterArn,
@@ -591,10 +569,8 @@ public sealed partial class EmbeddedCluster
         ContainerInstanceArn = t.ContainerInstanceArn,
         Group = t.Group,
         StartedBy = t.StartedBy,
-        LastStatus = "STOPPED",
-        DesiredStatus = "STOPPED",
-        StopCode = t.StopCode,
-        StoppedReason = t.StoppedReason,
+        LastStatus = t.LastStatus,
+        DesiredStatus = t.DesiredStatus,
         LaunchType = t.LaunchType,
         CapacityProviderName = t.CapacityProviderName,
         Cpu = t.Cpu,
@@ -603,12 +579,17 @@ public sealed partial class EmbeddedCluster
         PlatformVersion = t.PlatformVersion,
         CreatedAt = t.CreatedAt,
         StartedAt = t.StartedAt,
-        StoppedAt = t.StoppedAt ?? Now,
         Overrides = t.Overrides,
         EnableExecuteCommand = t.EnableExecuteCommand,
         Attachments = t.Attachments,
-        Containers = t.Containers,
         Version = t.Version,
+    };
+
+    /// <summary>A task first heard of by its STOPPED event, as ECS describes it afterwards.</summary>
+    private ObservedTask StoppedFrom(TaskStateChange t) => ObservedFrom(t) with
+    {
+        LastStatus = "STOPPED", DesiredStatus = "STOPPED", StopCode = t.StopCode, StoppedReason = t.StoppedReason,
+        StoppedAt = t.StoppedAt ?? Now, Containers = t.Containers,
     };
 
     // ------------------------------------------------------------------ resources

@@ -110,13 +110,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
             ScheduleSweep(Clock + _reactor.Policy.Reconcile.Interval);
         }
         Cluster.Observe(e);
-        if (Undelivered?.Invoke(e) == true)
-            return new ReplayRecord
-            {
-                Input = item.Input, Trigger = "event", EventId = e.Id, Time = Clock, DetailType = e.DetailType, Outcome = Outcome.Ignored,
-                Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
-                Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
-            };
+        if (Undelivered?.Invoke(e) == true) return UndeliveredRecord(item.Input, e, Clock);
         var reaction = await _reactor.HandleEventAsync(e, Clock, ct);
         Schedule(item, e, reaction);
         return ToRecord(item.Input, "event", e, reaction);
@@ -135,6 +129,14 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     /// did) but reaches no handler, as an event EventBridge dropped (<see cref="ReasonCodes.EngineUndelivered"/>).
     /// </summary>
     public Predicate<EventEnvelope>? Undelivered { get; init; }
+
+    /// <summary>The record of an input <see cref="Undelivered"/> kept from every handler (both replays write it).</summary>
+    public static ReplayRecord UndeliveredRecord(string input, EventEnvelope e, DateTimeOffset time) => new()
+    {
+        Input = input, Trigger = "event", EventId = e.Id, Time = time, DetailType = e.DetailType, Outcome = Outcome.Ignored,
+        Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
+        Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
+    };
 
     /// <summary>The <c>input</c> and <c>trigger</c> of the reconciler's sweeps and of what they found.</summary>
     public const string SweepInput = "sweep";
@@ -165,13 +167,16 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
 
     private void ScheduleSweep(DateTimeOffset due)
     {
-        var e = new EventEnvelope
-        {
-            Version = "0", Id = $"sweep-{due.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}", DetailType = DetailTypes.ScheduledEvent,
-            Source = DetailTypes.EventsSource, Time = due, Detail = new ScheduledEvent([]),
-        };
+        var e = SweepEvent(due);
         Schedule((new InputItem(SweepInput, e, null, due), e), due, periodic: true);
     }
+
+    /// <summary>The schedule's event of the sweep due at <paramref name="due"/>, as both replays send it (one id per due time).</summary>
+    public static EventEnvelope SweepEvent(DateTimeOffset due) => new()
+    {
+        Version = "0", Id = $"sweep-{due.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}", DetailType = DetailTypes.ScheduledEvent,
+        Source = DetailTypes.EventsSource, Time = due, Detail = new ScheduledEvent([]),
+    };
 
     protected override bool CountsAsLeftOver((InputItem Item, EventEnvelope Event) timer) => timer.Event.Detail is not ScheduledEvent;
 
