@@ -60,18 +60,14 @@ public static class Reconciler
             }
             // Placement drift: every service whose placement the policy enforces is checked as a deployment would have it
             // checked (the guard reads the service and restores the policy's placement, or the fallback's when in effect).
-            var checkedServices = 0;
-            foreach (var service in cluster.Services)
-                if (service.Placement is { Enforce: true })
-                {
-                    found.Add(AsDriftCheck(cluster, service, schedule, now));
-                    checkedServices++;
-                }
+            var checks = DriftChecks(cluster, schedule, now).ToList();
+            found.AddRange(checks);
+            var checkedServices = checks.Count;
             if (checkedServices > 0) read.Add($"{Count(checkedServices, "service placement")} to check");
             if (read.Count > 0) parts.Add($"{cluster.Name}: {string.Join("; ", read)}");
         }
         var what = swept.Count == 0
-            ? "swept no cluster: no cluster of the policy has a reschedule rule or a drain policy"
+            ? "swept no cluster: no cluster of the policy has a reschedule rule, a drain policy or an enforced placement"
             : $"swept {Count(swept.Count, "cluster")} for what no event said ({string.Join("; ", parts.Concat(failed))})";
         return new Decision
         {
@@ -121,6 +117,14 @@ public static class Reconciler
         Resources = [i.ContainerInstanceArn],
         Detail = i.UpdatedAt is null ? i with { UpdatedAt = now } : i,
     };
+
+    /// <summary>The placement checks a sweep at <paramref name="now"/> makes in <paramref name="cluster"/>: one per service whose placement the policy enforces.</summary>
+    public static IEnumerable<EventEnvelope> DriftChecks(ClusterPolicy cluster, EventEnvelope schedule, DateTimeOffset now)
+    {
+        foreach (var service in cluster.Services)
+            if (service.Placement is { Enforce: true })
+                yield return AsDriftCheck(cluster, service, schedule, now);
+    }
 
     /// <summary>The reason of a placement check the sweep asks for (<see cref="DeploymentStateChange.Reason"/>).</summary>
     public const string DriftCheckReason = "the reconciler's sweep checks the service's placement";
