@@ -133,7 +133,8 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         {
             if (await AlreadyProcessedAsync(e, ct)) { covered++; continue; }
             var r = await HandleEventAsync(e, now, ct, handOff, claimFor);
-            decided.Add(r with { Reason = $"found by the sweep (no {e.DetailType} of it was processed): {r.Reason}" });
+            var how = e.Detail is DeploymentStateChange ? "found by the sweep's placement check: " : $"found by the sweep (no {e.DetailType} of it was processed): ";
+            decided.Add(r with { Reason = how + r.Reason });
         }
         // A found change whose decision is to do nothing (the guard had already seen that instance version, the lineage
         // was already relaunched) is counted, not reported on its own: a sweep every few minutes would repeat it forever.

@@ -158,7 +158,10 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         var found = reactions.Where(r => ReactionLines.Str(r, "trigger") == FoundTrigger).ToList();
         foreach (var f in found)
         {
-            var e = ReactionLines.Str(f, "eventId") is { } id ? _local.ServedFound(id) : null;
+            // A stop or an instance the emulator served to the sweep; else a placement check the sweep made from the policy.
+            var e = ReactionLines.Str(f, "eventId") is { } id
+                ? _local.ServedFound(id) ?? Policy.Clusters.SelectMany(c => Reconciler.DriftChecks(c, sweep, Clock)).FirstOrDefault(d => d.Id == id)
+                : null;
             More.Enqueue(ToRecord(ReplayEngine.SweepInput, ReplayEngine.SweepInput, e, result, f, Clock));
         }
         Schedule(ReplayEngine.SweepInput);
@@ -170,10 +173,13 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     private const string FoundTrigger = "found";
 
     private bool _sweepsStarted;
-    private TimeSpan? _interval;
+    private ReflexPolicy? _policy;
 
-    /// <summary>The policy's <c>reconcile.intervalSeconds</c>, read once from the policy the bootstraps run.</summary>
-    private TimeSpan Interval => _interval ??= PolicyLoader.Load(File.ReadAllBytes(options.PolicyPath)).Reconcile.Interval;
+    /// <summary>The policy the bootstraps run, read once.</summary>
+    private ReflexPolicy Policy => _policy ??= PolicyLoader.Load(File.ReadAllBytes(options.PolicyPath));
+
+    /// <summary>The policy's <c>reconcile.intervalSeconds</c>.</summary>
+    private TimeSpan Interval => Policy.Reconcile.Interval;
 
     private void ScheduleSweep(DateTimeOffset due)
     {

@@ -132,6 +132,7 @@ public static class HtmlReportWriter
         Card(w, "summary-decisions", "decisions", s.Decisions, null);
         Card(w, "summary-events", "events", s.Events, null);
         Card(w, "summary-timers", "timers fired", s.Timers, null);
+        Card(w, "summary-sweeps", "sweep records", s.Sweeps, null);
         foreach (var o in Enum.GetValues<Outcome>())
             Card(w, $"summary-outcome-{o.Name()}", o.Name(), s.Count(o), o.Name());
         w.Write("</div>\n<div class=\"cards\">");

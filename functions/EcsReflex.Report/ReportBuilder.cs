@@ -52,7 +52,7 @@ public sealed class ReportBuilder
     private readonly List<(int Row, int Alarm)> _alarmRows = [];
     private readonly List<RejectedInput> _rejected = [];
     private readonly Dictionary<Outcome, int> _outcomes = new();
-    private int _events, _timers, _relaunchCount, _giveUps, _scaleChanges, _placementChanges, _stops;
+    private int _events, _timers, _sweeps, _relaunchCount, _giveUps, _scaleChanges, _placementChanges, _stops;
     private DateTimeOffset? _first, _last;
     private bool _windowStarted;
 
@@ -127,7 +127,7 @@ public sealed class ReportBuilder
 
         if (!shown) return;
 
-        if (r.Trigger == "timer") _timers++; else _events++;
+        if (r.Trigger == "timer") _timers++; else if (r.Trigger == ReplayEngine.SweepInput) _sweeps++; else _events++;
         _outcomes[r.Outcome] = _outcomes.GetValueOrDefault(r.Outcome) + 1;
         if (r.RejectionCode is not null || (r.Event is null && r.Outcome == Outcome.Rejected))
         {
@@ -381,6 +381,7 @@ public sealed class ReportBuilder
             {
                 Events = _events,
                 Timers = _timers,
+                Sweeps = _sweeps,
                 Outcomes = new Dictionary<Outcome, int>(_outcomes),
                 Relaunches = _relaunchCount,
                 GiveUps = _giveUps,

@@ -34,6 +34,7 @@ public static class ReportJson
         w.WriteNumber("decisions", s.Decisions);
         w.WriteNumber("events", s.Events);
         w.WriteNumber("timers", s.Timers);
+        w.WriteNumber("sweeps", s.Sweeps);
         w.WriteStartObject("outcomes");
         foreach (var o in Enum.GetValues<Outcome>()) w.WriteNumber(o.Name(), s.Count(o));
         w.WriteEndObject();

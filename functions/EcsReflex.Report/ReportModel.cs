@@ -47,7 +47,9 @@ public sealed record ReportSummary
     public int Events { get; init; }
     /// <summary>Records of deferred work that came due.</summary>
     public int Timers { get; init; }
-    public int Decisions => Events + Timers;
+    /// <summary>Records of the reconciler's sweeps: a sweep that found something, and each thing it found.</summary>
+    public int Sweeps { get; init; }
+    public int Decisions => Events + Timers + Sweeps;
     public IReadOnlyDictionary<Outcome, int> Outcomes { get; init; } = new Dictionary<Outcome, int>();
     /// <summary>RunTask actions carried out (relaunches, and replacements of tasks on draining instances).</summary>
     public int Relaunches { get; init; }

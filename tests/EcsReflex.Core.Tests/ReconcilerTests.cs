@@ -96,6 +96,27 @@ public class ReconcilerTests
         Assert.Equal(TimeSpan.FromMinutes(5), Policy.Reconcile.Interval);
         Assert.Equal(600, PolicyLoader.Load("""{"clusters":[{"cluster":"prod"}],"reconcile":{"intervalSeconds":600}}""").Reconcile.IntervalSeconds);
     }
+
+    [Fact]
+    public void ChecksEveryEnforcedPlacement_AsACompletedDeployment_OnePerSweep()
+    {
+        var policy = PolicyLoader.Load("""
+        {"clusters":[{"cluster":"prod","services":[
+          {"service":"web","placement":{"constraints":[],"strategy":[{"type":"spread","field":"attribute:ecs.availability-zone"}],"enforce":true}},
+          {"service":"api","placement":{"constraints":[],"strategy":[{"type":"binpack","field":"memory"}]}}]}]}
+        """);
+        var d = Reconciler.Decide(Schedule, policy, [new ClusterSweep(policy.Clusters[0], new StoppedTasksObservation([], 0))], Now);
+
+        var check = Assert.Single(d.Found); // api's placement is not enforced: not checked
+        Assert.Equal(("sweep-web-20260302T090500Z", DetailTypes.DeploymentStateChange, DetailTypes.EcsSource), (check.Id, check.DetailType, check.Source));
+        var deployment = Assert.IsType<DeploymentStateChange>(check.Detail);
+        Assert.Equal(("SERVICE_DEPLOYMENT_COMPLETED", Cluster, "arn:aws:ecs:us-east-1:123456789012:service/prod/web", (DateTimeOffset?)Now),
+            (deployment.EventName, deployment.ClusterArn, deployment.ServiceArn, deployment.UpdatedAt));
+        Assert.Equal(["arn:aws:ecs:us-east-1:123456789012:service/prod/web"], check.Resources);
+        Assert.Contains("prod: 1 service placement to check", d.Reason, StringComparison.Ordinal);
+        // The next sweep checks it again, under its own id.
+        Assert.NotEqual(check.Id, Assert.Single(Reconciler.DriftChecks(policy.Clusters[0], Schedule, Now.AddMinutes(5))).Id);
+    }
 }
 
 /// <summary>The sweep's container instances: a drain or a disconnect no event said, in a cluster with a drain policy.</summary>

@@ -59,6 +59,9 @@ public class DrainScenarioTests
             ("instance 3a21571e ACTIVE", "ignored", ""),
             ("instance 8b540ce3 ACTIVE", "ignored", ""),
             ("task 506e7c3f RUNNING", "ignored", ""),
+            // The first sweep restores the placement of web, drifted in the repository's snapshot.
+            ("sweep (Scheduled Event)", "ignored", ""),
+            ("web SERVICE_DEPLOYMENT_COMPLETED", "acted", "UpdateService"),
             ("instance 3a21571e DRAINING", "acted", "RunTask"),
             ($"task {Short(cluster, "reflex/506e7c3fca4fb7cfb7ccb819bde11ae6/0")} RUNNING", "acted", "StopTask"),
             ("task 506e7c3f STOPPED", "ignored", ""),
@@ -66,7 +69,7 @@ public class DrainScenarioTests
         // The replacement went to instance E: the only one in a zone without workers.
         var replacement = cluster.Tasks.Single(t => t.StartedBy == "reflex/506e7c3fca4fb7cfb7ccb819bde11ae6/0");
         Assert.Equal("i-0eee32e9a67ed9bc2", cluster.ContainerInstances.Single(i => i.ContainerInstanceArn == replacement.ContainerInstanceArn).Ec2InstanceId);
-        Assert.True(records[4].Time > records[3].Time);
+        Assert.True(records[6].Time > records[5].Time);
     }
 
     private static string Short(EmbeddedCluster cluster, string startedBy) =>
@@ -106,21 +109,24 @@ public class DrainScenarioTests
             ("event", "instance 4eeb8e14 ACTIVE", "ignored", "", "09:00:00"),
             ("event", "instance 62b3f124 ACTIVE", "ignored", "", "09:00:01"),
             ("event", "task ecd9c473 RUNNING", "ignored", "", "09:00:05"),
+            // The first sweep restores the placement of web, drifted in the repository's snapshot.
+            ("sweep", "sweep (Scheduled Event)", "ignored", "", "09:05:00"),
+            ("sweep", "web SERVICE_DEPLOYMENT_COMPLETED", "acted", "UpdateService", "09:05:00"),
             ("event", "instance 4eeb8e14 ACTIVE (agent off)", "deferred", "", "09:10:00"),
             ("event", "instance 4eeb8e14 ACTIVE", "ignored", "", "09:13:00"),
             ("timer", "instance 4eeb8e14 ACTIVE (agent off)", "ignored", "", "09:15:00"),
             ("event", "instance 4eeb8e14 ACTIVE (agent off)", "deferred", "", "09:30:00"),
             ("timer", "instance 4eeb8e14 ACTIVE (agent off)", "acted", "RunTask", "09:35:00"),
-            ("event", lines[8].Summary, "ignored", "", "09:35:15"),
+            ("event", lines[10].Summary, "ignored", "", "09:35:15"),
             ("event", "instance 4eeb8e14 ACTIVE", "acted", "StopTask", "09:50:00"),
             ("event", "task ecd9c473 STOPPED", "ignored", "", "09:50:10"),
         ], lines);
         // The grace runs from the instance's updatedAt (09:10:00.600): 300 s.
-        Assert.Equal(new DateTimeOffset(2026, 3, 9, 9, 15, 0, 600, TimeSpan.Zero), records[3].DueAt);
+        Assert.Equal(new DateTimeOffset(2026, 3, 9, 9, 15, 0, 600, TimeSpan.Zero), records[5].DueAt);
         Assert.Equal(
             [ReasonCodes.GuardCheckCancelled, ReasonCodes.GuardAgentGrace, ReasonCodes.GuardDisconnectReplace, ReasonCodes.GuardReplacementLeaveOriginal, ReasonCodes.GuardReconnectStopOriginal],
-            records[5..10].Select(r => r.Code));
-        Assert.Equal(4L, ((ContainerInstanceStateChange)records[4].Event!.Detail).Version); // the reconnection that cancels the check
+            records[7..12].Select(r => r.Code));
+        Assert.Equal(4L, ((ContainerInstanceStateChange)records[6].Event!.Detail).Version); // the reconnection that cancels the check
     }
 
     [Fact]

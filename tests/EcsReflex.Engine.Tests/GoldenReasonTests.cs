@@ -23,7 +23,7 @@ public sealed class GoldenReasonTests
     /// The handlers with a golden file; engine-level reactions (duplicates) carry the handler of their event, and the
     /// replay's own records (where its periodic work stopped) go to <see cref="NoHandler"/>.
     /// </summary>
-    private static readonly string[] Handlers = ["task-rescheduler", "placement-guard", "service-scaler", NoHandler];
+    private static readonly string[] Handlers = ["task-rescheduler", "placement-guard", "service-scaler", "reconciler", NoHandler];
 
     public static TheoryData<string> Files => new(Handlers);
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
 using EcsReflex.Core.Policy;
+using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Engine.Tests;
 
@@ -109,7 +110,7 @@ public class ReschedulerReplayTests
         var (records, _) = await ReplayHarness.RunScenarioAsync("spot-interruption.jsonl");
         var runs = RunTasks(records);
         Assert.Equal(["reflex/c9b0e059106e80ded8ff7134d5d10caf/2", "reflex/e5eaf4500e601e57a1615348a69cecb1/0"], runs.Select(r => r.StartedBy));
-        Assert.All(records.Where(r => r.Actions.Count > 0), r => Assert.Equal("event", r.Trigger));
+        Assert.All(records.Where(r => r.Actions.Count > 0 && r.Handler == HandlerNames.TaskRescheduler), r => Assert.Equal("event", r.Trigger));
         Assert.DoesNotContain(records, r => r.Outcome == Outcome.Deferred);
     }
 

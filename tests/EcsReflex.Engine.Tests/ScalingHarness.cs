@@ -75,6 +75,7 @@ internal static class ScalingHarness
 
     public static InputItem Item(EventEnvelope e, int n) => new($"test:{n}", e, null, e.EffectiveTime);
 
+    /// <summary>The scaler's UpdateService requests (a placement restore of the sweep's, which sets no desired count, left out).</summary>
     public static IEnumerable<UpdateServiceRequest> UpdateServices(this IEnumerable<ReplayRecord> records) =>
-        records.SelectMany(r => r.Actions).Select(a => a.Action.Request).OfType<UpdateServiceRequest>();
+        records.SelectMany(r => r.Actions).Select(a => a.Action.Request).OfType<UpdateServiceRequest>().Where(u => u.DesiredCount is not null);
 }

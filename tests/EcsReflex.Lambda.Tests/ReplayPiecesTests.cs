@@ -66,7 +66,7 @@ public sealed class ReplayPiecesTests
         var alarm = EventParser.Parse(Repository.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
 
         var ex = Assert.Throws<NotSupportedException>(() => EventJson.Write(alarm));
-        Assert.Contains("only task and container instance state changes", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("only task, container instance and deployment state changes", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -60,6 +60,8 @@ public class ReportBrowserTests(ChromiumFixture chromium) : IDisposable
         Assert.Equal(records.Count, await Number(page, "summary-decisions"));
         Assert.Equal(expected.Events, await Number(page, "summary-events"));
         Assert.Equal(expected.Timers, await Number(page, "summary-timers"));
+        Assert.Equal(expected.Swept, await Number(page, "summary-sweeps"));
+        Assert.True(expected.Swept > 0, "the first sweep restores the snapshot's drifted web");
         foreach (var o in Enum.GetValues<Outcome>())
             Assert.Equal(expected.Count(o), await Number(page, $"summary-outcome-{o.Name()}"));
         Assert.Equal(expected.Operations("RunTask"), await Number(page, "summary-relaunches"));

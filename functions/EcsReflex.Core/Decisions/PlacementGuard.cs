@@ -515,7 +515,8 @@ public static class PlacementGuard
         var diffs = Differences(service, want);
         if (diffs.Count == 0)
             return Decision.Ignored(ReasonCodes.GuardPlacementMatches, $"{d.EventName} of {serviceName}: its placement matches {label}");
-        var update = ReflexAction.UpdateService(UpdatePlacement(d.ClusterArn ?? service.ClusterArn!, service.ServiceName, want));
+        // The service as ECS describes it names its cluster by ARN (a sweep's check may know only the policy's name).
+        var update = ReflexAction.UpdateService(UpdatePlacement(service.ClusterArn ?? d.ClusterArn!, service.ServiceName, want));
         return new Decision
         {
             Outcome = Outcome.Acted,

@@ -58,10 +58,16 @@ public static class Reconciler
                     }
                 read.Add($"{Read(instances.Instances.Count, "container instance", instances.Calls, instances.Truncated)}, {moving} draining or disconnected");
             }
+            // Placement drift: every service whose placement the policy enforces is checked as a deployment would have it
+            // checked (the guard reads the service and restores the policy's placement, or the fallback's when in effect).
+            var checks = DriftChecks(cluster, schedule, now).ToList();
+            found.AddRange(checks);
+            var checkedServices = checks.Count;
+            if (checkedServices > 0) read.Add($"{Count(checkedServices, "service placement")} to check");
             if (read.Count > 0) parts.Add($"{cluster.Name}: {string.Join("; ", read)}");
         }
         var what = swept.Count == 0
-            ? "swept no cluster: no cluster of the policy has a reschedule rule or a drain policy"
+            ? "swept no cluster: no cluster of the policy has a reschedule rule, a drain policy or an enforced placement"
             : $"swept {Count(swept.Count, "cluster")} for what no event said ({string.Join("; ", parts.Concat(failed))})";
         return new Decision
         {
@@ -111,6 +117,47 @@ public static class Reconciler
         Resources = [i.ContainerInstanceArn],
         Detail = i.UpdatedAt is null ? i with { UpdatedAt = now } : i,
     };
+
+    /// <summary>The placement checks a sweep at <paramref name="now"/> makes in <paramref name="cluster"/>: one per service whose placement the policy enforces.</summary>
+    public static IEnumerable<EventEnvelope> DriftChecks(ClusterPolicy cluster, EventEnvelope schedule, DateTimeOffset now)
+    {
+        foreach (var service in cluster.Services)
+            if (service.Placement is { Enforce: true })
+                yield return AsDriftCheck(cluster, service, schedule, now);
+    }
+
+    /// <summary>The reason of a placement check the sweep asks for (<see cref="DeploymentStateChange.Reason"/>).</summary>
+    public const string DriftCheckReason = "the reconciler's sweep checks the service's placement";
+
+    /// <summary>
+    /// A placement check of <paramref name="service"/>, as the guard makes one on a completed deployment: one per sweep (its
+    /// id has the sweep's time), so it is decided every sweep; a placement that matches changes nothing.
+    /// </summary>
+    public static EventEnvelope AsDriftCheck(ClusterPolicy cluster, ServicePolicy service, EventEnvelope schedule, DateTimeOffset now)
+    {
+        var clusterArn = cluster.Cluster.StartsWith("arn:", StringComparison.Ordinal) || schedule.Region is null || schedule.Account is null
+            ? cluster.Cluster
+            : $"arn:aws:ecs:{schedule.Region}:{schedule.Account}:cluster/{cluster.Cluster}";
+        var serviceArn = service.Service.StartsWith("arn:", StringComparison.Ordinal) || !clusterArn.StartsWith("arn:", StringComparison.Ordinal)
+            ? service.Service
+            : $"{clusterArn.Replace(":cluster/", ":service/", StringComparison.Ordinal)}/{service.Service}";
+        return new EventEnvelope
+        {
+            Version = "0",
+            Id = $"sweep-{Arns.ServiceName(service.Service)}-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}",
+            DetailType = DetailTypes.DeploymentStateChange,
+            Source = DetailTypes.EcsSource,
+            Account = schedule.Account,
+            Time = now,
+            Region = schedule.Region,
+            Resources = [serviceArn],
+            Detail = new DeploymentStateChange
+            {
+                EventType = "INFO", EventName = "SERVICE_DEPLOYMENT_COMPLETED", ClusterArn = clusterArn, ServiceArn = serviceArn,
+                Reason = DriftCheckReason, UpdatedAt = now,
+            },
+        };
+    }
 
     /// <summary>What one read gave: <c>14 stopped tasks in 2 calls</c>, and whether its call budget ran out.</summary>
     private static string Read(int items, string what, int calls, bool truncated) =>

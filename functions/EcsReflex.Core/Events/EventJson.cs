@@ -15,8 +15,8 @@ public static class EventJson
 {
     public static byte[] Write(EventEnvelope e)
     {
-        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange or ScheduledEvent))
-            throw new NotSupportedException($"only task and container instance state changes (and a schedule's event) are written as events; {e.DetailType} cannot be");
+        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange or DeploymentStateChange or ScheduledEvent))
+            throw new NotSupportedException($"only task, container instance and deployment state changes (and a schedule's event) are written as events; {e.DetailType} cannot be");
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -32,9 +32,13 @@ public static class EventJson
             foreach (var r in e.Resources) w.WriteStringValue(r);
             w.WriteEndArray();
             w.WriteStartObject("detail");
-            if (e.Detail is TaskStateChange t) WriteTask(w, t);
-            else if (e.Detail is ContainerInstanceStateChange i) WriteInstance(w, i);
-            // A schedule's event has an empty detail (the rule is in resources).
+            switch (e.Detail)
+            {
+                case TaskStateChange t: WriteTask(w, t); break;
+                case ContainerInstanceStateChange i: WriteInstance(w, i); break;
+                case DeploymentStateChange d: WriteDeployment(w, d); break;
+                // A schedule's event has an empty detail (the rule is in resources).
+            }
             w.WriteEndObject();
             w.WriteEndObject();
         }
@@ -114,6 +118,16 @@ public static class EventJson
         if (i.PendingTasksCount is { } pending) w.WriteNumber("pendingTasksCount", pending);
         Time(w, "registeredAt", i.RegisteredAt);
         Time(w, "updatedAt", i.UpdatedAt);
+    }
+
+    private static void WriteDeployment(Utf8JsonWriter w, DeploymentStateChange d)
+    {
+        Optional(w, "eventType", d.EventType);
+        w.WriteString("eventName", d.EventName);
+        Optional(w, "deploymentId", d.DeploymentId);
+        Optional(w, "clusterArn", d.ClusterArn);
+        Optional(w, "reason", d.Reason);
+        Time(w, "updatedAt", d.UpdatedAt);
     }
 
     private static void Resources(Utf8JsonWriter w, string name, IReadOnlyList<InstanceResource> items)

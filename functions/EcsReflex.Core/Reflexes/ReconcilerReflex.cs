@@ -19,7 +19,7 @@ public sealed class ReconcilerReflex : IReflex
         {
             // The clusters whose stops and drains EcsReflex handles (the stack subscribes instance events where the policy
             // has a drain policy): what the rescheduler and the guard would have heard of.
-            if (cluster.Reschedule.Count == 0 && cluster.Drain is null) continue;
+            if (cluster.Reschedule.Count == 0 && cluster.Drain is null && !cluster.Services.Any(s => s.Placement is { Enforce: true })) continue;
             var stopped = cluster.Reschedule.Count == 0
                 ? new StoppedTasksObservation([], 0)
                 : await context.Observer.ListStoppedTasksAsync(cluster.Cluster, Reconciler.MaxCallsPerCluster, ct);

@@ -75,7 +75,16 @@ public sealed partial class EmbeddedCluster
     /// </summary>
     public static readonly TimeSpan RequestMemory = Reactor.DuplicateMemory + TimeSpan.FromHours(1);
 
-    private enum ForgetKind : byte { StoppedTask, StoppedArn, Token }
+    private enum ForgetKind : byte { StoppedTask, StoppedArn, Token, Unlist }
+
+    /// <summary>How long ECS lists a stopped task (ListTasks desiredStatus=STOPPED): about an hour, whatever the retention.</summary>
+    public static readonly TimeSpan StoppedTaskListing = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Stopped tasks kept past their listing (only without <see cref="StoppedTaskRetention"/>): describe still finds them,
+    /// the sweep no longer lists them, as ECS would not.
+    /// </summary>
+    private readonly HashSet<string> _unlisted = new(StringComparer.Ordinal);
 
     /// <summary>What to forget, and when; an entry whose subject changed since is skipped when it comes up.</summary>
     private readonly State.DueQueue<(ForgetKind Kind, string Key)> _forget = new();
@@ -108,6 +117,9 @@ public sealed partial class EmbeddedCluster
                         _released.Remove(f.Key);
                         var id = Arns.LastSegment(f.Key);
                         if (_arnById.TryGetValue(id, out var arn) && arn == f.Key) _arnById.Remove(id);
+                        break;
+                    case ForgetKind.Unlist:
+                        if (_tasks.TryGetValue(f.Key, out var u) && u.LastStatus == "STOPPED") _unlisted.Add(f.Key);
                         break;
                     case ForgetKind.Token:
                         if (_tokenTasks.TryGetValue(f.Key, out var tt) && tt.ForgetAt <= now) _tokenTasks.Remove(f.Key);
@@ -537,7 +549,7 @@ public sealed partial class EmbeddedCluster
                 }
                 // ECS lists a stopped task for about an hour, whether or not anyone saw it run: so does the replay, for the
                 // reconciler's sweep (a stop whose event was lost is still there to find).
-                if (StoppedTaskRetention is not null) Put(StoppedFrom(t));
+                Put(StoppedFrom(t));
             }
             Generation++;
             return;
@@ -700,9 +712,12 @@ public sealed partial class EmbeddedCluster
             && _liveByInstance.TryGetValue(was, out var oldSet) && oldSet.Remove(task.TaskArn))
             CountGroup(was, old.Group, -1);
         if (!isKnown && !_gone.Remove(task.TaskArn)) _tasksEverKnown++;
-        if (StoppedTaskRetention is { } keep && task.LastStatus == "STOPPED" && old?.LastStatus != "STOPPED")
-            // An hour after it stopped, as ECS (a snapshot's stopped task: after its stoppedAt, not after loading).
-            _forget.Enqueue((ForgetKind.StoppedTask, task.TaskArn), (task.StoppedAt is { } at && at > Now ? at : Now) + keep);
+        if (task.LastStatus == "STOPPED" && old?.LastStatus != "STOPPED")
+            // An hour after it stopped, as ECS (a snapshot's stopped task: after its stoppedAt, not after loading); kept for
+            // ever, it is still no longer listed then.
+            _forget.Enqueue((StoppedTaskRetention is null ? ForgetKind.Unlist : ForgetKind.StoppedTask, task.TaskArn),
+                (task.StoppedAt is { } at && at > Now ? at : Now) + (StoppedTaskRetention ?? StoppedTaskListing));
+        else if (task.LastStatus != "STOPPED") _unlisted.Remove(task.TaskArn);
         _tasks[task.TaskArn] = task;
         _arnById.TryAdd(Arns.LastSegment(task.TaskArn), task.TaskArn);
         if (task.ContainerInstanceArn is { } on && task.LastStatus != "STOPPED")
@@ -734,7 +749,7 @@ public sealed partial class EmbeddedCluster
         {
             var name = Arns.ClusterName(clusterArn);
             var stopped = _tasks.Values
-                .Where(t => t.LastStatus == "STOPPED" && t.ClusterArn is { } c && Arns.ClusterName(c) == name)
+                .Where(t => t.LastStatus == "STOPPED" && t.ClusterArn is { } c && Arns.ClusterName(c) == name && !_unlisted.Contains(t.TaskArn))
                 .OrderByDescending(t => t.StoppedAt).ThenBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
             const int Page = 100;
             var pages = Math.Max(1, (stopped.Count + Page - 1) / Page);
