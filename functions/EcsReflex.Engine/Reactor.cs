@@ -38,6 +38,8 @@ public sealed record Reaction
     public IReadOnlyList<Reaction> Found { get; init; } = [];
     /// <summary>What the decision found, before the engine decided it (<see cref="Reactor"/> turns it into <see cref="Found"/>).</summary>
     internal IReadOnlyList<EventEnvelope> FoundEvents { get; init; } = [];
+    /// <summary>Deferred work the decision found lost (<see cref="Decision.FoundDue"/>), before the engine decided it.</summary>
+    internal IReadOnlyList<FoundDue> FoundDueWork { get; init; } = [];
 }
 
 /// <summary>
@@ -117,16 +119,19 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
         var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now), ct), handOff);
-        return reaction.FoundEvents is { Count: > 0 } found ? await DecideFoundAsync(reaction, found, now, ct, handOff, claimFor) : reaction;
+        return reaction.FoundEvents.Count > 0 || reaction.FoundDueWork.Count > 0
+            ? await DecideFoundAsync(reaction, reaction.FoundEvents, reaction.FoundDueWork, now, ct, handOff, claimFor)
+            : reaction;
     }
 
     /// <summary>
     /// Decides what a sweep found, each as the event that did not arrive, under its deduplication keys: one whose change
     /// was already processed (its event came) is left out and counted; the others' reactions say the sweep found them.
     /// </summary>
-    private async ValueTask<Reaction> DecideFoundAsync(Reaction sweep, IReadOnlyList<EventEnvelope> found, DateTimeOffset now, CancellationToken ct,
-        Func<Reaction, CancellationToken, Task>? handOff, TimeSpan? claimFor)
+    private async ValueTask<Reaction> DecideFoundAsync(Reaction sweep, IReadOnlyList<EventEnvelope> foundEvents, IReadOnlyList<FoundDue> foundDue,
+        DateTimeOffset now, CancellationToken ct, Func<Reaction, CancellationToken, Task>? handOff, TimeSpan? claimFor)
     {
+        var found = foundEvents;
         var decided = new List<Reaction>();
         var covered = 0;
         foreach (var e in found)
@@ -136,12 +141,18 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             var how = e.Detail is DeploymentStateChange ? "found by the sweep's placement check: " : $"found by the sweep (no {e.DetailType} of it was processed): ";
             decided.Add(r with { Reason = how + r.Reason });
         }
+        // Lost deferred work is decided as that work come due, at its due time (the scaler's record tells a stale one).
+        foreach (var (e, due) in foundDue)
+        {
+            var r = await HandleDueAsync(e, now, ct, due, handOff, claimFor);
+            decided.Add(r with { Reason = $"re-armed by the sweep (the re-decision due at {due.UtcDateTime:HH:mm:ss} did not come): {r.Reason}" });
+        }
         // A found change whose decision is to do nothing (the guard had already seen that instance version, the lineage
         // was already relaunched) is counted, not reported on its own: a sweep every few minutes would repeat it forever.
         var unchanged = decided.Count(r => r.Outcome == Outcome.Ignored);
-        var said = found.Count == 0 ? "" : $"; of the {found.Count} found, {covered} already decided from their events, {decided.Count} decided now"
+        var said = found.Count + foundDue.Count == 0 ? "" : $"; of the {found.Count + foundDue.Count} found, {covered} already decided from their events, {decided.Count} decided now"
                                             + (unchanged == 0 ? "" : $" ({unchanged} of them changed nothing)");
-        return sweep with { Reason = sweep.Reason + said, Found = [.. decided.Where(r => r.Outcome != Outcome.Ignored)], FoundEvents = [] };
+        return sweep with { Reason = sweep.Reason + said, Found = [.. decided.Where(r => r.Outcome != Outcome.Ignored)], FoundEvents = [], FoundDueWork = [] };
     }
 
     /// <summary>True when every deduplication key of <paramref name="e"/> but its own id is processed: the same change came as an event.</summary>
@@ -239,15 +250,15 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             // A failed reaction is retried, and the retry decides again: it schedules nothing.
             if (done.Outcome != Outcome.Failed && decision.RedecideAt is { } again)
                 return Reaction(reflex, e, done, again, periodic: true);
-            return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null, found: decision.Found);
+            return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null, found: decision.Found, foundDue: decision.FoundDue);
         }
         return Reaction(reflex, e, await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct), null);
     }
 
     private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt, bool periodic = false,
-        IReadOnlyList<EventEnvelope>? found = null) => new()
+        IReadOnlyList<EventEnvelope>? found = null, IReadOnlyList<FoundDue>? foundDue = null) => new()
     {
         Handler = reflex.Name, Outcome = done.Outcome, Code = done.Code, Reason = done.Reason, Actions = done.Results,
-        DueAt = done.DueAt, FollowUpAt = followUpAt, Periodic = periodic, Event = e, FoundEvents = found ?? [],
+        DueAt = done.DueAt, FollowUpAt = followUpAt, Periodic = periodic, Event = e, FoundEvents = found ?? [], FoundDueWork = foundDue ?? [],
     };
 }

@@ -35,6 +35,8 @@ public sealed record LambdaReplayOptions
     public bool DryRun { get; init; }
     /// <summary>Lossy delivery, as <see cref="ReplayEngine.Undelivered"/>: the embedded cluster sees the input, no bootstrap is invoked with it.</summary>
     public Predicate<EventEnvelope>? Undelivered { get; init; }
+    /// <summary>A lossy delay queue, as <see cref="ReplayEngine.LostWork"/>: deferred work it answers true for is not sent to relaunch-due when due.</summary>
+    public Func<EventEnvelope, DateTimeOffset, bool>? LostWork { get; init; }
 }
 
 /// <summary>The bootstrap could not start, or failed its init: the message says why (the bootstrap's own init error when it sent one).</summary>
@@ -152,21 +154,38 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         ScheduleSweep(Clock + Interval);
         _local.ForgetServedFound();
         var function = await FunctionAsync(HandlerNames.Reconciler, ct);
-        var (result, reactions) = await InvokeAllAsync(function, System.Text.Encoding.UTF8.GetBytes(work.Work.EventJson), ct);
         var sweep = EventParser.Parse(work.Work.EventJson);
+        // The re-decisions the sweep will find lost, from the scaling records as the bootstrap reads them (before it rewrites them).
+        var rearmed = await LostRedecisionsAsync(sweep, ct);
+        var (result, reactions) = await InvokeAllAsync(function, System.Text.Encoding.UTF8.GetBytes(work.Work.EventJson), ct);
         var own = reactions.FirstOrDefault(r => ReactionLines.Str(r, "trigger") == "event");
         var found = reactions.Where(r => ReactionLines.Str(r, "trigger") == FoundTrigger).ToList();
         foreach (var f in found)
         {
             // A stop or an instance the emulator served to the sweep; else a placement check the sweep made from the policy.
             var e = ReactionLines.Str(f, "eventId") is { } id
-                ? _local.ServedFound(id) ?? Policy.Clusters.SelectMany(c => Reconciler.DriftChecks(c, sweep, Clock)).FirstOrDefault(d => d.Id == id)
+                ? _local.ServedFound(id)
+                  ?? Policy.Clusters.SelectMany(c => Reconciler.DriftChecks(c, sweep, Clock)).FirstOrDefault(d => d.Id == id)
+                  ?? rearmed.FirstOrDefault(d => d.Event.Id == id)?.Event
                 : null;
             More.Enqueue(ToRecord(ReplayEngine.SweepInput, ReplayEngine.SweepInput, e, result, f, Clock));
         }
         Schedule(ReplayEngine.SweepInput);
         var record = ToRecord(ReplayEngine.SweepInput, ReplayEngine.SweepInput, sweep, result, own.ValueKind == JsonValueKind.Undefined ? null : own, Clock);
         return found.Count == 0 && record.Outcome == Outcome.Ignored ? null : record;
+    }
+
+    private async ValueTask<List<FoundDue>> LostRedecisionsAsync(EventEnvelope sweep, CancellationToken ct)
+    {
+        var lost = new List<FoundDue>();
+        foreach (var cluster in Policy.Clusters)
+        {
+            var records = new List<ServiceScalingRecord>();
+            foreach (var service in cluster.Services.Where(s => s.Scaling is not null))
+                if (await _local.Store.GetScalingRecordAsync(cluster.Name, service.Name, ct) is { } r) records.Add(r);
+            lost.AddRange(Reconciler.LostRedecisions(Policy, cluster, records, sweep, Clock));
+        }
+        return lost;
     }
 
     /// <summary>The trigger of the bootstrap's lines for what a sweep found (the host's <c>EventBridgeHandler.FoundTrigger</c>).</summary>
@@ -195,6 +214,8 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     protected override async ValueTask<ReplayRecord?> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
     {
         if (timer.Input == SweepTimer) return await SweepAsync(timer.Work, ct);
+        if (options.LostWork is { } lose && EventParser.Parse(timer.Work.Work.EventJson) is var work && lose(work, Clock))
+            return ReplayEngine.LostWorkRecord(timer.Input, work, Clock);
         var function = await FunctionAsync(HandlerNames.RelaunchDue, ct);
         var id = $"local-{++_messages:D8}";
         var payload = SqsEvents.Batch([(id, timer.Work.Body)], Clock);

@@ -117,6 +117,42 @@ public class ReconcilerTests
         // The next sweep checks it again, under its own id.
         Assert.NotEqual(check.Id, Assert.Single(Reconciler.DriftChecks(policy.Clusters[0], Schedule, Now.AddMinutes(5))).Id);
     }
+
+    [Fact]
+    public void ReArmsTheReDecisionsOfSustainedAlarms_ThatAreOverdue_OnlyThose()
+    {
+        var policy = PolicyLoader.Load("""
+        {"clusters":[{"cluster":"prod","services":[{"service":"web","scaling":{"minCount":1,"maxCount":10,"alarms":[
+          {"alarmName":"web-cpu-high","adjustmentType":"ChangeInCapacity","steps":[{"lowerBound":0,"adjustment":1}]},
+          {"alarmName":"web-cpu-low","adjustmentType":"ChangeInCapacity","steps":[{"upperBound":0,"adjustment":-1}]}]}}]}]}
+        """);
+        RememberedAlarm Alarm(string name, string state, DateTimeOffset? due) =>
+            new() { AlarmName = name, State = state, StateTimestamp = Now.AddMinutes(-10), SeenAt = Now.AddMinutes(-10), RedecideAt = due, PeriodSeconds = 120 };
+        ServiceScalingRecord Record(string service, params RememberedAlarm[] alarms) => new() { Cluster = "prod", Service = service, Version = 3, Alarms = alarms };
+        Decision Sweep(params ServiceScalingRecord[] records) =>
+            Reconciler.Decide(Schedule, policy, [new ClusterSweep(policy.Clusters[0], new StoppedTasksObservation([], 0), Scaling: records)], Now);
+
+        // Due 60 s ago or more, in ALARM, mapped to the record's service: re-armed, at its due time.
+        var overdue = Sweep(Record("web", Alarm("web-cpu-high", "ALARM", Now.AddSeconds(-60))));
+        var found = Assert.Single(overdue.FoundDue);
+        Assert.Equal(Now.AddSeconds(-60), found.DueAt);
+        var a = Assert.IsType<AlarmStateChange>(found.Event.Detail);
+        Assert.Equal(("web-cpu-high", "ALARM", (DateTimeOffset?)Now.AddMinutes(-10), 120), (a.AlarmName, a.State.Value, a.State.Timestamp, a.State.ReasonData!.Period));
+        Assert.Equal("arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-cpu-high", a.AlarmArn);
+        Assert.Equal("sweep-web-cpu-high-20260302T090400.000Z", found.Event.Id);
+        Assert.Contains("1 scaling record, 1 sustained alarm re-decision overdue", overdue.Reason, StringComparison.Ordinal);
+        Assert.Empty(overdue.Found);
+
+        // Not yet overdue (its message may still come), no re-decision scheduled, no longer in ALARM, or an alarm the
+        // policy maps to no service or to another one: nothing.
+        Assert.Empty(Sweep(Record("web", Alarm("web-cpu-high", "ALARM", Now.AddSeconds(-59)))).FoundDue);
+        Assert.Empty(Sweep(Record("web", Alarm("web-cpu-high", "ALARM", null))).FoundDue);
+        Assert.Empty(Sweep(Record("web", Alarm("web-cpu-high", "OK", Now.AddMinutes(-5)))).FoundDue);
+        Assert.Empty(Sweep(Record("web", Alarm("gone-from-the-policy", "ALARM", Now.AddMinutes(-5)))).FoundDue);
+        Assert.Empty(Sweep(Record("api", Alarm("web-cpu-high", "ALARM", Now.AddMinutes(-5)))).FoundDue);
+        // Two alarms of one record: each its own.
+        Assert.Equal(2, Sweep(Record("web", Alarm("web-cpu-high", "ALARM", Now.AddMinutes(-5)), Alarm("web-cpu-low", "ALARM", Now.AddMinutes(-2)))).FoundDue.Count);
+    }
 }
 
 /// <summary>The sweep's container instances: a drain or a disconnect no event said, in a cluster with a drain policy.</summary>

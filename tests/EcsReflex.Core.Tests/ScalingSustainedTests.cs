@@ -28,6 +28,8 @@ public sealed class ScalingSustainedTests
         Assert.Equal(5, d.Desired());
         Assert.Equal(T0.AddSeconds(60), d.RedecideAt);
         Assert.Equal(T0.AddSeconds(60), d.Record()!.Alarm("web-cpu-high")!.RedecideAt);
+        // With the period, so that the sweep can re-arm the re-decision if its message is lost.
+        Assert.Equal(60, d.Record()!.Alarm("web-cpu-high")!.PeriodSeconds);
         Assert.EndsWith("; decided again at 10:01:00 while web-cpu-high stays in ALARM", d.Reason);
         // The undo of a scale that did not happen keeps the re-decision too.
         Assert.Equal(T0.AddSeconds(60), d.Write<ScalingUndoWrite>()!.Claimed.Alarm("web-cpu-high")!.RedecideAt);

@@ -95,4 +95,47 @@ public sealed class ReconcilerBootstrapTests
             Assert.Contains(actual, l => l.Contains("\"operation\":\"StopTask\"", StringComparison.Ordinal));
         }
     }
+
+    [Fact]
+    public async Task ALostReDecision_IsReArmedByTheReconcilerBootstrap_AsTheInProcessReplayReArmsIt()
+    {
+        // web-cpu-high goes to ALARM at 10:00:04 and back to OK at 10:20:04; the delay queue loses its first re-decision.
+        var dir = Directory.CreateTempSubdirectory("reflex-rearm-");
+        try
+        {
+            var alarm = File.ReadLines(Repository.Path("events", "scenarios", "scaling.jsonl")).First();
+            var ok = alarm.Replace("c9b430ab-4e93-5fce-a24a-0dd5e4aa0f3f", "c9b430ab-0000-0000-0000-00000000000b", StringComparison.Ordinal)
+                .Replace("\"time\":\"2026-03-07T10:00:04Z\"", "\"time\":\"2026-03-07T10:20:04Z\"", StringComparison.Ordinal)
+                .Replace("\"state\":{\"value\":\"ALARM\"", "\"state\":{\"value\":\"OK\"", StringComparison.Ordinal)
+                .Replace("\"timestamp\":\"2026-03-07T10:00:04.517+0000\"", "\"timestamp\":\"2026-03-07T10:20:04.517+0000\"", StringComparison.Ordinal);
+            var events = Path.Combine(dir.FullName, "sustained.jsonl");
+            File.WriteAllLines(events, [alarm, ok]);
+            ReplayCase Case()
+            {
+                var lost = false;
+                return new ReplayCase(events)
+                {
+                    LostWork = (e, _) => e.Detail is Core.Events.AlarmStateChange && !lost && (lost = true),
+                };
+            }
+
+            var expected = await Replays.InProcessAsync(Case());
+            var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, Case());
+            await using (replay)
+            {
+                Replays.AssertSame(expected, actual);
+                Assert.Single(actual, l => l.Contains("\"code\":\"engine.ignored.undelivered\"", StringComparison.Ordinal));
+                var rearmed = Assert.Single(actual, l => l.Contains("re-armed by the sweep", StringComparison.Ordinal));
+                Assert.Contains("\"handler\":\"service-scaler\"", rearmed, StringComparison.Ordinal);
+                Assert.Contains("\"operation\":\"UpdateService\"", rearmed, StringComparison.Ordinal);
+                // The chain the re-armed re-decision scheduled went through the delay queue to relaunch-due.
+                Assert.Contains(actual, l => l.Contains("\"trigger\":\"timer\"", StringComparison.Ordinal) && l.Contains("\"handler\":\"service-scaler\"", StringComparison.Ordinal)
+                    && l.Contains("\"time\":\"2026-03-07T10:06", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

@@ -65,8 +65,33 @@ public sealed class ReplayPiecesTests
     {
         var alarm = EventParser.Parse(Repository.Event("cloudwatch-alarm-alarm-web-cpu-high.json"));
 
+        // A transition as CloudWatch sends it carries its configuration: not written (a re-armed re-decision's has none).
         var ex = Assert.Throws<NotSupportedException>(() => EventJson.Write(alarm));
-        Assert.Contains("only task, container instance and deployment state changes", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("only task, container instance and deployment state changes, an alarm state change without configuration", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EventJson_OfAReArmedReDecision_ReadsBackAsTheSameAlarmInAlarm_WithItsPeriod()
+    {
+        var since = new DateTimeOffset(2026, 3, 7, 10, 0, 0, 123, TimeSpan.Zero);
+        var remembered = new RememberedAlarm { AlarmName = "web-cpu-high", State = "ALARM", StateTimestamp = since, SeenAt = since, RedecideAt = since.AddMinutes(1), PeriodSeconds = 300 };
+        var schedule = new EventEnvelope
+        {
+            Version = "0", Id = "s", DetailType = DetailTypes.ScheduledEvent, Source = DetailTypes.EventsSource, Account = "123456789012", Region = "us-east-1",
+            Time = since.AddMinutes(5), Detail = new ScheduledEvent([]),
+        };
+        var e = Reconciler.AsRedecision(remembered, since.AddMinutes(1), schedule, since.AddMinutes(5));
+
+        var back = EventParser.Parse(EventJson.Write(e));
+
+        var a = (AlarmStateChange)back.Detail;
+        Assert.Equal(("sweep-web-cpu-high-20260307T100100.123Z", DetailTypes.AlarmStateChange, DetailTypes.CloudWatchSource), (back.Id, back.DetailType, back.Source));
+        Assert.Equal(("web-cpu-high", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-cpu-high"), (a.AlarmName, a.AlarmArn));
+        Assert.Equal(("ALARM", (DateTimeOffset?)since, Reconciler.RedecisionReason), (a.State.Value, a.State.Timestamp, a.State.Reason));
+        Assert.Equal(300, a.State.ReasonData!.Period);
+        Assert.Equal(TimeSpan.FromMinutes(5), ServiceScaler.EvaluationPeriod(a));
+        Assert.Null(a.Configuration);
+        Assert.Equal(EventJson.Write(e), EventJson.Write(back)); // nothing lost on the way
     }
 
     [Fact]

@@ -78,6 +78,12 @@ public sealed record Decision
     /// late delivery comes first acts and the other is a duplicate.
     /// </summary>
     public IReadOnlyList<Events.EventEnvelope> Found { get; init; } = [];
+    /// <summary>
+    /// Deferred work the decision found lost (the sweep: a sustained alarm's re-decision that did not come): the engine
+    /// decides each as that work come due, at its due time, so the scaler's record (which schedules one re-decision
+    /// per alarm) makes a late original and the re-armed one act once.
+    /// </summary>
+    public IReadOnlyList<FoundDue> FoundDue { get; init; } = [];
 
     /// <summary>The lineage record this decision writes, if any (the first declared).</summary>
     public LineageRecord? Lineage => Write<LineageWrite>()?.Record;
@@ -147,3 +153,6 @@ public sealed record ScalingRecordWrite(ServiceScalingRecord Record, long Expect
 /// memory, unless a newer change superseded it: cooldowns must not count a change that never happened.
 /// </summary>
 public sealed record ScalingUndoWrite(ServiceScalingRecord Claimed, ServiceScalingRecord? Before) : StateWrite;
+
+/// <summary>Deferred work found lost: <paramref name="Event"/> as it would have come due at <paramref name="DueAt"/>.</summary>
+public sealed record FoundDue(Events.EventEnvelope Event, DateTimeOffset DueAt);

@@ -4,8 +4,12 @@ using EcsReflex.Core.Policy;
 
 namespace EcsReflex.Core.Decisions;
 
-/// <summary>What the sweep read of one policy cluster: its stopped tasks, and its container instances when it drains (else null).</summary>
-public sealed record ClusterSweep(ClusterPolicy Cluster, StoppedTasksObservation Stopped, ContainerInstancesObservation? Instances = null);
+/// <summary>
+/// What the sweep read of one policy cluster: its stopped tasks, its container instances when it drains (else null), and the
+/// scaling records of its scaled services (null when it scales none; a service never scaled has no record).
+/// </summary>
+public sealed record ClusterSweep(ClusterPolicy Cluster, StoppedTasksObservation Stopped, ContainerInstancesObservation? Instances = null,
+    IReadOnlyList<ServiceScalingRecord>? Scaling = null);
 
 /// <summary>
 /// The reconciler's sweep, pure (after Blox's reconciler and Kubernetes' level-based controllers: the event stream misses
@@ -35,7 +39,8 @@ public static class Reconciler
         var found = new List<EventEnvelope>();
         var parts = new List<string>();
         var failed = new List<string>();
-        foreach (var (cluster, stopped, instances) in swept)
+        var due = new List<FoundDue>();
+        foreach (var (cluster, stopped, instances, scaling) in swept)
         {
             var read = new List<string>();
             if (stopped.Unavailable is { } why) failed.Add($"{cluster.Name}: {why}");
@@ -64,10 +69,16 @@ public static class Reconciler
             found.AddRange(checks);
             var checkedServices = checks.Count;
             if (checkedServices > 0) read.Add($"{Count(checkedServices, "service placement")} to check");
+            if (scaling is not null)
+            {
+                var before = due.Count;
+                due.AddRange(LostRedecisions(policy, cluster, scaling, schedule, now));
+                read.Add($"{Count(scaling.Count, "scaling record")}, {Count(due.Count - before, "sustained alarm re-decision")} overdue");
+            }
             if (read.Count > 0) parts.Add($"{cluster.Name}: {string.Join("; ", read)}");
         }
         var what = swept.Count == 0
-            ? "swept no cluster: no cluster of the policy has a reschedule rule, a drain policy or an enforced placement"
+            ? "swept no cluster: no cluster of the policy has a reschedule rule, a drain policy, an enforced placement or a scaled service"
             : $"swept {Count(swept.Count, "cluster")} for what no event said ({string.Join("; ", parts.Concat(failed))})";
         return new Decision
         {
@@ -75,8 +86,68 @@ public static class Reconciler
             Code = failed.Count > 0 ? ReasonCodes.ReconcilerReadFailed : ReasonCodes.ReconcilerSwept,
             Reason = failed.Count > 0 ? what + "; failed so that the schedule's retry sweeps again" : what,
             Found = found,
+            FoundDue = due,
         };
     }
+
+    /// <summary>
+    /// A sustained alarm's re-decision not run this long after it was due is taken as lost (its delay queue message
+    /// dead-lettered, or never sent) and re-armed. A late original that still comes finds it replaced (the scaler's record
+    /// schedules one re-decision per alarm), so the two act once.
+    /// </summary>
+    public static readonly TimeSpan RedecisionGrace = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The re-decisions of sustained alarms of <paramref name="cluster"/> that did not come: an alarm its service's scaling
+    /// record remembers in ALARM with a re-decision due more than <see cref="RedecisionGrace"/> ago, and that the policy
+    /// still maps to that service. Each is the work as it would have come due (<see cref="AsRedecision"/>).
+    /// </summary>
+    public static IEnumerable<FoundDue> LostRedecisions(ReflexPolicy policy, ClusterPolicy cluster, IReadOnlyList<ServiceScalingRecord> records,
+        EventEnvelope schedule, DateTimeOffset now)
+    {
+        foreach (var record in records)
+            foreach (var m in record.Alarms)
+                if (m.State == ServiceScaler.Alarm && m.RedecideAt is { } due && due + RedecisionGrace <= now
+                    && ServiceScaler.FindTarget(policy, m.AlarmName) is { } t && t.Cluster.Name == cluster.Name && t.Service.Name == record.Service)
+                    yield return new FoundDue(AsRedecision(m, due, schedule, now), due);
+    }
+
+    /// <summary>
+    /// The alarm's state change a re-armed re-decision is decided on: the alarm in ALARM since the time its record says,
+    /// with the evaluation period it remembers (the re-decision reads the state and the newest datapoint now, as any
+    /// re-decision does). One id per alarm and due time, so two sweeps re-arm it once.
+    /// </summary>
+    public static EventEnvelope AsRedecision(RememberedAlarm m, DateTimeOffset due, EventEnvelope schedule, DateTimeOffset now)
+    {
+        var period = m.PeriodSeconds ?? ServiceScaler.DefaultPeriodSeconds;
+        return new EventEnvelope
+        {
+            Version = "0",
+            Id = $"sweep-{m.AlarmName}-{due.UtcDateTime:yyyyMMdd'T'HHmmss.fff'Z'}",
+            DetailType = DetailTypes.AlarmStateChange,
+            Source = DetailTypes.CloudWatchSource,
+            Account = schedule.Account,
+            Time = now,
+            Region = schedule.Region,
+            Resources = schedule.Region is { } region && schedule.Account is { } account ? [$"arn:aws:cloudwatch:{region}:{account}:alarm:{m.AlarmName}"] : [],
+            Detail = new AlarmStateChange
+            {
+                AlarmName = m.AlarmName,
+                AlarmArn = schedule.Region is { } r && schedule.Account is { } a ? $"arn:aws:cloudwatch:{r}:{a}:alarm:{m.AlarmName}" : null,
+                State = new AlarmState
+                {
+                    Value = ServiceScaler.Alarm,
+                    Reason = RedecisionReason,
+                    ReasonDataJson = $"{{\"version\":\"1.0\",\"period\":{period.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}",
+                    ReasonData = new AlarmReasonData { Period = period },
+                    Timestamp = m.StateTimestamp,
+                },
+            },
+        };
+    }
+
+    /// <summary>The <c>state.reason</c> of a re-armed re-decision's alarm state change.</summary>
+    public const string RedecisionReason = "the reconciler's sweep re-arms the re-decision of a sustained alarm";
 
     /// <summary>
     /// A stop the rescheduler would act on from its event alone (relaunch, defer or give up), or a task EcsReflex started

@@ -163,22 +163,23 @@ public static class ServiceScaler
             return d.Code is ReasonCodes.ScalerBound or ReasonCodes.ScalerAtCount
                 ? d with { Reason = $"{d.Reason}; not decided again while {a.AlarmName} stays in ALARM: the bound holds until its next transition" }
                 : d;
-        var at = Whole(next.Until is { } u && u > now ? u : now + EvaluationPeriod(a));
+        var period = (int)EvaluationPeriod(a).TotalSeconds;
+        var at = Whole(next.Until is { } u && u > now ? u : now + TimeSpan.FromSeconds(period));
         return d with
         {
             Reason = $"{d.Reason}; decided again at {Time(at, now)} while {a.AlarmName} stays in ALARM",
             RedecideAt = at,
             Writes = [.. d.Writes.Select(w => w switch
             {
-                ScalingRecordWrite r => r with { Record = Rearmed(r.Record, a.AlarmName, at) },
-                ScalingUndoWrite u => u with { Claimed = Rearmed(u.Claimed, a.AlarmName, at) },
+                ScalingRecordWrite r => r with { Record = Rearmed(r.Record, a.AlarmName, at, period) },
+                ScalingUndoWrite u => u with { Claimed = Rearmed(u.Claimed, a.AlarmName, at, period) },
                 _ => w,
             })],
         };
     }
 
-    private static ServiceScalingRecord Rearmed(ServiceScalingRecord r, string alarm, DateTimeOffset at) =>
-        r with { Alarms = [.. r.Alarms.Select(m => m.AlarmName == alarm ? m with { RedecideAt = at } : m)] };
+    private static ServiceScalingRecord Rearmed(ServiceScalingRecord r, string alarm, DateTimeOffset at, int period) =>
+        r with { Alarms = [.. r.Alarms.Select(m => m.AlarmName == alarm ? m with { RedecideAt = at, PeriodSeconds = period } : m)] };
 
     /// <summary>Times to the millisecond: the delay queue's messages carry them so, and a re-decision is matched on its due time.</summary>
     private static DateTimeOffset Whole(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());

@@ -54,6 +54,11 @@ public sealed record RememberedAlarm
     /// re-decision due at another time is stale (a newer transition or re-decision replaced it) and does nothing.
     /// </summary>
     public DateTimeOffset? RedecideAt { get; init; }
+    /// <summary>
+    /// With <see cref="RedecideAt"/>: the alarm's evaluation period in seconds, as its transition said, so that the sweep
+    /// can re-arm a re-decision whose delay queue message was lost (docs/reconciler.md) without that transition.
+    /// </summary>
+    public int? PeriodSeconds { get; init; }
 }
 
 /// <summary>A desired count recommended for the service at a time: the input of scale-in stabilisation.</summary>

@@ -7,7 +7,8 @@ namespace EcsReflex.Core.Events;
 /// A task or container instance state change written as the EventBridge event ECS would deliver: an event the embedded
 /// cluster emitted (a task it started is RUNNING, one it stopped is STOPPED), sent by the Lambda replay to the real
 /// bootstrap, and what the reconciler's sweep found (a stop, a drain, a disconnect), which the bootstrap puts on the delay
-/// queue when its decision is deferred; and the schedule's event of each sweep the Lambda replay sends. Every field
+/// queue when its decision is deferred, and the alarm state change of a sustained alarm's re-decision it re-arms; and the
+/// schedule's event of each sweep the Lambda replay sends. Every field
 /// <see cref="EventParser"/> reads is written, so what reads it back decides on what the writer decided on; times keep
 /// their full precision (7 fractional digits, UTC).
 /// </summary>
@@ -15,8 +16,8 @@ public static class EventJson
 {
     public static byte[] Write(EventEnvelope e)
     {
-        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange or DeploymentStateChange or ScheduledEvent))
-            throw new NotSupportedException($"only task, container instance and deployment state changes (and a schedule's event) are written as events; {e.DetailType} cannot be");
+        if (e.Detail is not (TaskStateChange or ContainerInstanceStateChange or DeploymentStateChange or ScheduledEvent or AlarmStateChange { Configuration: null }))
+            throw new NotSupportedException($"only task, container instance and deployment state changes, an alarm state change without configuration (a re-armed re-decision's) and a schedule's event are written as events; {e.DetailType} cannot be");
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -37,6 +38,7 @@ public static class EventJson
                 case TaskStateChange t: WriteTask(w, t); break;
                 case ContainerInstanceStateChange i: WriteInstance(w, i); break;
                 case DeploymentStateChange d: WriteDeployment(w, d); break;
+                case AlarmStateChange a: WriteAlarm(w, a); break;
                 // A schedule's event has an empty detail (the rule is in resources).
             }
             w.WriteEndObject();
@@ -163,6 +165,25 @@ public static class EventJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    /// <summary>An alarm's state change as the sweep re-arms one: its name and states (the alarm's ARN is in resources).</summary>
+    private static void WriteAlarm(Utf8JsonWriter w, AlarmStateChange a)
+    {
+        w.WriteString("alarmName", a.AlarmName);
+        WriteAlarmState(w, "state", a.State);
+        if (a.PreviousState is { } previous) WriteAlarmState(w, "previousState", previous);
+    }
+
+    private static void WriteAlarmState(Utf8JsonWriter w, string name, AlarmState s)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("value", s.Value);
+        Optional(w, "reason", s.Reason);
+        Optional(w, "reasonData", s.ReasonDataJson); // a JSON document in a string, as CloudWatch sends it
+        Time(w, "timestamp", s.Timestamp);
+        Optional(w, "actionsSuppressedBy", s.ActionsSuppressedBy);
+        w.WriteEndObject();
     }
 
     private static void Optional(Utf8JsonWriter w, string name, string? value)

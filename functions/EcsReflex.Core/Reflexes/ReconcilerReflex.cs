@@ -19,13 +19,23 @@ public sealed class ReconcilerReflex : IReflex
         {
             // The clusters whose stops and drains EcsReflex handles (the stack subscribes instance events where the policy
             // has a drain policy): what the rescheduler and the guard would have heard of.
-            if (cluster.Reschedule.Count == 0 && cluster.Drain is null && !cluster.Services.Any(s => s.Placement is { Enforce: true })) continue;
+            // (and the clusters whose placement or scaling it keeps).
+            var scaled = cluster.Services.Where(s => s.Scaling is not null).ToList();
+            if (cluster.Reschedule.Count == 0 && cluster.Drain is null && !cluster.Services.Any(s => s.Placement is { Enforce: true }) && scaled.Count == 0) continue;
             var stopped = cluster.Reschedule.Count == 0
                 ? new StoppedTasksObservation([], 0)
                 : await context.Observer.ListStoppedTasksAsync(cluster.Cluster, Reconciler.MaxCallsPerCluster, ct);
             var instances = cluster.Drain is null ? null
                 : await context.Observer.ListContainerInstancesAsync(cluster.Cluster, Reconciler.MaxInstanceCallsPerCluster, ct);
-            swept.Add(new ClusterSweep(cluster, stopped, instances));
+            // The scaling records say which sustained alarms wait for a re-decision, and when it is due (one read per service).
+            List<ServiceScalingRecord>? scaling = null;
+            if (scaled.Count > 0)
+            {
+                scaling = [];
+                foreach (var service in scaled)
+                    if (await context.State.GetScalingRecordAsync(cluster.Name, service.Name, ct) is { } record) scaling.Add(record);
+            }
+            swept.Add(new ClusterSweep(cluster, stopped, instances, scaling));
         }
         return Reconciler.Decide(input.Event, context.Policy, swept, input.Now);
     }

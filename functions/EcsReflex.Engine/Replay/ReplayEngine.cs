@@ -119,6 +119,7 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     protected override async ValueTask<ReplayRecord?> FireAsync((InputItem Item, EventEnvelope Event) work, CancellationToken ct)
     {
         if (work.Event.Detail is ScheduledEvent) return await SweepAsync(work.Item, work.Event, ct);
+        if (LostWork?.Invoke(work.Event, Clock) == true) return LostWorkRecord(work.Item.Input, work.Event, Clock);
         var reaction = await _reactor.HandleDueAsync(work.Event, Clock, ct);
         Schedule(work.Item, work.Event, reaction);
         return ToRecord(work.Item.Input, "timer", work.Event, reaction);
@@ -136,6 +137,21 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
         Input = input, Trigger = "event", EventId = e.Id, Time = time, DetailType = e.DetailType, Outcome = Outcome.Ignored,
         Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
         Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
+    };
+
+    /// <summary>
+    /// A lossy delay queue, for soaks (issue 15): deferred work this answers true for (its event, and its due time) is lost
+    /// when it comes due, as a delay queue message dead-lettered: its timer decides nothing and says so
+    /// (<see cref="ReasonCodes.EngineUndelivered"/>). Only the sweep can find what it would have done.
+    /// </summary>
+    public Func<EventEnvelope, DateTimeOffset, bool>? LostWork { get; init; }
+
+    /// <summary>The record of deferred work <see cref="LostWork"/> lost (both replays write it).</summary>
+    public static ReplayRecord LostWorkRecord(string input, EventEnvelope e, DateTimeOffset time) => new()
+    {
+        Input = input, Trigger = "timer", EventId = e.Id, Time = time, DetailType = e.DetailType, Outcome = Outcome.Ignored,
+        Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
+        Reason = "not delivered: the delay queue lost this deferred work (its message dead-lettered), so nothing decided it when it came due",
     };
 
     /// <summary>The <c>input</c> and <c>trigger</c> of the reconciler's sweeps and of what they found.</summary>

@@ -18,6 +18,8 @@ public sealed record ReplayCase(params string[] Paths)
     public DateTimeOffset? Until { get; init; }
     /// <summary>Inputs the embedded cluster sees but no handler hears of (a lossy delivery).</summary>
     public Predicate<Core.Events.EventEnvelope>? Undelivered { get; init; }
+    /// <summary>Deferred work the delay queue loses (its message dead-lettered).</summary>
+    public Func<Core.Events.EventEnvelope, DateTimeOffset, bool>? LostWork { get; init; }
 }
 
 /// <summary>The two replays over the same inputs, each as the JSON lines it prints.</summary>
@@ -34,7 +36,7 @@ public static class Replays
     {
         var engine = new ReplayEngine(PolicyLoader.Load(File.ReadAllBytes(c.Policy)), new EmbeddedCluster(c.Snapshot ?? Snapshot), dryRun: c.DryRun)
         {
-            Until = c.Until, Undelivered = c.Undelivered,
+            Until = c.Until, Undelivered = c.Undelivered, LostWork = c.LostWork,
         };
         using var ms = new MemoryStream();
         using (var w = new JsonLinesWriter(ms))
@@ -50,7 +52,7 @@ public static class Replays
     {
         var replay = new LambdaReplay(new LambdaReplayOptions
         {
-            Bootstrap = bootstrap, PolicyPath = c.Policy, Snapshot = c.Snapshot ?? Snapshot, DryRun = c.DryRun, Undelivered = c.Undelivered,
+            Bootstrap = bootstrap, PolicyPath = c.Policy, Snapshot = c.Snapshot ?? Snapshot, DryRun = c.DryRun, Undelivered = c.Undelivered, LostWork = c.LostWork,
         }) { Until = c.Until };
         var files = ReplayInputs.ResolveFiles(c.Paths);
         var inputs = RawInputs.Merge(files.Select(f => RawInputs.Read(f, Label(f))).ToList());
