@@ -103,6 +103,9 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             };
 
         var handler = reflex.Name;
+        // What the event settles on its own costs nothing: no claim, no read, no write (its reaction line says it).
+        if (reflex.SettledByTheEvent(e, Policy, now) is { Outcome: Outcome.Ignored } settled)
+            return new Reaction { Handler = handler, Outcome = settled.Outcome, Code = settled.Code, Reason = settled.Reason, Event = e };
         var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct);
         if (claimed.Verdict != ClaimVerdict.Claimed)
         {

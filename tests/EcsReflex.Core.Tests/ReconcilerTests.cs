@@ -225,4 +225,55 @@ public class ReconcilerAgreementTests
             Assert.Equal(decided, TaskRescheduler.ActsOnItsEventAlone(variant, policy));
         }
     }
+
+    /// <summary>
+    /// The hot path's shortcut (issue 17): when the event alone settles the rescheduler's ignore, nothing observed changes
+    /// it. Each sample stop and its variants, decided with nothing, with a lineage record (ongoing and given up, under
+    /// each rule) and with a drain move of the task: the same ignore, with the same code, as with nothing observed.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Stops))]
+    public void SettledByItsEvent_IsAnIgnoreNoObservationChanges(string file)
+    {
+        var policy = PolicyLoader.Load(File.ReadAllBytes(Repository.Policy));
+        var t = (TaskStateChange)EventParser.Parse(File.ReadAllBytes(Repository.Path("events", file))).Detail;
+        var settled = 0;
+        foreach (var variant in new[]
+                 {
+                     t, t with { StartedBy = "reflex/abc/1" }, t with { Containers = [.. t.Containers.Select(c => c with { ExitCode = 0 })], StopCode = "EssentialContainerExited" },
+                     t with { StopCode = "UserInitiated" }, t with { LastStatus = "RUNNING" }, t with { Group = "service:web", StartedBy = "ecs-svc/1" },
+                 })
+        {
+            if (!TaskRescheduler.SettledByItsEvent(variant, policy)) continue;
+            settled++;
+            var now = variant.StoppedAt ?? DateTimeOffset.UnixEpoch;
+            var alone = TaskRescheduler.Decide(variant, policy, TaskObservation.None, now);
+            Assert.Equal(Outcome.Ignored, alone.Outcome);
+            var cluster = policy.FindCluster(variant.ClusterArn)?.Name ?? "prod";
+            var observations = new List<TaskObservation>();
+            foreach (var rule in policy.Clusters.SelectMany(c => c.Reschedule))
+                foreach (var givenUp in new[] { false, true })
+                    observations.Add(new TaskObservation
+                    {
+                        Lineage = new LineageRecord { Cluster = cluster, Lineage = variant.TaskId, Rule = rule.Name, Attempt = 2, GivenUp = givenUp, OriginalStartedBy = variant.StartedBy },
+                        FailedEc2InstanceId = "i-0123456789abcdef0",
+                    });
+            observations.Add(new TaskObservation
+            {
+                DrainMove = new DrainMoveRecord
+                {
+                    Cluster = cluster, Lineage = variant.TaskId, Rule = "batch-workers", OriginalTaskArn = variant.TaskArn, ContainerInstanceArn = "ci",
+                    ReplacementStartedBy = $"reflex/{variant.TaskId}/1", ReplacementClientToken = "token",
+                },
+            });
+            foreach (var o in observations)
+            {
+                var d = TaskRescheduler.Decide(variant, policy, o, now);
+                // A given-up record says so first (still an ignore). It cannot meet a settled stop in ECS: a record is keyed by
+                // its chain's first task, which stopped as a failure to start the chain, and a task stops once.
+                Assert.Equal((Outcome.Ignored, o.Lineage is { GivenUp: true } && d.Code == ReasonCodes.ReschedulerGivenUp ? d.Code : alone.Code), (d.Outcome, d.Code));
+            }
+        }
+        Assert.True(settled >= 3, $"{file}: only {settled} variants settled by their event"); // RUNNING, a service's task and a user's stop always are
+    }
 }

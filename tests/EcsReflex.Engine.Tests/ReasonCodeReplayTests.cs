@@ -52,13 +52,18 @@ public sealed class ReasonCodeReplayTests
     [Fact]
     public async Task ADuplicate_IsTheEnginesCode_AndARejectedInputTheRejectionsKind()
     {
-        var sample = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-user-initiated.json")).ReplaceLineEndings("").Trim();
-        var path = ReplayHarness.TempJsonl([sample, sample, "{ not json"]);
+        // A failure delivered twice is the engine's duplicate; a user's stop delivered twice is the same ignore twice (the
+        // event alone settles it, so it is neither claimed nor deduplicated: issue 17).
+        var failure = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-out-of-memory.json")).ReplaceLineEndings("").Trim();
+        var user = File.ReadAllText(Repository.Path("events", "ecs-task-stopped-user-initiated.json")).ReplaceLineEndings("").Trim();
+        var path = ReplayHarness.TempJsonl([failure, failure, user, user, "{ not json"]);
         try
         {
             var (records, _) = await ReplayHarness.RunAsync([path]);
-            Assert.Equal(new[] { ReasonCodes.RejectInvalidJson, ReasonCodes.ReschedulerNotAFailure, ReasonCodes.EngineDuplicate }.Order(StringComparer.Ordinal),
-                records.Select(r => r.Code).Order(StringComparer.Ordinal));
+            var relaunched = Assert.Single(records, r => r.Actions.Any(a => a.Action.Operation == "RunTask"));
+            Assert.Equal(relaunched.EventId, Assert.Single(records, r => r.Code == ReasonCodes.EngineDuplicate).EventId);
+            Assert.Equal(2, records.Count(r => r.Code == ReasonCodes.ReschedulerNotAFailure));
+            Assert.Single(records, r => r.Code == ReasonCodes.RejectInvalidJson);
         }
         finally
         {

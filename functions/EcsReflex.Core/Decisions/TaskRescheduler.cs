@@ -240,6 +240,17 @@ public static class TaskRescheduler
         return IsFailure(Classify(t, rule.IgnoreExitCodes).Kind, rule);
     }
 
+    /// <summary>
+    /// Does the event alone settle <see cref="Decide"/>'s ignore, whatever is observed? Not a stop, a cluster outside the
+    /// policy, a service's task (none of them reads anything), or a stop of a task EcsReflex did not start that no rule
+    /// would act on (<see cref="ActsOnItsEventAlone"/> false: its lineage record cannot pick another rule, and no record
+    /// or drain move turns an ignore into an action). A task EcsReflex started is not settled: its chain's record keeps
+    /// its rule.
+    /// </summary>
+    public static bool SettledByItsEvent(TaskStateChange t, ReflexPolicy policy) =>
+        !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal) || policy.FindCluster(t.ClusterArn) is null || IsServiceTask(t)
+        || (!TryParseLineage(t.StartedBy, out _, out _) && !ActsOnItsEventAlone(t, policy));
+
     private static bool IsFailure(StopKind kind, RescheduleRule rule) =>
         kind is not (StopKind.UserInitiated or StopKind.Other or StopKind.NotStopped) && (kind != StopKind.Success || rule.Restart == RestartMode.Always);
 

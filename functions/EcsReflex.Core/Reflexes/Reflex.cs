@@ -37,6 +37,15 @@ public interface IReflex
     ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct);
 
     /// <summary>
+    /// The decision the delivered event settles on its own, with nothing observed and nothing remembered (issue 17): an
+    /// ignore that no state in the table or in AWS could change (a user's stop, a service's task, a success under
+    /// <c>OnFailure</c>). The engine then reads nothing, claims nothing and writes nothing: a reaction that does nothing
+    /// costs no AWS call, and a second delivery of it is decided the same. Null (the default) when the decision needs to
+    /// observe; never an action.
+    /// </summary>
+    Decision? SettledByTheEvent(EventEnvelope e, ReflexPolicy policy, DateTimeOffset now) => null;
+
+    /// <summary>
     /// The decision when what this reflex's decisions claim before acting (<see cref="CommitPoint.Claim"/>) was claimed
     /// first by another invocation <paramref name="attempts"/> times in a row, although it observed and decided again each time.
     /// </summary>

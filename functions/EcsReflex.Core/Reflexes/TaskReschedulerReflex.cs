@@ -2,6 +2,7 @@ using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Hosting;
 using EcsReflex.Core.Observed;
+using EcsReflex.Core.Policy;
 
 namespace EcsReflex.Core.Reflexes;
 
@@ -12,6 +13,10 @@ public sealed class TaskReschedulerReflex : IReflex
 
     /// <summary>Task state changes, except the RUNNING tasks EcsReflex started (the placement guard's).</summary>
     public bool Takes(EventDetail detail) => detail is TaskStateChange t && !PlacementGuard.WatchesTask(t);
+
+    /// <summary>A stop the rescheduler ignores whatever the lineage, the instance or a drain move (<see cref="TaskRescheduler.SettledByItsEvent"/>).</summary>
+    public Decision? SettledByTheEvent(EventEnvelope e, ReflexPolicy policy, DateTimeOffset now) =>
+        e.Detail is TaskStateChange t && TaskRescheduler.SettledByItsEvent(t, policy) ? TaskRescheduler.Decide(t, policy, TaskObservation.None, now) : null;
 
     public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)
     {

@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+using EcsReflex.Lambda.Emulator;
+using EcsReflex.Lambda.Tests.TestHelpers;
+
+namespace EcsReflex.Lambda.Tests;
+
+/// <summary>
+/// The hot path (issue 17), through the real bootstrap on the JIT: a stop the event alone settles costs no call at all. The
+/// emulator counts every call the bootstrap makes to its local services (the table, ECS, CloudWatch, the queues), each
+/// standing for one AWS call in Lambda.
+/// </summary>
+public sealed class HotPathBootstrapTests
+{
+    private static BootstrapCommand Jit => BootstrapCommand.Jit(Path.Combine(AppContext.BaseDirectory, "bootstrap.dll"));
+
+    /// <summary>A sample event at one shared time (so that no sweep runs between them), as one line.</summary>
+    private static string At(string file, string time, int copy)
+    {
+        var e = JsonNode.Parse(File.ReadAllText(Repository.Path("events", file)))!;
+        e["time"] = time;
+        e["id"] = $"{e["id"]!.GetValue<string>()[..^2]}{copy:D2}";
+        return e.ToJsonString();
+    }
+
+    [Fact]
+    public async Task StopsTheEventAloneSettles_CostNoCall_EvenDeliveredTwice()
+    {
+        var dir = Directory.CreateTempSubdirectory("reflex-hot-");
+        try
+        {
+            var events = Path.Combine(dir.FullName, "settled.jsonl");
+            const string Time = "2026-03-02T10:00:00Z";
+            // A user's stop, a service's task stopped by its scheduler, a success under OnFailure; the user's stop twice.
+            File.WriteAllLines(events,
+            [
+                At("ecs-task-stopped-user-initiated.json", Time, 1),
+                At("ecs-task-stopped-service-scheduler-initiated.json", Time, 2),
+                At("ecs-task-stopped-essential-exit-0.json", Time, 3),
+                At("ecs-task-stopped-user-initiated.json", Time, 4),
+            ]);
+            var c = new ReplayCase(events);
+            var expected = await Replays.InProcessAsync(c);
+            var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, c);
+            await using (replay)
+            {
+                Replays.AssertSame(expected, actual);
+                Assert.Equal(4, actual.Count);
+                Assert.All(actual, l => Assert.Contains("\"outcome\":\"ignored\"", l, StringComparison.Ordinal));
+                Assert.Equal(2, actual.Count(l => l.Contains("\"code\":\"rescheduler.ignored.not-a-failure\"", StringComparison.Ordinal)));
+                Assert.Contains(actual, l => l.Contains("\"code\":\"rescheduler.ignored.service-task\"", StringComparison.Ordinal));
+                Assert.Contains(actual, l => l.Contains("\"code\":\"rescheduler.ignored.success\"", StringComparison.Ordinal));
+                // No claim, no lineage, no instance, no drain move, no audit: nothing asked of the table or of ECS.
+                var calls = replay.Local.Calls.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} ×{kv.Value}").ToList();
+                Assert.True(calls.Count == 0, $"the bootstrap called: {string.Join(", ", calls)}");
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
