@@ -131,10 +131,9 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// Decides what a sweep found, each as the event that did not arrive, under its deduplication keys: one whose change
     /// was already processed (its event came) is left out and counted; the others' reactions say the sweep found them.
     /// </summary>
-    private async ValueTask<Reaction> DecideFoundAsync(Reaction sweep, IReadOnlyList<EventEnvelope> foundEvents, IReadOnlyList<FoundDue> foundDue,
+    private async ValueTask<Reaction> DecideFoundAsync(Reaction sweep, IReadOnlyList<EventEnvelope> found, IReadOnlyList<FoundDue> foundDue,
         DateTimeOffset now, CancellationToken ct, Func<Reaction, CancellationToken, Task>? handOff, TimeSpan? claimFor)
     {
-        var found = foundEvents;
         var decided = new List<Reaction>();
         var covered = 0;
         foreach (var e in found)

@@ -5,6 +5,7 @@ using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Observed;
 using EcsReflex.Core.Policy;
+using EcsReflex.Core.Reflexes;
 using EcsReflex.Core.State;
 using EcsReflex.Engine;
 using EcsReflex.Engine.Cluster;
@@ -160,14 +161,12 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         var (result, reactions) = await InvokeAllAsync(function, System.Text.Encoding.UTF8.GetBytes(work.Work.EventJson), ct);
         var own = reactions.FirstOrDefault(r => ReactionLines.Str(r, "trigger") == "event");
         var found = reactions.Where(r => ReactionLines.Str(r, "trigger") == FoundTrigger).ToList();
+        // What the bootstrap's sweep made itself, as it made it: the placement checks from the policy, the lost re-decisions.
+        var made = found.Count == 0 ? [] : Policy.Clusters.SelectMany(c => Reconciler.DriftChecks(c, sweep, Clock)).Concat(rearmed.Select(d => d.Event)).ToList();
         foreach (var f in found)
         {
-            // A stop or an instance the emulator served to the sweep; else a placement check the sweep made from the policy.
-            var e = ReactionLines.Str(f, "eventId") is { } id
-                ? _local.ServedFound(id)
-                  ?? Policy.Clusters.SelectMany(c => Reconciler.DriftChecks(c, sweep, Clock)).FirstOrDefault(d => d.Id == id)
-                  ?? rearmed.FirstOrDefault(d => d.Event.Id == id)?.Event
-                : null;
+            // A stop or an instance the emulator served to the sweep; else an event the sweep made.
+            var e = ReactionLines.Str(f, "eventId") is { } id ? _local.ServedFound(id) ?? made.FirstOrDefault(d => d.Id == id) : null;
             More.Enqueue(ToRecord(ReplayEngine.SweepInput, ReplayEngine.SweepInput, e, result, f, Clock));
         }
         Schedule(ReplayEngine.SweepInput);
@@ -179,12 +178,7 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     {
         var lost = new List<FoundDue>();
         foreach (var cluster in Policy.Clusters)
-        {
-            var records = new List<ServiceScalingRecord>();
-            foreach (var service in cluster.Services.Where(s => s.Scaling is not null))
-                if (await _local.Store.GetScalingRecordAsync(cluster.Name, service.Name, ct) is { } r) records.Add(r);
-            lost.AddRange(Reconciler.LostRedecisions(Policy, cluster, records, sweep, Clock));
-        }
+            lost.AddRange(Reconciler.LostRedecisions(Policy, cluster, await ReconcilerReflex.ScalingRecordsAsync(_local.Store, cluster, ct), sweep, Clock));
         return lost;
     }
 
@@ -214,12 +208,6 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
     protected override async ValueTask<ReplayRecord?> FireAsync((string Input, QueuedWork Work) timer, CancellationToken ct)
     {
         if (timer.Input == SweepTimer) return await SweepAsync(timer.Work, ct);
-        if (options.LostWork is { } lose && EventParser.Parse(timer.Work.Work.EventJson) is var work && lose(work, Clock))
-            return ReplayEngine.LostWorkRecord(timer.Input, work, Clock);
-        var function = await FunctionAsync(HandlerNames.RelaunchDue, ct);
-        var id = $"local-{++_messages:D8}";
-        var payload = SqsEvents.Batch([(id, timer.Work.Body)], Clock);
-        var (result, reaction) = await InvokeAsync(function, payload, ct);
         EventEnvelope? e = null;
         try
         {
@@ -228,6 +216,11 @@ public sealed class LambdaReplay(LambdaReplayOptions options) : ReplayLoop<RawIn
         catch (EventRejectedException)
         {
         }
+        if (e is not null && options.LostWork?.Invoke(e, Clock) == true) return ReplayEngine.LostWorkRecord(timer.Input, e, Clock);
+        var function = await FunctionAsync(HandlerNames.RelaunchDue, ct);
+        var id = $"local-{++_messages:D8}";
+        var payload = SqsEvents.Batch([(id, timer.Work.Body)], Clock);
+        var (result, reaction) = await InvokeAsync(function, payload, ct);
         var record = ToRecord(timer.Input, "timer", e, result, reaction, Clock);
         Schedule(timer.Input);
         return record;

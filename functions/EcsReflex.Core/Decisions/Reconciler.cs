@@ -120,20 +120,12 @@ public static class Reconciler
     public static EventEnvelope AsRedecision(RememberedAlarm m, DateTimeOffset due, EventEnvelope schedule, DateTimeOffset now)
     {
         var period = m.PeriodSeconds ?? ServiceScaler.DefaultPeriodSeconds;
-        return new EventEnvelope
-        {
-            Version = "0",
-            Id = $"sweep-{m.AlarmName}-{due.UtcDateTime:yyyyMMdd'T'HHmmss.fff'Z'}",
-            DetailType = DetailTypes.AlarmStateChange,
-            Source = DetailTypes.CloudWatchSource,
-            Account = schedule.Account,
-            Time = now,
-            Region = schedule.Region,
-            Resources = schedule.Region is { } region && schedule.Account is { } account ? [$"arn:aws:cloudwatch:{region}:{account}:alarm:{m.AlarmName}"] : [],
-            Detail = new AlarmStateChange
+        var arn = schedule.Region is { } region && schedule.Account is { } account ? $"arn:aws:cloudwatch:{region}:{account}:alarm:{m.AlarmName}" : null;
+        return Found(schedule, $"sweep-{m.AlarmName}-{due.UtcDateTime:yyyyMMdd'T'HHmmss.fff'Z'}", DetailTypes.AlarmStateChange, DetailTypes.CloudWatchSource,
+            now, arn is null ? [] : [arn], new AlarmStateChange
             {
                 AlarmName = m.AlarmName,
-                AlarmArn = schedule.Region is { } r && schedule.Account is { } a ? $"arn:aws:cloudwatch:{r}:{a}:alarm:{m.AlarmName}" : null,
+                AlarmArn = arn,
                 State = new AlarmState
                 {
                     Value = ServiceScaler.Alarm,
@@ -142,8 +134,7 @@ public static class Reconciler
                     ReasonData = new AlarmReasonData { Period = period },
                     Timestamp = m.StateTimestamp,
                 },
-            },
-        };
+            });
     }
 
     /// <summary>The <c>state.reason</c> of a re-armed re-decision's alarm state change.</summary>
@@ -159,35 +150,16 @@ public static class Reconciler
             || TaskRescheduler.ActsOnItsEventAlone(t, policy));
 
     /// <summary>The task as the STOPPED event that did not arrive would have carried it.</summary>
-    public static EventEnvelope AsEvent(TaskStateChange t, EventEnvelope schedule) => new()
-    {
-        Version = "0",
-        Id = FoundEventId(t),
-        DetailType = DetailTypes.TaskStateChange,
-        Source = DetailTypes.EcsSource,
-        Account = schedule.Account,
-        Time = t.StoppedAt ?? t.UpdatedAt ?? schedule.Time,
-        Region = schedule.Region,
-        Resources = [t.TaskArn],
-        Detail = t,
-    };
+    public static EventEnvelope AsEvent(TaskStateChange t, EventEnvelope schedule) =>
+        Found(schedule, FoundEventId(t), DetailTypes.TaskStateChange, DetailTypes.EcsSource, t.StoppedAt ?? t.UpdatedAt ?? schedule.Time, [t.TaskArn], t);
 
     /// <summary>
     /// The instance as the state change event that did not arrive would have carried it (ECS's describe gives no time of
     /// the change: the sweep's; a disconnected agent's grace then counts from the sweep that first saw it).
     /// </summary>
-    public static EventEnvelope AsEvent(ContainerInstanceStateChange i, EventEnvelope schedule, DateTimeOffset now) => new()
-    {
-        Version = "0",
-        Id = FoundEventId(i),
-        DetailType = DetailTypes.ContainerInstanceStateChange,
-        Source = DetailTypes.EcsSource,
-        Account = schedule.Account,
-        Time = i.UpdatedAt ?? now,
-        Region = schedule.Region,
-        Resources = [i.ContainerInstanceArn],
-        Detail = i.UpdatedAt is null ? i with { UpdatedAt = now } : i,
-    };
+    public static EventEnvelope AsEvent(ContainerInstanceStateChange i, EventEnvelope schedule, DateTimeOffset now) =>
+        Found(schedule, FoundEventId(i), DetailTypes.ContainerInstanceStateChange, DetailTypes.EcsSource, i.UpdatedAt ?? now, [i.ContainerInstanceArn],
+            i.UpdatedAt is null ? i with { UpdatedAt = now } : i);
 
     /// <summary>The placement checks a sweep at <paramref name="now"/> makes in <paramref name="cluster"/>: one per service whose placement the policy enforces.</summary>
     public static IEnumerable<EventEnvelope> DriftChecks(ClusterPolicy cluster, EventEnvelope schedule, DateTimeOffset now)
@@ -212,23 +184,21 @@ public static class Reconciler
         var serviceArn = service.Service.StartsWith("arn:", StringComparison.Ordinal) || !clusterArn.StartsWith("arn:", StringComparison.Ordinal)
             ? service.Service
             : $"{clusterArn.Replace(":cluster/", ":service/", StringComparison.Ordinal)}/{service.Service}";
-        return new EventEnvelope
-        {
-            Version = "0",
-            Id = $"sweep-{Arns.ServiceName(service.Service)}-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}",
-            DetailType = DetailTypes.DeploymentStateChange,
-            Source = DetailTypes.EcsSource,
-            Account = schedule.Account,
-            Time = now,
-            Region = schedule.Region,
-            Resources = [serviceArn],
-            Detail = new DeploymentStateChange
+        return Found(schedule, $"sweep-{Arns.ServiceName(service.Service)}-{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}", DetailTypes.DeploymentStateChange,
+            DetailTypes.EcsSource, now, [serviceArn], new DeploymentStateChange
             {
                 EventType = "INFO", EventName = "SERVICE_DEPLOYMENT_COMPLETED", ClusterArn = clusterArn, ServiceArn = serviceArn,
                 Reason = DriftCheckReason, UpdatedAt = now,
-            },
-        };
+            });
     }
+
+    /// <summary>The event a sweep found, in the schedule's account and region: every found event is made here.</summary>
+    private static EventEnvelope Found(EventEnvelope schedule, string id, string detailType, string source, DateTimeOffset? time,
+        IReadOnlyList<string> resources, EventDetail detail) => new()
+    {
+        Version = "0", Id = id, DetailType = detailType, Source = source, Account = schedule.Account, Time = time, Region = schedule.Region,
+        Resources = resources, Detail = detail,
+    };
 
     /// <summary>What one read gave: <c>14 stopped tasks in 2 calls</c>, and whether its call budget ran out.</summary>
     private static string Read(int items, string what, int calls, bool truncated) =>

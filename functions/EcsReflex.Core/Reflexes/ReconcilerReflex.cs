@@ -2,6 +2,8 @@ using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Events;
 using EcsReflex.Core.Hosting;
 using EcsReflex.Core.Observed;
+using EcsReflex.Core.State;
+using EcsReflex.Core.Policy;
 
 namespace EcsReflex.Core.Reflexes;
 
@@ -27,16 +29,21 @@ public sealed class ReconcilerReflex : IReflex
                 : await context.Observer.ListStoppedTasksAsync(cluster.Cluster, Reconciler.MaxCallsPerCluster, ct);
             var instances = cluster.Drain is null ? null
                 : await context.Observer.ListContainerInstancesAsync(cluster.Cluster, Reconciler.MaxInstanceCallsPerCluster, ct);
-            // The scaling records say which sustained alarms wait for a re-decision, and when it is due (one read per service).
-            List<ServiceScalingRecord>? scaling = null;
-            if (scaled.Count > 0)
-            {
-                scaling = [];
-                foreach (var service in scaled)
-                    if (await context.State.GetScalingRecordAsync(cluster.Name, service.Name, ct) is { } record) scaling.Add(record);
-            }
+            var scaling = scaled.Count == 0 ? null : await ScalingRecordsAsync(context.State, cluster, ct);
             swept.Add(new ClusterSweep(cluster, stopped, instances, scaling));
         }
         return Reconciler.Decide(input.Event, context.Policy, swept, input.Now);
+    }
+
+    /// <summary>
+    /// The scaling records of the services <paramref name="cluster"/> scales (one read each; a service never scaled has
+    /// none): they say which sustained alarms wait for a re-decision, and when it is due.
+    /// </summary>
+    public static async ValueTask<List<ServiceScalingRecord>> ScalingRecordsAsync(IStateReader state, ClusterPolicy cluster, CancellationToken ct)
+    {
+        var records = new List<ServiceScalingRecord>();
+        foreach (var service in cluster.Services)
+            if (service.Scaling is not null && await state.GetScalingRecordAsync(cluster.Name, service.Name, ct) is { } record) records.Add(record);
+        return records;
     }
 }

@@ -735,14 +735,14 @@ public sealed partial class EmbeddedCluster
 
     // ------------------------------------------------------------------ IClusterObserver (placement guard)
 
-    /// <summary>
-    /// The stopped tasks of a cluster the table still holds (ECS keeps them about an hour: <see cref="StoppedTaskRetention"/>),
-    /// as their STOPPED events would carry them, newest first; the calls counted as ECS would take them (one ListTasks
-    /// page and one DescribeTasks per 100 tasks), at most <paramref name="maxCalls"/>.
-    /// </summary>
     /// <summary>The sweep's view of each stopped task, made from the task record it is of (a new record makes a new view).</summary>
     private readonly Dictionary<string, (ObservedTask Of, TaskStateChange View)> _stoppedViews = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The stopped tasks of a cluster ECS would still list (about an hour after they stopped: <see cref="StoppedTaskListing"/>),
+    /// as their STOPPED events would carry them, newest first; the calls counted as ECS would take them (one ListTasks
+    /// page and one DescribeTasks per 100 tasks), at most <paramref name="maxCalls"/>.
+    /// </summary>
     public ValueTask<StoppedTasksObservation> ListStoppedTasksAsync(string clusterArn, int maxCalls, CancellationToken ct)
     {
         lock (_gate)
@@ -751,12 +751,7 @@ public sealed partial class EmbeddedCluster
             var stopped = _tasks.Values
                 .Where(t => t.LastStatus == "STOPPED" && t.ClusterArn is { } c && Arns.ClusterName(c) == name && !_unlisted.Contains(t.TaskArn))
                 .OrderByDescending(t => t.StoppedAt).ThenBy(t => t.TaskArn, StringComparer.Ordinal).ToList();
-            const int Page = 100;
-            var pages = Math.Max(1, (stopped.Count + Page - 1) / Page);
-            var affordable = Math.Max(0, maxCalls / 2);
-            var truncated = pages > affordable;
-            var kept = truncated ? stopped.Take(affordable * Page).ToList() : stopped;
-            var calls = truncated ? affordable * 2 : pages + (stopped.Count + Page - 1) / Page;
+            var (kept, calls, truncated) = Paged(stopped, maxCalls);
             // A stopped task no longer changes: its view is made once, not at every sweep (kept while the task is).
             var tasks = new List<TaskStateChange>(kept.Count);
             foreach (var t in kept)
@@ -777,15 +772,24 @@ public sealed partial class EmbeddedCluster
             var instances = _instances.Values
                 .Where(i => InCluster(i, clusterArn) && i.Status is "ACTIVE" or "DRAINING")
                 .OrderBy(i => i.ContainerInstanceArn, StringComparer.Ordinal).ToList();
-            const int Page = 100;
-            var pages = Math.Max(1, (instances.Count + Page - 1) / Page);
-            var affordable = Math.Max(0, maxCalls / 2);
-            var truncated = pages > affordable;
-            var kept = truncated ? instances.Take(affordable * Page).ToList() : instances;
-            var calls = truncated ? affordable * 2 : pages + (instances.Count + Page - 1) / Page;
+            var (kept, calls, truncated) = Paged(instances, maxCalls);
             IReadOnlyList<ContainerInstanceStateChange> seen = [.. kept.Select(i => i.ToStateChange(clusterArn))];
             return ValueTask.FromResult(new ContainerInstancesObservation(seen, calls, truncated));
         }
+    }
+
+    /// <summary>
+    /// What a sweep's read of <paramref name="items"/> gets as ECS pages it: one List page and one Describe per 100 (a List
+    /// call even when there is nothing), at most <paramref name="maxCalls"/> calls; when they run out, the first pages only.
+    /// </summary>
+    private static (List<T> Kept, int Calls, bool Truncated) Paged<T>(List<T> items, int maxCalls)
+    {
+        const int Page = 100;
+        var pages = Math.Max(1, (items.Count + Page - 1) / Page);
+        var affordable = Math.Max(0, maxCalls / 2);
+        return pages > affordable
+            ? (items.Take(affordable * Page).ToList(), affordable * 2, true)
+            : (items, pages + (items.Count + Page - 1) / Page, false);
     }
 
     public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)

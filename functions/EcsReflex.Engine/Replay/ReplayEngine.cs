@@ -132,11 +132,14 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     public Predicate<EventEnvelope>? Undelivered { get; init; }
 
     /// <summary>The record of an input <see cref="Undelivered"/> kept from every handler (both replays write it).</summary>
-    public static ReplayRecord UndeliveredRecord(string input, EventEnvelope e, DateTimeOffset time) => new()
+    public static ReplayRecord UndeliveredRecord(string input, EventEnvelope e, DateTimeOffset time) => NotDelivered(input, "event", e, time,
+        "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped");
+
+    /// <summary>The record of an input or of deferred work that reached no handler (<see cref="ReasonCodes.EngineUndelivered"/>).</summary>
+    private static ReplayRecord NotDelivered(string input, string trigger, EventEnvelope e, DateTimeOffset time, string reason) => new()
     {
-        Input = input, Trigger = "event", EventId = e.Id, Time = time, DetailType = e.DetailType, Outcome = Outcome.Ignored,
-        Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
-        Reason = "not delivered: it happened in the embedded cluster, as in ECS, but no handler heard of it, as an event EventBridge dropped",
+        Input = input, Trigger = trigger, EventId = e.Id, Time = time, DetailType = e.DetailType, Outcome = Outcome.Ignored,
+        Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e, Reason = reason,
     };
 
     /// <summary>
@@ -147,12 +150,8 @@ public sealed class ReplayEngine : ReplayLoop<InputItem, (InputItem Item, EventE
     public Func<EventEnvelope, DateTimeOffset, bool>? LostWork { get; init; }
 
     /// <summary>The record of deferred work <see cref="LostWork"/> lost (both replays write it).</summary>
-    public static ReplayRecord LostWorkRecord(string input, EventEnvelope e, DateTimeOffset time) => new()
-    {
-        Input = input, Trigger = "timer", EventId = e.Id, Time = time, DetailType = e.DetailType, Outcome = Outcome.Ignored,
-        Code = ReasonCodes.EngineUndelivered, Summary = Describe.Event(e), Event = e,
-        Reason = "not delivered: the delay queue lost this deferred work (its message dead-lettered), so nothing decided it when it came due",
-    };
+    public static ReplayRecord LostWorkRecord(string input, EventEnvelope e, DateTimeOffset time) => NotDelivered(input, "timer", e, time,
+        "not delivered: the delay queue lost this deferred work (its message dead-lettered), so nothing decided it when it came due");
 
     /// <summary>The <c>input</c> and <c>trigger</c> of the reconciler's sweeps and of what they found.</summary>
     public const string SweepInput = "sweep";
