@@ -72,12 +72,17 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         return null;
     }
 
-    /// <summary>Deduplication keys of an event: its id, and what identifies the same change across ids.</summary>
+    /// <summary>
+    /// The deduplication key of an event: what identifies the same change across event ids (a task or container instance
+    /// version, an alarm's transition time), or the event id when nothing does. One key, claimed and completed with one
+    /// write each: a second delivery of the same event and the same change under another id both find it, and the
+    /// processed record's token names the event that processed it (<see cref="ClaimRecord.EventId"/>), which tells them apart.
+    /// </summary>
     public static IReadOnlyList<string> DedupKeys(EventEnvelope e) => e.Detail switch
     {
-        TaskStateChange t when t.Version is { } v => [$"event#{e.Id}", $"task#{t.TaskArn}#{v}"],
-        ContainerInstanceStateChange i when i.Version is { } v => [$"event#{e.Id}", $"instance#{i.ContainerInstanceArn}#{v}"],
-        AlarmStateChange a when a.State.Timestamp is { } ts => [$"event#{e.Id}", $"alarm#{a.AlarmArn ?? a.AlarmName}#{ts.UtcTicks}"],
+        TaskStateChange t when t.Version is { } v => [$"task#{t.TaskArn}#{v}"],
+        ContainerInstanceStateChange i when i.Version is { } v => [$"instance#{i.ContainerInstanceArn}#{v}"],
+        AlarmStateChange a when a.State.Timestamp is { } ts => [$"alarm#{a.AlarmArn ?? a.AlarmName}#{ts.UtcTicks}"],
         _ => [$"event#{e.Id}"],
     };
 
@@ -106,10 +111,10 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         // What the event settles on its own costs nothing: no claim, no read, no write (its reaction line says it).
         if (reflex.SettledByTheEvent(e, Policy, now) is { Outcome: Outcome.Ignored } settled)
             return new Reaction { Handler = handler, Outcome = settled.Outcome, Code = settled.Code, Reason = settled.Reason, Event = e };
-        var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct);
+        var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
         if (claimed.Verdict != ClaimVerdict.Claimed)
         {
-            var sameEvent = claimed.Key!.StartsWith("event#", StringComparison.Ordinal);
+            var sameEvent = claimed.Key!.StartsWith("event#", StringComparison.Ordinal) || claimed.By == e.Id;
             return claimed.Verdict == ClaimVerdict.Processed
                 ? new Reaction
                 {
@@ -157,13 +162,12 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         return sweep with { Reason = sweep.Reason + said, Found = [.. decided.Where(r => r.Outcome != Outcome.Ignored)], FoundEvents = [], FoundDueWork = [] };
     }
 
-    /// <summary>True when every deduplication key of <paramref name="e"/> but its own id is processed: the same change came as an event.</summary>
+    /// <summary>True when the deduplication key of <paramref name="e"/> is processed: the same change came as an event (or was found before).</summary>
     private async ValueTask<bool> AlreadyProcessedAsync(EventEnvelope e, CancellationToken ct)
     {
-        var keys = DedupKeys(e);
-        for (var i = 1; i < keys.Count; i++)
-            if (await store.GetClaimAsync(keys[i], ct) is { Status: ClaimStatus.Completed }) return true;
-        return await store.GetClaimAsync(keys[0], ct) is { Status: ClaimStatus.Completed };
+        foreach (var key in DedupKeys(e))
+            if (await store.GetClaimAsync(key, ct) is not { Status: ClaimStatus.Completed }) return false;
+        return true;
     }
 
     /// <summary>
@@ -184,7 +188,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             };
         var handler = reflex.Name;
         var due = dueAt ?? now;
-        var claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct);
+        var claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
         return claimed.Verdict switch
         {
             ClaimVerdict.Processed => new Reaction
