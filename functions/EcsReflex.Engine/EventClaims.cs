@@ -89,12 +89,15 @@ public sealed class EventClaims(IStateStore store)
     {
         var all = true;
         for (var k = 0; k < claim.Keys.Count; k++)
-            all &= await store.TryPutClaimAsync(new ClaimRecord
-            {
-                Key = claim.Keys[k], Status = ClaimStatus.Completed, Token = claim.Token, ExpiresAt = now + ClaimRules.ProcessedExpiry,
-            }, ClaimCondition.Holds(claim.Token), ct);
+            all &= await store.TryPutClaimAsync(Processed(claim, k, now), ClaimCondition.Holds(claim.Token), ct);
         return all;
     }
+
+    /// <summary>The processed record of the claim's key <paramref name="k"/>: its token kept, remembered for <see cref="ClaimRules.ProcessedExpiry"/>.</summary>
+    public static ClaimRecord Processed(HeldClaim claim, int k, DateTimeOffset now) => new()
+    {
+        Key = claim.Keys[k], Status = ClaimStatus.Completed, Token = claim.Token, ExpiresAt = now + ClaimRules.ProcessedExpiry,
+    };
 
     /// <summary>The reaction failed: the claims are deleted so that a retry decides again.</summary>
     public async ValueTask ReleaseAsync(HeldClaim claim, CancellationToken ct)

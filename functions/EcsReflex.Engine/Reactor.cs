@@ -126,7 +126,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 }
                 : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
-        var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now), ct), handOff);
+        var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, new ReflexInput(e, now), ct, claim), handOff);
         return reaction.FoundEvents.Count > 0 || reaction.FoundDueWork.Count > 0
             ? await DecideFoundAsync(reaction, reaction.FoundEvents, reaction.FoundDueWork, now, ct, handOff, claimFor)
             : reaction;
@@ -197,7 +197,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 Reason = $"duplicate delivery: the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)} was already decided",
             },
             ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)}"),
-            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now, Due: true, DueAt: due), ct), handOff),
+            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, new ReflexInput(e, now, Due: true, DueAt: due), ct, claim), handOff),
         };
     }
 
@@ -213,13 +213,21 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// Decides and acts while holding <paramref name="claim"/>, hands the reaction on, then completes the claim
     /// (the keys are processed) or, when the reaction failed or anything threw, releases it (a retry decides again).
     /// </summary>
+    /// <remarks>
+    /// A reaction that leaves nothing to hand on has its claim completed in the request that commits its writes (one round
+    /// trip less); one that does (<see cref="LeavesWork"/>) is completed only once the work is handed on, so that a failure
+    /// to queue it releases the claim and the retry decides again. Either way the processed record is written by the
+    /// delivery that completed the reaction; a claim that lapsed meanwhile (the invocation overran its lease) is taken over
+    /// by that write, which is then true: the change was processed.
+    /// </remarks>
     private async ValueTask<Reaction> ActUnderClaimAsync(HeldClaim claim, DateTimeOffset now, CancellationToken ct,
-        Func<ValueTask<Reaction>> act, Func<Reaction, CancellationToken, Task>? handOff)
+        Func<HeldClaim, ValueTask<(Reaction Reaction, bool Completed)>> act, Func<Reaction, CancellationToken, Task>? handOff)
     {
         Reaction reaction;
+        bool completed;
         try
         {
-            reaction = await act();
+            (reaction, completed) = await act(claim);
             if (handOff is not null) await handOff(reaction, ct);
         }
         catch
@@ -229,9 +237,16 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         }
         // Not cut short by the deadline's token: what was done must be remembered (the margin leaves time for it).
         if (reaction.Outcome == Outcome.Failed) await _claims.ReleaseAsync(claim, CancellationToken.None);
-        else await _claims.CompleteAsync(claim, now, CancellationToken.None);
+        else if (!completed) await _claims.CompleteAsync(claim, now, CancellationToken.None);
         return reaction;
     }
+
+    /// <summary>
+    /// True when a host has something to hand on after <paramref name="r"/>: deferred work or a follow-up for the delay
+    /// queue, a rejected event for the dead-letter queue (what the Lambda handlers' hand-off sends).
+    /// </summary>
+    public static bool LeavesWork(Reaction r) =>
+        r.Outcome == Outcome.Deferred && r.DueAt is not null || r.FollowUpAt is not null || r.Outcome == Outcome.Rejected;
 
     private static string Describe(EventEnvelope e) => e.Detail switch
     {
@@ -245,20 +260,35 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// The few lines every reflex goes through: observe and decide, then carry the decision out. When what the decision
     /// claims before acting was claimed first by another invocation, nothing was done: observe and decide again.
     /// </summary>
-    private async ValueTask<Reaction> ReactAsync(IReflex reflex, ReflexInput input, CancellationToken ct)
+    private async ValueTask<(Reaction, bool Completed)> ReactAsync(IReflex reflex, ReflexInput input, CancellationToken ct, HeldClaim claim)
     {
         var e = input.Event;
         for (var attempt = 1; attempt <= MaxClaims; attempt++)
         {
             var decision = await reflex.DecideAsync(_context, input, ct);
-            var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct);
+            var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct,
+                d => d.Outcome == Outcome.Failed || LeavesWork(ReactionOf(reflex, e, decision, d)) ? [] : Processed(claim, input.Now));
             if (done.ClaimLost) continue;
-            // A failed reaction is retried, and the retry decides again: it schedules nothing.
-            if (done.Outcome != Outcome.Failed && decision.RedecideAt is { } again)
-                return Reaction(reflex, e, done, again, periodic: true);
-            return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null, found: decision.Found, foundDue: decision.FoundDue);
+            return (ReactionOf(reflex, e, decision, done), done.Completed);
         }
-        return Reaction(reflex, e, await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct), null);
+        var lost = await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct);
+        return (Reaction(reflex, e, lost, null), false);
+    }
+
+    /// <summary>The reaction <paramref name="done"/> makes of <paramref name="decision"/>.</summary>
+    private static Reaction ReactionOf(IReflex reflex, EventEnvelope e, Decision decision, Actuation done) =>
+        // A failed reaction is retried, and the retry decides again: it schedules nothing.
+        done.Outcome != Outcome.Failed && decision.RedecideAt is { } again
+            ? Reaction(reflex, e, done, again, periodic: true)
+            : Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null, found: decision.Found, foundDue: decision.FoundDue);
+
+    /// <summary>The processed records that complete <paramref name="claim"/> (<see cref="EventClaims.CompleteAsync"/> writes the same, on its condition).</summary>
+    private static ClaimRecord[] Processed(HeldClaim claim, DateTimeOffset now)
+    {
+        var records = new ClaimRecord[claim.Keys.Count];
+        for (var k = 0; k < records.Length; k++)
+            records[k] = EventClaims.Processed(claim, k, now);
+        return records;
     }
 
     private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt, bool periodic = false,
