@@ -18,7 +18,8 @@ public sealed record HeldClaim(IReadOnlyList<string> Keys, string Token);
 
 /// <param name="Key">The key that decided the verdict (for <see cref="ClaimVerdict.Processed"/> and <see cref="ClaimVerdict.InProgress"/>).</param>
 /// <param name="HeldUntil">When the other delivery's claim lapses (<see cref="ClaimVerdict.InProgress"/>), when known.</param>
-public readonly record struct ClaimResult(ClaimVerdict Verdict, HeldClaim? Claim, string? Key, DateTimeOffset? HeldUntil);
+/// <param name="By">The event whose delivery holds or processed <paramref name="Key"/>, when its record says (<see cref="ClaimRecord.EventId"/>).</param>
+public readonly record struct ClaimResult(ClaimVerdict Verdict, HeldClaim? Claim, string? Key, DateTimeOffset? HeldUntil, string? By = null);
 
 /// <summary>
 /// Claim before acting, as AWS Lambda Powertools' idempotency utility does: a delivery claims each deduplication key
@@ -37,9 +38,10 @@ public sealed class EventClaims(IStateStore store)
     /// <summary>How many times a key that was freed between a refused write and the read is claimed again.</summary>
     private const int Attempts = 3;
 
-    public async ValueTask<ClaimResult> ClaimAsync(IReadOnlyList<string> keys, DateTimeOffset now, TimeSpan lease, CancellationToken ct)
+    /// <param name="eventId">The event being delivered: named in the claim's token, so that the record tells which event processed the key.</param>
+    public async ValueTask<ClaimResult> ClaimAsync(IReadOnlyList<string> keys, DateTimeOffset now, TimeSpan lease, CancellationToken ct, string? eventId = null)
     {
-        var token = Guid.NewGuid().ToString("N");
+        var token = ClaimRules.Token(eventId);
         var held = new List<string>(keys.Count);
         try
         {
@@ -75,8 +77,8 @@ public sealed class EventClaims(IStateStore store)
             await ReleaseAsync(new HeldClaim([.. held], token), ct);
             held.Clear();
             return other is { Status: ClaimStatus.Completed }
-                ? new ClaimResult(ClaimVerdict.Processed, null, key, null)
-                : new ClaimResult(ClaimVerdict.InProgress, null, key, other?.ExpiresAt);
+                ? new ClaimResult(ClaimVerdict.Processed, null, key, null, other.EventId)
+                : new ClaimResult(ClaimVerdict.InProgress, null, key, other?.ExpiresAt, other?.EventId);
         }
         return new ClaimResult(ClaimVerdict.Claimed, new HeldClaim(held, token), null, null);
     }
@@ -87,12 +89,15 @@ public sealed class EventClaims(IStateStore store)
     {
         var all = true;
         for (var k = 0; k < claim.Keys.Count; k++)
-            all &= await store.TryPutClaimAsync(new ClaimRecord
-            {
-                Key = claim.Keys[k], Status = ClaimStatus.Completed, Token = claim.Token, ExpiresAt = now + ClaimRules.ProcessedExpiry,
-            }, ClaimCondition.Holds(claim.Token), ct);
+            all &= await store.TryPutClaimAsync(Processed(claim, k, now), ClaimCondition.Holds(claim.Token), ct);
         return all;
     }
+
+    /// <summary>The processed record of the claim's key <paramref name="k"/>: its token kept, remembered for <see cref="ClaimRules.ProcessedExpiry"/>.</summary>
+    public static ClaimRecord Processed(HeldClaim claim, int k, DateTimeOffset now) => new()
+    {
+        Key = claim.Keys[k], Status = ClaimStatus.Completed, Token = claim.Token, ExpiresAt = now + ClaimRules.ProcessedExpiry,
+    };
 
     /// <summary>The reaction failed: the claims are deleted so that a retry decides again.</summary>
     public async ValueTask ReleaseAsync(HeldClaim claim, CancellationToken ct)

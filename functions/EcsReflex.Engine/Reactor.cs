@@ -72,12 +72,17 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         return null;
     }
 
-    /// <summary>Deduplication keys of an event: its id, and what identifies the same change across ids.</summary>
+    /// <summary>
+    /// The deduplication key of an event: what identifies the same change across event ids (a task or container instance
+    /// version, an alarm's transition time), or the event id when nothing does. One key, claimed and completed with one
+    /// write each: a second delivery of the same event and the same change under another id both find it, and the
+    /// processed record's token names the event that processed it (<see cref="ClaimRecord.EventId"/>), which tells them apart.
+    /// </summary>
     public static IReadOnlyList<string> DedupKeys(EventEnvelope e) => e.Detail switch
     {
-        TaskStateChange t when t.Version is { } v => [$"event#{e.Id}", $"task#{t.TaskArn}#{v}"],
-        ContainerInstanceStateChange i when i.Version is { } v => [$"event#{e.Id}", $"instance#{i.ContainerInstanceArn}#{v}"],
-        AlarmStateChange a when a.State.Timestamp is { } ts => [$"event#{e.Id}", $"alarm#{a.AlarmArn ?? a.AlarmName}#{ts.UtcTicks}"],
+        TaskStateChange t when t.Version is { } v => [$"task#{t.TaskArn}#{v}"],
+        ContainerInstanceStateChange i when i.Version is { } v => [$"instance#{i.ContainerInstanceArn}#{v}"],
+        AlarmStateChange a when a.State.Timestamp is { } ts => [$"alarm#{a.AlarmArn ?? a.AlarmName}#{ts.UtcTicks}"],
         _ => [$"event#{e.Id}"],
     };
 
@@ -106,10 +111,10 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         // What the event settles on its own costs nothing: no claim, no read, no write (its reaction line says it).
         if (reflex.SettledByTheEvent(e, Policy, now) is { Outcome: Outcome.Ignored } settled)
             return new Reaction { Handler = handler, Outcome = settled.Outcome, Code = settled.Code, Reason = settled.Reason, Event = e };
-        var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct);
+        var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
         if (claimed.Verdict != ClaimVerdict.Claimed)
         {
-            var sameEvent = claimed.Key!.StartsWith("event#", StringComparison.Ordinal);
+            var sameEvent = claimed.Key!.StartsWith("event#", StringComparison.Ordinal) || claimed.By == e.Id;
             return claimed.Verdict == ClaimVerdict.Processed
                 ? new Reaction
                 {
@@ -121,7 +126,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 }
                 : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
-        var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now), ct), handOff);
+        var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, new ReflexInput(e, now), ct, claim), handOff);
         return reaction.FoundEvents.Count > 0 || reaction.FoundDueWork.Count > 0
             ? await DecideFoundAsync(reaction, reaction.FoundEvents, reaction.FoundDueWork, now, ct, handOff, claimFor)
             : reaction;
@@ -157,13 +162,12 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         return sweep with { Reason = sweep.Reason + said, Found = [.. decided.Where(r => r.Outcome != Outcome.Ignored)], FoundEvents = [], FoundDueWork = [] };
     }
 
-    /// <summary>True when every deduplication key of <paramref name="e"/> but its own id is processed: the same change came as an event.</summary>
+    /// <summary>True when the deduplication key of <paramref name="e"/> is processed: the same change came as an event (or was found before).</summary>
     private async ValueTask<bool> AlreadyProcessedAsync(EventEnvelope e, CancellationToken ct)
     {
-        var keys = DedupKeys(e);
-        for (var i = 1; i < keys.Count; i++)
-            if (await store.GetClaimAsync(keys[i], ct) is { Status: ClaimStatus.Completed }) return true;
-        return await store.GetClaimAsync(keys[0], ct) is { Status: ClaimStatus.Completed };
+        foreach (var key in DedupKeys(e))
+            if (await store.GetClaimAsync(key, ct) is not { Status: ClaimStatus.Completed }) return false;
+        return true;
     }
 
     /// <summary>
@@ -184,7 +188,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             };
         var handler = reflex.Name;
         var due = dueAt ?? now;
-        var claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct);
+        var claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
         return claimed.Verdict switch
         {
             ClaimVerdict.Processed => new Reaction
@@ -193,7 +197,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 Reason = $"duplicate delivery: the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)} was already decided",
             },
             ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)}"),
-            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, () => ReactAsync(reflex, new ReflexInput(e, now, Due: true, DueAt: due), ct), handOff),
+            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, new ReflexInput(e, now, Due: true, DueAt: due), ct, claim), handOff),
         };
     }
 
@@ -209,13 +213,21 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// Decides and acts while holding <paramref name="claim"/>, hands the reaction on, then completes the claim
     /// (the keys are processed) or, when the reaction failed or anything threw, releases it (a retry decides again).
     /// </summary>
+    /// <remarks>
+    /// A reaction that leaves nothing to hand on has its claim completed in the request that commits its writes (one round
+    /// trip less); one that does (<see cref="LeavesWork"/>) is completed only once the work is handed on, so that a failure
+    /// to queue it releases the claim and the retry decides again. Either way the processed record is written by the
+    /// delivery that completed the reaction; a claim that lapsed meanwhile (the invocation overran its lease) is taken over
+    /// by that write, which is then true: the change was processed.
+    /// </remarks>
     private async ValueTask<Reaction> ActUnderClaimAsync(HeldClaim claim, DateTimeOffset now, CancellationToken ct,
-        Func<ValueTask<Reaction>> act, Func<Reaction, CancellationToken, Task>? handOff)
+        Func<HeldClaim, ValueTask<(Reaction Reaction, bool Completed)>> act, Func<Reaction, CancellationToken, Task>? handOff)
     {
         Reaction reaction;
+        bool completed;
         try
         {
-            reaction = await act();
+            (reaction, completed) = await act(claim);
             if (handOff is not null) await handOff(reaction, ct);
         }
         catch
@@ -225,9 +237,16 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         }
         // Not cut short by the deadline's token: what was done must be remembered (the margin leaves time for it).
         if (reaction.Outcome == Outcome.Failed) await _claims.ReleaseAsync(claim, CancellationToken.None);
-        else await _claims.CompleteAsync(claim, now, CancellationToken.None);
+        else if (!completed) await _claims.CompleteAsync(claim, now, CancellationToken.None);
         return reaction;
     }
+
+    /// <summary>
+    /// True when a host has something to hand on after <paramref name="r"/>: deferred work or a follow-up for the delay
+    /// queue, a rejected event for the dead-letter queue (what the Lambda handlers' hand-off sends).
+    /// </summary>
+    public static bool LeavesWork(Reaction r) =>
+        r.Outcome == Outcome.Deferred && r.DueAt is not null || r.FollowUpAt is not null || r.Outcome == Outcome.Rejected;
 
     private static string Describe(EventEnvelope e) => e.Detail switch
     {
@@ -241,20 +260,35 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// The few lines every reflex goes through: observe and decide, then carry the decision out. When what the decision
     /// claims before acting was claimed first by another invocation, nothing was done: observe and decide again.
     /// </summary>
-    private async ValueTask<Reaction> ReactAsync(IReflex reflex, ReflexInput input, CancellationToken ct)
+    private async ValueTask<(Reaction, bool Completed)> ReactAsync(IReflex reflex, ReflexInput input, CancellationToken ct, HeldClaim claim)
     {
         var e = input.Event;
         for (var attempt = 1; attempt <= MaxClaims; attempt++)
         {
             var decision = await reflex.DecideAsync(_context, input, ct);
-            var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct);
+            var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct,
+                d => d.Outcome == Outcome.Failed || LeavesWork(ReactionOf(reflex, e, decision, d)) ? [] : Processed(claim, input.Now));
             if (done.ClaimLost) continue;
-            // A failed reaction is retried, and the retry decides again: it schedules nothing.
-            if (done.Outcome != Outcome.Failed && decision.RedecideAt is { } again)
-                return Reaction(reflex, e, done, again, periodic: true);
-            return Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null, found: decision.Found, foundDue: decision.FoundDue);
+            return (ReactionOf(reflex, e, decision, done), done.Completed);
         }
-        return Reaction(reflex, e, await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct), null);
+        var lost = await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct);
+        return (Reaction(reflex, e, lost, null), false);
+    }
+
+    /// <summary>The reaction <paramref name="done"/> makes of <paramref name="decision"/>.</summary>
+    private static Reaction ReactionOf(IReflex reflex, EventEnvelope e, Decision decision, Actuation done) =>
+        // A failed reaction is retried, and the retry decides again: it schedules nothing.
+        done.Outcome != Outcome.Failed && decision.RedecideAt is { } again
+            ? Reaction(reflex, e, done, again, periodic: true)
+            : Reaction(reflex, e, done, done.Outcome == Outcome.Acted ? decision.FollowUpAt : null, found: decision.Found, foundDue: decision.FoundDue);
+
+    /// <summary>The processed records that complete <paramref name="claim"/> (<see cref="EventClaims.CompleteAsync"/> writes the same, on its condition).</summary>
+    private static ClaimRecord[] Processed(HeldClaim claim, DateTimeOffset now)
+    {
+        var records = new ClaimRecord[claim.Keys.Count];
+        for (var k = 0; k < records.Length; k++)
+            records[k] = EventClaims.Processed(claim, k, now);
+        return records;
     }
 
     private static Reaction Reaction(IReflex reflex, EventEnvelope e, Actuation done, DateTimeOffset? followUpAt, bool periodic = false,

@@ -64,6 +64,23 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
     /// </summary>
     public async Task<byte[]?> ServeAsync(string path, byte[] body, CancellationToken ct)
     {
+        // A handler sends the reads a decision needs together (issue 17): they overlap on the wire, as in AWS, and run
+        // here one at a time, because the store and the embedded cluster are one account, not thread-safe objects.
+        await _serving.WaitAsync(ct);
+        try
+        {
+            return await ServeOneAsync(path, body, ct);
+        }
+        finally
+        {
+            _serving.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _serving = new(1, 1);
+
+    private async Task<byte[]?> ServeOneAsync(string path, byte[] body, CancellationToken ct)
+    {
         var answer = path switch
         {
             // ---- IStateStore
@@ -82,6 +99,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             LocalProtocol.PutDrainMove => await AckAsync(store.PutDrainMoveAsync(Read(body, J.DrainMoveRecord), ct)),
             LocalProtocol.GetServicePlacement => await GetServicePlacementAsync(Read(body, J.ServiceKeyRequest), ct),
             LocalProtocol.PutServicePlacement => await AckAsync(store.PutServicePlacementAsync(Read(body, J.ServicePlacementRecord), ct)),
+            LocalProtocol.WriteBatch => await AckAsync(store.WriteAsync(Read(body, J.StateBatch), ct)),
 
             // ---- IClusterObserver
             LocalProtocol.Ec2InstanceId => await Ec2InstanceIdAsync(Read(body, J.Ec2InstanceIdRequest), ct),

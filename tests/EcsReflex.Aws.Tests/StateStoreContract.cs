@@ -303,6 +303,47 @@ public abstract class StateStoreContract
         Assert.Equal([entries[0] with { EventId = "ev-2" }], await ReadAuditAsync(store, "ev-2"));
     }
 
+    // ---------------- the committer's batch ----------------
+
+    [Fact]
+    public async Task WriteBatch_WritesEveryRecordAsItsOwnPutWould_TheAuditInOrder_AndTheProcessedRecords()
+    {
+        var store = await CreateAsync();
+        var claim = await new EventClaims(store).ClaimAsync(["task#arn:t#4"], Start, Lease, default, "ev-9");
+        var lineages = Enumerable.Range(0, 30).Select(i => new LineageRecord { Cluster = "prod", Lineage = $"l{i}", Rule = "batch-workers", Attempt = i, LastFailureAt = Start }).ToList();
+        var move = new DrainMoveRecord
+        {
+            Cluster = "prod", Lineage = "l1", Rule = "batch-workers", OriginalTaskArn = "arn:t", ContainerInstanceArn = "arn:ci", Reason = DrainReason.Draining,
+            ReplacementStartedBy = "reflex/l1/1", ReplacementClientToken = "tok", StartedAt = Start,
+        };
+        var placement = new ServicePlacementRecord { Cluster = "prod", Service = "web", FallbackAppliedAt = Start, FallbackReason = "RESOURCE:CPU" };
+        var audit = Enumerable.Range(0, 4).Select(i => new AuditEntry(Start, "ev-9", "task-rescheduler", "done", $"step {i}", null, null, null)).ToList();
+        // The same lineage twice in one batch: the later stands (BatchWriteItem itself refuses duplicate keys in a request).
+        var again = lineages[3] with { Attempt = 99 };
+
+        await store.WriteAsync(new StateBatch([.. lineages, again], [move], [placement], audit,
+            [EventClaims.Processed(claim.Claim!, 0, Start)]), default);
+
+        foreach (var l in lineages.Where(l => l.Lineage != "l3")) Assert.Equal(l, await store.GetLineageAsync("prod", l.Lineage, default));
+        Assert.Equal(again, await store.GetLineageAsync("prod", "l3", default));
+        Assert.Equal(move, await store.GetDrainMoveAsync("prod", "l1", default));
+        Assert.Equal(placement, await store.GetServicePlacementAsync("prod", "web", default));
+        Assert.Equal(audit, await ReadAuditAsync(store, "ev-9"));
+        var processed = await store.GetClaimAsync("task#arn:t#4", default);
+        Assert.Equal(ClaimStatus.Completed, processed!.Status);
+        Assert.Equal("ev-9", processed.EventId);
+        var second = await new EventClaims(store).ClaimAsync(["task#arn:t#4"], Start, Lease, default, "ev-10");
+        Assert.Equal((ClaimVerdict.Processed, "ev-9"), (second.Verdict, second.By));
+    }
+
+    [Fact]
+    public async Task WriteBatch_Empty_WritesNothing()
+    {
+        var store = await CreateAsync();
+        await store.WriteAsync(StateBatch.Empty, default);
+        Assert.Empty(await ReadAuditAsync(store, "ev-9"));
+    }
+
     // ---------------- service scaler: the record is written only if its version is still the one read ----------------
 
     private static ServiceScalingRecord Scaling(string cluster, string service, int target, string alarm = "web-cpu-high") => new()

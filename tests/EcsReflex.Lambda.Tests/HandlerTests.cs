@@ -66,11 +66,14 @@ public sealed class HandlerTests
     {
         var h = HostHarness.AtTimeOf("ecs-task-stopped-spot-interruption.json");
         var payload = Repository.Event("ecs-task-stopped-spot-interruption.json");
-        var id = EcsReflex.Core.Events.EventParser.Parse(payload).Id;
-        // Another invocation claimed the event and is still at work (or crashed: its claim lapses at its deadline).
+        var envelope = EcsReflex.Core.Events.EventParser.Parse(payload);
+        var id = envelope.Id;
+        // Another invocation claimed the event (its change's key, the token naming the event) and is still at work (or
+        // crashed: its claim lapses at its deadline).
         Assert.True(await h.Store.TryPutClaimAsync(new ClaimRecord
         {
-            Key = $"event#{id}", Status = ClaimStatus.InProgress, Token = "other-invocation", ExpiresAt = h.Now.AddSeconds(32),
+            Key = Assert.Single(EcsReflex.Engine.Reactor.DedupKeys(envelope)), Status = ClaimStatus.InProgress, Token = ClaimRules.Token(id),
+            ExpiresAt = h.Now.AddSeconds(32),
         }, ClaimCondition.Free, default));
 
         var ex = await Assert.ThrowsAsync<InvocationFailedException>(() => h.InvokeAsync(Rescheduler, payload));

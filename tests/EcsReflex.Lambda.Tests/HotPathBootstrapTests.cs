@@ -22,6 +22,43 @@ public sealed class HotPathBootstrapTests
         return e.ToJsonString();
     }
 
+    /// <summary>The calls the bootstrap made, each path and how many times, as one line (the emulator's counts).</summary>
+    private static string Calls(LambdaReplay replay) =>
+        string.Join(", ", replay.Local.Calls.Where(kv => kv.Value > 0).OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"{kv.Key[EcsReflex.Engine.Local.LocalProtocol.Prefix.Length..]} ×{kv.Value}"));
+
+    [Fact]
+    public async Task ARelaunch_ClaimsOnce_ReadsTogether_AndCommitsItsWritesAndItsCompletionInOneBatch()
+    {
+        var dir = Directory.CreateTempSubdirectory("reflex-hot-");
+        try
+        {
+            var events = Path.Combine(dir.FullName, "relaunch.jsonl");
+            File.WriteAllLines(events, [At("ecs-task-stopped-essential-exit-1.json", "2026-03-02T10:00:00Z", 1)]);
+            var c = new ReplayCase(events);
+            var expected = await Replays.InProcessAsync(c);
+            var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, c);
+            await using (replay)
+            {
+                Replays.AssertSame(expected, actual);
+                Assert.Equal(2, actual.Count);
+                Assert.Contains("\"code\":\"rescheduler.relaunch\"", actual[0], StringComparison.Ordinal);
+                Assert.Contains("\"code\":\"guard.ignored.no-move\"", actual[1], StringComparison.Ordinal); // the relaunched task's RUNNING
+                // The relaunch: one claim (the change's key alone); the lineage, the EC2 instance and the drain move, sent
+                // together; the stopped task's tags (the rule carries them); the relaunch slot; RunTask; one batch (the lineage,
+                // the audit entries and the processed record). Before issue 17 the claim and the completion were two writes
+                // each, the audit and the lineage one each, and the three reads one after another.
+                // The RUNNING of the relaunched task: one claim, the EC2 instance and the drain move, one batch.
+                Assert.Equal("cluster/describe-task-tags ×1, cluster/ec2-instance-id ×2, ecs/run-task ×1, state/get-drain-move ×2, state/get-lineage ×1, "
+                             + "state/take-relaunch-slot ×1, state/try-put-claim ×2, state/write-batch ×2", Calls(replay));
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task StopsTheEventAloneSettles_CostNoCall_EvenDeliveredTwice()
     {

@@ -138,6 +138,18 @@ public sealed class LocalProtocolTests
         new("GetServicePlacement before", async (s, _, _, ct) => Jn(await s.GetServicePlacementAsync("prod", "web", ct), J.ServicePlacementRecord)),
         new("PutServicePlacement", async (s, _, _, ct) => { await s.PutServicePlacementAsync(new ServicePlacementRecord { Cluster = "prod", Service = "web", FallbackAppliedAt = T0, FallbackReason = "RESOURCE:MEMORY" }, ct); return ""; }),
         new("GetServicePlacement", async (s, _, _, ct) => Jn(await s.GetServicePlacementAsync("prod", "web", ct), J.ServicePlacementRecord)),
+        new("WriteBatch", async (s, _, _, ct) =>
+        {
+            await s.WriteAsync(new StateBatch(
+                [new LineageRecord { Cluster = "prod", Lineage = "batch", Rule = "batch-workers", Attempt = 1, LastFailureAt = T0 }],
+                [Move with { Lineage = "batch" }],
+                [new ServicePlacementRecord { Cluster = "prod", Service = "api", FallbackAppliedAt = T0, FallbackReason = "RESOURCE:CPU" }],
+                [new AuditEntry(T0, "e-2", "task-rescheduler", "done", "why", "RunTask", "{}", "started t"), new AuditEntry(T0, "e-2", "task-rescheduler", "done", "then", null, null, null)],
+                [Claim("task#batch#3", ClaimStatus.Completed, "e-2#t3", T0.AddHours(24))]), ct);
+            return "";
+        }),
+        new("after WriteBatch", async (s, _, _, ct) => Jn(await s.GetLineageAsync("prod", "batch", ct), J.LineageRecord) + Jn(await s.GetDrainMoveAsync("prod", "batch", ct), J.DrainMoveRecord)
+            + Jn(await s.GetServicePlacementAsync("prod", "api", ct), J.ServicePlacementRecord) + Js(new ClaimRecordResult(await s.GetClaimAsync("task#batch#3", ct)), J.ClaimRecordResult)),
 
         new("GetEc2InstanceId", async (_, o, _, ct) => await o.GetEc2InstanceIdAsync(ClusterArn, Instance, ct) ?? "null"),
         new("GetEc2InstanceId unknown", async (_, o, _, ct) => await o.GetEc2InstanceIdAsync(ClusterArn, Instance + "00", ct) ?? "null"),

@@ -33,6 +33,10 @@ public sealed class DynamoDbClient(AwsTransport transport)
     public Task<WriteItemResponse> UpdateItemAsync(UpdateItemRequest request, CancellationToken ct) =>
         transport.SendJsonAsync(AwsService.DynamoDb, "UpdateItem", request, Json.UpdateItemRequest, Json.WriteItemResponse, ct);
 
+    /// <summary>Up to 25 puts or deletes in one request, none conditional; what DynamoDB did not get to comes back in <c>UnprocessedItems</c>.</summary>
+    public Task<BatchWriteItemResponse> BatchWriteItemAsync(BatchWriteItemRequest request, CancellationToken ct) =>
+        transport.SendJsonAsync(AwsService.DynamoDb, "BatchWriteItem", request, Json.BatchWriteItemRequest, Json.BatchWriteItemResponse, ct);
+
     public Task<QueryResponse> QueryAsync(QueryRequest request, CancellationToken ct) =>
         transport.SendJsonAsync(AwsService.DynamoDb, "Query", request, Json.QueryRequest, Json.QueryResponse, ct);
 
@@ -111,6 +115,28 @@ public sealed record QueryResponse
     [JsonPropertyName("LastEvaluatedKey")] public Dictionary<string, AttributeValue>? LastEvaluatedKey { get; init; }
 }
 
+/// <summary>BatchWriteItem's request: per table, its puts (deletes are not used).</summary>
+public sealed record BatchWriteItemRequest
+{
+    [JsonPropertyName("RequestItems")] public required Dictionary<string, List<WriteRequest>> RequestItems { get; init; }
+}
+
+public sealed record WriteRequest
+{
+    [JsonPropertyName("PutRequest")] public PutRequest? PutRequest { get; init; }
+}
+
+public sealed record PutRequest
+{
+    [JsonPropertyName("Item")] public required Dictionary<string, AttributeValue> Item { get; init; }
+}
+
+public sealed record BatchWriteItemResponse
+{
+    /// <summary>Per table, the writes DynamoDB did not apply (throughput), to be sent again.</summary>
+    [JsonPropertyName("UnprocessedItems")] public Dictionary<string, List<WriteRequest>>? UnprocessedItems { get; init; }
+}
+
 public sealed record AttributeDefinition
 {
     [JsonPropertyName("AttributeName")] public required string AttributeName { get; init; }
@@ -160,6 +186,8 @@ public sealed record DescribeTableResponse
 [JsonSerializable(typeof(DeleteItemRequest))]
 [JsonSerializable(typeof(UpdateItemRequest))]
 [JsonSerializable(typeof(WriteItemResponse))]
+[JsonSerializable(typeof(BatchWriteItemRequest))]
+[JsonSerializable(typeof(BatchWriteItemResponse))]
 [JsonSerializable(typeof(QueryRequest))]
 [JsonSerializable(typeof(QueryResponse))]
 [JsonSerializable(typeof(CreateTableRequest))]

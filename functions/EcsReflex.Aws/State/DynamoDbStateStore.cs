@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using EcsReflex.Aws.Config;
 using EcsReflex.Aws.DynamoDb;
 using EcsReflex.Aws.Http;
 using EcsReflex.Core.Decisions;
@@ -136,16 +137,67 @@ public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName
     }
 
     /// <summary>An appended item's sort key: its time, then a sequence and a random part, so concurrent writers never collide.</summary>
-    public async ValueTask AppendAsync(StoredItem item, DateTimeOffset at, CancellationToken ct)
+    public async ValueTask AppendAsync(StoredItem item, DateTimeOffset at, CancellationToken ct) =>
+        await dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToAttributes(Placed(item, at)) }, ct).ConfigureAwait(false);
+
+    private StoredItem Placed(StoredItem item, DateTimeOffset at)
     {
         var sequence = Interlocked.Increment(ref _appendSequence);
         var place = string.Create(CultureInfo.InvariantCulture, $"{at.ToUniversalTime():yyyy-MM-ddTHH:mm:ss.fffffffZ}#{sequence:D10}#{Random.Shared.Next():x8}");
-        var placed = new StoredItem
+        return new StoredItem
         {
             Key = item.Key with { Name = place }, Kind = item.Kind, Record = item.Record, ExpiresAt = item.ExpiresAt,
             Version = item.Version, Count = item.Count, Token = item.Token,
         };
-        await dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToAttributes(placed) }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>BatchWriteItem's most items a request.</summary>
+    public const int MaxBatchWrite = 25;
+
+    /// <summary>How many times the items DynamoDB left unprocessed are sent again before the batch fails (back-off 25 ms, doubling).</summary>
+    public const int UnprocessedAttempts = 6;
+
+    /// <summary>
+    /// <c>BatchWriteItem</c>, 25 items a request, the requests sent together; what DynamoDB leaves unprocessed (throughput) is
+    /// sent again with a back-off, and still left after <see cref="UnprocessedAttempts"/> fails the batch (the reaction is
+    /// then retried). BatchWriteItem refuses two items under one key in a request: the later one is kept.
+    /// </summary>
+    public async ValueTask PutManyAsync(IReadOnlyList<BatchItem> items, CancellationToken ct)
+    {
+        if (items.Count == 0) return;
+        var byKey = new Dictionary<(string, string), int>();
+        var puts = new List<WriteRequest>(items.Count);
+        foreach (var b in items)
+        {
+            var item = b.AppendAt is { } at ? Placed(b.Item, at) : b.Item;
+            var put = new WriteRequest { PutRequest = new PutRequest { Item = ToAttributes(item) } };
+            if (byKey.TryGetValue((item.Key.Pk, item.Key.Sk), out var i)) puts[i] = put;
+            else
+            {
+                byKey[(item.Key.Pk, item.Key.Sk)] = puts.Count;
+                puts.Add(put);
+            }
+        }
+        var requests = new List<Task>((puts.Count + MaxBatchWrite - 1) / MaxBatchWrite);
+        for (var start = 0; start < puts.Count; start += MaxBatchWrite)
+            requests.Add(WriteAllAsync(puts.GetRange(start, Math.Min(MaxBatchWrite, puts.Count - start)), ct));
+        await Task.WhenAll(requests).ConfigureAwait(false);
+    }
+
+    private async Task WriteAllAsync(List<WriteRequest> puts, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(25);
+        for (var attempt = 0; ; attempt++)
+        {
+            var r = await dynamo.BatchWriteItemAsync(new BatchWriteItemRequest { RequestItems = new() { [tableName] = puts } }, ct).ConfigureAwait(false);
+            if (r.UnprocessedItems is null || !r.UnprocessedItems.TryGetValue(tableName, out var left) || left.Count == 0) return;
+            if (attempt + 1 >= UnprocessedAttempts)
+                throw new AwsServiceException(AwsService.DynamoDb.Name, "BatchWriteItem", AwsErrorKind.Throttling, "UnprocessedItems",
+                    $"{left.Count} of {puts.Count} items were still unprocessed after {UnprocessedAttempts} requests", null, null, UnprocessedAttempts);
+            puts = left;
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            delay *= 2;
+        }
     }
 
     public async ValueTask<IReadOnlyList<StoredItem>> QueryAsync(ItemKey trail, CancellationToken ct)

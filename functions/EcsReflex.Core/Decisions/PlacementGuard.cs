@@ -145,6 +145,19 @@ public static class PlacementGuard
     private static bool IsLive(ObservedTask t) =>
         !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal) && !string.Equals(t.DesiredStatus, "STOPPED", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Whether the decision on an instance reads <paramref name="t"/>'s lineage and drain move: a task EcsReflex started, or
+    /// one a rule covers. A service's task and a task no rule covers are counted from their description alone
+    /// (<see cref="MoveTask"/>), so an instance's cost does not grow with its service tasks (issue 17).
+    /// </summary>
+    public static bool ReadsRecordsOf(ClusterPolicy cluster, ObservedTask t) =>
+        !TaskRescheduler.IsServiceTask(t.Group, t.StartedBy)
+        && (TaskRescheduler.TryParseLineage(t.StartedBy, out _, out _)
+            || TaskRescheduler.FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, false, null) is not null);
+
+    /// <summary>The lineage a task of an instance belongs to: its chain's when EcsReflex started it, else its own id.</summary>
+    public static string LineageIdOf(ObservedTask t) => LineageOf(t).Lineage;
+
     private static TaskLineage LineageOf(ObservedTask t) =>
         TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out var attempt) ? new(lineage, attempt, true) : new(Arns.LastSegment(t.TaskArn), 0, false);
 

@@ -32,19 +32,22 @@ public sealed class PlacementGuardReflex : IReflex
     public static async ValueTask<InstanceObservation> ObserveInstanceAsync(ReflexContext context, ContainerInstanceStateChange i, bool due, CancellationToken ct)
     {
         if (context.Policy.FindCluster(i.ClusterArn) is not { } cluster) return new InstanceObservation { DueCheck = due };
-        var seen = await context.State.GetInstanceSeenAsync(cluster.Name, i.ContainerInstanceArn, ct);
-        var tasks = await context.Observer.ListTasksOnInstanceAsync(i.ClusterArn, i.ContainerInstanceArn, ct);
+        // What depends only on the event is read together; then, together again, the records of the tasks a rule covers
+        // (a service's task needs none): two round trips, whatever the number of tasks on the instance.
+        var seenRead = context.State.GetInstanceSeenAsync(cluster.Name, i.ContainerInstanceArn, ct);
+        var tasksRead = context.Observer.ListTasksOnInstanceAsync(i.ClusterArn, i.ContainerInstanceArn, ct);
+        var ec2Read = i.Ec2InstanceId is { } known ? ValueTask.FromResult<string?>(known) : context.Observer.GetEc2InstanceIdAsync(i.ClusterArn, i.ContainerInstanceArn, ct);
+        var tasks = await tasksRead;
+        var chains = tasks.Where(t => PlacementGuard.ReadsRecordsOf(cluster, t)).Select(PlacementGuard.LineageIdOf).Distinct(StringComparer.Ordinal).ToList();
+        var reads = chains.Select(l => (Lineage: context.State.GetLineageAsync(cluster.Name, l, ct).AsTask(), Move: context.State.GetDrainMoveAsync(cluster.Name, l, ct).AsTask())).ToList();
         var lineages = new Dictionary<string, LineageRecord>(StringComparer.Ordinal);
         var moves = new Dictionary<string, DrainMoveRecord>(StringComparer.Ordinal);
-        foreach (var t in tasks)
+        for (var k = 0; k < chains.Count; k++)
         {
-            var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : Arns.LastSegment(t.TaskArn);
-            if (lineages.ContainsKey(lineage) || moves.ContainsKey(lineage)) continue;
-            if (await context.State.GetLineageAsync(cluster.Name, lineage, ct) is { } record) lineages[lineage] = record;
-            if (await context.State.GetDrainMoveAsync(cluster.Name, lineage, ct) is { } move) moves[lineage] = move;
+            if (await reads[k].Lineage is { } record) lineages[chains[k]] = record;
+            if (await reads[k].Move is { } move) moves[chains[k]] = move;
         }
-        var ec2 = i.Ec2InstanceId ?? await context.Observer.GetEc2InstanceIdAsync(i.ClusterArn, i.ContainerInstanceArn, ct);
-        return new InstanceObservation { LastSeen = seen, Tasks = tasks, Lineages = lineages, Moves = moves, Ec2InstanceId = ec2, DueCheck = due };
+        return new InstanceObservation { LastSeen = await seenRead, Tasks = tasks, Lineages = lineages, Moves = moves, Ec2InstanceId = await ec2Read, DueCheck = due };
     }
 
     /// <summary>What the decision on a RUNNING replacement reads.</summary>

@@ -17,8 +17,15 @@ public sealed record ClaimRecord
 {
     public required string Key { get; init; }
     public required ClaimStatus Status { get; init; }
-    /// <summary>Who holds the claim: a value unique to one delivery's claim; null for a record written without one.</summary>
+    /// <summary>
+    /// Who holds the claim: a value unique to one delivery's claim, <c>&lt;event id&gt;#&lt;random&gt;</c> when the claimer named
+    /// its event (<see cref="ClaimRules.Token"/>); null for a record written without one.
+    /// </summary>
     public string? Token { get; init; }
+
+    /// <summary>The event whose delivery wrote the record (<see cref="ClaimRules.EventOf"/> of <see cref="Token"/>), when it said.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? EventId => ClaimRules.EventOf(Token);
     /// <summary>When the record stops counting: an in-progress claim's lease, or the end of the duplicate memory.</summary>
     public required DateTimeOffset ExpiresAt { get; init; }
 }
@@ -65,6 +72,18 @@ public static class ClaimRules
 
     /// <summary>The lease for an invocation with <paramref name="remaining"/> time before its deadline.</summary>
     public static TimeSpan LeaseFor(TimeSpan remaining) => (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) + LeaseMargin;
+
+    /// <summary>
+    /// A new claim token for a delivery of <paramref name="eventId"/>: the event id, then a random part. One key per change
+    /// is enough to tell a second delivery of the same event from the same change under another event id: the processed
+    /// record's token names the event that processed it.
+    /// </summary>
+    public static string Token(string? eventId) =>
+        eventId is null ? Guid.NewGuid().ToString("N") : string.Concat(eventId, "#", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The event id a <see cref="Token(string?)"/> names, or null (a token without one, as written before it named its event).</summary>
+    public static string? EventOf(string? token) =>
+        token is null || token.LastIndexOf('#') is var i && i <= 0 ? null : token[..i];
 
     /// <summary>The key of one piece of deferred work (an event decided again at its due time): its event and its due time.</summary>
     public static string DueKey(string eventId, DateTimeOffset dueAt) => $"due#{eventId}#{dueAt.UtcTicks}";

@@ -73,6 +73,36 @@ public interface IStateStore : IStateReader
     ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct);
 
     ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct);
+
+    /// <summary>
+    /// The committer's unconditional writes of one decision, together (issue 17): one request where the backend allows it
+    /// (DynamoDB: <c>BatchWriteItem</c>), not one per record. Not atomic: when it throws, some may have been written, and
+    /// the reaction fails so that its retry decides again. The default writes them one by one.
+    /// </summary>
+    async ValueTask WriteAsync(StateBatch batch, CancellationToken ct)
+    {
+        foreach (var r in batch.Lineages) await PutLineageAsync(r, ct).ConfigureAwait(false);
+        foreach (var r in batch.DrainMoves) await PutDrainMoveAsync(r, ct).ConfigureAwait(false);
+        foreach (var r in batch.ServicePlacements) await PutServicePlacementAsync(r, ct).ConfigureAwait(false);
+        foreach (var r in batch.Audit) await AppendAuditAsync(r, ct).ConfigureAwait(false);
+        foreach (var r in batch.Processed) await TryPutClaimAsync(r, ClaimCondition.Holds(r.Token!), ct).ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// What <see cref="IStateStore.WriteAsync"/> writes: records whose write has no condition, and the processed records of
+/// a reaction's claims (<see cref="Processed"/>, completed in the same request when the reaction leaves nothing to hand on).
+/// </summary>
+public sealed record StateBatch(
+    IReadOnlyList<LineageRecord> Lineages,
+    IReadOnlyList<DrainMoveRecord> DrainMoves,
+    IReadOnlyList<ServicePlacementRecord> ServicePlacements,
+    IReadOnlyList<AuditEntry> Audit,
+    IReadOnlyList<ClaimRecord> Processed)
+{
+    public static readonly StateBatch Empty = new([], [], [], [], []);
+
+    public int Count => Lineages.Count + DrainMoves.Count + ServicePlacements.Count + Audit.Count + Processed.Count;
 }
 
 public sealed record AuditEntry(DateTimeOffset Time, string EventId, string Handler, string Outcome, string Reason,

@@ -143,4 +143,22 @@ public interface IStateBackend
 
     /// <summary>The trail appended under <paramref name="trail"/>'s kind and scope, in order, as far as the backend keeps it.</summary>
     ValueTask<IReadOnlyList<StoredItem>> QueryAsync(ItemKey trail, CancellationToken ct);
+
+    /// <summary>
+    /// Writes the items unconditionally, together, in as few requests as the backend can (DynamoDB: <c>BatchWriteItem</c>,
+    /// 25 items a request); an item with <see cref="BatchItem.AppendAt"/> is appended (<see cref="AppendAsync"/>). Not
+    /// atomic: when it throws, some of the items may have been written. Two items under one key: the later one stands.
+    /// The default writes them one by one, in order.
+    /// </summary>
+    async ValueTask PutManyAsync(IReadOnlyList<BatchItem> items, CancellationToken ct)
+    {
+        foreach (var b in items)
+        {
+            if (b.AppendAt is { } at) await AppendAsync(b.Item, at, ct).ConfigureAwait(false);
+            else await PutAsync(b.Item, WriteCondition.None, ct).ConfigureAwait(false);
+        }
+    }
 }
+
+/// <summary>One item of <see cref="IStateBackend.PutManyAsync"/>: put, or appended to its trail at <see cref="AppendAt"/> when set.</summary>
+public readonly record struct BatchItem(StoredItem Item, DateTimeOffset? AppendAt = null);

@@ -61,16 +61,35 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
 
     /// <summary><see cref="ClaimCondition.Free"/>: no live item under the key; <see cref="ClaimCondition.Holds"/>: the stored item carries the token.</summary>
     public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) =>
-        backend.PutAsync(new StoredItem
-        {
-            Key = EventKey(record.Key),
-            Kind = record.Status == ClaimStatus.InProgress ? ClaimKind : EventKind,
-            ExpiresAt = record.ExpiresAt,
-            Token = record.Token,
-        }, condition.HeldBy is { } token ? WriteCondition.HeldBy(token) : WriteCondition.Absent(Now), ct);
+        backend.PutAsync(ClaimItem(record), condition.HeldBy is { } token ? WriteCondition.HeldBy(token) : WriteCondition.Absent(Now), ct);
+
+    private static StoredItem ClaimItem(ClaimRecord record) => new()
+    {
+        Key = EventKey(record.Key),
+        Kind = record.Status == ClaimStatus.InProgress ? ClaimKind : EventKind,
+        ExpiresAt = record.ExpiresAt,
+        Token = record.Token,
+    };
 
     public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) =>
         backend.DeleteAsync(EventKey(key), WriteCondition.HeldBy(token), ct);
+
+    /// <summary>
+    /// One <see cref="IStateBackend.PutManyAsync"/>: the records as their own puts would write them (keys, kinds, expiries);
+    /// a processed record is written without its claim's condition, by the delivery that completed the reaction (see
+    /// docs/lambda.md, "What a reaction costs").
+    /// </summary>
+    public ValueTask WriteAsync(StateBatch batch, CancellationToken ct)
+    {
+        if (batch.Count == 0) return ValueTask.CompletedTask;
+        var items = new List<BatchItem>(batch.Count);
+        foreach (var r in batch.Lineages) items.Add(new(LineageItem(r)));
+        foreach (var r in batch.DrainMoves) items.Add(new(DrainMoveItem(r)));
+        foreach (var r in batch.ServicePlacements) items.Add(new(ServicePlacementItem(r)));
+        foreach (var r in batch.Audit) items.Add(new(AuditItem(r), r.Time));
+        foreach (var r in batch.Processed) items.Add(new(ClaimItem(r)));
+        return backend.PutManyAsync(items, ct);
+    }
 
     // ---------------- task lineages ----------------
 
@@ -80,13 +99,15 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
         (LineageRecord?)await LiveRecordAsync(LineageKey(cluster, lineage), ct).ConfigureAwait(false);
 
     public async ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) =>
-        await backend.PutAsync(new StoredItem
-        {
-            Key = LineageKey(record.Cluster, record.Lineage),
-            Kind = LineageKind,
-            Record = record,
-            ExpiresAt = Now + (record.GivenUp && GivenUpLineageRetention is { } g ? g : Retention.Lineage),
-        }, WriteCondition.None, ct).ConfigureAwait(false);
+        await backend.PutAsync(LineageItem(record), WriteCondition.None, ct).ConfigureAwait(false);
+
+    private StoredItem LineageItem(LineageRecord record) => new()
+    {
+        Key = LineageKey(record.Cluster, record.Lineage),
+        Kind = LineageKind,
+        Record = record,
+        ExpiresAt = Now + (record.GivenUp && GivenUpLineageRetention is { } g ? g : Retention.Lineage),
+    };
 
     // ---------------- relaunch rate limit ----------------
 
@@ -100,14 +121,15 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
 
     // ---------------- decision audit ----------------
 
-    public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
-        backend.AppendAsync(new StoredItem
-        {
-            Key = new ItemKey(ItemKind.Audit, entry.EventId),
-            Kind = AuditKind,
-            Record = entry,
-            ExpiresAt = entry.Time + Retention.Audit,
-        }, entry.Time, ct);
+    public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) => backend.AppendAsync(AuditItem(entry), entry.Time, ct);
+
+    private static StoredItem AuditItem(AuditEntry entry) => new()
+    {
+        Key = new ItemKey(ItemKind.Audit, entry.EventId),
+        Kind = AuditKind,
+        Record = entry,
+        ExpiresAt = entry.Time + Retention.Audit,
+    };
 
     /// <summary>The audit trail of one event, in the order it was written (as much of it as the backend keeps).</summary>
     public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(string eventId, CancellationToken ct)
@@ -175,13 +197,15 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
         (DrainMoveRecord?)await LiveRecordAsync(DrainMoveKey(cluster, lineage), ct).ConfigureAwait(false);
 
     public async ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) =>
-        await backend.PutAsync(new StoredItem
-        {
-            Key = DrainMoveKey(record.Cluster, record.Lineage),
-            Kind = DrainMoveKind,
-            Record = record,
-            ExpiresAt = Now + Retention.DrainMove,
-        }, WriteCondition.None, ct).ConfigureAwait(false);
+        await backend.PutAsync(DrainMoveItem(record), WriteCondition.None, ct).ConfigureAwait(false);
+
+    private StoredItem DrainMoveItem(DrainMoveRecord record) => new()
+    {
+        Key = DrainMoveKey(record.Cluster, record.Lineage),
+        Kind = DrainMoveKind,
+        Record = record,
+        ExpiresAt = Now + Retention.DrainMove,
+    };
 
     public static ItemKey ServicePlacementKey(string cluster, string service) => new(ItemKind.ServicePlacement, cluster, service);
 
@@ -189,10 +213,12 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
         (ServicePlacementRecord?)await LiveRecordAsync(ServicePlacementKey(cluster, service), ct).ConfigureAwait(false);
 
     public async ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) =>
-        await backend.PutAsync(new StoredItem
-        {
-            Key = ServicePlacementKey(record.Cluster, record.Service),
-            Kind = ServicePlacementKind,
-            Record = record,
-        }, WriteCondition.None, ct).ConfigureAwait(false);
+        await backend.PutAsync(ServicePlacementItem(record), WriteCondition.None, ct).ConfigureAwait(false);
+
+    private static StoredItem ServicePlacementItem(ServicePlacementRecord record) => new()
+    {
+        Key = ServicePlacementKey(record.Cluster, record.Service),
+        Kind = ServicePlacementKind,
+        Record = record,
+    };
 }

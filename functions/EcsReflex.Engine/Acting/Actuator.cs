@@ -77,6 +77,9 @@ public sealed record Actuation(Outcome Outcome, string Code, string Reason, IRea
     /// </summary>
     public bool ClaimLost { get; init; }
 
+    /// <summary>The event's claim was completed in the same request as the decision's writes (see <see cref="Actuator.ExecuteAsync"/>).</summary>
+    public bool Completed { get; init; }
+
     internal static readonly Actuation Lost = new(Outcome.Failed, ReasonCodes.EngineClaimsLost, "claim lost", [], null) { ClaimLost = true };
 }
 
@@ -101,32 +104,41 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
     /// <summary>How many times an undo re-reads a record that changed under it before giving up (a newer change then stands).</summary>
     private const int MaxUndoAttempts = 8;
 
-    public async ValueTask<Actuation> ExecuteAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct)
+    /// <param name="completing">
+    /// Given what was done, the processed records of the event's claim to write with the decision's own writes, in the
+    /// same request (the reaction then needs no write of its own to complete it: <see cref="Actuation.Completed"/>), or
+    /// none when the claim must wait (a reaction that leaves work to hand on, or failed).
+    /// </param>
+    public async ValueTask<Actuation> ExecuteAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct,
+        Func<Actuation, IReadOnlyList<ClaimRecord>>? completing = null)
     {
         foreach (var write in decision.Writes)
             if (write.When == CommitPoint.Claim && !await ClaimAsync(write, ct))
                 return Actuation.Lost;
+        var audits = new List<AuditEntry>(audit ? decision.Actions.Count + 1 : 0);
         Actuation done;
         try
         {
-            done = await ActAsync(decision, eventId, handler, now, ct);
+            done = await ActAsync(decision, eventId, handler, now, audits, ct);
         }
         catch
         {
-            // Nothing more is committed for a reaction that threw, except the undo of what its claims recorded.
-            await CommitAsync(decision, null, CancellationToken.None);
+            // Nothing more is committed for a reaction that threw, except its audit trail and the undo of what its claims recorded.
+            await CommitAsync(decision, null, audits, [], CancellationToken.None);
             throw;
         }
-        await CommitAsync(decision, done, ct);
-        return done;
+        var processed = completing?.Invoke(done) ?? [];
+        await CommitAsync(decision, done, audits, processed, ct);
+        return processed.Count > 0 ? done with { Completed = true } : done;
     }
 
     /// <summary>The actions, in order: RunTask first in a decision, so a rate limit or a refusal leaves nothing half-done.</summary>
-    private async ValueTask<Actuation> ActAsync(Decision decision, string eventId, string handler, DateTimeOffset now, CancellationToken ct)
+    private async ValueTask<Actuation> ActAsync(Decision decision, string eventId, string handler, DateTimeOffset now, List<AuditEntry> audits,
+        CancellationToken ct)
     {
         if (decision.Outcome != Outcome.Acted || decision.Actions.Count == 0)
         {
-            await AuditAsync(now, eventId, handler, decision.Outcome.Name(), decision.Reason, null, null, null, ct);
+            Audit(audits, now, eventId, handler, decision.Outcome.Name(), decision.Reason, null, null, null);
             return new Actuation(decision.Outcome, decision.Code, decision.Reason, [], decision.DueAt);
         }
 
@@ -144,7 +156,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 {
                     var next = minute.AddMinutes(1);
                     var reason = $"{decision.Reason}; held by the rate limit ({limit} relaunches a minute in {clusterName}), deferred to {next:HH:mm:ss}";
-                    await AuditAsync(now, eventId, handler, "deferred", reason, action.Operation, RequestJson(run), "rate-limited", ct);
+                    Audit(audits, now, eventId, handler, "deferred", reason, action.Operation, RequestJson(run), "rate-limited");
                     // Actions already done stay done: nothing is half-done because RunTask comes first in a decision.
                     return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorRateLimit, reason, results, next);
                 }
@@ -164,12 +176,12 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
             {
                 // Throttled past the retry budget, server errors, the deadline: audited, then the invocation fails so it is retried.
                 if (!ct.IsCancellationRequested)
-                    await AuditAsync(now, eventId, handler, "transient-error", decision.Reason, action.Operation, RequestJson(action.Request),
-                        $"{ex.ErrorCode}: {ex.ErrorMessage}", ct);
+                    Audit(audits, now, eventId, handler, "transient-error", decision.Reason, action.Operation, RequestJson(action.Request),
+                        $"{ex.ErrorCode}: {ex.ErrorMessage}");
                 throw;
             }
             results.Add(result);
-            await AuditAsync(now, eventId, handler, result.Status, decision.Reason, action.Operation, RequestJson(action.Request), result.Detail, ct);
+            Audit(audits, now, eventId, handler, result.Status, decision.Reason, action.Operation, RequestJson(action.Request), result.Detail);
             if (!result.Done)
             {
                 if (result.State == ActionStatus.Capacity)
@@ -191,23 +203,40 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
         _ => throw new NotSupportedException($"{write.GetType().Name} cannot be a claim: it has no condition"),
     };
 
-    /// <summary>The declared writes whose commit point <paramref name="done"/> reached (null: the actions threw), in order.</summary>
-    private async ValueTask CommitAsync(Decision decision, Actuation? done, CancellationToken ct)
+    /// <summary>
+    /// The declared writes whose commit point <paramref name="done"/> reached (null: the actions threw), the audit trail and
+    /// the processed records, all sent together: the unconditional ones in one batch (<see cref="IStateStore.WriteAsync"/>),
+    /// each conditional one (its own item) beside it. One round trip, whatever the decision wrote.
+    /// </summary>
+    private async ValueTask CommitAsync(Decision decision, Actuation? done, List<AuditEntry> audits, IReadOnlyList<ClaimRecord> processed,
+        CancellationToken ct)
     {
+        List<LineageRecord>? lineages = null;
+        List<DrainMoveRecord>? moves = null;
+        List<ServicePlacementRecord>? placements = null;
+        List<Task>? conditional = null;
         foreach (var write in decision.Writes)
         {
             if (!Reached(write, done)) continue;
             switch (write)
             {
-                case LineageWrite l: await store.PutLineageAsync(l.Record, ct); break;
-                case DrainMoveWrite m: await store.PutDrainMoveAsync(m.Record, ct); break;
-                case ServicePlacementWrite p: await store.PutServicePlacementAsync(p.Record, ct); break;
-                case InstanceSeenWrite i: await store.TryPutInstanceSeenAsync(i.Record, ct); break;
-                case ScalingRecordWrite s: await store.TryPutScalingRecordAsync(s.Record, s.ExpectedVersion, ct); break;
-                case ScalingUndoWrite u: await UndoScalingChangeAsync(u, ct); break;
+                case LineageWrite l: (lineages ??= []).Add(l.Record); break;
+                case DrainMoveWrite m: (moves ??= []).Add(m.Record); break;
+                case ServicePlacementWrite p: (placements ??= []).Add(p.Record); break;
+                case InstanceSeenWrite i: (conditional ??= []).Add(store.TryPutInstanceSeenAsync(i.Record, ct).AsTask()); break;
+                case ScalingRecordWrite s: (conditional ??= []).Add(store.TryPutScalingRecordAsync(s.Record, s.ExpectedVersion, ct).AsTask()); break;
+                case ScalingUndoWrite u: (conditional ??= []).Add(UndoScalingChangeAsync(u, ct).AsTask()); break;
                 default: throw new NotSupportedException($"the committer cannot write {write.GetType().Name}");
             }
         }
+        var batch = new StateBatch(lineages ?? [], moves ?? [], placements ?? [], audits, processed);
+        if (conditional is null)
+        {
+            if (batch.Count > 0) await store.WriteAsync(batch, ct);
+            return;
+        }
+        if (batch.Count > 0) conditional.Add(store.WriteAsync(batch, ct).AsTask());
+        await Task.WhenAll(conditional);
     }
 
     /// <summary>True when <paramref name="write"/>'s commit point was reached by <paramref name="done"/> (null: the actions threw).</summary>
@@ -283,9 +312,12 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                                || reason.Contains("Capacity is unavailable", StringComparison.OrdinalIgnoreCase)
                                || reason == "AGENT");
 
-    private ValueTask AuditAsync(DateTimeOffset now, string eventId, string handler, string outcome, string reason,
-        string? operation, string? request, string? result, CancellationToken ct) =>
-        audit ? store.AppendAuditAsync(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result), ct) : ValueTask.CompletedTask;
+    /// <summary>An audit entry, written with the decision's other writes (<see cref="CommitAsync"/>).</summary>
+    private void Audit(List<AuditEntry> audits, DateTimeOffset now, string eventId, string handler, string outcome, string reason,
+        string? operation, string? request, string? result)
+    {
+        if (audit) audits.Add(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result));
+    }
 
     private string? RequestJson(ActionRequest request) => audit ? ActionJson.ToJson(request) : null;
 }

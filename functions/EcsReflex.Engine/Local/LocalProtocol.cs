@@ -40,6 +40,7 @@ public static class LocalProtocol
     public const string PutDrainMove = Prefix + "state/put-drain-move";
     public const string GetServicePlacement = Prefix + "state/get-service-placement";
     public const string PutServicePlacement = Prefix + "state/put-service-placement";
+    public const string WriteBatch = Prefix + "state/write-batch";
 
     // IClusterObserver
     public const string Ec2InstanceId = Prefix + "cluster/ec2-instance-id";
@@ -66,7 +67,7 @@ public static class LocalProtocol
     public static readonly IReadOnlyList<string> Paths =
     [
         GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
-        GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement,
+        GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement, WriteBatch,
         Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeAlarmNow, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
         ListStoppedTasks, ListContainerInstances, RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
     ];
@@ -143,6 +144,7 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(DrainMoveRecord))]
 [JsonSerializable(typeof(ServicePlacementRecord))]
 [JsonSerializable(typeof(AuditEntry))]
+[JsonSerializable(typeof(StateBatch))]
 [JsonSerializable(typeof(DeadLetter))]
 [JsonSerializable(typeof(RunTaskRequest))]
 [JsonSerializable(typeof(StopTaskRequest))]

@@ -58,6 +58,10 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
         new ValueTask(PostAsync(LocalProtocol.Audit, entry, Json.AuditEntry, Json.BoolResult, ct));
 
+    /// <summary>One call for the whole batch, as one BatchWriteItem in AWS.</summary>
+    public ValueTask WriteAsync(StateBatch batch, CancellationToken ct) =>
+        batch.Count == 0 ? ValueTask.CompletedTask : new ValueTask(PostAsync(LocalProtocol.WriteBatch, batch, Json.StateBatch, Json.BoolResult, ct));
+
     public async ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.GetScalingRecord, new ServiceKeyRequest(cluster, service), Json.ServiceKeyRequest, Json.ScalingRecordResult, ct)).Value;
 
