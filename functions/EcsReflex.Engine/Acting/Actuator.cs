@@ -139,8 +139,8 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 var cluster = policy.FindCluster(run.Cluster);
                 var limit = cluster?.Limits.MaxRelaunchesPerMinute ?? ClusterLimits.DefaultMaxRelaunchesPerMinute;
                 var clusterName = cluster?.Name ?? Arns.ClusterName(run.Cluster);
-                var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
-                if (!await store.TryTakeRelaunchSlotAsync(clusterName, minute, limit, ct))
+                var minute = RelaunchSlots.MinuteOf(now);
+                if (!RelaunchSlots.Within(await store.TakeRelaunchSlotAsync(clusterName, minute, ct), limit))
                 {
                     var next = minute.AddMinutes(1);
                     var reason = $"{decision.Reason}; held by the rate limit ({limit} relaunches a minute in {clusterName}), deferred to {next:HH:mm:ss}";
