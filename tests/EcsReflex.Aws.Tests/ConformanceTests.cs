@@ -285,6 +285,7 @@ public sealed class ConformanceTests
         await using var stub = await AwsStub.StartAsync(r => StubReply.Json(r.Operation switch
         {
             "Query" => """{"Items":[],"Count":0}""",
+            "UpdateItem" => """{"Attributes":{"count":{"N":"1"}}}""",
             "DescribeTable" => """{"Table":{"TableName":"t","TableStatus":"ACTIVE"}}""",
             "CreateTable" => """{"TableDescription":{"TableName":"t","TableStatus":"CREATING"}}""",
             _ => "{}",
@@ -304,7 +305,7 @@ public sealed class ConformanceTests
         await backend.PutAsync(item, EcsReflex.Core.State.WriteCondition.NotNewer(3, now), default);
         await backend.DeleteAsync(key, EcsReflex.Core.State.WriteCondition.HeldBy("t-1"), default);
         await backend.DeleteAsync(key, EcsReflex.Core.State.WriteCondition.None, default);
-        await backend.IncrementAsync(key, "limit", 20, now.AddMinutes(2), default);
+        await backend.IncrementAsync(key, "relaunches", now.AddMinutes(2), default);
         await backend.AppendAsync(item, now, default);
         await backend.QueryAsync(key, default);
 
@@ -316,6 +317,11 @@ public sealed class ConformanceTests
         }
         Assert.Equal(["CreateTable", "DeleteItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"],
             stub.Requests.Select(r => r.Operation).Distinct().Order(StringComparer.Ordinal));
+        // The relaunch counter: one unconditional ADD that reads the new count back.
+        using var update = JsonDocument.Parse(Assert.Single(stub.Requests, r => r.Operation == "UpdateItem").Body);
+        Assert.Equal("UPDATED_NEW", update.RootElement.GetProperty("ReturnValues").GetString());
+        Assert.StartsWith("ADD #count :one", update.RootElement.GetProperty("UpdateExpression").GetString(), StringComparison.Ordinal);
+        Assert.False(update.RootElement.TryGetProperty("ConditionExpression", out _));
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         Assert.Equal(("json", "1.0"), (DynamoModel.Metadata("protocol"), DynamoModel.Metadata("jsonVersion")));
     }
@@ -335,6 +341,7 @@ public sealed class ConformanceTests
         { "sqs", "SendMessage", typeof(EcsReflex.Aws.Sqs.SendMessageResponse) },
         { "dynamodb", "GetItem", typeof(EcsReflex.Aws.DynamoDb.GetItemResponse) },
         { "dynamodb", "PutItem", typeof(EcsReflex.Aws.DynamoDb.WriteItemResponse) },
+        { "dynamodb", "UpdateItem", typeof(EcsReflex.Aws.DynamoDb.UpdateItemResponse) },
         { "dynamodb", "Query", typeof(EcsReflex.Aws.DynamoDb.QueryResponse) },
         { "dynamodb", "DescribeTable", typeof(EcsReflex.Aws.DynamoDb.DescribeTableResponse) },
         { "dynamodb", "CreateTable", typeof(EcsReflex.Aws.DynamoDb.CreateTableResponse) },

@@ -80,13 +80,14 @@ public sealed class DynamoDbLayoutTests(DynaliteFixture dynalite) : IClassFixtur
     }
 
     [Fact]
-    public async Task TakeRelaunchSlot_KeepsAnAtomicCounterPerClusterMinute()
+    public async Task TakeRelaunchSlot_KeepsAnAtomicCounterPerClusterMinute_OfEveryRelaunchAskedFor()
     {
         var (store, table, _) = await CreateAsync();
-        for (var i = 0; i < 4; i++) await store.TryTakeRelaunchSlotAsync("prod", Start, 3, default);
+        for (var i = 0; i < 4; i++) await store.TakeRelaunchSlotAsync("prod", Start, default);
 
         var item = await RawAsync(table, "cluster#prod", "relaunches#2025-03-01T12:00Z");
-        Assert.Equal("3", item["count"].N);
+        Assert.Equal("4", item["count"].N);
+        Assert.Equal("relaunches", item["kind"].S);
         Assert.Equal(Start.AddHours(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), item["expiresAt"].N);
     }
 

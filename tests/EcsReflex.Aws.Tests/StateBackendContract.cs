@@ -115,17 +115,35 @@ public abstract class StateBackendContract
     }
 
     [Fact]
-    public async Task Increment_CountsUpToTheLimit_UnderConcurrentCallers()
+    public async Task Increment_UnderConcurrentCallers_GivesEachADifferentCount_OneToN()
     {
         var backend = await CreateAsync();
         var key = new ItemKey(ItemKind.RelaunchSlots, "prod", "2025-03-01T12:00Z");
 
         var results = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ =>
-            Task.Run(() => backend.IncrementAsync(key, "relaunches", 12, Start.AddHours(1), default).AsTask())));
+            Task.Run(() => backend.IncrementAsync(key, "relaunches", Start.AddHours(1), default).AsTask())));
 
-        Assert.Equal(12, results.Count(r => r));
+        Assert.Equal(Enumerable.Range(1, 30).Select(n => (long)n), results.Order());
         var item = await backend.GetAsync(key, default);
-        Assert.Equal(("relaunches", 12L, Start.AddHours(1)), (item!.Kind, item.Count, item.ExpiresAt));
+        Assert.Equal(("relaunches", 30L, Start.AddHours(1)), (item!.Kind, item.Count, item.ExpiresAt));
+    }
+
+    [Fact]
+    public async Task Increment_StartsAtOne_CountsPerKey_AndKeepsTheLatestKindAndExpiry()
+    {
+        var backend = await CreateAsync();
+        var minute = new ItemKey(ItemKind.RelaunchSlots, "prod", "2025-03-01T12:00Z");
+        var next = minute with { Name = "2025-03-01T12:01Z" };
+        var other = new ItemKey(ItemKind.RelaunchSlots, "staging", "2025-03-01T12:00Z");
+
+        Assert.Equal(1, await backend.IncrementAsync(minute, "relaunches", Start.AddHours(1), default));
+        Assert.Equal(2, await backend.IncrementAsync(minute, "relaunches", Start.AddHours(1), default));
+        Assert.Equal(1, await backend.IncrementAsync(next, "relaunches", Start.AddHours(1), default));
+        Assert.Equal(1, await backend.IncrementAsync(other, "relaunches", Start.AddHours(1), default));
+        Assert.Equal(3, await backend.IncrementAsync(minute, "counted", Start.AddHours(2), default));
+
+        var item = await backend.GetAsync(minute, default);
+        Assert.Equal(("counted", 3L, Start.AddHours(2)), (item!.Kind, item.Count, item.ExpiresAt));
     }
 
     [Fact]

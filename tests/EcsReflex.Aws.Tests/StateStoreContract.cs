@@ -259,31 +259,33 @@ public abstract class StateStoreContract
     }
 
     [Fact]
-    public async Task TakeRelaunchSlot_GivesExactlyTheLimitPerClusterMinute()
+    public async Task TakeRelaunchSlot_NumbersTheRelaunchesOfEachClusterMinute_PastTheLimitToo()
     {
         var store = await CreateAsync();
         var minute = Start;
-        var taken = new List<bool>();
-        for (var i = 0; i < 5; i++) taken.Add(await store.TryTakeRelaunchSlotAsync("prod", minute, 3, default));
+        var taken = new List<long>();
+        for (var i = 0; i < 5; i++) taken.Add(await store.TakeRelaunchSlotAsync("prod", minute, default));
 
-        Assert.Equal([true, true, true, false, false], taken);
-        Assert.True(await store.TryTakeRelaunchSlotAsync("prod", minute.AddMinutes(1), 3, default));
-        Assert.True(await store.TryTakeRelaunchSlotAsync("staging", minute, 3, default));
+        Assert.Equal([1, 2, 3, 4, 5], taken);
+        Assert.Equal(1, await store.TakeRelaunchSlotAsync("prod", minute.AddMinutes(1), default));
+        Assert.Equal(1, await store.TakeRelaunchSlotAsync("staging", minute, default));
+        Assert.Equal(6, await store.TakeRelaunchSlotAsync("prod", minute.AddSeconds(59), default)); // the same minute, by its key
     }
 
+    /// <summary>
+    /// 40 concurrent relaunches at 15 a minute: each gets its own number, so exactly 15 go now and the others are spread
+    /// over the next minutes by <see cref="RelaunchSlots.DueMinute"/>, 15 to a minute, none twice.
+    /// </summary>
     [Fact]
-    public async Task TakeRelaunchSlot_WithALimitOfZero_NeverGivesOne()
+    public async Task TakeRelaunchSlot_UnderConcurrentCallers_GivesEachItsOwnNumber_SoExactlyTheLimitGoesInEachMinute()
     {
         var store = await CreateAsync();
-        Assert.False(await store.TryTakeRelaunchSlotAsync("prod", Start, 0, default));
-    }
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => store.TakeRelaunchSlotAsync("prod", Start, default).AsTask())));
 
-    [Fact]
-    public async Task TakeRelaunchSlot_UnderConcurrentCallers_GivesExactlyTheLimit()
-    {
-        var store = await CreateAsync();
-        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => store.TryTakeRelaunchSlotAsync("prod", Start, 15, default).AsTask())));
-        Assert.Equal(15, results.Count(r => r));
+        Assert.Equal(Enumerable.Range(1, 40).Select(n => (long)n), results.Order());
+        Assert.Equal(15, results.Count(n => RelaunchSlots.Within(n, 15)));
+        Assert.Equal([(0, 15), (1, 15), (2, 10)],
+            results.GroupBy(n => (int)(RelaunchSlots.DueMinute(Start, n, 15) - Start).TotalMinutes).OrderBy(g => g.Key).Select(g => (g.Key, g.Count())));
     }
 
     [Fact]

@@ -70,9 +70,9 @@ public class ReplayMemoryTests
     {
         var minute = T0;
         var store = new InMemoryStateStore { Now = minute };
-        Assert.True(await store.TryTakeRelaunchSlotAsync("prod", minute, 2, default));
-        Assert.True(await store.TryTakeRelaunchSlotAsync("prod", minute, 2, default));
-        Assert.False(await store.TryTakeRelaunchSlotAsync("prod", minute, 2, default));
+        Assert.Equal(1, await store.TakeRelaunchSlotAsync("prod", minute, default));
+        Assert.Equal(2, await store.TakeRelaunchSlotAsync("prod", minute, default));
+        Assert.Equal(3, await store.TakeRelaunchSlotAsync("prod", minute, default));
 
         store.Now = minute + TimeSpan.FromMinutes(59);
         Assert.Equal(1, store.Counts.RelaunchSlots);

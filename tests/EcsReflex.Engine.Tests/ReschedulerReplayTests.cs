@@ -129,8 +129,32 @@ public class ReschedulerReplayTests
         Assert.Equal(100, engine.Cluster.TasksStarted);
     }
 
+    /// <summary>
+    /// No thundering herd: the 100 failures of burst-100 (all back-off timers due in 03:00, 20 a minute allowed) are
+    /// counted 1 to 100 in that minute; the 21st to 40th are deferred to 03:01, the 41st to 60th to 03:02 and so on, each
+    /// to a minute it is alone in, so each deferred relaunch is decided once more: 100 decisions at the back-off's due
+    /// time, then 80, not 100 + 80 + 60 + 40 + 20 as when every deferral competed again in the next minute.
+    /// </summary>
     [Fact]
-    public async Task RateLimitedRelaunches_AreDueAtTheNextMinute()
+    public async Task BurstOf100Failures_EachRateLimitedRelaunchIsDecidedOnceMore_InAMinuteOfItsOwn()
+    {
+        var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
+        var timers = records.Where(r => r.Handler == HandlerNames.TaskRescheduler && r.Trigger == "timer").ToList();
+        var limited = records.Where(r => r.Code == ReasonCodes.ActuatorRateLimit).ToList();
+
+        Assert.Equal(100 + 80, timers.Count);
+        Assert.Equal(80, limited.Count);
+        Assert.Equal(80, limited.Select(r => r.EventId).Distinct().Count());
+        var dueMinutes = limited.GroupBy(r => r.DueAt!.Value).OrderBy(g => g.Key).Select(g => (g.Key.ToString("HH:mm:ss"), g.Count())).ToList();
+        Assert.Equal([("03:01:00", 20), ("03:02:00", 20), ("03:03:00", 20), ("03:04:00", 20)], dueMinutes);
+        var runs = records.Where(r => r.Actions.Any(a => a.Action.Operation == "RunTask")).ToList();
+        Assert.Equal(100, runs.Count);
+        Assert.Equal([20, 20, 20, 20, 20], runs.GroupBy(r => r.Time!.Value.ToString("HH:mm")).OrderBy(g => g.Key).Select(g => g.Count()));
+        Assert.DoesNotContain(records, r => r.Outcome is Outcome.Failed or Outcome.Rejected);
+    }
+
+    [Fact]
+    public async Task RateLimitedRelaunches_AreDueAtTheStartOfALaterMinute()
     {
         var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
         var limited = records.Where(r => r.Code == ReasonCodes.ActuatorRateLimit).ToList();
@@ -140,6 +164,19 @@ public class ReschedulerReplayTests
             Assert.Equal(0, r.DueAt!.Value.Second);
             Assert.True(r.DueAt > r.Time);
         });
+    }
+
+    /// <summary>The reason says how many relaunches the minute counted, the limit, and the minute the relaunch is deferred to.</summary>
+    [Fact]
+    public async Task RateLimitedRelaunch_SaysItsCountTheLimitAndTheMinuteItIsDeferredTo()
+    {
+        var (records, _) = await ReplayHarness.RunScenarioAsync("burst-100.jsonl");
+        var limited = records.Where(r => r.Code == ReasonCodes.ActuatorRateLimit).ToList();
+
+        Assert.EndsWith("; held by the rate limit (the 21st relaunch this minute in prod, over 20 a minute), deferred to 03:01:00", limited[0].Reason);
+        Assert.EndsWith("; held by the rate limit (the 42nd relaunch this minute in prod, over 20 a minute), deferred to 03:02:00", limited[21].Reason);
+        Assert.EndsWith("; held by the rate limit (the 100th relaunch this minute in prod, over 20 a minute), deferred to 03:04:00", limited[^1].Reason);
+        Assert.All(limited, r => Assert.Equal(Outcome.Deferred, r.Outcome));
     }
 
     [Fact]

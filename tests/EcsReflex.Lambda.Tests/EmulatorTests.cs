@@ -90,15 +90,15 @@ public sealed class EmulatorTests
         await client.PutLineageAsync(lineage, ct);
         await ((IDelayQueue)client).SendAsync(new DeferredWork("{\"id\":\"e\"}", DateTimeOffset.Parse("2026-03-02T09:00:10Z")), ct);
         await ((IDeadLetterSender)client).SendAsync(new DeadLetter { Handler = "h", Code = "invalid-json", Reason = "r", Payload = "x", RejectedAt = DateTimeOffset.UnixEpoch }, ct);
-        var slots = new List<bool>();
-        for (var i = 0; i < 3; i++) slots.Add(await client.TryTakeRelaunchSlotAsync("prod", DateTimeOffset.Parse("2026-03-02T09:00:00Z"), 2, ct));
+        var slots = new List<long>();
+        for (var i = 0; i < 3; i++) slots.Add(await client.TakeRelaunchSlotAsync("prod", DateTimeOffset.Parse("2026-03-02T09:00:00Z"), ct));
 
         Assert.Equal(processed, await client.GetClaimAsync("event#1", ct));
         Assert.Null(await client.GetClaimAsync("event#2", ct));
         Assert.Equal(lineage, await client.GetLineageAsync("prod", "abc", ct));
         Assert.Null(await client.GetLineageAsync("prod", "other", ct));
         Assert.Equal(lineage, Assert.Single(local.Store.Lineages));
-        Assert.Equal([true, true, false], slots);
+        Assert.Equal([1, 2, 3], slots);
         var queued = Assert.Single(local.DrainDeferred());
         Assert.Equal(DateTimeOffset.Parse("2026-03-02T09:00:10Z"), queued.Work.DueAt);
         Assert.Equal("invalid-json", Assert.Single(local.DeadLetters).Code);

@@ -354,6 +354,39 @@ public sealed class HandlerTests
         Assert.Equal("deferred", Assert.Single(h.Reactions).GetProperty("outcome").GetString());
     }
 
+    /// <summary>
+    /// The rate limit's deferral is carried however far ahead it is: the 1000th relaunch of a minute at 20 a minute is
+    /// queued for its own minute, 49 minutes on (not clamped to SQS's 15), goes round the queue unchanged while it is
+    /// early, and is decided once, at that minute.
+    /// </summary>
+    [Fact]
+    public async Task RelaunchDue_ARelaunchTheRateLimitDefersPastFifteenMinutes_IsQueuedForItsMinute_AndDecidedThere()
+    {
+        var eventJson = Repository.EventText("ecs-task-stopped-essential-exit-1.json");
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z"); // the sample's back-off
+        var h = new HostHarness(due);
+        for (var i = 0; i < 999; i++) await h.Store.TakeRelaunchSlotAsync("prod", DateTimeOffset.Parse("2026-03-02T09:20:00Z"), default);
+        var minute = DateTimeOffset.Parse("2026-03-02T10:09:00Z"); // (1000 - 1) / 20 = 49 minutes on
+
+        await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-1", DeferredWorkJson.Write(new DeferredWork(eventJson, due)))));
+        var deferred = Assert.Single(h.Delay.Sent);
+        Assert.Equal(minute, deferred.DueAt);
+        var reaction = Assert.Single(h.Reactions);
+        Assert.Equal(ReasonCodes.ActuatorRateLimit, reaction.GetProperty("code").GetString());
+        Assert.EndsWith("(the 1000th relaunch this minute in prod, over 20 a minute), deferred to 10:09:00", reaction.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        h.Now = due.AddMinutes(15); // SQS's longest delay: it surfaces early
+        await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-2", DeferredWorkJson.Write(deferred))));
+        Assert.Equal(minute, h.Delay.Sent[^1].DueAt);
+        Assert.Equal(ReasonCodes.LambdaRequeued, h.Reactions[^1].GetProperty("code").GetString());
+
+        h.Now = minute;
+        await h.InvokeAsync(RelaunchDue, HostHarness.SqsBatch(("m-3", DeferredWorkJson.Write(h.Delay.Sent[^1]))));
+        Assert.Equal("acted", h.Reactions[^1].GetProperty("outcome").GetString());
+        Assert.Equal(2, h.Delay.Sent.Count);
+        Assert.Equal(2, await h.Store.TakeRelaunchSlotAsync("prod", minute, default)); // it was counted once, in its own minute
+    }
+
     [Fact]
     public async Task RelaunchDue_WhenTheDeadlineHasFired_LeavesEveryUnfinishedMessageForRedelivery()
     {

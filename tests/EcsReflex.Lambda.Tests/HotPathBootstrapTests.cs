@@ -49,8 +49,8 @@ public sealed class HotPathBootstrapTests
                 // the audit entries and the processed record). Before issue 17 the claim and the completion were two writes
                 // each, the audit and the lineage one each, and the three reads one after another.
                 // The RUNNING of the relaunched task: one claim, the EC2 instance and the drain move, one batch.
-                Assert.Equal("cluster/describe-task-tags ×1, cluster/ec2-instance-id ×2, ecs/run-task ×1, state/get-drain-move ×2, state/get-lineage ×1, "
-                             + "state/take-relaunch-slot ×1, state/try-put-claim ×2, state/write-batch ×2", Calls(replay));
+                Assert.Equal("cluster/describe-task-tags ×1, cluster/ec2-instance-id ×2, ecs/run-task ×1, state/count-relaunch ×1, state/get-drain-move ×2, "
+                             + "state/get-lineage ×1, state/try-put-claim ×2, state/write-batch ×2", Calls(replay));
             }
         }
         finally

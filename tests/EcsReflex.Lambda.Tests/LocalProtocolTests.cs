@@ -118,9 +118,11 @@ public sealed class LocalProtocolTests
         new("GetLineage unknown", async (s, _, _, ct) => Jn(await s.GetLineageAsync("prod", "abc", ct), J.LineageRecord)),
         new("PutLineage", async (s, _, _, ct) => { await s.PutLineageAsync(new LineageRecord { Cluster = "prod", Lineage = "abc", Rule = "batch-workers", Attempt = 2, LastFailureAt = T0, GivenUp = true }, ct); return ""; }),
         new("GetLineage", async (s, _, _, ct) => Jn(await s.GetLineageAsync("prod", "abc", ct), J.LineageRecord)),
-        new("TakeSlot 1", async (s, _, _, ct) => (await s.TryTakeRelaunchSlotAsync("prod", T0, 2, ct)).ToString()),
-        new("TakeSlot 2", async (s, _, _, ct) => (await s.TryTakeRelaunchSlotAsync("prod", T0, 2, ct)).ToString()),
-        new("TakeSlot 3 (over the limit)", async (s, _, _, ct) => (await s.TryTakeRelaunchSlotAsync("prod", T0, 2, ct)).ToString()),
+        new("TakeSlot 1", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0, ct)).ToString()),
+        new("TakeSlot 2", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0, ct)).ToString()),
+        new("TakeSlot 3 (counted past any limit)", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0, ct)).ToString()),
+        new("TakeSlot in the next minute", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0.AddMinutes(1), ct)).ToString()),
+        new("TakeSlot of another cluster", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("staging", T0, ct)).ToString()),
         new("AppendAudit", async (s, _, _, ct) => { await s.AppendAuditAsync(new AuditEntry(T0, "e-1", "placement-guard", "done", "why", "StopTask", "{}", "stopping x"), ct); return ""; }),
         new("GetScalingRecord before", async (s, _, _, ct) => Jn(await s.GetScalingRecordAsync("prod", "web", ct), J.ServiceScalingRecord)),
         new("TryPutScalingRecord v0", async (s, _, _, ct) => (await s.TryPutScalingRecordAsync(Scaling(5), 0, ct)).ToString()),
@@ -237,11 +239,11 @@ public sealed class LocalProtocolTests
         try
         {
             var scaling = await Task.WhenAll(clients.Select((c, i) => Task.Run(() => c.TryPutScalingRecordAsync(Scaling(i + 2), 0, CancellationToken.None).AsTask())));
-            var slots = await Task.WhenAll(clients.Select(c => Task.Run(() => c.TryTakeRelaunchSlotAsync("prod", T0, 5, CancellationToken.None).AsTask())));
+            var slots = await Task.WhenAll(clients.Select(c => Task.Run(() => c.TakeRelaunchSlotAsync("prod", T0, CancellationToken.None).AsTask())));
 
             Assert.Single(scaling, won => won);
             Assert.Equal(1, Assert.Single(local.Store.ScalingRecords).Version);
-            Assert.Equal(5, slots.Count(taken => taken));
+            Assert.Equal(Enumerable.Range(1, clients.Count).Select(n => (long)n), slots.Order()); // one increment each, none lost or shared
         }
         finally
         {

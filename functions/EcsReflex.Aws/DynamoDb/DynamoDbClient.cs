@@ -30,8 +30,8 @@ public sealed class DynamoDbClient(AwsTransport transport)
     public Task<WriteItemResponse> DeleteItemAsync(DeleteItemRequest request, CancellationToken ct) =>
         transport.SendJsonAsync(AwsService.DynamoDb, "DeleteItem", request, Json.DeleteItemRequest, Json.WriteItemResponse, ct);
 
-    public Task<WriteItemResponse> UpdateItemAsync(UpdateItemRequest request, CancellationToken ct) =>
-        transport.SendJsonAsync(AwsService.DynamoDb, "UpdateItem", request, Json.UpdateItemRequest, Json.WriteItemResponse, ct);
+    public Task<UpdateItemResponse> UpdateItemAsync(UpdateItemRequest request, CancellationToken ct) =>
+        transport.SendJsonAsync(AwsService.DynamoDb, "UpdateItem", request, Json.UpdateItemRequest, Json.UpdateItemResponse, ct);
 
     /// <summary>Up to 25 puts or deletes in one request, none conditional; what DynamoDB did not get to comes back in <c>UnprocessedItems</c>.</summary>
     public Task<BatchWriteItemResponse> BatchWriteItemAsync(BatchWriteItemRequest request, CancellationToken ct) =>
@@ -94,10 +94,18 @@ public sealed record UpdateItemRequest : ConditionalWrite
 {
     [JsonPropertyName("Key")] public required Dictionary<string, AttributeValue> Key { get; init; }
     [JsonPropertyName("UpdateExpression")] public required string UpdateExpression { get; init; }
+    /// <summary><c>UPDATED_NEW</c>: the answer carries the attributes the update changed, as they are after it.</summary>
+    [JsonPropertyName("ReturnValues")] public string? ReturnValues { get; init; }
 }
 
-/// <summary>PutItem, DeleteItem and UpdateItem answer with nothing EcsReflex asks for (no <c>ReturnValues</c>).</summary>
+/// <summary>PutItem and DeleteItem answer with nothing EcsReflex asks for (no <c>ReturnValues</c>).</summary>
 public sealed record WriteItemResponse;
+
+/// <summary>UpdateItem's answer: with <c>ReturnValues</c>, the attributes it names.</summary>
+public sealed record UpdateItemResponse
+{
+    [JsonPropertyName("Attributes")] public Dictionary<string, AttributeValue>? Attributes { get; init; }
+}
 
 public sealed record QueryRequest
 {
@@ -188,6 +196,7 @@ public sealed record DescribeTableResponse
 [JsonSerializable(typeof(WriteItemResponse))]
 [JsonSerializable(typeof(BatchWriteItemRequest))]
 [JsonSerializable(typeof(BatchWriteItemResponse))]
+[JsonSerializable(typeof(UpdateItemResponse))]
 [JsonSerializable(typeof(QueryRequest))]
 [JsonSerializable(typeof(QueryResponse))]
 [JsonSerializable(typeof(CreateTableRequest))]

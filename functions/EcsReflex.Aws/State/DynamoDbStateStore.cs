@@ -119,21 +119,24 @@ public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName
         _ => throw new ArgumentOutOfRangeException(nameof(c), c.Kind, "no such condition"),
     };
 
-    public ValueTask<bool> IncrementAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct)
+    /// <summary>One <c>UpdateItem</c>: <c>ADD</c> (atomic; an absent attribute counts 0), the new count read back with <c>UPDATED_NEW</c>.</summary>
+    public async ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct)
     {
-        return WhenConditionHolds(dynamo.UpdateItemAsync(new UpdateItemRequest
+        var r = await dynamo.UpdateItemAsync(new UpdateItemRequest
         {
             TableName = tableName,
             Key = Key(key),
-            UpdateExpression = "SET #count = if_not_exists(#count, :zero) + :one, #kind = :kind, #ttl = :ttl",
-            ConditionExpression = "attribute_not_exists(#count) OR #count < :limit",
+            UpdateExpression = "ADD #count :one SET #kind = :kind, #ttl = :ttl",
             ExpressionAttributeNames = Pick("#count", "#kind", "#ttl"),
             ExpressionAttributeValues = new()
             {
-                [":zero"] = Number(0), [":one"] = Number(1), [":limit"] = Number(limit),
-                [":kind"] = new AttributeValue { S = kind }, [":ttl"] = Number(Epoch(expiresAt)),
+                [":one"] = Number(1), [":kind"] = new AttributeValue { S = kind }, [":ttl"] = Number(Epoch(expiresAt)),
             },
-        }, ct));
+            ReturnValues = "UPDATED_NEW",
+        }, ct).ConfigureAwait(false);
+        return r.Attributes is { } a && Num(a, DynamoDbStateStore.CountAttribute) is { } n
+            ? n
+            : throw new InvalidOperationException($"UpdateItem of {key} answered without the new {DynamoDbStateStore.CountAttribute} (ReturnValues UPDATED_NEW)");
     }
 
     /// <summary>An appended item's sort key: its time, then a sequence and a random part, so concurrent writers never collide.</summary>

@@ -47,10 +47,11 @@ public interface IStateStore : IStateReader
     ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct);
 
     /// <summary>
-    /// Takes one of the <paramref name="limit"/> relaunch slots of <paramref name="cluster"/> in the minute
-    /// starting at <paramref name="minute"/>; false when they are all taken. Shared by concurrent invocations.
+    /// Counts one more relaunch of <paramref name="cluster"/> asked for in the minute starting at <paramref name="minute"/>
+    /// and returns its number n in that minute (1 for the first): one atomic increment, unconditional, shared by concurrent
+    /// invocations, so no two get the same n. What n means against the limit is <see cref="RelaunchSlots"/>' rule.
     /// </summary>
-    ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct);
+    ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct);
 
     /// <summary>Appends one entry to the decision audit trail.</summary>
     ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct);

@@ -130,10 +130,10 @@ public interface IStateBackend
     ValueTask<bool> DeleteAsync(ItemKey key, WriteCondition condition, CancellationToken ct);
 
     /// <summary>
-    /// Atomically adds one to the item's <see cref="StoredItem.Count"/> (an absent item counts 0) when it is below
-    /// <paramref name="limit"/>, and sets its kind and expiry; false, changing nothing, when it is not.
+    /// Atomically adds one to the item's <see cref="StoredItem.Count"/> (an absent item counts 0), sets its kind and
+    /// expiry, and returns the new count: concurrent callers each get a different count, 1, 2, 3… Unconditional.
     /// </summary>
-    ValueTask<bool> IncrementAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct);
+    ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct);
 
     /// <summary>
     /// Adds the item to the trail of its key's scope, after those there (ordered by <paramref name="at"/>, then by

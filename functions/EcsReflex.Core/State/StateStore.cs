@@ -16,7 +16,8 @@ namespace EcsReflex.Core.State;
 /// is put only when no live item exists, expires after its lease, and becomes the processed record (kind <c>event</c>,
 /// expires after 24 h) by a put conditional on its token, or is deleted (conditional on its token) when the reaction fails;</item>
 /// <item>task lineages: <c>cluster#&lt;cluster&gt;</c> / <c>lineage#&lt;lineage&gt;</c>, kept 30 days after their last change;</item>
-/// <item>relaunch slots: <c>cluster#&lt;cluster&gt;</c> / <c>relaunches#&lt;minute&gt;</c>, an atomic conditional counter, expires after 1 h;</item>
+/// <item>relaunch slots: <c>cluster#&lt;cluster&gt;</c> / <c>relaunches#&lt;minute&gt;</c>, an atomic counter of the relaunches asked for in
+/// the minute (not only those sent: it may pass the limit, see <see cref="RelaunchSlots"/>), expires 1 h after the minute;</item>
 /// <item>decision audit: <c>audit#&lt;event id&gt;</c> / a place the backend gives (DynamoDB: <c>&lt;time&gt;#&lt;sequence&gt;#&lt;random&gt;</c>), expires 30 days after the decision;</item>
 /// <item>service scaling: <c>cluster#&lt;cluster&gt;</c> / <c>scaling#&lt;service&gt;</c>, written only if its <c>version</c> is the one read, never expires;</item>
 /// <item>container instance last seen: <c>cluster#&lt;cluster&gt;</c> / <c>instance#&lt;container instance ARN&gt;</c>, never replaced by an
@@ -114,10 +115,8 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
     public static ItemKey RelaunchSlotsKey(string cluster, DateTimeOffset minute) =>
         new(ItemKind.RelaunchSlots, cluster, minute.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture) + "Z");
 
-    public ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
-        limit <= 0
-            ? ValueTask.FromResult(false)
-            : backend.IncrementAsync(RelaunchSlotsKey(cluster, minute), RelaunchesKind, limit, minute + Retention.RelaunchSlot, ct);
+    public ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) =>
+        backend.IncrementAsync(RelaunchSlotsKey(cluster, minute), RelaunchesKind, minute + Retention.RelaunchSlot, ct);
 
     // ---------------- decision audit ----------------
 

@@ -151,14 +151,17 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 var cluster = policy.FindCluster(run.Cluster);
                 var limit = cluster?.Limits.MaxRelaunchesPerMinute ?? ClusterLimits.DefaultMaxRelaunchesPerMinute;
                 var clusterName = cluster?.Name ?? Arns.ClusterName(run.Cluster);
-                var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
-                if (!await store.TryTakeRelaunchSlotAsync(clusterName, minute, limit, ct))
+                var minute = RelaunchSlots.MinuteOf(now);
+                var n = await store.TakeRelaunchSlotAsync(clusterName, minute, ct);
+                if (!RelaunchSlots.Within(n, limit))
                 {
-                    var next = minute.AddMinutes(1);
-                    var reason = $"{decision.Reason}; held by the rate limit ({limit} relaunches a minute in {clusterName}), deferred to {next:HH:mm:ss}";
+                    // Over the limit: deferred to a minute of its own (the n-th of this minute goes (n - 1) / limit minutes
+                    // on), where it is counted again when it comes due, rather than to the next minute with all the others.
+                    var due = RelaunchSlots.DueMinute(minute, n, limit);
+                    var reason = $"{decision.Reason}; held by the rate limit (the {RelaunchSlots.Ordinal(n)} relaunch this minute in {clusterName}, over {limit} a minute), deferred to {due:HH:mm:ss}";
                     Audit(audits, now, eventId, handler, "deferred", reason, action.Operation, RequestJson(run), "rate-limited");
                     // Actions already done stay done: nothing is half-done because RunTask comes first in a decision.
-                    return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorRateLimit, reason, results, next);
+                    return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorRateLimit, reason, results, due);
                 }
             }
 

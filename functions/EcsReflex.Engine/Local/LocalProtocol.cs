@@ -30,7 +30,12 @@ public static class LocalProtocol
     public const string TryDeleteClaim = Prefix + "state/try-delete-claim";
     public const string GetLineage = Prefix + "state/get-lineage";
     public const string PutLineage = Prefix + "state/put-lineage";
-    public const string TakeSlot = Prefix + "state/take-relaunch-slot";
+    /// <summary>
+    /// <see cref="IStateStore.TakeRelaunchSlotAsync"/>: answers the minute's new count (<see cref="CountResult"/>). Its own path,
+    /// not the earlier conditional <c>state/take-relaunch-slot</c> (a yes or no under a limit): a bootstrap built before the
+    /// change is refused with the path it asked for, rather than reading a yes or no as a count.
+    /// </summary>
+    public const string TakeSlot = Prefix + "state/count-relaunch";
     public const string Audit = Prefix + "state/audit";
     public const string GetScalingRecord = Prefix + "state/get-scaling-record";
     public const string TryPutScalingRecord = Prefix + "state/try-put-scaling-record";
@@ -78,7 +83,7 @@ public static class LocalProtocol
 
 public sealed record EventKeyRequest(string Key);
 public sealed record LineageKeyRequest(string Cluster, string Lineage);
-public sealed record RelaunchSlotRequest(string Cluster, DateTimeOffset Minute, int Limit);
+public sealed record RelaunchSlotRequest(string Cluster, DateTimeOffset Minute);
 /// <summary>A container instance of a cluster (cluster ARN or policy cluster name, as the caller passes it).</summary>
 public sealed record Ec2InstanceIdRequest(string ClusterArn, string ContainerInstanceArn);
 /// <summary>A service of a cluster (cluster ARN or policy cluster name, service ARN or name, as the caller passes them).</summary>
@@ -92,6 +97,7 @@ public sealed record ClaimDeleteRequest(string Key, string Token);
 public sealed record TaskKeyRequest(string ClusterArn, string TaskArn);
 
 public sealed record BoolResult(bool Value);
+public sealed record CountResult(long Value);
 public sealed record StringResult(string? Value);
 public sealed record LineageResult(LineageRecord? Value);
 public sealed record ClaimRecordResult(ClaimRecord? Value);
@@ -125,6 +131,7 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(TaskKeyRequest))]
 [JsonSerializable(typeof(TaskTagsObservation))]
 [JsonSerializable(typeof(BoolResult))]
+[JsonSerializable(typeof(CountResult))]
 [JsonSerializable(typeof(StringResult))]
 [JsonSerializable(typeof(LineageResult))]
 [JsonSerializable(typeof(ScalingRecordResult))]

@@ -53,15 +53,14 @@ public sealed class InMemoryStateBackend : IStateBackend
             return ValueTask.FromResult(_items.TryGetValue(key, out var e) && condition.HoldsFor(e.Item) && _items.Remove(key));
     }
 
-    public ValueTask<bool> IncrementAsync(ItemKey key, string kind, long limit, DateTimeOffset expiresAt, CancellationToken ct)
+    public ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct)
     {
         lock (_gate)
         {
             var exists = _items.TryGetValue(key, out var old);
-            var count = exists ? old.Item.Count ?? 0 : 0;
-            if (count >= limit) return ValueTask.FromResult(false);
-            Write(new StoredItem { Key = key, Kind = kind, Count = count + 1, ExpiresAt = expiresAt }, exists ? old : null);
-            return ValueTask.FromResult(true);
+            var count = (exists ? old.Item.Count ?? 0 : 0) + 1;
+            Write(new StoredItem { Key = key, Kind = kind, Count = count, ExpiresAt = expiresAt }, exists ? old : null);
+            return ValueTask.FromResult(count);
         }
     }
 

@@ -52,8 +52,8 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) =>
         new ValueTask(PostAsync(LocalProtocol.PutLineage, record, Json.LineageRecord, Json.BoolResult, ct));
 
-    public async ValueTask<bool> TryTakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, int limit, CancellationToken ct) =>
-        (await PostAsync(LocalProtocol.TakeSlot, new RelaunchSlotRequest(cluster, minute, limit), Json.RelaunchSlotRequest, Json.BoolResult, ct)).Value;
+    public async ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.TakeSlot, new RelaunchSlotRequest(cluster, minute), Json.RelaunchSlotRequest, Json.CountResult, ct)).Value;
 
     public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
         new ValueTask(PostAsync(LocalProtocol.Audit, entry, Json.AuditEntry, Json.BoolResult, ct));
