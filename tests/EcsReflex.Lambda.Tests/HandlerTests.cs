@@ -2,7 +2,9 @@ using System.Text;
 using System.Text.Json;
 using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Ecs;
+using EcsReflex.Core.Observed;
 using EcsReflex.Core.State;
+using EcsReflex.Engine.Cluster;
 using EcsReflex.Lambda.Bootstrap;
 using EcsReflex.Lambda.Tests.TestHelpers;
 
@@ -300,6 +302,80 @@ public sealed class HandlerTests
         Assert.Equal(3, emf.GetProperty("Reactions").GetInt32());
         Assert.Equal(1, emf.GetProperty("Relaunches").GetInt32());
         Assert.Equal(2, emf.GetProperty("Reactions.Rejected").GetInt32());
+    }
+
+    /// <summary>The sample exit-1 stop as another task (another lineage): its id and ARN replaced.</summary>
+    private static string AnotherStop(string taskId)
+    {
+        var e = System.Text.Json.Nodes.JsonNode.Parse(
+            Repository.EventText("ecs-task-stopped-essential-exit-1.json").Replace("358146732611a74220cda34501da72fd", taskId, StringComparison.Ordinal))!;
+        e["id"] = $"event-{taskId}";
+        return e.ToJsonString();
+    }
+
+    [Fact]
+    public void RelaunchDue_Lanes_OnePerLineageOfTaskWork_TheRestTogether_EachInTheBatchsOrder()
+    {
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
+        string Work(string json) => DeferredWorkJson.Write(new DeferredWork(json, due));
+        var instance = Work(Repository.EventText("ecs-container-instance-draining.json"));
+        var messages = new List<(string?, string?, string?)>
+        {
+            ("a", Work(AnotherStop("aaaa0000000000000000000000000001")), null),
+            ("b", Work(AnotherStop("bbbb0000000000000000000000000002")), null),
+            ("i", instance, null),
+            ("a2", Work(AnotherStop("aaaa0000000000000000000000000001")), null),
+            ("x", "not json", null),
+            (null, null, "Records[5].messageId: required field is missing"),
+        };
+
+        var lanes = EcsReflex.Lambda.Handlers.RelaunchDueHandler.Lanes(messages);
+
+        Assert.Equal([[0, 3], [1], [2, 4, 5]], lanes);
+    }
+
+    [Fact]
+    public async Task RelaunchDue_RelaunchesOfDifferentLineages_AreDecidedConcurrently_AndReportedInTheBatchsOrder()
+    {
+        var due = DateTimeOffset.Parse("2026-03-02T09:20:21.482Z");
+        // Each relaunch's first read of the cluster waits until all three have arrived: decided one after another, the
+        // first would wait alone until the gate gives up.
+        var gate = new GateObserver(new EmbeddedCluster(Replays.Snapshot), racers: 3);
+        var h = new HostHarness(due, observer: gate);
+        var ids = new[] { "aaaa0000000000000000000000000001", "bbbb0000000000000000000000000002", "cccc0000000000000000000000000003" };
+        var batch = HostHarness.SqsBatch([.. ids.Select(id => ($"m-{id[..4]}", DeferredWorkJson.Write(new DeferredWork(AnotherStop(id), due))))]);
+
+        var response = await h.InvokeAsync(RelaunchDue, batch);
+
+        Assert.Empty(response.GetProperty("batchItemFailures").EnumerateArray());
+        Assert.True(gate.AllArrivedTogether);
+        Assert.Equal(["m-aaaa", "m-bbbb", "m-cccc"], h.Reactions.Select(r => r.GetProperty("messageId").GetString()));
+        Assert.All(h.Reactions, r => Assert.Equal("acted", r.GetProperty("outcome").GetString()));
+        Assert.Equal(3, Assert.Single(h.Emf).GetProperty("Relaunches").GetInt32());
+    }
+
+    /// <summary>The embedded cluster, except that the first EC2 instance read of each of <paramref name="racers"/> callers waits for the others (at most 10 s).</summary>
+    private sealed class GateObserver(EmbeddedCluster inner, int racers) : IClusterObserver
+    {
+        private int _arrived;
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool AllArrivedTogether => _all.Task.IsCompletedSuccessfully;
+
+        public async ValueTask<string?> GetEc2InstanceIdAsync(string clusterArn, string containerInstanceArn, CancellationToken ct)
+        {
+            var n = Interlocked.Increment(ref _arrived);
+            if (n == racers) _all.TrySetResult();
+            if (n <= racers) await _all.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            return await inner.GetEc2InstanceIdAsync(clusterArn, containerInstanceArn, ct);
+        }
+
+        public ValueTask<TaskTagsObservation> DescribeTaskTagsAsync(string clusterArn, string taskArn, CancellationToken ct) => inner.DescribeTaskTagsAsync(clusterArn, taskArn, ct);
+        public ValueTask<ServiceScalingView> DescribeServiceScalingAsync(string cluster, string service, CancellationToken ct) => inner.DescribeServiceScalingAsync(cluster, service, ct);
+        public ValueTask<AlarmStatesObservation> DescribeAlarmStatesAsync(IReadOnlyList<string> alarmNames, CancellationToken ct) => inner.DescribeAlarmStatesAsync(alarmNames, ct);
+        public ValueTask<IReadOnlyList<ObservedTask>> ListTasksOnInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => inner.ListTasksOnInstanceAsync(clusterArn, containerInstanceArn, ct);
+        public ValueTask<ObservedService?> GetServiceAsync(string clusterArn, string serviceArnOrName, CancellationToken ct) => inner.GetServiceAsync(clusterArn, serviceArnOrName, ct);
+        public ValueTask<ObservedContainerInstance?> GetContainerInstanceAsync(string clusterArn, string containerInstanceArn, CancellationToken ct) => inner.GetContainerInstanceAsync(clusterArn, containerInstanceArn, ct);
     }
 
     [Fact]

@@ -38,45 +38,95 @@ public sealed class RelaunchDueHandler(HostServices services, JsonLog log, TimeP
             return BatchResponse([]);
         }
 
+        // The relaunches of different lineages are independent: their messages are decided concurrently, one round trip
+        // after another for all of them at once (issue 17). A lineage's own messages, and every other kind of work (a
+        // drain's check, a sustained alarm's re-decision, which share records), are decided in order. The reports are
+        // logged in the batch's order whatever finished first.
+        var outcomes = new (ReactionReport Report, string? AwsError)[messages.Count];
+        var lanes = Lanes(messages);
+        await Task.WhenAll(lanes.Select(lane => DecideLaneAsync(invocation, messages, lane, outcomes, ct)));
         var failures = new List<string>();
-        foreach (var (id, body, problem) in messages)
+        for (var k = 0; k < messages.Count; k++)
         {
-            var itemStarted = Timestamp();
-            if (problem is not null)
-            {
-                // Without an id it cannot be reported as failed, and retrying it cannot help: dead-letter it.
-                Report(await DeadLetterAsync(invocation, "timer", id, null, "missing-field", problem, body ?? "", itemStarted, ct), metrics);
-                continue;
-            }
-            if (ct.IsCancellationRequested)
-            {
-                failures.Add(id!);
-                Report(NotDone(invocation, id!, "not started before the invocation's deadline; left for SQS to deliver again", itemStarted), metrics);
-                continue;
-            }
-            try
-            {
-                Report(await HandleMessageAsync(invocation, id!, body!, itemStarted, ct), metrics, failures, id!);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                failures.Add(id!);
-                Report(NotDone(invocation, id!, "cut short by the invocation's deadline; left for SQS to deliver again", itemStarted), metrics);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                failures.Add(id!);
-                if (Services.AwsErrorCode(ex) is { } code) metrics.AddAwsError(code);
-                Report(NotDone(invocation, id!, $"{ex.GetType().Name}: {ex.Message}; left for SQS to deliver again", itemStarted), metrics);
-            }
+            var (report, awsError) = outcomes[k];
+            if (awsError is not null) metrics.AddAwsError(awsError);
+            if (report.Outcome == Outcome.Failed && messages[k].Id is { } failed) failures.Add(failed);
+            Report(report, metrics);
         }
         return BatchResponse(failures);
     }
 
-    private void Report(ReactionReport report, InvocationMetrics metrics, List<string> failures, string id)
+    /// <summary>
+    /// The batch's messages in lanes decided concurrently: one lane per lineage of task work (<see cref="LineageOf"/>), one
+    /// for everything else, each in the batch's order.
+    /// </summary>
+    public static List<List<int>> Lanes(IReadOnlyList<(string? Id, string? Body, string? Problem)> messages)
     {
-        if (report.Outcome == Outcome.Failed) failures.Add(id);
-        Report(report, metrics);
+        var lanes = new List<List<int>>();
+        var byLineage = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        List<int>? rest = null;
+        for (var k = 0; k < messages.Count; k++)
+        {
+            if (messages[k].Problem is null && LineageOf(messages[k].Body!) is { } lineage)
+            {
+                if (!byLineage.TryGetValue(lineage, out var lane)) lanes.Add(byLineage[lineage] = lane = []);
+                lane.Add(k);
+            }
+            else
+            {
+                if (rest is null) lanes.Add(rest = []);
+                rest.Add(k);
+            }
+        }
+        return lanes;
+    }
+
+    /// <summary>The task lineage a message's work is about (a stopped task's), or null for any other work and for a body that cannot be read.</summary>
+    private static string? LineageOf(string body)
+    {
+        try
+        {
+            return EventParser.Parse(DeferredWorkJson.Parse(body).EventJson).Detail is TaskStateChange t
+                ? (TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out _) ? lineage : t.TaskId)
+                : null;
+        }
+        catch (EventRejectedException)
+        {
+            return null; // decided (dead-lettered) in the lane of the rest
+        }
+    }
+
+    private async Task DecideLaneAsync(InvocationRequest invocation, IReadOnlyList<(string? Id, string? Body, string? Problem)> messages, List<int> lane,
+        (ReactionReport, string?)[] outcomes, CancellationToken ct)
+    {
+        foreach (var k in lane)
+        {
+            var (id, body, problem) = messages[k];
+            var itemStarted = Timestamp();
+            if (problem is not null)
+            {
+                // Without an id it cannot be reported as failed, and retrying it cannot help: dead-letter it.
+                outcomes[k] = (await DeadLetterAsync(invocation, "timer", id, null, "missing-field", problem, body ?? "", itemStarted, ct), null);
+                continue;
+            }
+            if (ct.IsCancellationRequested)
+            {
+                outcomes[k] = (NotDone(invocation, id!, "not started before the invocation's deadline; left for SQS to deliver again", itemStarted), null);
+                continue;
+            }
+            try
+            {
+                outcomes[k] = (await HandleMessageAsync(invocation, id!, body!, itemStarted, ct), null);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                outcomes[k] = (NotDone(invocation, id!, "cut short by the invocation's deadline; left for SQS to deliver again", itemStarted), null);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                outcomes[k] = (NotDone(invocation, id!, $"{ex.GetType().Name}: {ex.Message}; left for SQS to deliver again", itemStarted), Services.AwsErrorCode(ex));
+            }
+        }
     }
 
     private ReactionReport NotDone(InvocationRequest invocation, string id, string reason, long started) => new()
