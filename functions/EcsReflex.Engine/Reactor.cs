@@ -267,13 +267,23 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         {
             var decision = await reflex.DecideAsync(_context, input, ct);
             var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct,
-                d => d.Outcome == Outcome.Failed || LeavesWork(ReactionOf(reflex, e, decision, d)) ? [] : Processed(claim, input.Now));
+                d => LeavesWork(decision, d) ? [] : Processed(claim, input.Now));
             if (done.ClaimLost) continue;
             return (ReactionOf(reflex, e, decision, done), done.Completed);
         }
         var lost = await actuator.ExecuteAsync(reflex.ClaimsLost(input, MaxClaims), e.Id, reflex.Name, input.Now, ct);
         return (Reaction(reflex, e, lost, null), false);
     }
+
+    /// <summary>
+    /// Whether the reaction <paramref name="done"/> makes of <paramref name="decision"/> (<see cref="ReactionOf"/>) fails or
+    /// <see cref="LeavesWork(Reaction)"/>: the same rules, without building it.
+    /// </summary>
+    private static bool LeavesWork(Decision decision, Actuation done) =>
+        done.Outcome is Outcome.Failed or Outcome.Rejected
+        || done.Outcome == Outcome.Deferred && done.DueAt is not null
+        || decision.RedecideAt is not null
+        || done.Outcome == Outcome.Acted && decision.FollowUpAt is not null;
 
     /// <summary>The reaction <paramref name="done"/> makes of <paramref name="decision"/>.</summary>
     private static Reaction ReactionOf(IReflex reflex, EventEnvelope e, Decision decision, Actuation done) =>

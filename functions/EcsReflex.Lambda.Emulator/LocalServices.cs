@@ -137,7 +137,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         Answer(new LineageResult(await store.GetLineageAsync(r.Cluster, r.Lineage, ct)), J.LineageResult);
 
     private async Task<byte[]> TakeSlotAsync(RelaunchSlotRequest r, CancellationToken ct) =>
-        Answer(new CountResult(await store.TakeRelaunchSlotAsync(r.Cluster, r.Minute, ct)), J.CountResult);
+        Answer(new CountResult(r.Count > 1 ? await store.TakeRelaunchSlotsAsync(r.Cluster, r.Minute, r.Count, ct) : await store.TakeRelaunchSlotAsync(r.Cluster, r.Minute, ct)), J.CountResult);
 
     private async Task<byte[]> GetScalingRecordAsync(ServiceKeyRequest r, CancellationToken ct) =>
         Answer(new ScalingRecordResult(await store.GetScalingRecordAsync(r.Cluster, r.Service, ct)), J.ScalingRecordResult);

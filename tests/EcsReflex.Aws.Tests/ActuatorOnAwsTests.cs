@@ -45,6 +45,40 @@ public sealed class ActuatorOnAwsTests
         return (new Actuator(new AwsEcsApi(clients.Ecs), store, Policy(perMinute), dryRun), store);
     }
 
+    /// <summary>A decision with the RunTasks of <paramref name="tasks"/> (a drain's replacements: one decision, k RunTasks).</summary>
+    private static Decision Replacements(params string[] tasks) => new()
+    {
+        Outcome = Outcome.Acted, Code = ReasonCodes.GuardDrainReplace, Reason = $"replacing {tasks.Length} tasks",
+        Actions = [.. tasks.SelectMany(t => Relaunch(t).Actions)],
+    };
+
+    [Fact]
+    public async Task ADrainsReplacements_TakeTheirSlotsInOneIncrement_AreSentTogether_AndThoseOverTheLimitAreDeferred()
+    {
+        var arrivals = new ConcurrentQueue<long>();
+        await using var stub = await AwsStub.StartAsync(_ =>
+        {
+            arrivals.Enqueue(Environment.TickCount64);
+            // Each answer takes 2 s: sent one after another, the second would arrive 2 s after the first.
+            return StubReply.Slow(TimeSpan.FromSeconds(2),
+                StubReply.Json("""{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:123456789012:task/prod/new"}],"failures":[]}"""));
+        });
+        var (actuator, store) = Actuator(StubClients.Create(stub), perMinute: 3);
+        await store.TakeRelaunchSlotAsync("prod", EcsReflex.Core.State.RelaunchSlots.MinuteOf(Now), default); // one relaunch already this minute
+
+        var done = await actuator.ExecuteAsync(Replacements("t1", "t2", "t3", "t4"), "e-1", "placement-guard", Now, default);
+
+        // Slots 2 to 5 in one increment: the first two within 3 a minute, sent together; the third (the 4th of the minute) deferred.
+        Assert.Equal(2, stub.For("RunTask").Count);
+        var at = arrivals.ToArray();
+        Assert.True(Math.Abs(at[1] - at[0]) < 1500, $"the two RunTasks arrived {Math.Abs(at[1] - at[0])} ms apart: sent one after another");
+        Assert.Equal(Outcome.Deferred, done.Outcome);
+        Assert.Equal(ReasonCodes.ActuatorRateLimit, done.Code);
+        Assert.Contains("the 4th relaunch this minute in prod, over 3 a minute", done.Reason, StringComparison.Ordinal);
+        Assert.Equal(["done", "done"], done.Results.Select(r => r.Status));
+        Assert.Equal(6, await store.TakeRelaunchSlotAsync("prod", EcsReflex.Core.State.RelaunchSlots.MinuteOf(Now), default));
+    }
+
     public static TheoryData<string, string, Outcome, string> RunTaskAnswers => new()
     {
         { "a started task", """{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:123456789012:task/prod/new1"}],"failures":[]}""", Outcome.Acted, "done" },

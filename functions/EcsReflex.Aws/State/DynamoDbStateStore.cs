@@ -120,7 +120,7 @@ public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName
     };
 
     /// <summary>One <c>UpdateItem</c>: <c>ADD</c> (atomic; an absent attribute counts 0), the new count read back with <c>UPDATED_NEW</c>.</summary>
-    public async ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct)
+    public async ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct, long by = 1)
     {
         var r = await dynamo.UpdateItemAsync(new UpdateItemRequest
         {
@@ -130,7 +130,7 @@ public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName
             ExpressionAttributeNames = Pick("#count", "#kind", "#ttl"),
             ExpressionAttributeValues = new()
             {
-                [":one"] = Number(1), [":kind"] = new AttributeValue { S = kind }, [":ttl"] = Number(Epoch(expiresAt)),
+                [":one"] = Number(by), [":kind"] = new AttributeValue { S = kind }, [":ttl"] = Number(Epoch(expiresAt)),
             },
             ReturnValues = "UPDATED_NEW",
         }, ct).ConfigureAwait(false);

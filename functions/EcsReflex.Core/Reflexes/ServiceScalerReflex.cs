@@ -38,10 +38,14 @@ public sealed class ServiceScalerReflex : IReflex
         DateTimeOffset? redecision = null)
     {
         if (ServiceScaler.FindTarget(context.Policy, alarm.AlarmName) is not { } target) return new ScalingObservation();
-        var record = await context.State.GetScalingRecordAsync(target.Cluster.Name, target.Service.Name, ct);
+        var recordRead = context.State.GetScalingRecordAsync(target.Cluster.Name, target.Service.Name, ct);
+        // A delivered alarm reads the service beside its record (one round trip); a re-decision reads the record first,
+        // since a stale one is decided from it alone, with no AWS call.
+        var viewRead = redecision is null ? context.Observer.DescribeServiceScalingAsync(target.Cluster.Cluster, target.Service.Service, ct) : default;
+        var record = await recordRead;
         if (redecision is { } due && !ServiceScaler.IsScheduled(record, alarm.AlarmName, due))
             return new ScalingObservation { Record = record }; // stale: decided from the record alone, no AWS call
-        var view = await context.Observer.DescribeServiceScalingAsync(target.Cluster.Cluster, target.Service.Service, ct);
+        var view = redecision is null ? await viewRead : await context.Observer.DescribeServiceScalingAsync(target.Cluster.Cluster, target.Service.Service, ct);
         var observation = new ScalingObservation { Service = view.Service, ScalableTarget = view.ScalableTarget, Record = record };
         if (redecision is not null)
         {

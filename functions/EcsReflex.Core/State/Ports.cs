@@ -53,6 +53,17 @@ public interface IStateStore : IStateReader
     /// </summary>
     ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct);
 
+    /// <summary>
+    /// Counts <paramref name="count"/> relaunches at once (a drain's replacements): one increment; they are the numbers
+    /// up to the one returned. The default counts them one by one.
+    /// </summary>
+    async ValueTask<long> TakeRelaunchSlotsAsync(string cluster, DateTimeOffset minute, int count, CancellationToken ct)
+    {
+        long n = 0;
+        for (var i = 0; i < count; i++) n = await TakeRelaunchSlotAsync(cluster, minute, ct).ConfigureAwait(false);
+        return n;
+    }
+
     /// <summary>Appends one entry to the decision audit trail.</summary>
     ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct);
 

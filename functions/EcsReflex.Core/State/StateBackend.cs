@@ -130,10 +130,11 @@ public interface IStateBackend
     ValueTask<bool> DeleteAsync(ItemKey key, WriteCondition condition, CancellationToken ct);
 
     /// <summary>
-    /// Atomically adds one to the item's <see cref="StoredItem.Count"/> (an absent item counts 0), sets its kind and
-    /// expiry, and returns the new count: concurrent callers each get a different count, 1, 2, 3… Unconditional.
+    /// Atomically adds <paramref name="by"/> (one unless said) to the item's <see cref="StoredItem.Count"/> (an absent item
+    /// counts 0), sets its kind and expiry, and returns the new count: concurrent callers each get different counts, 1, 2,
+    /// 3… (a caller adding k owns the k numbers up to the count it gets). Unconditional.
     /// </summary>
-    ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct);
+    ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct, long by = 1);
 
     /// <summary>
     /// Adds the item to the trail of its key's scope, after those there (ordered by <paramref name="at"/>, then by

@@ -118,6 +118,10 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
     public ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) =>
         backend.IncrementAsync(RelaunchSlotsKey(cluster, minute), RelaunchesKind, minute + Retention.RelaunchSlot, ct);
 
+    /// <summary>One increment by <paramref name="count"/>: one round trip for a drain's k replacements.</summary>
+    public ValueTask<long> TakeRelaunchSlotsAsync(string cluster, DateTimeOffset minute, int count, CancellationToken ct) =>
+        backend.IncrementAsync(RelaunchSlotsKey(cluster, minute), RelaunchesKind, minute + Retention.RelaunchSlot, ct, count);
+
     // ---------------- decision audit ----------------
 
     public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) => backend.AppendAsync(AuditItem(entry), entry.Time, ct);

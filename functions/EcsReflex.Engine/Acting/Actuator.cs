@@ -115,7 +115,8 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
         foreach (var write in decision.Writes)
             if (write.When == CommitPoint.Claim && !await ClaimAsync(write, ct))
                 return Actuation.Lost;
-        var audits = new List<AuditEntry>(audit ? decision.Actions.Count + 1 : 0);
+        // No list at all when nothing is audited (the in-process replay): a decision is the replay's hot path.
+        var audits = audit ? new List<AuditEntry>(decision.Actions.Count + 1) : null;
         Actuation done;
         try
         {
@@ -133,7 +134,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
     }
 
     /// <summary>The actions, in order: RunTask first in a decision, so a rate limit or a refusal leaves nothing half-done.</summary>
-    private async ValueTask<Actuation> ActAsync(Decision decision, string eventId, string handler, DateTimeOffset now, List<AuditEntry> audits,
+    private async ValueTask<Actuation> ActAsync(Decision decision, string eventId, string handler, DateTimeOffset now, List<AuditEntry>? audits,
         CancellationToken ct)
     {
         if (decision.Outcome != Outcome.Acted || decision.Actions.Count == 0)
@@ -143,59 +144,105 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
         }
 
         var results = new List<ActionResult>(decision.Actions.Count);
-        foreach (var action in decision.Actions)
+        var actions = decision.Actions;
+        for (var i = 0; i < actions.Count;)
         {
             ct.ThrowIfCancellationRequested();
-            if (action.Request is RunTaskRequest run)
+            // A run of RunTasks in one cluster (a drain's k replacements; a relaunch is a run of one): their rate-limit slots
+            // are counted in one increment, and those within the limit are sent together.
+            var end = i + 1;
+            var run = actions[i].Request as RunTaskRequest;
+            if (run is not null)
+                while (end < actions.Count && actions[end].Request is RunTaskRequest next && next.Cluster == run.Cluster) end++;
+            var allowed = end - i;
+            DeferredBy? held = null;
+            if (run is not null)
             {
                 var cluster = policy.FindCluster(run.Cluster);
                 var limit = cluster?.Limits.MaxRelaunchesPerMinute ?? ClusterLimits.DefaultMaxRelaunchesPerMinute;
                 var clusterName = cluster?.Name ?? Arns.ClusterName(run.Cluster);
                 var minute = RelaunchSlots.MinuteOf(now);
-                var n = await store.TakeRelaunchSlotAsync(clusterName, minute, ct);
-                if (!RelaunchSlots.Within(n, limit))
-                {
-                    // Over the limit: deferred to a minute of its own (the n-th of this minute goes (n - 1) / limit minutes
-                    // on), where it is counted again when it comes due, rather than to the next minute with all the others.
-                    var due = RelaunchSlots.DueMinute(minute, n, limit);
-                    var reason = $"{decision.Reason}; held by the rate limit (the {RelaunchSlots.Ordinal(n)} relaunch this minute in {clusterName}, over {limit} a minute), deferred to {due:HH:mm:ss}";
-                    Audit(audits, now, eventId, handler, "deferred", reason, action.Operation, RequestJson(run), "rate-limited");
-                    // Actions already done stay done: nothing is half-done because RunTask comes first in a decision.
-                    return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorRateLimit, reason, results, due);
-                }
+                var k = end - i;
+                var last = k == 1 ? await store.TakeRelaunchSlotAsync(clusterName, minute, ct) : await store.TakeRelaunchSlotsAsync(clusterName, minute, k, ct);
+                var first = last - k + 1;
+                allowed = (int)Math.Clamp(limit - first + 1, 0, k);
+                if (allowed < k) held = new DeferredBy(clusterName, minute, first + allowed, limit);
             }
 
-            ActionResult result;
-            try
+            var sent = await SendAllAsync(actions, i, allowed, ct);
+            for (var j = 0; j < sent.Length; j++)
             {
-                result = await SendAsync(action, ct);
+                var action = actions[i + j];
+                if (sent[j].Transient is { } ex)
+                {
+                    // Throttled past the retry budget, server errors, the deadline: audited, then the invocation fails so it is retried.
+                    if (!ct.IsCancellationRequested)
+                        Audit(audits, now, eventId, handler, "transient-error", decision.Reason, action.Operation, RequestJson(action.Request),
+                            $"{ex.ErrorCode}: {ex.ErrorMessage}");
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
+                }
+                results.Add(sent[j].Result!);
+                Audit(audits, now, eventId, handler, sent[j].Result!.Status, decision.Reason, action.Operation, RequestJson(action.Request), sent[j].Result!.Detail);
             }
-            catch (ApiCallException ex) when (!ex.IsTransient)
+            // Results after a refused one in the same run were sent too: they are all kept, so that what was done is recorded.
+            for (var j = 0; j < sent.Length; j++)
             {
-                // The service refused the request (bad parameter, access denied...): retrying cannot help. Reported, audited.
-                result = new ActionResult(action, ActionStatus.Error, $"{ex.ErrorCode}: {ex.ErrorMessage}");
-            }
-            catch (ApiCallException ex)
-            {
-                // Throttled past the retry budget, server errors, the deadline: audited, then the invocation fails so it is retried.
-                if (!ct.IsCancellationRequested)
-                    Audit(audits, now, eventId, handler, "transient-error", decision.Reason, action.Operation, RequestJson(action.Request),
-                        $"{ex.ErrorCode}: {ex.ErrorMessage}");
-                throw;
-            }
-            results.Add(result);
-            Audit(audits, now, eventId, handler, result.Status, decision.Reason, action.Operation, RequestJson(action.Request), result.Detail);
-            if (!result.Done)
-            {
+                var result = sent[j].Result!;
+                if (result.Done) continue;
                 if (result.State == ActionStatus.Capacity)
                     return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorCapacity,
                         $"{decision.Reason}; ECS could not place it ({result.Detail}), retrying at {(now + CapacityRetryDelay):HH:mm:ss}",
                         results, now + CapacityRetryDelay);
-                return new Actuation(Outcome.Failed, ReasonCodes.ActuatorActionFailed, $"{decision.Reason}; {action.Operation} failed: {result.Detail}", results, null);
+                return new Actuation(Outcome.Failed, ReasonCodes.ActuatorActionFailed, $"{decision.Reason}; {actions[i + j].Operation} failed: {result.Detail}", results, null);
             }
+            if (held is { } h)
+            {
+                // Over the limit: deferred to a minute of its own (the n-th of this minute goes (n - 1) / limit minutes
+                // on), where it is counted again when it comes due, rather than to the next minute with all the others.
+                var action = actions[i + allowed];
+                var due = RelaunchSlots.DueMinute(h.Minute, h.N, h.Limit);
+                var reason = $"{decision.Reason}; held by the rate limit (the {RelaunchSlots.Ordinal(h.N)} relaunch this minute in {h.Cluster}, over {h.Limit} a minute), deferred to {due:HH:mm:ss}";
+                Audit(audits, now, eventId, handler, "deferred", reason, action.Operation, RequestJson(action.Request), "rate-limited");
+                // Actions already done stay done: nothing is half-done because RunTask comes first in a decision.
+                return new Actuation(Outcome.Deferred, ReasonCodes.ActuatorRateLimit, reason, results, due);
+            }
+            i = end;
         }
 
         return new Actuation(Outcome.Acted, decision.Code, decision.Reason, results, null);
+    }
+
+    /// <summary>The first relaunch of a run over the rate limit: its number in its cluster's minute.</summary>
+    private readonly record struct DeferredBy(string Cluster, DateTimeOffset Minute, long N, int Limit);
+
+    /// <summary>What came of sending one action: its result, or the transient failure that fails the invocation.</summary>
+    private readonly record struct Sent(ActionResult? Result, ApiCallException? Transient);
+
+    /// <summary>Actions <paramref name="from"/> to <paramref name="from"/> + <paramref name="count"/> − 1, sent together; their outcomes in order.</summary>
+    private async ValueTask<Sent[]> SendAllAsync(IReadOnlyList<ReflexAction> actions, int from, int count, CancellationToken ct)
+    {
+        if (count == 0) return [];
+        if (count == 1) return [await SendGuardedAsync(actions[from], ct)];
+        var sends = new Task<Sent>[count];
+        for (var j = 0; j < count; j++) sends[j] = SendGuardedAsync(actions[from + j], ct).AsTask();
+        return await Task.WhenAll(sends);
+    }
+
+    private async ValueTask<Sent> SendGuardedAsync(ReflexAction action, CancellationToken ct)
+    {
+        try
+        {
+            return new Sent(await SendAsync(action, ct), null);
+        }
+        catch (ApiCallException ex) when (!ex.IsTransient)
+        {
+            // The service refused the request (bad parameter, access denied...): retrying cannot help. Reported, audited.
+            return new Sent(new ActionResult(action, ActionStatus.Error, $"{ex.ErrorCode}: {ex.ErrorMessage}"), null);
+        }
+        catch (ApiCallException ex)
+        {
+            return new Sent(null, ex);
+        }
     }
 
     /// <summary>A claim: the write on its condition; false when another writer came first.</summary>
@@ -211,7 +258,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
     /// the processed records, all sent together: the unconditional ones in one batch (<see cref="IStateStore.WriteAsync"/>),
     /// each conditional one (its own item) beside it. One round trip, whatever the decision wrote.
     /// </summary>
-    private async ValueTask CommitAsync(Decision decision, Actuation? done, List<AuditEntry> audits, IReadOnlyList<ClaimRecord> processed,
+    private async ValueTask CommitAsync(Decision decision, Actuation? done, List<AuditEntry>? audits, IReadOnlyList<ClaimRecord> processed,
         CancellationToken ct)
     {
         List<LineageRecord>? lineages = null;
@@ -232,7 +279,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 default: throw new NotSupportedException($"the committer cannot write {write.GetType().Name}");
             }
         }
-        var batch = new StateBatch(lineages ?? [], moves ?? [], placements ?? [], audits, processed);
+        var batch = new StateBatch(lineages ?? [], moves ?? [], placements ?? [], (IReadOnlyList<AuditEntry>?)audits ?? [], processed);
         if (conditional is null)
         {
             if (batch.Count > 0) await store.WriteAsync(batch, ct);
@@ -316,10 +363,10 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                                || reason == "AGENT");
 
     /// <summary>An audit entry, written with the decision's other writes (<see cref="CommitAsync"/>).</summary>
-    private void Audit(List<AuditEntry> audits, DateTimeOffset now, string eventId, string handler, string outcome, string reason,
+    private void Audit(List<AuditEntry>? audits, DateTimeOffset now, string eventId, string handler, string outcome, string reason,
         string? operation, string? request, string? result)
     {
-        if (audit) audits.Add(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result));
+        audits?.Add(new AuditEntry(now, eventId, handler, outcome, reason, operation, request, result));
     }
 
     private string? RequestJson(ActionRequest request) => audit ? ActionJson.ToJson(request) : null;

@@ -83,7 +83,8 @@ public static class LocalProtocol
 
 public sealed record EventKeyRequest(string Key);
 public sealed record LineageKeyRequest(string Cluster, string Lineage);
-public sealed record RelaunchSlotRequest(string Cluster, DateTimeOffset Minute);
+/// <summary>Relaunches to count in a cluster's minute: <see cref="Count"/> of them (one when absent or less than one).</summary>
+public sealed record RelaunchSlotRequest(string Cluster, DateTimeOffset Minute, int Count = 1);
 /// <summary>A container instance of a cluster (cluster ARN or policy cluster name, as the caller passes it).</summary>
 public sealed record Ec2InstanceIdRequest(string ClusterArn, string ContainerInstanceArn);
 /// <summary>A service of a cluster (cluster ARN or policy cluster name, service ARN or name, as the caller passes them).</summary>

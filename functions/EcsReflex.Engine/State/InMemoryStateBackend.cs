@@ -53,12 +53,12 @@ public sealed class InMemoryStateBackend : IStateBackend
             return ValueTask.FromResult(_items.TryGetValue(key, out var e) && condition.HoldsFor(e.Item) && _items.Remove(key));
     }
 
-    public ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct)
+    public ValueTask<long> IncrementAsync(ItemKey key, string kind, DateTimeOffset expiresAt, CancellationToken ct, long by = 1)
     {
         lock (_gate)
         {
             var exists = _items.TryGetValue(key, out var old);
-            var count = (exists ? old.Item.Count ?? 0 : 0) + 1;
+            var count = (exists ? old.Item.Count ?? 0 : 0) + by;
             Write(new StoredItem { Key = key, Kind = kind, Count = count, ExpiresAt = expiresAt }, exists ? old : null);
             return ValueTask.FromResult(count);
         }

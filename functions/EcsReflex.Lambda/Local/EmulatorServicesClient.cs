@@ -55,6 +55,10 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public async ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.TakeSlot, new RelaunchSlotRequest(cluster, minute), Json.RelaunchSlotRequest, Json.CountResult, ct)).Value;
 
+    /// <summary>One call for the k relaunches, as one UpdateItem in AWS.</summary>
+    public async ValueTask<long> TakeRelaunchSlotsAsync(string cluster, DateTimeOffset minute, int count, CancellationToken ct) =>
+        (await PostAsync(LocalProtocol.TakeSlot, new RelaunchSlotRequest(cluster, minute, count), Json.RelaunchSlotRequest, Json.CountResult, ct)).Value;
+
     public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) =>
         new ValueTask(PostAsync(LocalProtocol.Audit, entry, Json.AuditEntry, Json.BoolResult, ct));
 
@@ -133,13 +137,34 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     // ---------------------------------------------------------------- IEcsApi (the emulator's embedded cluster)
 
     public ValueTask<RunTaskResponse> RunTaskAsync(RunTaskRequest request, CancellationToken ct) =>
-        new ValueTask<RunTaskResponse>(PostAsync(LocalProtocol.RunTask, request, Json.RunTaskRequest, Json.RunTaskResponse, ct));
+        new(InOrderAsync(LocalProtocol.RunTask, request, Json.RunTaskRequest, Json.RunTaskResponse, ct));
 
     public ValueTask<StopTaskResponse> StopTaskAsync(StopTaskRequest request, CancellationToken ct) =>
-        new ValueTask<StopTaskResponse>(PostAsync(LocalProtocol.StopTask, request, Json.StopTaskRequest, Json.StopTaskResponse, ct));
+        new(InOrderAsync(LocalProtocol.StopTask, request, Json.StopTaskRequest, Json.StopTaskResponse, ct));
 
     public ValueTask<UpdateServiceResponse> UpdateServiceAsync(UpdateServiceRequest request, CancellationToken ct) =>
-        new ValueTask<UpdateServiceResponse>(PostAsync(LocalProtocol.UpdateService, request, Json.UpdateServiceRequest, Json.UpdateServiceResponse, ct));
+        new(InOrderAsync(LocalProtocol.UpdateService, request, Json.UpdateServiceRequest, Json.UpdateServiceResponse, ct));
+
+    /// <summary>
+    /// The embedded cluster's changes, sent one at a time in the order they were asked for (the gate is first come, first
+    /// served): a drain's replacements are sent together, and where the simulation places each task depends on the order
+    /// it sees them, which must be the in-process replay's for the two replays to agree. AWS has no such order to keep.
+    /// </summary>
+    private async Task<TResponse> InOrderAsync<TRequest, TResponse>(string path, TRequest request, JsonTypeInfo<TRequest> requestType,
+        JsonTypeInfo<TResponse> responseType, CancellationToken ct)
+    {
+        await _clusterChanges.WaitAsync(ct);
+        try
+        {
+            return await PostAsync(path, request, requestType, responseType, ct);
+        }
+        finally
+        {
+            _clusterChanges.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _clusterChanges = new(1, 1);
 
     // ---------------------------------------------------------------- queues
 
