@@ -272,6 +272,19 @@ public abstract class StateStoreContract
         Assert.Equal(6, await store.TakeRelaunchSlotAsync("prod", minute.AddSeconds(59), default)); // the same minute, by its key
     }
 
+    [Fact]
+    public async Task TakeRelaunchSlots_CountsKAtOnce_AndConcurrentRunsGetRangesThatDoNotOverlap()
+    {
+        var store = await CreateAsync();
+        Assert.Equal(1, await store.TakeRelaunchSlotAsync("prod", Start, default));
+        Assert.Equal(5, await store.TakeRelaunchSlotsAsync("prod", Start, 4, default)); // 2 to 5
+        Assert.Equal(6, await store.TakeRelaunchSlotAsync("prod", Start, default));
+
+        // Ten drains of three replacements at once: each owns the three numbers up to what it gets, none shared.
+        var ends = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => store.TakeRelaunchSlotsAsync("prod", Start.AddMinutes(1), 3, default).AsTask())));
+        Assert.Equal(Enumerable.Range(1, 30).Select(n => (long)n), ends.SelectMany(end => new[] { end - 2, end - 1, end }).Order());
+    }
+
     /// <summary>
     /// 40 concurrent relaunches at 15 a minute: each gets its own number, so exactly 15 go now and the others are spread
     /// over the next minutes by <see cref="RelaunchSlots.DueMinute"/>, 15 to a minute, none twice.

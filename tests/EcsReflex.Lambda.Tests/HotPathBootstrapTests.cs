@@ -44,13 +44,14 @@ public sealed class HotPathBootstrapTests
                 Assert.Equal(2, actual.Count);
                 Assert.Contains("\"code\":\"rescheduler.relaunch\"", actual[0], StringComparison.Ordinal);
                 Assert.Contains("\"code\":\"guard.ignored.no-move\"", actual[1], StringComparison.Ordinal); // the relaunched task's RUNNING
-                // The relaunch: one claim (the change's key alone); the lineage, the EC2 instance and the drain move, sent
-                // together; the stopped task's tags (the rule carries them); the relaunch slot; RunTask; one batch (the lineage,
+                // The relaunch: one claim (the change's key alone); the lineage, the drain move and the container instance's
+                // record, sent together, then the EC2 id from ECS (the record has none); the stopped task's tags (the rule carries them); the relaunch slot; RunTask; one batch (the lineage,
                 // the audit entries and the processed record). Before issue 17 the claim and the completion were two writes
                 // each, the audit and the lineage one each, and the three reads one after another.
                 // The RUNNING of the relaunched task: one claim, the EC2 instance and the drain move, one batch.
+                // The failed instance's EC2 id is asked of ECS because no instance event put it in its record (a test below has one).
                 Assert.Equal("cluster/describe-task-tags ×1, cluster/ec2-instance-id ×2, ecs/run-task ×1, state/count-relaunch ×1, state/get-drain-move ×2, "
-                             + "state/get-lineage ×1, state/try-put-claim ×2, state/write-batch ×2", Calls(replay));
+                             + "state/get-instance-seen ×1, state/get-lineage ×1, state/try-put-claim ×2, state/write-batch ×2", Calls(replay));
             }
         }
         finally

@@ -121,6 +121,8 @@ public sealed class LocalProtocolTests
         new("TakeSlot 1", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0, ct)).ToString()),
         new("TakeSlot 2", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0, ct)).ToString()),
         new("TakeSlot 3 (counted past any limit)", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0, ct)).ToString()),
+        new("TakeSlots 4 at once (a drain's replacements)", async (s, _, _, ct) => (await s.TakeRelaunchSlotsAsync("prod", T0, 4, ct)).ToString()),
+        new("TakeSlot after them", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0, ct)).ToString()),
         new("TakeSlot in the next minute", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("prod", T0.AddMinutes(1), ct)).ToString()),
         new("TakeSlot of another cluster", async (s, _, _, ct) => (await s.TakeRelaunchSlotAsync("staging", T0, ct)).ToString()),
         new("AppendAudit", async (s, _, _, ct) => { await s.AppendAuditAsync(new AuditEntry(T0, "e-1", "placement-guard", "done", "why", "StopTask", "{}", "stopping x"), ct); return ""; }),

@@ -123,6 +123,7 @@ public static class PlacementGuard
             ? (seen is { AgentConnected: false, DisconnectedSince: { } ds } ? ds : e.UpdatedAt ?? now)
             : null,
         SeenAt = now,
+        Ec2InstanceId = e.Ec2InstanceId ?? seen?.Ec2InstanceId,
     };
 
     /// <summary>The agent is disconnected: within drain.agentDisconnectedGraceSeconds, check again at its end; after it, move the tasks.</summary>

@@ -16,6 +16,12 @@ public sealed record InstanceSeenRecord
     /// <summary>When the agent was first seen disconnected, while it stays disconnected; null when connected.</summary>
     public DateTimeOffset? DisconnectedSince { get; init; }
     public DateTimeOffset SeenAt { get; init; }
+    /// <summary>
+    /// The EC2 instance behind the container instance, as its events say (<c>ec2InstanceId</c>): what the rescheduler
+    /// places a failed task's relaunch away from, read from here instead of asking ECS (issue 17). Null in a record
+    /// written before it was kept, or from an event without it.
+    /// </summary>
+    public string? Ec2InstanceId { get; init; }
 }
 
 /// <summary>Why a task is being moved off its container instance.</summary>

@@ -348,6 +348,19 @@ public static class TaskRescheduler
     /// Placement away from the failed instance, when the rule wants it and the stop may be the instance's fault: not a
     /// failed start, not a success.
     /// </summary>
+    /// <summary>
+    /// Whether the decision on <paramref name="t"/> places its relaunch away from the EC2 instance it failed on (the rule's
+    /// <c>avoidFailedInstance</c>, a failure after the task started, on EC2): only then is the instance's id worth asking
+    /// ECS for when the container instance record does not keep it. <paramref name="record"/>: the chain's lineage record.
+    /// </summary>
+    public static bool UsesFailedEc2InstanceId(TaskStateChange t, ReflexPolicy policy, LineageRecord? record)
+    {
+        if (t.ContainerInstanceArn is null || IsFargate(t) || policy.FindCluster(t.ClusterArn) is not { } cluster) return false;
+        var reflexStarted = TryParseLineage(t.StartedBy, out _, out _);
+        if (FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, reflexStarted, record) is not { AvoidFailedInstance: true } rule) return false;
+        return Classify(t, rule.IgnoreExitCodes).Kind is not (StopKind.Start or StopKind.Success);
+    }
+
     private static FailedInstance? FailedInstanceToAvoid(TaskStateChange t, RescheduleRule rule, Classification c, TaskObservation observed) =>
         rule.AvoidFailedInstance && c.Kind != StopKind.Start && c.Kind != StopKind.Success && t.ContainerInstanceArn is { } ci
             ? new FailedInstance(ci, observed.FailedEc2InstanceId)

@@ -35,13 +35,19 @@ public sealed class TaskReschedulerReflex : IReflex
     {
         if (t.LastStatus != "STOPPED" || context.Policy.FindCluster(t.ClusterArn) is not { } cluster) return TaskObservation.None;
         var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : t.TaskId;
-        // The three reads depend on nothing but the event: sent together, they cost one round trip, not three.
-        var record = context.State.GetLineageAsync(cluster.Name, lineage, ct);
-        var ec2 = t.ContainerInstanceArn is { } ci && !TaskRescheduler.IsFargate(t)
-            ? context.Observer.GetEc2InstanceIdAsync(t.ClusterArn, ci, ct)
-            : ValueTask.FromResult<string?>(null);
-        var move = context.State.GetDrainMoveAsync(cluster.Name, lineage, ct);
-        return new TaskObservation { Lineage = await record, FailedEc2InstanceId = await ec2, DrainMove = await move };
+        // The reads depend on nothing but the event: sent together, one round trip. The failed instance's EC2 id is kept
+        // with its container instance record (the guard writes it from the instance's events); ECS is asked only when
+        // the record does not have it and the decision places the relaunch away from it.
+        var recordRead = context.State.GetLineageAsync(cluster.Name, lineage, ct);
+        var moveRead = context.State.GetDrainMoveAsync(cluster.Name, lineage, ct);
+        var onEc2 = t.ContainerInstanceArn is { } ci && !TaskRescheduler.IsFargate(t);
+        var seenRead = onEc2 ? context.State.GetInstanceSeenAsync(cluster.Name, t.ContainerInstanceArn!, ct) : ValueTask.FromResult<InstanceSeenRecord?>(null);
+        var record = await recordRead;
+        var move = await moveRead;
+        var ec2 = (await seenRead)?.Ec2InstanceId;
+        if (ec2 is null && onEc2 && TaskRescheduler.UsesFailedEc2InstanceId(t, context.Policy, record))
+            ec2 = await context.Observer.GetEc2InstanceIdAsync(t.ClusterArn, t.ContainerInstanceArn!, ct);
+        return new TaskObservation { Lineage = record, FailedEc2InstanceId = ec2, DrainMove = move };
     }
 
     /// <summary>The stopped task's tags; a read that throws is said in the observation, and the relaunch goes on without them.</summary>

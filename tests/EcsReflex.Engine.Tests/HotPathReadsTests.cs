@@ -10,10 +10,12 @@ using EcsReflex.TestSupport;
 namespace EcsReflex.Engine.Tests;
 
 /// <summary>
-/// What the placement guard reads for a container instance event (issue 17): the records of the tasks a rule covers or
-/// EcsReflex started, never those of a service's tasks or of tasks no rule covers, so the cost does not grow with them.
+/// What a reflex reads before deciding (issue 17). The placement guard, for a container instance event: the records of the
+/// tasks a rule covers or EcsReflex started, never those of a service's tasks or of tasks no rule covers, so the cost does
+/// not grow with them. The rescheduler: the failed instance's EC2 id from its container instance record, ECS asked only
+/// on a miss, and only when the decision places the relaunch away from it.
 /// </summary>
-public sealed class GuardReadsTests
+public sealed class HotPathReadsTests
 {
     private const string ClusterArn = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
     private const string Instance = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/424b1fee9709931505d95954058b4714";
@@ -45,6 +47,51 @@ public sealed class GuardReadsTests
         Assert.Equal(["chain9", "worker01"], reads.Lineages.Order(StringComparer.Ordinal));
         Assert.Equal(["chain9", "worker01"], reads.Moves.Order(StringComparer.Ordinal));
         Assert.Equal(0, observer.Ec2Reads); // the event carries it
+    }
+
+    private static TaskStateChange ExitOne() =>
+        (TaskStateChange)Core.Events.EventParser.Parse(File.ReadAllBytes(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json"))).Detail;
+
+    [Fact]
+    public async Task AFailedTasksEc2Instance_IsReadFromItsContainerInstanceRecord_AndAskedOfEcsOnlyOnAMiss()
+    {
+        var t = ExitOne();
+        var policy = ReplayHarness.Policy();
+        var store = new InMemoryStateStore();
+        var observer = new ListingObserver(new EmbeddedCluster(ReplayHarness.Snapshot()), []);
+        var context = new ReflexContext(policy, store, observer);
+
+        // No record of the instance: ECS is asked (the rule avoids the failed instance).
+        var missed = await TaskReschedulerReflex.ObserveAsync(context, t, default);
+        Assert.Equal(1, observer.Ec2Reads);
+        Assert.NotNull(missed.FailedEc2InstanceId);
+
+        // The guard kept the instance's EC2 id from its events: read with the lineage and the drain move, ECS is not asked.
+        await store.TryPutInstanceSeenAsync(new InstanceSeenRecord
+        {
+            Cluster = policy.FindCluster(t.ClusterArn)!.Name, ContainerInstanceArn = t.ContainerInstanceArn!, Version = 1, Status = "ACTIVE",
+            AgentConnected = true, SeenAt = DateTimeOffset.UnixEpoch, Ec2InstanceId = "i-from-the-record",
+        }, default);
+        var kept = await TaskReschedulerReflex.ObserveAsync(context, t, default);
+        Assert.Equal(1, observer.Ec2Reads);
+        Assert.Equal("i-from-the-record", kept.FailedEc2InstanceId);
+    }
+
+    [Fact]
+    public async Task AFailedTasksEc2Instance_IsNotAskedOfEcs_WhenTheDecisionDoesNotPlaceAwayFromIt()
+    {
+        var t = ExitOne();
+        var policy = ReplayHarness.Policy();
+        var observer = new ListingObserver(new EmbeddedCluster(ReplayHarness.Snapshot()), []);
+        var context = new ReflexContext(policy, new InMemoryStateStore(), observer);
+
+        // A task that never started (its image could not be pulled) is relaunched anywhere.
+        var notStarted = t with { StopCode = "TaskFailedToStart", StoppedReason = "CannotPullContainerError: pull image manifest has been retried 5 time(s)" };
+        Assert.False(TaskRescheduler.UsesFailedEc2InstanceId(notStarted, policy, null));
+        var observed = await TaskReschedulerReflex.ObserveAsync(context, notStarted, default);
+        Assert.Equal(0, observer.Ec2Reads);
+        Assert.Null(observed.FailedEc2InstanceId);
+        Assert.True(TaskRescheduler.UsesFailedEc2InstanceId(t, policy, null));
     }
 
     private sealed class CountingReader(IStateReader inner) : IStateReader
