@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra;
@@ -36,12 +37,19 @@ public static class EventPatterns
         var rules = new List<RuleSpec>();
 
         rules.AddRange(Split("TaskStopped", HandlerNames.TaskRescheduler,
-            "Stopped tasks of the policy's clusters with reschedule rules, to the task rescheduler",
+            "Stopped standalone tasks of the policy's clusters with reschedule rules whose stop code may be a failure, to the task rescheduler",
             [.. scope.RescheduleClusters.Select(c => c.EventMatcher)],
             values => Pattern(EcsSource, TaskStateChange, detail: new()
             {
                 ["clusterArn"] = values,
                 ["lastStatus"] = new object[] { "STOPPED" },
+                // Each of these drops only stops the rescheduler ignores from the event alone (TaskRescheduler.SettledByItsEvent),
+                // and keeps a stop that lacks the field (a task started from the console has no startedBy): a field a pattern
+                // names must be in the event, or only "exists": false matches it. (A JSON null cannot be written into the
+                // pattern: jsii passes .NET null as undefined, which the CDK drops. ECS leaves an absent field out.)
+                ["group"] = OrMissing(new Dictionary<string, object> { ["anything-but"] = new Dictionary<string, object> { ["prefix"] = TaskRescheduler.ServiceGroupPrefix } }),
+                ["startedBy"] = OrMissing(new Dictionary<string, object> { ["anything-but"] = new Dictionary<string, object> { ["prefix"] = TaskRescheduler.ServiceStarterPrefix } }),
+                ["stopCode"] = OrMissing([.. TaskRescheduler.StopCodesThatMayFail]),
             })));
 
         rules.AddRange(Split("ContainerInstanceChanged", HandlerNames.PlacementGuard,
@@ -80,6 +88,9 @@ public static class EventPatterns
 
         return rules;
     }
+
+    /// <summary>The matchers, or the field missing (<c>{"exists": false}</c>).</summary>
+    private static object[] OrMissing(params object[] matchers) => [.. matchers, new Dictionary<string, object> { ["exists"] = false }];
 
     private static Dictionary<string, object> Pattern(string source, string detailType, Dictionary<string, object> detail, object[]? resources = null)
     {

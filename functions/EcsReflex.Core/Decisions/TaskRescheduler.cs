@@ -79,12 +79,17 @@ public static class TaskRescheduler
     /// <summary>The attachment type of an Amazon EBS volume ECS attached to a task.</summary>
     public const string EbsAttachmentType = "AmazonElasticBlockStorage";
 
+    /// <summary>The group prefix of a service's tasks (<c>service:NAME</c>).</summary>
+    public const string ServiceGroupPrefix = "service:";
+    /// <summary>The startedBy prefix of the tasks a service's scheduler starts (<c>ecs-svc/…</c>).</summary>
+    public const string ServiceStarterPrefix = "ecs-svc/";
+
     public static bool IsServiceTask(TaskStateChange t) => IsServiceTask(t.Group, t.StartedBy);
 
     /// <summary>A task of a service (a <c>service:</c> group, an <c>ecs-svc/</c> starter): the ECS service scheduler replaces it.</summary>
     public static bool IsServiceTask(string? group, string? startedBy) =>
-        (group?.StartsWith("service:", StringComparison.Ordinal) ?? false)
-        || (startedBy?.StartsWith("ecs-svc/", StringComparison.Ordinal) ?? false);
+        (group?.StartsWith(ServiceGroupPrefix, StringComparison.Ordinal) ?? false)
+        || (startedBy?.StartsWith(ServiceStarterPrefix, StringComparison.Ordinal) ?? false);
 
     /// <summary>Parses <c>reflex/&lt;lineage&gt;/&lt;attempt&gt;</c>; false for any other startedBy.</summary>
     public static bool TryParseLineage(string? startedBy, out string lineage, out int attempt)
