@@ -9,7 +9,9 @@ public sealed record RuleSpec(string Id, string Handler, string Description, IRe
 
 /// <summary>
 /// The EventBridge patterns, built from the policy scope as plain data. Each matches only what the policy
-/// covers: filtering in the rule costs nothing, filtering in code costs an invocation. A handler with
+/// covers: filtering in the rule costs nothing, filtering in code costs an invocation. Beyond the policy's clusters,
+/// services and alarms, a pattern leaves out only what its handler ignores from the event alone (the stopped-task rule:
+/// service tasks and stop codes that are never a failure; docs/deploy.md says each rule's fields). A handler with
 /// nothing to do in the policy gets no rule. A pattern that would exceed EventBridge's size quota is split
 /// over several rules (ids <c>Name</c>, <c>Name2</c>, …), each matching a part of the list.
 /// </summary>
