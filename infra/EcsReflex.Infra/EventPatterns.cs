@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EcsReflex.Core.Decisions;
 using EcsReflex.Core.Hosting;
 
 namespace EcsReflex.Infra;
@@ -8,7 +9,9 @@ public sealed record RuleSpec(string Id, string Handler, string Description, IRe
 
 /// <summary>
 /// The EventBridge patterns, built from the policy scope as plain data. Each matches only what the policy
-/// covers: filtering in the rule costs nothing, filtering in code costs an invocation. A handler with
+/// covers: filtering in the rule costs nothing, filtering in code costs an invocation. Beyond the policy's clusters,
+/// services and alarms, a pattern leaves out only what its handler ignores from the event alone (the stopped-task rule:
+/// service tasks and stop codes that are never a failure; docs/deploy.md says each rule's fields). A handler with
 /// nothing to do in the policy gets no rule. A pattern that would exceed EventBridge's size quota is split
 /// over several rules (ids <c>Name</c>, <c>Name2</c>, …), each matching a part of the list.
 /// </summary>
@@ -36,12 +39,19 @@ public static class EventPatterns
         var rules = new List<RuleSpec>();
 
         rules.AddRange(Split("TaskStopped", HandlerNames.TaskRescheduler,
-            "Stopped tasks of the policy's clusters with reschedule rules, to the task rescheduler",
+            "Stopped standalone tasks of the policy's clusters with reschedule rules whose stop code may be a failure, to the task rescheduler",
             [.. scope.RescheduleClusters.Select(c => c.EventMatcher)],
             values => Pattern(EcsSource, TaskStateChange, detail: new()
             {
                 ["clusterArn"] = values,
                 ["lastStatus"] = new object[] { "STOPPED" },
+                // Each of these drops only stops the rescheduler ignores from the event alone (TaskRescheduler.SettledByItsEvent),
+                // and keeps a stop that lacks the field (a task started from the console has no startedBy): a field a pattern
+                // names must be in the event, or only "exists": false matches it. (A JSON null cannot be written into the
+                // pattern: jsii passes .NET null as undefined, which the CDK drops. ECS leaves an absent field out.)
+                ["group"] = OrMissing(new Dictionary<string, object> { ["anything-but"] = new Dictionary<string, object> { ["prefix"] = TaskRescheduler.ServiceGroupPrefix } }),
+                ["startedBy"] = OrMissing(new Dictionary<string, object> { ["anything-but"] = new Dictionary<string, object> { ["prefix"] = TaskRescheduler.ServiceStarterPrefix } }),
+                ["stopCode"] = OrMissing([.. TaskRescheduler.StopCodesThatMayFail]),
             })));
 
         rules.AddRange(Split("ContainerInstanceChanged", HandlerNames.PlacementGuard,
@@ -80,6 +90,9 @@ public static class EventPatterns
 
         return rules;
     }
+
+    /// <summary>The matchers, or the field missing (<c>{"exists": false}</c>).</summary>
+    private static object[] OrMissing(params object[] matchers) => [.. matchers, new Dictionary<string, object> { ["exists"] = false }];
 
     private static Dictionary<string, object> Pattern(string source, string detailType, Dictionary<string, object> detail, object[]? resources = null)
     {

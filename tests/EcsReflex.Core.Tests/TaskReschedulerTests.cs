@@ -324,4 +324,60 @@ public class TaskReschedulerTests
         Assert.Equal(ok, TaskRescheduler.TryParseLineage(startedBy, out var l, out var a));
         if (ok) Assert.Equal((lineage, attempt), (l, a));
     }
+
+    // ---- what the stop code alone settles (issue 17: the stack's rule lets only the other codes through) ----
+
+    public static TheoryData<string> CodesThatAreNeverAFailure => ["UserInitiated", "ServiceSchedulerInitiated", "SomeCodeEcsAddsLater", ""];
+
+    /// <summary>
+    /// A stop code outside <see cref="TaskRescheduler.StopCodesThatMayFail"/> is an ignore under every rule, for a task
+    /// EcsReflex started too, whatever its lineage record (ongoing or given up, any rule) or a drain move says, and whatever
+    /// its containers say (a non-zero exit, an OutOfMemoryError): so the event alone settles it.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CodesThatAreNeverAFailure))]
+    public void SettledByItsEvent_AStopCodeThatIsNeverAFailure_IsAnIgnoreWhateverIsObservedOrWhoStartedIt(string code)
+    {
+        var rules = Policy.Clusters[0].Reschedule;
+        foreach (var taskDef in new[] { "worker:7", "daemonish:1", "report:2" })
+            foreach (var startedBy in new string?[] { null, "scheduler/nightly", "reflex/t0/2" })
+                foreach (var (exit, reason) in new (int?, string?)[] { (1, null), (0, null), (137, "OutOfMemoryError: Container killed") })
+                {
+                    var t = Task(stopCode: code, exit: exit, reason: reason, taskDef: taskDef, startedBy: startedBy);
+                    Assert.True(TaskRescheduler.NotAFailureByItsStopCode(t));
+                    Assert.True(TaskRescheduler.SettledByItsEvent(t, Policy), $"{code} {taskDef} {startedBy}");
+                    var observations = rules.SelectMany(r => new[] { false, true }.Select(g => new TaskObservation
+                    {
+                        Lineage = new LineageRecord { Cluster = "prod", Lineage = "t0", Rule = r.Name, Attempt = 2, GivenUp = g, OriginalStartedBy = "scheduler/nightly" },
+                        FailedEc2InstanceId = "i-0abc",
+                    })).Append(TaskObservation.None).Append(OnInstance);
+                    foreach (var o in observations)
+                    {
+                        var d = Decide(t, o);
+                        Assert.Equal(Outcome.Ignored, d.Outcome);
+                        Assert.Empty(d.Actions);
+                        Assert.Empty(d.Writes);
+                    }
+                }
+    }
+
+    /// <summary>
+    /// The other way round, so the list is no wider than it must be and no narrower: each code of
+    /// <see cref="TaskRescheduler.StopCodesThatMayFail"/>, and no code at all, is acted on for some task (not settled by the
+    /// code), and <c>NotAFailureByItsStopCode</c> is false for it.
+    /// </summary>
+    [Theory]
+    [InlineData("EssentialContainerExited")]
+    [InlineData("TaskFailedToStart")]
+    [InlineData("SpotInterruption")]
+    [InlineData("TerminationNotice")]
+    [InlineData(null)]
+    public void NotAFailureByItsStopCode_IsFalseForTheCodesUnderWhichAStopIsActedOn(string? code)
+    {
+        var t = Task(stopCode: code, exit: 1);
+        Assert.False(TaskRescheduler.NotAFailureByItsStopCode(t));
+        Assert.False(TaskRescheduler.SettledByItsEvent(t, Policy));
+        Assert.NotEqual(Outcome.Ignored, Decide(t).Outcome);
+        Assert.Contains(code ?? "EssentialContainerExited", TaskRescheduler.StopCodesThatMayFail);
+    }
 }

@@ -24,14 +24,16 @@ public class EventPatternsTests
     };
 
     [Fact]
-    public void For_TestPolicy_CreatesOnlyTheReschedulerRuleWithTheExactPattern()
+    public void For_TestPolicy_CreatesOnlyTheReschedulerRuleWithTheExactPattern_LeavingOutServiceTasksAndStopCodesThatAreNeverAFailure()
     {
         var rules = EventPatterns.For(PolicyScope.From(PolicyLoader.Load(Stacks.TestPolicy)));
 
         var rule = Assert.Single(rules);
         Assert.Equal(("TaskStopped", HandlerNames.TaskRescheduler), (rule.Id, rule.Handler));
         Assert.Equal(
-            """{"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{"clusterArn":["arn:aws:ecs:eu-west-1:111122223333:cluster/prod",{"suffix":":cluster/batch"}],"lastStatus":["STOPPED"]}}""",
+            """{"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{"clusterArn":["arn:aws:ecs:eu-west-1:111122223333:cluster/prod",{"suffix":":cluster/batch"}],"lastStatus":["STOPPED"],""" +
+            """ "group":[{"anything-but":{"prefix":"service:"}},{"exists":false}],"startedBy":[{"anything-but":{"prefix":"ecs-svc/"}},{"exists":false}],""".TrimStart() +
+            """ "stopCode":["EssentialContainerExited","TaskFailedToStart","SpotInterruption","TerminationNotice",{"exists":false}]}}""".TrimStart(),
             Json(rule));
     }
 

@@ -165,7 +165,11 @@ public class ReflexStackTests(TestPolicyStack fixture) : IClassFixture<TestPolic
             ("detail-type", new[] { "ECS Task State Change" }),
             ("detail", Obj(
                 ("clusterArn", new object[] { ProdArn, Obj(("suffix", ":cluster/batch")) }),
-                ("lastStatus", new[] { "STOPPED" })))))))));
+                ("lastStatus", new[] { "STOPPED" }),
+                // Not a service's task, and a stop code under which a stop may be a failure; each kept when missing.
+                ("group", new object[] { Obj(("anything-but", Obj(("prefix", "service:")))), Obj(("exists", false)) }),
+                ("startedBy", new object[] { Obj(("anything-but", Obj(("prefix", "ecs-svc/")))), Obj(("exists", false)) }),
+                ("stopCode", new object[] { "EssentialContainerExited", "TaskFailedToStart", "SpotInterruption", "TerminationNotice", Obj(("exists", false)) })))))))));
     }
 
     [Fact]

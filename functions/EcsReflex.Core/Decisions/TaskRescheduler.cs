@@ -79,12 +79,17 @@ public static class TaskRescheduler
     /// <summary>The attachment type of an Amazon EBS volume ECS attached to a task.</summary>
     public const string EbsAttachmentType = "AmazonElasticBlockStorage";
 
+    /// <summary>The group prefix of a service's tasks (<c>service:NAME</c>).</summary>
+    public const string ServiceGroupPrefix = "service:";
+    /// <summary>The startedBy prefix of the tasks a service's scheduler starts (<c>ecs-svc/…</c>).</summary>
+    public const string ServiceStarterPrefix = "ecs-svc/";
+
     public static bool IsServiceTask(TaskStateChange t) => IsServiceTask(t.Group, t.StartedBy);
 
     /// <summary>A task of a service (a <c>service:</c> group, an <c>ecs-svc/</c> starter): the ECS service scheduler replaces it.</summary>
     public static bool IsServiceTask(string? group, string? startedBy) =>
-        (group?.StartsWith("service:", StringComparison.Ordinal) ?? false)
-        || (startedBy?.StartsWith("ecs-svc/", StringComparison.Ordinal) ?? false);
+        (group?.StartsWith(ServiceGroupPrefix, StringComparison.Ordinal) ?? false)
+        || (startedBy?.StartsWith(ServiceStarterPrefix, StringComparison.Ordinal) ?? false);
 
     /// <summary>Parses <c>reflex/&lt;lineage&gt;/&lt;attempt&gt;</c>; false for any other startedBy.</summary>
     public static bool TryParseLineage(string? startedBy, out string lineage, out int attempt)
@@ -133,6 +138,18 @@ public static class TaskRescheduler
             return new(StopKind.NotStopped, $"is {t.LastStatus}, not STOPPED", null);
         return ByStopCode(t) ?? OutOfMemory(t) ?? ByExitCodes(t, ignoreExitCodes);
     }
+
+    /// <summary>
+    /// The stop codes under which a stop may be a failure (<see cref="ByStopCode"/>): <c>EssentialContainerExited</c> (the
+    /// containers tell), <c>TaskFailedToStart</c>, <c>SpotInterruption</c> and <c>TerminationNotice</c>. Every other stop
+    /// code (<c>UserInitiated</c>, <c>ServiceSchedulerInitiated</c>, any code ECS adds) is not a failure under any rule; a
+    /// stop with no stop code is told by its containers. The stack's rule for stopped tasks lets through these codes and
+    /// stops with none, nothing else (<see cref="NotAFailureByItsStopCode"/>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> StopCodesThatMayFail = ["EssentialContainerExited", "TaskFailedToStart", "SpotInterruption", "TerminationNotice"];
+
+    /// <summary>True when the stop code alone says the stop is not a failure, whatever the rule (<see cref="StopCodesThatMayFail"/>).</summary>
+    public static bool NotAFailureByItsStopCode(TaskStateChange t) => t.StopCode is { } code && !StopCodesThatMayFail.Contains(code, StringComparer.Ordinal);
 
     /// <summary>What the stop code says alone; null for none or <c>EssentialContainerExited</c>, which the containers tell.</summary>
     private static Classification? ByStopCode(TaskStateChange t) => t.StopCode switch
@@ -244,11 +261,14 @@ public static class TaskRescheduler
     /// Does the event alone settle <see cref="Decide"/>'s ignore, whatever is observed? Not a stop, a cluster outside the
     /// policy, a service's task (none of them reads anything), or a stop of a task EcsReflex did not start that no rule
     /// would act on (<see cref="ActsOnItsEventAlone"/> false: its lineage record cannot pick another rule, and no record
-    /// or drain move turns an ignore into an action). A task EcsReflex started is not settled: its chain's record keeps
-    /// its rule.
+    /// or drain move turns an ignore into an action). A task EcsReflex started is not settled by its rule (its chain's record
+    /// keeps the rule, which may differ from the one its event matches), but it is when its stop code alone says the stop is
+    /// not a failure (<see cref="NotAFailureByItsStopCode"/>: a user's stop, or the scheduler's): no rule makes that a failure,
+    /// and a given-up record or no rule is an ignore too.
     /// </summary>
     public static bool SettledByItsEvent(TaskStateChange t, ReflexPolicy policy) =>
         !string.Equals(t.LastStatus, "STOPPED", StringComparison.Ordinal) || policy.FindCluster(t.ClusterArn) is null || IsServiceTask(t)
+        || NotAFailureByItsStopCode(t)
         || (!TryParseLineage(t.StartedBy, out _, out _) && !ActsOnItsEventAlone(t, policy));
 
     private static bool IsFailure(StopKind kind, RescheduleRule rule) =>
