@@ -13,6 +13,8 @@ namespace EcsReflex.Bench.HotPath;
 public sealed class Kinds(SampleEvents samples)
 {
     private const string Instance = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/eee5ec7b4db846c31a728415e4a8e902";
+    /// <summary>The container instance the sample exit-1 stop ran on.</summary>
+    private const string FailedInstance = "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/424b1fee9709931505d95954058b4714";
     private static readonly string WorkerDefinition = $"arn:aws:ecs:{StubWorld.Region}:{StubWorld.Account}:task-definition/worker:7";
     private static readonly string WebDefinition = $"arn:aws:ecs:{StubWorld.Region}:{StubWorld.Account}:task-definition/web:12";
 
@@ -46,6 +48,13 @@ public sealed class Kinds(SampleEvents samples)
         const string R = HandlerNames.TaskRescheduler, G = HandlerNames.PlacementGuard, S = HandlerNames.ServiceScaler;
         yield return new Kind("relaunch: STOPPED exit 1, a rule covers it (delivered 30 s after the stop: back-off over)",
             [Step.Measure(R, Fresh("ecs-task-stopped-essential-exit-1.json", PastBackoff))]);
+        // The failed task's container instance already known: an ACTIVE event of it came first (its record keeps the EC2 id).
+        var known = samples.Load("ecs-container-instance-active.json");
+        known["detail"]!["containerInstanceArn"] = FailedInstance;
+        known["detail"]!["ec2InstanceId"] = "i-0aaa0e242d1d87a6e";
+        yield return new Kind("relaunch: the same, its container instance known from an instance event",
+            [Step.Before(G, SampleEvents.Bytes(SampleEvents.ShiftTo(known, Now - TimeSpan.FromMinutes(5)))),
+             Step.Measure(R, Fresh("ecs-task-stopped-essential-exit-1.json", PastBackoff))]);
         yield return new Kind("relaunch: the same, the sample's own times (stopped months ago)",
             [Step.Measure(R, SampleEvents.Bytes(samples.Load("ecs-task-stopped-essential-exit-1.json")))]);
         yield return new Kind("STOPPED exit 1 delivered at once (deferred by the 10 s back-off)",

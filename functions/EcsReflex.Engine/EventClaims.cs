@@ -66,8 +66,10 @@ public sealed class EventClaims(IStateStore store)
             var won = false;
             for (var attempt = 0; attempt < Attempts && !won; attempt++)
             {
-                if (await store.TryPutClaimAsync(record, ClaimCondition.Free, ct)) won = true;
-                else if ((other = await store.GetClaimAsync(key, ct)) is not null) break;
+                // One request: the claim, or the record that refused it (DynamoDB returns it with the refusal).
+                var put = await store.PutClaimAsync(record, ClaimCondition.Free, ct);
+                if (put.Written) won = true;
+                else if ((other = put.Holder) is not null) break;
             }
             if (won)
             {

@@ -86,6 +86,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
             // ---- IStateStore
             LocalProtocol.GetClaim => Answer(new ClaimRecordResult(await store.GetClaimAsync(Read(body, J.EventKeyRequest).Key, ct)), J.ClaimRecordResult),
             LocalProtocol.TryPutClaim => await TryPutClaimAsync(Read(body, J.ClaimPutRequest), ct),
+            LocalProtocol.PutClaim => await PutClaimAsync(Read(body, J.ClaimPutRequest), ct),
             LocalProtocol.TryDeleteClaim => await TryDeleteClaimAsync(Read(body, J.ClaimDeleteRequest), ct),
             LocalProtocol.GetLineage => await GetLineageAsync(Read(body, J.LineageKeyRequest), ct),
             LocalProtocol.PutLineage => await AckAsync(store.PutLineageAsync(Read(body, J.LineageRecord), ct)),
@@ -125,6 +126,12 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         };
         if (answer is not null) _calls.AddOrUpdate(path, 1, (_, n) => n + 1);
         return answer;
+    }
+
+    private async Task<byte[]> PutClaimAsync(ClaimPutRequest r, CancellationToken ct)
+    {
+        var put = await store.PutClaimAsync(r.Record, r.HeldBy is { } token ? ClaimCondition.Holds(token) : ClaimCondition.Free, ct);
+        return Answer(new ClaimPutResult(put.Written, put.Holder), J.ClaimPutResult);
     }
 
     private async Task<byte[]> TryPutClaimAsync(ClaimPutRequest r, CancellationToken ct) =>

@@ -51,7 +51,7 @@ public sealed class HotPathBootstrapTests
                 // The RUNNING of the relaunched task: one claim, the EC2 instance and the drain move, one batch.
                 // The failed instance's EC2 id is asked of ECS because no instance event put it in its record (a test below has one).
                 Assert.Equal("cluster/describe-task-tags ×1, cluster/ec2-instance-id ×2, ecs/run-task ×1, state/count-relaunch ×1, state/get-drain-move ×2, "
-                             + "state/get-instance-seen ×1, state/get-lineage ×1, state/try-put-claim ×2, state/write-batch ×2", Calls(replay));
+                             + "state/get-instance-seen ×1, state/get-lineage ×1, state/put-claim ×2, state/write-batch ×2", Calls(replay));
             }
         }
         finally

@@ -109,6 +109,16 @@ public sealed class LocalProtocolTests
         new("TryPutClaim on a free key", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.InProgress, "t1", T0.AddMinutes(1)), ClaimCondition.Free, ct)).ToString()),
         new("TryPutClaim on a held key", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.InProgress, "t2", T0.AddMinutes(1)), ClaimCondition.Free, ct)).ToString()),
         new("GetClaim in progress", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),
+        new("PutClaim on a held key (the holder comes back)", async (s, _, _, ct) =>
+        {
+            var put = await s.PutClaimAsync(Claim("event#c", ClaimStatus.InProgress, "t3", T0.AddMinutes(1)), ClaimCondition.Free, ct);
+            return Js(new ClaimPutResult(put.Written, put.Holder), J.ClaimPutResult);
+        }),
+        new("PutClaim on a free key", async (s, _, _, ct) =>
+        {
+            var put = await s.PutClaimAsync(Claim("event#p", ClaimStatus.InProgress, "t4", T0.AddMinutes(1)), ClaimCondition.Free, ct);
+            return Js(new ClaimPutResult(put.Written, put.Holder), J.ClaimPutResult);
+        }),
         new("TryPutClaim completing another's claim", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.Completed, "t2", T0.AddHours(24)), ClaimCondition.Holds("t2"), ct)).ToString()),
         new("TryPutClaim completing its own claim", async (s, _, _, ct) => (await s.TryPutClaimAsync(Claim("event#c", ClaimStatus.Completed, "t1", T0.AddHours(24)), ClaimCondition.Holds("t1"), ct)).ToString()),
         new("GetClaim completed", async (s, _, _, ct) => Js(new ClaimRecordResult(await s.GetClaimAsync("event#c", ct)), J.ClaimRecordResult)),

@@ -83,6 +83,14 @@ public abstract record ConditionalWrite
 public sealed record PutItemRequest : ConditionalWrite
 {
     [JsonPropertyName("Item")] public required Dictionary<string, AttributeValue> Item { get; init; }
+    /// <summary><c>ALL_OLD</c>: a refused condition answers with the item that refused it (in the error's <c>Item</c>).</summary>
+    [JsonPropertyName("ReturnValuesOnConditionCheckFailure")] public string? ReturnValuesOnConditionCheckFailure { get; init; }
+}
+
+/// <summary>A <c>ConditionalCheckFailedException</c>'s body: with <c>ReturnValuesOnConditionCheckFailure: ALL_OLD</c>, the item as it is.</summary>
+public sealed record ConditionalCheckFailedBody
+{
+    [JsonPropertyName("Item")] public Dictionary<string, AttributeValue>? Item { get; init; }
 }
 
 public sealed record DeleteItemRequest : ConditionalWrite
@@ -194,6 +202,7 @@ public sealed record DescribeTableResponse
 [JsonSerializable(typeof(DeleteItemRequest))]
 [JsonSerializable(typeof(UpdateItemRequest))]
 [JsonSerializable(typeof(WriteItemResponse))]
+[JsonSerializable(typeof(ConditionalCheckFailedBody))]
 [JsonSerializable(typeof(BatchWriteItemRequest))]
 [JsonSerializable(typeof(BatchWriteItemResponse))]
 [JsonSerializable(typeof(UpdateItemResponse))]

@@ -53,6 +53,12 @@ public sealed class AwsServiceException : ApiCallException
     /// <summary>How many requests were sent (or tried) before giving up.</summary>
     public int Attempts { get; }
 
+    /// <summary>
+    /// The error answer's body, when the service sent one that was JSON (at most 64 KiB): what an error carries beyond its
+    /// code and message, such as the item DynamoDB returns with a refused condition (<c>ReturnValuesOnConditionCheckFailure</c>).
+    /// </summary>
+    public byte[]? ErrorBody { get; init; }
+
     /// <summary>Worth another attempt within this invocation's retry budget.</summary>
     public bool IsRetryable => Kind is AwsErrorKind.Throttling or AwsErrorKind.Server or AwsErrorKind.Network or AwsErrorKind.Timeout;
 
@@ -61,7 +67,8 @@ public sealed class AwsServiceException : ApiCallException
 
     internal AwsServiceException WithAttempts(int attempts, AwsErrorKind? kind = null, string? prefix = null, Exception? inner = null) =>
         new(Service, Operation, kind ?? Kind, kind is null ? ErrorCode : KindCode(kind.Value, ErrorCode),
-            prefix is null ? ErrorMessage : $"{prefix}; last error: {ErrorCode}: {ErrorMessage}", StatusCode, RequestId, attempts, inner ?? InnerException);
+            prefix is null ? ErrorMessage : $"{prefix}; last error: {ErrorCode}: {ErrorMessage}", StatusCode, RequestId, attempts, inner ?? InnerException)
+        { ErrorBody = ErrorBody };
 
     private static string KindCode(AwsErrorKind kind, string fallback) => kind == AwsErrorKind.Deadline ? DeadlineExceeded : fallback;
 

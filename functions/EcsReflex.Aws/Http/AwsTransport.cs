@@ -242,7 +242,9 @@ public sealed class AwsTransport : IDisposable
             // Not JSON (a proxy's HTML page, a truncated body): the status and the raw text say what is known.
         }
         if (response.Headers.TryGetValues("x-amzn-ErrorType", out var types) && types.FirstOrDefault() is { Length: > 0 } header) code ??= header;
-        return Error(service, operation, response, code, message, body, attempt, null);
+        var error = Error(service, operation, response, code, message, body, attempt, null);
+        return code is not null && body.Length is > 0 and <= 64 * 1024 ? new AwsServiceException(error.Service, error.Operation, error.Kind, error.ErrorCode,
+            error.ErrorMessage, error.StatusCode, error.RequestId, error.Attempts) { ErrorBody = body } : error;
     }
 
     private static AwsServiceException ParseQueryError(AwsService service, string operation, HttpResponseMessage response, byte[] body, int attempt)

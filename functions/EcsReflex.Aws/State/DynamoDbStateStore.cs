@@ -95,6 +95,43 @@ public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName
         }, ct));
     }
 
+    /// <summary>
+    /// PutItem with <c>ReturnValuesOnConditionCheckFailure: ALL_OLD</c>: a refusal comes with the item that refused it, so a
+    /// duplicate delivery is one request. A DynamoDB that answers without it (an older emulator) is asked with a GetItem.
+    /// </summary>
+    public async ValueTask<(bool Written, StoredItem? Refusing)> PutOrReadAsync(StoredItem item, WriteCondition condition, CancellationToken ct)
+    {
+        var (expression, names, values) = Expression(condition);
+        try
+        {
+            await dynamo.PutItemAsync(new PutItemRequest
+            {
+                TableName = tableName, Item = ToAttributes(item),
+                ConditionExpression = expression, ExpressionAttributeNames = names, ExpressionAttributeValues = values,
+                ReturnValuesOnConditionCheckFailure = "ALL_OLD",
+            }, ct).ConfigureAwait(false);
+            return (true, null);
+        }
+        catch (AwsServiceException ex) when (ex.ErrorCode == DynamoDbClient.ConditionalCheckFailed)
+        {
+            if (RefusingItem(ex) is { Count: > 0 } old) return (false, FromAttributes(item.Key, old));
+            return (false, await GetAsync(item.Key, ct).ConfigureAwait(false));
+        }
+    }
+
+    private static Dictionary<string, AttributeValue>? RefusingItem(AwsServiceException ex)
+    {
+        if (ex.ErrorBody is not { } body) return null;
+        try
+        {
+            return JsonSerializer.Deserialize(body, DynamoDbJsonContext.Default.ConditionalCheckFailedBody)?.Item;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public ValueTask<bool> DeleteAsync(ItemKey key, WriteCondition condition, CancellationToken ct)
     {
         if (condition.Kind == ConditionKind.None)

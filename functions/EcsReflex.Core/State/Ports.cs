@@ -41,6 +41,16 @@ public interface IStateStore : IStateReader
     /// </summary>
     ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="TryPutClaimAsync"/>, and when the write is refused, the live record that refused it (another delivery's
+    /// claim, or the processed record), in the same request where the store can: a duplicate delivery then costs one round
+    /// trip. <see cref="ClaimPut.Holder"/> is null when the refusing record is gone or expired. The default reads it after.
+    /// </summary>
+    async ValueTask<ClaimPut> PutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) =>
+        await TryPutClaimAsync(record, condition, ct).ConfigureAwait(false)
+            ? new ClaimPut(true, null)
+            : new ClaimPut(false, await GetClaimAsync(record.Key, ct).ConfigureAwait(false));
+
     /// <summary>Deletes the record under <paramref name="key"/> only when it carries <paramref name="token"/>: a claim released.</summary>
     ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct);
 
@@ -116,6 +126,9 @@ public sealed record StateBatch(
 
     public int Count => Lineages.Count + DrainMoves.Count + ServicePlacements.Count + Audit.Count + Processed.Count;
 }
+
+/// <summary>What <see cref="IStateStore.PutClaimAsync"/> did: written, or refused by <see cref="Holder"/> (null: gone by the time it was read).</summary>
+public readonly record struct ClaimPut(bool Written, ClaimRecord? Holder);
 
 public sealed record AuditEntry(DateTimeOffset Time, string EventId, string Handler, string Outcome, string Reason,
     string? Operation, string? RequestJson, string? Result);

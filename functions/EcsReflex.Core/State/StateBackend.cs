@@ -126,6 +126,14 @@ public interface IStateBackend
     /// <summary>Writes the item, replacing any, when <paramref name="condition"/> holds; false, changing nothing, when it does not.</summary>
     ValueTask<bool> PutAsync(StoredItem item, WriteCondition condition, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="PutAsync"/>, and when the condition refuses the write, the item that refused it, as one step where the
+    /// backend can (DynamoDB: <c>ReturnValuesOnConditionCheckFailure</c>); null when it cannot tell (the item then has to be
+    /// read). The default writes, then reads on a refusal.
+    /// </summary>
+    async ValueTask<(bool Written, StoredItem? Refusing)> PutOrReadAsync(StoredItem item, WriteCondition condition, CancellationToken ct) =>
+        await PutAsync(item, condition, ct).ConfigureAwait(false) ? (true, null) : (false, await GetAsync(item.Key, ct).ConfigureAwait(false));
+
     /// <summary>Deletes the item under the key when <paramref name="condition"/> holds over it; false, changing nothing, otherwise.</summary>
     ValueTask<bool> DeleteAsync(ItemKey key, WriteCondition condition, CancellationToken ct);
 

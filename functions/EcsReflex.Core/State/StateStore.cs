@@ -56,13 +56,24 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
 
     /// <summary>The live item under the key as a claim: kind <c>claim</c> is in progress; anything else (kind <c>event</c>, with or without a token) is processed.</summary>
     public async ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) =>
-        await backend.GetAsync(EventKey(key), ct).ConfigureAwait(false) is { ExpiresAt: { } expires } item && item.IsLiveAt(Now)
-            ? new ClaimRecord { Key = key, Status = item.Kind == ClaimKind ? ClaimStatus.InProgress : ClaimStatus.Completed, Token = item.Token, ExpiresAt = expires }
-            : null;
+        AsClaim(key, await backend.GetAsync(EventKey(key), ct).ConfigureAwait(false));
 
     /// <summary><see cref="ClaimCondition.Free"/>: no live item under the key; <see cref="ClaimCondition.Holds"/>: the stored item carries the token.</summary>
     public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) =>
         backend.PutAsync(ClaimItem(record), condition.HeldBy is { } token ? WriteCondition.HeldBy(token) : WriteCondition.Absent(Now), ct);
+
+    /// <summary>One <see cref="IStateBackend.PutOrReadAsync"/>: the claim written, or the live record that refused it.</summary>
+    public async ValueTask<ClaimPut> PutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct)
+    {
+        var (written, refusing) = await backend.PutOrReadAsync(ClaimItem(record),
+            condition.HeldBy is { } token ? WriteCondition.HeldBy(token) : WriteCondition.Absent(Now), ct).ConfigureAwait(false);
+        return written ? new ClaimPut(true, null) : new ClaimPut(false, AsClaim(record.Key, refusing));
+    }
+
+    private ClaimRecord? AsClaim(string key, StoredItem? item) =>
+        item is { ExpiresAt: { } expires } && item.IsLiveAt(Now)
+            ? new ClaimRecord { Key = key, Status = item.Kind == ClaimKind ? ClaimStatus.InProgress : ClaimStatus.Completed, Token = item.Token, ExpiresAt = expires }
+            : null;
 
     private static StoredItem ClaimItem(ClaimRecord record) => new()
     {

@@ -27,6 +27,7 @@ public static class LocalProtocol
     // IStateStore
     public const string GetClaim = Prefix + "state/get-claim";
     public const string TryPutClaim = Prefix + "state/try-put-claim";
+    public const string PutClaim = Prefix + "state/put-claim";
     public const string TryDeleteClaim = Prefix + "state/try-delete-claim";
     public const string GetLineage = Prefix + "state/get-lineage";
     public const string PutLineage = Prefix + "state/put-lineage";
@@ -71,7 +72,7 @@ public static class LocalProtocol
     /// <summary>Every path the protocol has, for the emulator's dispatch and the tests.</summary>
     public static readonly IReadOnlyList<string> Paths =
     [
-        GetClaim, TryPutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
+        GetClaim, TryPutClaim, PutClaim, TryDeleteClaim, GetLineage, PutLineage, TakeSlot, Audit, GetScalingRecord, TryPutScalingRecord,
         GetInstanceSeen, TryPutInstanceSeen, GetDrainMove, PutDrainMove, GetServicePlacement, PutServicePlacement, WriteBatch,
         Ec2InstanceId, DescribeServiceScaling, DescribeAlarmStates, DescribeAlarmNow, DescribeTaskTags, ListTasksOnInstance, GetService, GetContainerInstance,
         ListStoppedTasks, ListContainerInstances, RunTask, StopTask, UpdateService, DelayQueue, DeadLetters,
@@ -102,6 +103,8 @@ public sealed record CountResult(long Value);
 public sealed record StringResult(string? Value);
 public sealed record LineageResult(LineageRecord? Value);
 public sealed record ClaimRecordResult(ClaimRecord? Value);
+/// <summary>A claim written, or the record that refused it (<see cref="IStateStore.PutClaimAsync"/>).</summary>
+public sealed record ClaimPutResult(bool Written, ClaimRecord? Holder);
 public sealed record ScalingRecordResult(ServiceScalingRecord? Value);
 public sealed record InstanceSeenResult(InstanceSeenRecord? Value);
 public sealed record DrainMoveResult(DrainMoveRecord? Value);
@@ -129,6 +132,7 @@ public sealed record ContainerInstanceResult(ObservedContainerInstance? Value);
 [JsonSerializable(typeof(ClaimPutRequest))]
 [JsonSerializable(typeof(ClaimDeleteRequest))]
 [JsonSerializable(typeof(ClaimRecordResult))]
+[JsonSerializable(typeof(ClaimPutResult))]
 [JsonSerializable(typeof(TaskKeyRequest))]
 [JsonSerializable(typeof(TaskTagsObservation))]
 [JsonSerializable(typeof(BoolResult))]

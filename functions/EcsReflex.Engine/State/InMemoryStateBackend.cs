@@ -47,6 +47,18 @@ public sealed class InMemoryStateBackend : IStateBackend
         }
     }
 
+    /// <summary>The write, or the item that refused it, under one lock (one step, as DynamoDB's ALL_OLD refusal).</summary>
+    public ValueTask<(bool Written, StoredItem? Refusing)> PutOrReadAsync(StoredItem item, WriteCondition condition, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var exists = _items.TryGetValue(item.Key, out var old);
+            if (!condition.HoldsFor(exists ? old.Item : null)) return ValueTask.FromResult<(bool, StoredItem?)>((false, exists ? old.Item : null));
+            Write(item, exists ? old : null);
+            return ValueTask.FromResult<(bool, StoredItem?)>((true, null));
+        }
+    }
+
     public ValueTask<bool> DeleteAsync(ItemKey key, WriteCondition condition, CancellationToken ct)
     {
         lock (_gate)

@@ -43,6 +43,13 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public async ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.TryPutClaim, new ClaimPutRequest(record, condition.HeldBy), Json.ClaimPutRequest, Json.BoolResult, ct)).Value;
 
+    /// <summary>One call: the claim, or the record that refused it.</summary>
+    public async ValueTask<ClaimPut> PutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct)
+    {
+        var r = await PostAsync(LocalProtocol.PutClaim, new ClaimPutRequest(record, condition.HeldBy), Json.ClaimPutRequest, Json.ClaimPutResult, ct);
+        return new ClaimPut(r.Written, r.Holder);
+    }
+
     public async ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) =>
         (await PostAsync(LocalProtocol.TryDeleteClaim, new ClaimDeleteRequest(key, token), Json.ClaimDeleteRequest, Json.BoolResult, ct)).Value;
 
