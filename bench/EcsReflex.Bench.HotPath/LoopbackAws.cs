@@ -120,6 +120,7 @@ public sealed class LoopbackAws : IAsyncDisposable
             if (ctx.Request.Headers.TryGetValue(h, out var value)) request.Headers.TryAddWithoutValidation(h, value.ToString());
         using var response = await _dynalite.SendAsync(request, ctx.RequestAborted);
         var answer = await response.Content.ReadAsByteArrayAsync(ctx.RequestAborted);
+        if ((int)response.StatusCode == 400) answer = await WithRefusingItemAsync(ctx, body, answer);
         await Task.Delay(_latencies.For(Services.DynamoDb), ctx.RequestAborted);
         ctx.Response.StatusCode = (int)response.StatusCode;
         if (response.Content.Headers.ContentType is { } ct) ctx.Response.ContentType = ct.ToString();
@@ -128,6 +129,35 @@ public sealed class LoopbackAws : IAsyncDisposable
         ctx.Response.ContentLength = answer.Length;
         await ctx.Response.Body.WriteAsync(answer, ctx.RequestAborted);
         return (int)response.StatusCode;
+    }
+
+    /// <summary>
+    /// What DynamoDB does and dynalite does not: a PutItem refused by its condition, asked for
+    /// <c>ReturnValuesOnConditionCheckFailure: ALL_OLD</c>, answers with the refusing item in the error. The proxy reads the
+    /// item from dynalite and adds it, within the same call (it models one DynamoDB request, so it is counted once).
+    /// </summary>
+    private async Task<byte[]> WithRefusingItemAsync(HttpContext ctx, byte[] body, byte[] answer)
+    {
+        if (ctx.Request.Headers["X-Amz-Target"].ToString() != "DynamoDB_20120810.PutItem") return answer;
+        var put = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        if (put["ReturnValuesOnConditionCheckFailure"]?.GetValue<string>() != "ALL_OLD") return answer;
+        var error = System.Text.Json.Nodes.JsonNode.Parse(answer)?.AsObject();
+        if (error is null || error["__type"]?.GetValue<string>()?.EndsWith("ConditionalCheckFailedException", StringComparison.Ordinal) != true) return answer;
+        var item = put["Item"]!.AsObject();
+        var get = new System.Text.Json.Nodes.JsonObject
+        {
+            ["TableName"] = put["TableName"]!.DeepClone(), ["ConsistentRead"] = true,
+            ["Key"] = new System.Text.Json.Nodes.JsonObject { ["pk"] = item["pk"]!.DeepClone(), ["sk"] = item["sk"]!.DeepClone() },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, _dynaliteUrl) { Content = new StringContent(get.ToJsonString()) };
+        request.Content.Headers.ContentType = new("application/x-amz-json-1.0");
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", "DynamoDB_20120810.GetItem");
+        if (ctx.Request.Headers.TryGetValue("Authorization", out var auth)) request.Headers.TryAddWithoutValidation("Authorization", auth.ToString());
+        if (ctx.Request.Headers.TryGetValue("X-Amz-Date", out var date)) request.Headers.TryAddWithoutValidation("X-Amz-Date", date.ToString());
+        using var response = await _dynalite.SendAsync(request, ctx.RequestAborted);
+        if (System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsByteArrayAsync(ctx.RequestAborted))?["Item"] is { } old)
+            error["Item"] = old.DeepClone();
+        return Encoding.UTF8.GetBytes(error.ToJsonString());
     }
 
     public async ValueTask DisposeAsync()
