@@ -11,11 +11,19 @@ public sealed record PublishedBootstrap(string Directory, string BootstrapPath, 
 }
 
 /// <summary>
+/// What <see cref="BootstrapPublisher"/> publishes: a Native AOT project, what its binary is built from (folders and
+/// files, relative to the repository root: their contents make the cache key), the folder under <c>artifacts/</c> its
+/// publishes are kept in (one at a time), and the binary's name.
+/// </summary>
+public sealed record PublishTarget(string ProjectPath, IReadOnlyList<string> Sources, string ArtifactsFolder, string BinaryName, string Description);
+
+/// <summary>
 /// Publishes the Native AOT bootstrap (<c>dotnet publish functions/EcsReflex.Lambda -c Release -r linux-x64</c>)
 /// once per source state: into <c>artifacts/lambda/&lt;hash of the sources&gt;/</c>, reused while the sources
 /// that go into the binary are unchanged. Safe across processes (a lock file), so the test run and
 /// <c>reflex replay --lambda</c> share one publish.
 /// </summary>
+/// <remarks>The cold-start bench publishes its floor (another <see cref="PublishTarget"/>) the same way.</remarks>
 public static class BootstrapPublisher
 {
     public const string ProjectPath = "functions/EcsReflex.Lambda/EcsReflex.Lambda.csproj";
@@ -23,6 +31,9 @@ public static class BootstrapPublisher
     /// <summary>What goes into the binary: these folders (sources and project files) and the build files at the root.</summary>
     public static readonly string[] SourceFolders = ["functions/EcsReflex.Core", "functions/EcsReflex.Engine", "functions/EcsReflex.Aws", "functions/EcsReflex.Lambda"];
     public static readonly string[] RootFiles = ["Directory.Build.props", "Directory.Packages.props", "global.json", "reflex.policy.json"];
+
+    /// <summary>The bootstrap, kept in <c>artifacts/lambda/&lt;hash&gt;/</c>.</summary>
+    public static readonly PublishTarget Bootstrap = new(ProjectPath, [.. SourceFolders, .. RootFiles], "lambda", "bootstrap", "the Native AOT bootstrap");
 
     /// <summary>The repository root at or above <paramref name="start"/>, or null.</summary>
     public static string? FindRepositoryRoot(string start)
@@ -33,19 +44,22 @@ public static class BootstrapPublisher
         return null;
     }
 
-    public static string SourceHash(string root)
+    public static string SourceHash(string root) => SourceHash(root, Bootstrap);
+
+    /// <summary>The cache key of <paramref name="target"/>: its source files (build output left out), by path and content.</summary>
+    public static string SourceHash(string root, PublishTarget target)
     {
         var files = new List<string>();
-        foreach (var folder in SourceFolders)
+        foreach (var source in target.Sources)
         {
-            var full = Path.Combine(root, folder);
-            if (!Directory.Exists(full)) continue;
-            files.AddRange(Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories)
-                .Where(f => !IsBuildOutput(Path.GetRelativePath(full, f))));
+            var full = Path.Combine(root, source);
+            if (File.Exists(full)) files.Add(full);
+            else if (Directory.Exists(full))
+                files.AddRange(Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories)
+                    .Where(f => !IsBuildOutput(Path.GetRelativePath(full, f))));
         }
-        files.AddRange(RootFiles.Select(f => Path.Combine(root, f)).Where(File.Exists));
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var f in files.Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
+        foreach (var f in files.Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(f + "\n"));
             sha.AppendData(File.ReadAllBytes(Path.Combine(root, f)));
@@ -61,21 +75,25 @@ public static class BootstrapPublisher
     }
 
     /// <summary>Publishes unless a publish of the same sources exists; <paramref name="progress"/> hears what happens.</summary>
-    public static async Task<PublishedBootstrap> PublishAsync(string root, TextWriter? progress = null, CancellationToken ct = default)
+    public static Task<PublishedBootstrap> PublishAsync(string root, TextWriter? progress = null, CancellationToken ct = default) =>
+        PublishAsync(root, Bootstrap, progress, ct);
+
+    /// <summary>Publishes <paramref name="target"/> unless a publish of the same sources exists in its artifacts folder.</summary>
+    public static async Task<PublishedBootstrap> PublishAsync(string root, PublishTarget target, TextWriter? progress = null, CancellationToken ct = default)
     {
-        var hash = SourceHash(root);
-        var parent = Path.Combine(root, "artifacts", "lambda");
-        var target = Path.Combine(parent, hash);
+        var hash = SourceHash(root, target);
+        var parent = Path.Combine(root, "artifacts", target.ArtifactsFolder);
+        var folder = Path.Combine(parent, hash);
         Directory.CreateDirectory(parent);
         var started = Stopwatch.GetTimestamp();
 
         await using var gate = await LockAsync(Path.Combine(parent, ".publish.lock"), ct);
-        if (File.Exists(Path.Combine(target, "bootstrap")) && File.Exists(Path.Combine(target, "publish.log")))
-            return new PublishedBootstrap(target, Path.Combine(target, "bootstrap"), Path.Combine(target, "publish.log"), true, Stopwatch.GetElapsedTime(started));
+        if (File.Exists(Path.Combine(folder, target.BinaryName)) && File.Exists(Path.Combine(folder, "publish.log")))
+            return new PublishedBootstrap(folder, Path.Combine(folder, target.BinaryName), Path.Combine(folder, "publish.log"), true, Stopwatch.GetElapsedTime(started));
 
         var staging = Path.Combine(parent, $"{hash}.staging");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        progress?.WriteLine($"publishing the Native AOT bootstrap into {Path.GetRelativePath(root, target)} (takes a minute or two)...");
+        progress?.WriteLine($"publishing {target.Description} into {Path.GetRelativePath(root, folder)} (takes a minute or two)...");
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = root,
@@ -83,7 +101,7 @@ public static class BootstrapPublisher
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "publish", ProjectPath, "-c", "Release", "-r", "linux-x64", "-o", staging, "-nologo", "-clp:NoSummary" })
+        foreach (var a in new[] { "publish", target.ProjectPath, "-c", "Release", "-r", "linux-x64", "-o", staging, "-nologo", "-clp:NoSummary" })
             psi.ArgumentList.Add(a);
         // A publish run from inside `dotnet test` must not inherit the test host's MSBuild settings.
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "MSBUILD_EXE_PATH").ToList())
@@ -94,18 +112,18 @@ public static class BootstrapPublisher
         await process.WaitForExitAsync(ct);
         var log = await stdout + await stderr;
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"dotnet publish of the bootstrap failed (exit {process.ExitCode}):\n{log}");
+            throw new InvalidOperationException($"dotnet publish of {target.Description} failed (exit {process.ExitCode}):\n{log}");
         await File.WriteAllTextAsync(Path.Combine(staging, "publish.log"), log, ct);
-        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-        Directory.Move(staging, target);
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.Move(staging, folder);
         // A cache: publishes of older sources are of no further use.
-        foreach (var old in Directory.EnumerateDirectories(parent).Where(d => !string.Equals(d, target, StringComparison.Ordinal)))
+        foreach (var old in Directory.EnumerateDirectories(parent).Where(d => !string.Equals(d, folder, StringComparison.Ordinal)))
         {
             try { Directory.Delete(old, recursive: true); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         }
         progress?.WriteLine($"published in {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
-        return new PublishedBootstrap(target, Path.Combine(target, "bootstrap"), Path.Combine(target, "publish.log"), false, Stopwatch.GetElapsedTime(started));
+        return new PublishedBootstrap(folder, Path.Combine(folder, target.BinaryName), Path.Combine(folder, "publish.log"), false, Stopwatch.GetElapsedTime(started));
     }
 
     private static async Task<FileStream> LockAsync(string path, CancellationToken ct)
