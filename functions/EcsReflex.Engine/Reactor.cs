@@ -111,9 +111,21 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         // What the event settles on its own costs nothing: no claim, no read, no write (its reaction line says it).
         if (reflex.SettledByTheEvent(e, Policy, now) is { Outcome: Outcome.Ignored } settled)
             return new Reaction { Handler = handler, Outcome = settled.Outcome, Code = settled.Code, Reason = settled.Reason, Event = e };
-        var claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
+        var input = new ReflexInput(e, now);
+        var (early, speculation) = DecideBesideTheClaim(reflex, input, ct);
+        ClaimResult claimed;
+        try
+        {
+            claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
+        }
+        catch
+        {
+            await DropAsync(early, speculation);
+            throw;
+        }
         if (claimed.Verdict != ClaimVerdict.Claimed)
         {
+            await DropAsync(early, speculation);
             var sameEvent = claimed.Key!.StartsWith("event#", StringComparison.Ordinal) || claimed.By == e.Id;
             return claimed.Verdict == ClaimVerdict.Processed
                 ? new Reaction
@@ -126,7 +138,8 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 }
                 : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
-        var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, new ReflexInput(e, now), ct, claim), handOff);
+        Keep(early, speculation);
+        var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, input, ct, claim, early), handOff);
         return reaction.FoundEvents.Count > 0 || reaction.FoundDueWork.Count > 0
             ? await DecideFoundAsync(reaction, reaction.FoundEvents, reaction.FoundDueWork, now, ct, handOff, claimFor)
             : reaction;
@@ -188,7 +201,20 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
             };
         var handler = reflex.Name;
         var due = dueAt ?? now;
-        var claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
+        var input = new ReflexInput(e, now, Due: true, DueAt: due);
+        var (early, speculation) = DecideBesideTheClaim(reflex, input, ct);
+        ClaimResult claimed;
+        try
+        {
+            claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
+        }
+        catch
+        {
+            await DropAsync(early, speculation);
+            throw;
+        }
+        if (claimed.Verdict != ClaimVerdict.Claimed) await DropAsync(early, speculation);
+        else Keep(early, speculation);
         return claimed.Verdict switch
         {
             ClaimVerdict.Processed => new Reaction
@@ -197,7 +223,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 Reason = $"duplicate delivery: the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)} was already decided",
             },
             ClaimVerdict.InProgress => InProgress(e, handler, claimed, $"the work of event {e.Id} due at {DeferredWorkJson.FormatTime(due)}"),
-            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, new ReflexInput(e, now, Due: true, DueAt: due), ct, claim), handOff),
+            _ => await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, input, ct, claim, early), handOff),
         };
     }
 
@@ -260,12 +286,14 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
     /// The few lines every reflex goes through: observe and decide, then carry the decision out. When what the decision
     /// claims before acting was claimed first by another invocation, nothing was done: observe and decide again.
     /// </summary>
-    private async ValueTask<(Reaction, bool Completed)> ReactAsync(IReflex reflex, ReflexInput input, CancellationToken ct, HeldClaim claim)
+    private async ValueTask<(Reaction, bool Completed)> ReactAsync(IReflex reflex, ReflexInput input, CancellationToken ct, HeldClaim claim,
+        Task<Decision>? early = null)
     {
         var e = input.Event;
         for (var attempt = 1; attempt <= MaxClaims; attempt++)
         {
-            var decision = await reflex.DecideAsync(_context, input, ct);
+            // The first decision may have been made beside the claim (DecideBesideTheClaim); a lost claim decides again.
+            var decision = attempt == 1 && early is not null ? await early : await reflex.DecideAsync(_context, input, ct);
             var done = await actuator.ExecuteAsync(decision, e.Id, reflex.Name, input.Now, ct,
                 d => LeavesWork(decision, d) ? [] : Processed(claim, input.Now));
             if (done.ClaimLost) continue;
@@ -284,6 +312,45 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         || done.Outcome == Outcome.Deferred && done.DueAt is not null
         || decision.RedecideAt is not null
         || done.Outcome == Outcome.Acted && decision.FollowUpAt is not null;
+
+    /// <summary>
+    /// For a reflex that <see cref="IReflex.ObservesBesideTheClaim"/>: its observation and decision started now, while the
+    /// event is claimed, under a token cancelled if the claim is refused (its reads then stop where they are). Null otherwise.
+    /// </summary>
+    private (Task<Decision>? Early, CancellationTokenSource? Speculation) DecideBesideTheClaim(IReflex reflex, ReflexInput input, CancellationToken ct)
+    {
+        if (!reflex.ObservesBesideTheClaim) return (null, null);
+        var speculation = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        return (reflex.DecideAsync(_context, input, speculation.Token).AsTask(), speculation);
+    }
+
+    /// <summary>The claim is held: the decision made beside it is the first attempt's; its token source goes once it is done.</summary>
+    private static void Keep(Task<Decision>? early, CancellationTokenSource? speculation)
+    {
+        if (early is null) return;
+        if (early.IsCompleted) speculation!.Dispose();
+        else early.ContinueWith((_, s) => ((CancellationTokenSource)s!).Dispose(), speculation, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>A decision made beside a claim that was refused (or threw): stopped, awaited, its outcome ignored.</summary>
+    private static async ValueTask DropAsync(Task<Decision>? early, CancellationTokenSource? speculation)
+    {
+        if (early is null) return;
+        speculation!.Cancel();
+        try
+        {
+            await early;
+        }
+        catch (Exception)
+        {
+            // Not this delivery's to report: it acts on nothing (a duplicate, or another delivery's claim).
+        }
+        finally
+        {
+            speculation.Dispose();
+        }
+    }
 
     /// <summary>The reaction <paramref name="done"/> makes of <paramref name="decision"/>.</summary>
     private static Reaction ReactionOf(IReflex reflex, EventEnvelope e, Decision decision, Actuation done) =>

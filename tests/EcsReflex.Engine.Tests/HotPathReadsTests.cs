@@ -94,6 +94,64 @@ public sealed class HotPathReadsTests
         Assert.True(TaskRescheduler.UsesFailedEc2InstanceId(t, policy, null));
     }
 
+    [Fact]
+    public async Task TheReschedulersReads_GoBesideTheClaim_NotAfterIt()
+    {
+        // The claim waits until the lineage has been read: made one after the other, the claim would wait alone and fail.
+        var e = Core.Events.EventParser.Parse(File.ReadAllBytes(Repository.Path("events", "ecs-task-stopped-essential-exit-1.json")));
+        var store = new ReadBeforeClaimStore(new InMemoryStateStore { Now = e.EffectiveTime!.Value.AddMinutes(1) });
+        var policy = ReplayHarness.Policy();
+        var cluster = new EmbeddedCluster(ReplayHarness.Snapshot());
+        var reactor = new Reactor(policy, store, cluster, new Acting.Actuator(cluster, store, policy, dryRun: true));
+
+        var r = await reactor.HandleEventAsync(e, e.EffectiveTime!.Value.AddMinutes(1), default);
+
+        Assert.Equal(Core.Decisions.Outcome.Acted, r.Outcome);
+        Assert.True(store.ReadBeforeClaim);
+        // A second delivery: refused by the claim; its decision beside it is dropped, nothing acted.
+        var again = await reactor.HandleEventAsync(e, e.EffectiveTime!.Value.AddMinutes(2), default);
+        Assert.Equal(Core.Decisions.ReasonCodes.EngineDuplicate, again.Code);
+    }
+
+    /// <summary>The in-memory store, except that an event's claim waits (at most 5 s) until a lineage has been read.</summary>
+    private sealed class ReadBeforeClaimStore(IStateStore inner) : IStateStore
+    {
+        private readonly TaskCompletionSource _read = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public bool ReadBeforeClaim { get; private set; }
+
+        public async ValueTask<ClaimPut> PutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct)
+        {
+            if (condition.HeldBy is null && record.Key.StartsWith("task#", StringComparison.Ordinal))
+            {
+                await _read.Task.WaitAsync(TimeSpan.FromSeconds(5), ct);
+                ReadBeforeClaim = true;
+            }
+            return await inner.PutClaimAsync(record, condition, ct);
+        }
+
+        public ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
+        {
+            _read.TrySetResult();
+            return inner.GetLineageAsync(cluster, lineage, ct);
+        }
+
+        public ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) => inner.GetClaimAsync(key, ct);
+        public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) => inner.TryPutClaimAsync(record, condition, ct);
+        public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) => inner.TryDeleteClaimAsync(key, token, ct);
+        public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
+        public ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) => inner.TakeRelaunchSlotAsync(cluster, minute, ct);
+        public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
+        public ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) => inner.GetScalingRecordAsync(cluster, service, ct);
+        public ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) => inner.TryPutScalingRecordAsync(record, expectedVersion, ct);
+        public ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) => inner.GetInstanceSeenAsync(cluster, containerInstanceArn, ct);
+        public ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) => inner.TryPutInstanceSeenAsync(record, ct);
+        public ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) => inner.GetDrainMoveAsync(cluster, lineage, ct);
+        public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) => inner.PutDrainMoveAsync(record, ct);
+        public ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) => inner.GetServicePlacementAsync(cluster, service, ct);
+        public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) => inner.PutServicePlacementAsync(record, ct);
+        public ValueTask WriteAsync(StateBatch batch, CancellationToken ct) => inner.WriteAsync(batch, ct);
+    }
+
     private sealed class CountingReader(IStateReader inner) : IStateReader
     {
         public List<string> Lineages { get; } = [];

@@ -46,6 +46,14 @@ public interface IReflex
     Decision? SettledByTheEvent(EventEnvelope e, ReflexPolicy policy, DateTimeOffset now) => null;
 
     /// <summary>
+    /// True when the engine may observe and decide while it claims the event, not after (issue 17: one round trip less),
+    /// and throw the decision away if the claim is refused. Only for a reflex whose reads are cheap (a duplicate pays for
+    /// them) and whose actions are safe to decide from state read just before the claim: a delivery that held the claim,
+    /// acted and then failed is repeated harmlessly (RunTask's client token, a scaling record's version). False by default.
+    /// </summary>
+    bool ObservesBesideTheClaim => false;
+
+    /// <summary>
     /// The decision when what this reflex's decisions claim before acting (<see cref="CommitPoint.Claim"/>) was claimed
     /// first by another invocation <paramref name="attempts"/> times in a row, although it observed and decided again each time.
     /// </summary>

@@ -13,6 +13,9 @@ public sealed class ServiceScalerReflex : IReflex
 {
     public string Name => HandlerNames.ServiceScaler;
 
+    /// <summary>Its decision claims the service's scaling record on the version it read: a stale read loses that claim and decides again.</summary>
+    public bool ObservesBesideTheClaim => true;
+
     public bool Takes(EventDetail detail) => detail is AlarmStateChange;
 
     public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)

@@ -11,6 +11,9 @@ public sealed class TaskReschedulerReflex : IReflex
 {
     public string Name => HandlerNames.TaskRescheduler;
 
+    /// <summary>Its reads are three table items (and ECS for an EC2 id on a miss); a relaunch decided again is the same RunTask, whose client token ECS dedupes.</summary>
+    public bool ObservesBesideTheClaim => true;
+
     /// <summary>Task state changes, except the RUNNING tasks EcsReflex started (the placement guard's).</summary>
     public bool Takes(EventDetail detail) => detail is TaskStateChange t && !PlacementGuard.WatchesTask(t);
 
