@@ -95,6 +95,27 @@ public sealed class HotPathReadsTests
     }
 
     [Fact]
+    public void TheTagsAreReadBesideTheOtherReads_ExactlyWhenTheEventAloneSaysTheStopIsRelaunchedNow()
+    {
+        var t = ExitOne();
+        var policy = ReplayHarness.Policy();
+        var stopped = t.StoppedAt!.Value;
+
+        // The rule carries tags and its first back-off is 10 s: relaunched now only once the back-off is over.
+        Assert.True(TaskRescheduler.LikelyRelaunchesWithTags(t, policy, stopped.AddSeconds(30)));
+        Assert.False(TaskRescheduler.LikelyRelaunchesWithTags(t, policy, stopped.AddSeconds(2)));
+        // Each prediction agrees with the decision itself (with nothing observed) on whether the tags are wanted.
+        foreach (var at in new[] { stopped.AddSeconds(2), stopped.AddSeconds(30) })
+        {
+            var decision = TaskRescheduler.Decide(t, policy, TaskObservation.None, at);
+            Assert.Equal(TaskRescheduler.WantsTags(policy, t, TaskObservation.None, decision), TaskRescheduler.LikelyRelaunchesWithTags(t, policy, at));
+        }
+        // A stop that is not a failure, and a task of a rule that does not copy tags, never.
+        Assert.False(TaskRescheduler.LikelyRelaunchesWithTags(t with { StopCode = "UserInitiated" }, policy, stopped.AddSeconds(30)));
+        Assert.False(TaskRescheduler.LikelyRelaunchesWithTags(t with { Group = "family:nobody-covers-this" }, policy, stopped.AddSeconds(30)));
+    }
+
+    [Fact]
     public async Task TheReschedulersReads_GoBesideTheClaim_NotAfterIt()
     {
         // The claim waits until the lineage has been read: made one after the other, the claim would wait alone and fail.

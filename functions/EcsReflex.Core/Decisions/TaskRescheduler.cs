@@ -394,6 +394,25 @@ public static class TaskRescheduler
             : null;
 
     /// <summary>
+    /// Whether the decision on this stop, from its event alone, relaunches it now with a rule that copies tags: the attempt
+    /// count and the back-off come from the event (<c>reflex/&lt;lineage&gt;/&lt;attempt&gt;</c>, the stop's time), so only a
+    /// lineage given up, another rule kept by the chain's record or a drain move can make it otherwise. The rescheduler then
+    /// reads the tags beside its other reads instead of after the decision (a read wasted in those rare cases).
+    /// </summary>
+    public static bool LikelyRelaunchesWithTags(TaskStateChange t, ReflexPolicy policy, DateTimeOffset now)
+    {
+        if (!ActsOnItsEventAlone(t, policy) || policy.FindCluster(t.ClusterArn) is not { } cluster) return false;
+        var chain = LineageOf(t);
+        if (FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, chain.ReflexStarted, null) is not { CopyTags: true } rule) return false;
+        var c = Classify(t, rule.IgnoreExitCodes);
+        var stoppedAt = t.StoppedAt ?? t.UpdatedAt ?? now;
+        var current = CountSoFar(t, rule, chain.Attempt, stoppedAt, out var resetAfter);
+        if (GivesUp(c.Kind, current, rule)) return false;
+        var delay = c.Kind switch { StopKind.Infrastructure or StopKind.Success => TimeSpan.Zero, _ => rule.Backoff.DelayFor(current + 1) };
+        return delay <= TimeSpan.Zero || stoppedAt + delay <= now;
+    }
+
+    /// <summary>
     /// True when <paramref name="decision"/> relaunches now with a rule that copies tags and the stopped task's tags were
     /// not read yet: the engine then reads them (the only time it does) and decides again with them.
     /// </summary>

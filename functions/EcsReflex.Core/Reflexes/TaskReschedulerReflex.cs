@@ -24,12 +24,15 @@ public sealed class TaskReschedulerReflex : IReflex
     public async ValueTask<Decision> DecideAsync(ReflexContext context, ReflexInput input, CancellationToken ct)
     {
         var t = (TaskStateChange)input.Event.Detail;
+        // The stopped task's tags are read only for a relaunch that carries them (never for an ignored or deferred stop),
+        // then the same pure decision is made again with them. When the event alone says it relaunches now, they are read
+        // beside the other reads (one round trip less); otherwise after the decision, when it wants them.
+        var tagsRead = TaskRescheduler.LikelyRelaunchesWithTags(t, context.Policy, input.Now) ? ReadTagsAsync(context, t, ct) : (ValueTask<TaskTagsObservation>?)null;
         var observed = await ObserveAsync(context, t, ct);
         var decision = TaskRescheduler.Decide(t, context.Policy, observed, input.Now);
-        // The stopped task's tags are read only for a relaunch that carries them (never for an ignored or deferred
-        // stop), then the same pure decision is made again with them.
-        if (TaskRescheduler.WantsTags(context.Policy, t, observed, decision))
-            decision = TaskRescheduler.Decide(t, context.Policy, observed with { Tags = await ReadTagsAsync(context, t, ct) }, input.Now);
+        var wants = TaskRescheduler.WantsTags(context.Policy, t, observed, decision);
+        var tags = tagsRead is { } early ? await early : wants ? await ReadTagsAsync(context, t, ct) : null;
+        if (wants) decision = TaskRescheduler.Decide(t, context.Policy, observed with { Tags = tags }, input.Now);
         return decision;
     }
 
