@@ -112,20 +112,9 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         if (reflex.SettledByTheEvent(e, Policy, now) is { Outcome: Outcome.Ignored } settled)
             return new Reaction { Handler = handler, Outcome = settled.Outcome, Code = settled.Code, Reason = settled.Reason, Event = e };
         var input = new ReflexInput(e, now);
-        var (early, speculation) = DecideBesideTheClaim(reflex, input, ct);
-        ClaimResult claimed;
-        try
-        {
-            claimed = await _claims.ClaimAsync(DedupKeys(e), now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
-        }
-        catch
-        {
-            await DropAsync(early, speculation);
-            throw;
-        }
+        var (claimed, early) = await ClaimDecidingAsync(reflex, input, DedupKeys(e), claimFor, ct);
         if (claimed.Verdict != ClaimVerdict.Claimed)
         {
-            await DropAsync(early, speculation);
             var sameEvent = claimed.Key!.StartsWith("event#", StringComparison.Ordinal) || claimed.By == e.Id;
             return claimed.Verdict == ClaimVerdict.Processed
                 ? new Reaction
@@ -138,7 +127,6 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
                 }
                 : InProgress(e, handler, claimed, sameEvent ? $"event {e.Id}" : $"the same change ({Describe(e)}) under another event id");
         }
-        Keep(early, speculation);
         var reaction = await ActUnderClaimAsync(claimed.Claim!, now, ct, claim => ReactAsync(reflex, input, ct, claim, early), handOff);
         return reaction.FoundEvents.Count > 0 || reaction.FoundDueWork.Count > 0
             ? await DecideFoundAsync(reaction, reaction.FoundEvents, reaction.FoundDueWork, now, ct, handOff, claimFor)
@@ -202,19 +190,7 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         var handler = reflex.Name;
         var due = dueAt ?? now;
         var input = new ReflexInput(e, now, Due: true, DueAt: due);
-        var (early, speculation) = DecideBesideTheClaim(reflex, input, ct);
-        ClaimResult claimed;
-        try
-        {
-            claimed = await _claims.ClaimAsync([ClaimRules.DueKey(e.Id, due)], now, claimFor ?? ClaimRules.DefaultLease, ct, e.Id);
-        }
-        catch
-        {
-            await DropAsync(early, speculation);
-            throw;
-        }
-        if (claimed.Verdict != ClaimVerdict.Claimed) await DropAsync(early, speculation);
-        else Keep(early, speculation);
+        var (claimed, early) = await ClaimDecidingAsync(reflex, input, [ClaimRules.DueKey(e.Id, due)], claimFor, ct);
         return claimed.Verdict switch
         {
             ClaimVerdict.Processed => new Reaction
@@ -312,6 +288,33 @@ public sealed class Reactor(ReflexPolicy policy, IStateStore store, IClusterObse
         || done.Outcome == Outcome.Deferred && done.DueAt is not null
         || decision.RedecideAt is not null
         || done.Outcome == Outcome.Acted && decision.FollowUpAt is not null;
+
+    /// <summary>
+    /// Claims <paramref name="keys"/> for <paramref name="input"/>'s event; for a reflex that <see cref="IReflex.ObservesBesideTheClaim"/>,
+    /// its decision is made meanwhile and returned when the claim is held (the first attempt's), dropped otherwise.
+    /// </summary>
+    private async ValueTask<(ClaimResult Claimed, Task<Decision>? Early)> ClaimDecidingAsync(IReflex reflex, ReflexInput input,
+        IReadOnlyList<string> keys, TimeSpan? claimFor, CancellationToken ct)
+    {
+        var (early, speculation) = DecideBesideTheClaim(reflex, input, ct);
+        ClaimResult claimed;
+        try
+        {
+            claimed = await _claims.ClaimAsync(keys, input.Now, claimFor ?? ClaimRules.DefaultLease, ct, input.Event.Id);
+        }
+        catch
+        {
+            await DropAsync(early, speculation);
+            throw;
+        }
+        if (claimed.Verdict != ClaimVerdict.Claimed)
+        {
+            await DropAsync(early, speculation);
+            return (claimed, null);
+        }
+        Keep(early, speculation);
+        return (claimed, early);
+    }
 
     /// <summary>
     /// For a reflex that <see cref="IReflex.ObservesBesideTheClaim"/>: its observation and decision started now, while the

@@ -130,12 +130,14 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
 
     private async Task<byte[]> PutClaimAsync(ClaimPutRequest r, CancellationToken ct)
     {
-        var put = await store.PutClaimAsync(r.Record, r.HeldBy is { } token ? ClaimCondition.Holds(token) : ClaimCondition.Free, ct);
+        var put = await store.PutClaimAsync(r.Record, Condition(r), ct);
         return Answer(new ClaimPutResult(put.Written, put.Holder), J.ClaimPutResult);
     }
 
     private async Task<byte[]> TryPutClaimAsync(ClaimPutRequest r, CancellationToken ct) =>
-        Answer(new BoolResult(await store.TryPutClaimAsync(r.Record, r.HeldBy is { } token ? ClaimCondition.Holds(token) : ClaimCondition.Free, ct)), J.BoolResult);
+        Answer(new BoolResult(await store.TryPutClaimAsync(r.Record, Condition(r), ct)), J.BoolResult);
+
+    private static ClaimCondition Condition(ClaimPutRequest r) => r.HeldBy is { } token ? ClaimCondition.Holds(token) : ClaimCondition.Free;
 
     private async Task<byte[]> TryDeleteClaimAsync(ClaimDeleteRequest r, CancellationToken ct) =>
         Answer(new BoolResult(await store.TryDeleteClaimAsync(r.Key, r.Token, ct)), J.BoolResult);
@@ -144,7 +146,7 @@ public sealed class LocalServices(InMemoryStateStore store, EmbeddedCluster clus
         Answer(new LineageResult(await store.GetLineageAsync(r.Cluster, r.Lineage, ct)), J.LineageResult);
 
     private async Task<byte[]> TakeSlotAsync(RelaunchSlotRequest r, CancellationToken ct) =>
-        Answer(new CountResult(r.Count > 1 ? await store.TakeRelaunchSlotsAsync(r.Cluster, r.Minute, r.Count, ct) : await store.TakeRelaunchSlotAsync(r.Cluster, r.Minute, ct)), J.CountResult);
+        Answer(new CountResult(await store.TakeRelaunchSlotsAsync(r.Cluster, r.Minute, Math.Max(1, r.Count), ct)), J.CountResult);
 
     private async Task<byte[]> GetScalingRecordAsync(ServiceKeyRequest r, CancellationToken ct) =>
         Answer(new ScalingRecordResult(await store.GetScalingRecordAsync(r.Cluster, r.Service, ct)), J.ScalingRecordResult);

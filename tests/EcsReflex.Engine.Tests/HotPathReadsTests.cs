@@ -135,7 +135,7 @@ public sealed class HotPathReadsTests
     }
 
     /// <summary>The in-memory store, except that an event's claim waits (at most 5 s) until a lineage has been read.</summary>
-    private sealed class ReadBeforeClaimStore(IStateStore inner) : IStateStore
+    private sealed class ReadBeforeClaimStore(IStateStore inner) : DelegatingStateStore(inner), IStateStore
     {
         private readonly TaskCompletionSource _read = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public bool ReadBeforeClaim { get; private set; }
@@ -147,30 +147,16 @@ public sealed class HotPathReadsTests
                 await _read.Task.WaitAsync(TimeSpan.FromSeconds(5), ct);
                 ReadBeforeClaim = true;
             }
-            return await inner.PutClaimAsync(record, condition, ct);
+            return await Inner.PutClaimAsync(record, condition, ct);
         }
 
-        public ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
+        public override ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct)
         {
             _read.TrySetResult();
-            return inner.GetLineageAsync(cluster, lineage, ct);
+            return base.GetLineageAsync(cluster, lineage, ct);
         }
 
-        public ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) => inner.GetClaimAsync(key, ct);
-        public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) => inner.TryPutClaimAsync(record, condition, ct);
-        public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) => inner.TryDeleteClaimAsync(key, token, ct);
-        public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
-        public ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) => inner.TakeRelaunchSlotAsync(cluster, minute, ct);
-        public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
-        public ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct) => inner.GetScalingRecordAsync(cluster, service, ct);
-        public ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct) => inner.TryPutScalingRecordAsync(record, expectedVersion, ct);
-        public ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) => inner.GetInstanceSeenAsync(cluster, containerInstanceArn, ct);
-        public ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) => inner.TryPutInstanceSeenAsync(record, ct);
-        public ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) => inner.GetDrainMoveAsync(cluster, lineage, ct);
-        public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) => inner.PutDrainMoveAsync(record, ct);
-        public ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) => inner.GetServicePlacementAsync(cluster, service, ct);
-        public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) => inner.PutServicePlacementAsync(record, ct);
-        public ValueTask WriteAsync(StateBatch batch, CancellationToken ct) => inner.WriteAsync(batch, ct);
+        public ValueTask WriteAsync(StateBatch batch, CancellationToken ct) => Inner.WriteAsync(batch, ct);
     }
 
     private sealed class CountingReader(IStateReader inner) : IStateReader

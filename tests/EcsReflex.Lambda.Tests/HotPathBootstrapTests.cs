@@ -27,31 +27,24 @@ public sealed class HotPathBootstrapTests
         string.Join(", ", replay.Local.Calls.Where(kv => kv.Value > 0).OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"{kv.Key[EcsReflex.Engine.Local.LocalProtocol.Prefix.Length..]} ×{kv.Value}"));
 
-    [Fact]
-    public async Task ARelaunch_ClaimsOnce_ReadsTogether_AndCommitsItsWritesAndItsCompletionInOneBatch()
+    /// <summary>
+    /// The events (one line each) replayed in process and through the bootstrap, whose lines must be the same; then
+    /// <paramref name="check"/> on the bootstrap's lines and its replay (for the emulator's counts).
+    /// </summary>
+    private static async Task ThroughBothAsync(string[] lines, Action<List<string>, LambdaReplay> check)
     {
         var dir = Directory.CreateTempSubdirectory("reflex-hot-");
         try
         {
-            var events = Path.Combine(dir.FullName, "relaunch.jsonl");
-            File.WriteAllLines(events, [At("ecs-task-stopped-essential-exit-1.json", "2026-03-02T10:00:00Z", 1)]);
+            var events = Path.Combine(dir.FullName, "events.jsonl");
+            File.WriteAllLines(events, lines);
             var c = new ReplayCase(events);
             var expected = await Replays.InProcessAsync(c);
             var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, c);
             await using (replay)
             {
                 Replays.AssertSame(expected, actual);
-                Assert.Equal(2, actual.Count);
-                Assert.Contains("\"code\":\"rescheduler.relaunch\"", actual[0], StringComparison.Ordinal);
-                Assert.Contains("\"code\":\"guard.ignored.no-move\"", actual[1], StringComparison.Ordinal); // the relaunched task's RUNNING
-                // The relaunch: one claim (the change's key alone); the lineage, the drain move and the container instance's
-                // record, sent together, then the EC2 id from ECS (the record has none); the stopped task's tags (the rule carries them); the relaunch slot; RunTask; one batch (the lineage,
-                // the audit entries and the processed record). Before issue 17 the claim and the completion were two writes
-                // each, the audit and the lineage one each, and the three reads one after another.
-                // The RUNNING of the relaunched task: one claim, the EC2 instance and the drain move, one batch.
-                // The failed instance's EC2 id is asked of ECS because no instance event put it in its record (a test below has one).
-                Assert.Equal("cluster/describe-task-tags ×1, cluster/ec2-instance-id ×2, ecs/run-task ×1, state/count-relaunch ×1, state/get-drain-move ×2, "
-                             + "state/get-instance-seen ×1, state/get-lineage ×1, state/put-claim ×2, state/write-batch ×2", Calls(replay));
+                check(actual, replay);
             }
         }
         finally
@@ -61,40 +54,42 @@ public sealed class HotPathBootstrapTests
     }
 
     [Fact]
-    public async Task StopsTheEventAloneSettles_CostNoCall_EvenDeliveredTwice()
+    public Task ARelaunch_ClaimsOnce_ReadsTogether_AndCommitsItsWritesAndItsCompletionInOneBatch() =>
+        ThroughBothAsync([At("ecs-task-stopped-essential-exit-1.json", "2026-03-02T10:00:00Z", 1)], (actual, replay) =>
+        {
+            Assert.Equal(2, actual.Count);
+            Assert.Contains("\"code\":\"rescheduler.relaunch\"", actual[0], StringComparison.Ordinal);
+            Assert.Contains("\"code\":\"guard.ignored.no-move\"", actual[1], StringComparison.Ordinal); // the relaunched task's RUNNING
+            // The relaunch: one claim (the change's key alone); beside it the lineage, the drain move, the container instance's
+            // record and the stopped task's tags (the rule carries them); the EC2 id from ECS (the record has none: no instance
+            // event came); the relaunch slot; RunTask; one batch (the lineage, the audit entries and the processed record).
+            // Before issue 17 the claim and the completion were two writes each, the audit and the lineage one each, and the
+            // reads one after another. The RUNNING of the relaunched task: one claim, the EC2 instance and the drain move, one batch.
+            Assert.Equal("cluster/describe-task-tags ×1, cluster/ec2-instance-id ×2, ecs/run-task ×1, state/count-relaunch ×1, state/get-drain-move ×2, "
+                         + "state/get-instance-seen ×1, state/get-lineage ×1, state/put-claim ×2, state/write-batch ×2", Calls(replay));
+        });
+
+    [Fact]
+    public Task StopsTheEventAloneSettles_CostNoCall_EvenDeliveredTwice()
     {
-        var dir = Directory.CreateTempSubdirectory("reflex-hot-");
-        try
+        const string Time = "2026-03-02T10:00:00Z";
+        // A user's stop, a service's task stopped by its scheduler, a success under OnFailure; the user's stop twice.
+        return ThroughBothAsync(
+        [
+            At("ecs-task-stopped-user-initiated.json", Time, 1),
+            At("ecs-task-stopped-service-scheduler-initiated.json", Time, 2),
+            At("ecs-task-stopped-essential-exit-0.json", Time, 3),
+            At("ecs-task-stopped-user-initiated.json", Time, 4),
+        ], (actual, replay) =>
         {
-            var events = Path.Combine(dir.FullName, "settled.jsonl");
-            const string Time = "2026-03-02T10:00:00Z";
-            // A user's stop, a service's task stopped by its scheduler, a success under OnFailure; the user's stop twice.
-            File.WriteAllLines(events,
-            [
-                At("ecs-task-stopped-user-initiated.json", Time, 1),
-                At("ecs-task-stopped-service-scheduler-initiated.json", Time, 2),
-                At("ecs-task-stopped-essential-exit-0.json", Time, 3),
-                At("ecs-task-stopped-user-initiated.json", Time, 4),
-            ]);
-            var c = new ReplayCase(events);
-            var expected = await Replays.InProcessAsync(c);
-            var (actual, replay) = await Replays.ThroughBootstrapAsync(Jit, c);
-            await using (replay)
-            {
-                Replays.AssertSame(expected, actual);
-                Assert.Equal(4, actual.Count);
-                Assert.All(actual, l => Assert.Contains("\"outcome\":\"ignored\"", l, StringComparison.Ordinal));
-                Assert.Equal(2, actual.Count(l => l.Contains("\"code\":\"rescheduler.ignored.not-a-failure\"", StringComparison.Ordinal)));
-                Assert.Contains(actual, l => l.Contains("\"code\":\"rescheduler.ignored.service-task\"", StringComparison.Ordinal));
-                Assert.Contains(actual, l => l.Contains("\"code\":\"rescheduler.ignored.success\"", StringComparison.Ordinal));
-                // No claim, no lineage, no instance, no drain move, no audit: nothing asked of the table or of ECS.
-                var calls = replay.Local.Calls.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} ×{kv.Value}").ToList();
-                Assert.True(calls.Count == 0, $"the bootstrap called: {string.Join(", ", calls)}");
-            }
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+            Assert.Equal(4, actual.Count);
+            Assert.All(actual, l => Assert.Contains("\"outcome\":\"ignored\"", l, StringComparison.Ordinal));
+            Assert.Equal(2, actual.Count(l => l.Contains("\"code\":\"rescheduler.ignored.not-a-failure\"", StringComparison.Ordinal)));
+            Assert.Contains(actual, l => l.Contains("\"code\":\"rescheduler.ignored.service-task\"", StringComparison.Ordinal));
+            Assert.Contains(actual, l => l.Contains("\"code\":\"rescheduler.ignored.success\"", StringComparison.Ordinal));
+            // No claim, no lineage, no instance, no drain move, no audit: nothing asked of the table or of ECS.
+            var calls = replay.Local.Calls.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} ×{kv.Value}").ToList();
+            Assert.True(calls.Count == 0, $"the bootstrap called: {string.Join(", ", calls)}");
+        });
     }
 }

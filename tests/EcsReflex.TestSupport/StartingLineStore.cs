@@ -8,7 +8,7 @@ namespace EcsReflex.TestSupport;
 /// <paramref name="racers"/> invocations waits until all of them have read: they all decide from the same
 /// version and race to write. Shared by the engine's race tests and the DynamoDB concurrency soak.
 /// </summary>
-public sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan? wait = null) : IStateStore
+public sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan? wait = null) : DelegatingStateStore(inner)
 {
     private readonly TimeSpan _wait = wait ?? TimeSpan.FromSeconds(30);
     private int _arrived;
@@ -22,9 +22,9 @@ public sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan? w
     /// <summary>Every racer read the record before any of them wrote.</summary>
     public bool AllStartedTogether => Volatile.Read(ref _arrived) >= racers && Volatile.Read(ref _writesBeforeAllRead) == 0;
 
-    public async ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
+    public override async ValueTask<ServiceScalingRecord?> GetScalingRecordAsync(string cluster, string service, CancellationToken ct)
     {
-        var record = await inner.GetScalingRecordAsync(cluster, service, ct);
+        var record = await Inner.GetScalingRecordAsync(cluster, service, ct);
         var n = Interlocked.Increment(ref _arrived);
         if (n <= racers)
         {
@@ -34,25 +34,11 @@ public sealed class StartingLineStore(IStateStore inner, int racers, TimeSpan? w
         return record;
     }
 
-    public async ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
+    public override async ValueTask<bool> TryPutScalingRecordAsync(ServiceScalingRecord record, long expectedVersion, CancellationToken ct)
     {
         if (!_allRead.Task.IsCompleted) Interlocked.Increment(ref _writesBeforeAllRead);
-        var ok = await inner.TryPutScalingRecordAsync(record, expectedVersion, ct);
+        var ok = await Inner.TryPutScalingRecordAsync(record, expectedVersion, ct);
         if (ok) Interlocked.Increment(ref _writes);
         return ok;
     }
-
-    public ValueTask<ClaimRecord?> GetClaimAsync(string key, CancellationToken ct) => inner.GetClaimAsync(key, ct);
-    public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) => inner.TryPutClaimAsync(record, condition, ct);
-    public ValueTask<bool> TryDeleteClaimAsync(string key, string token, CancellationToken ct) => inner.TryDeleteClaimAsync(key, token, ct);
-    public ValueTask<LineageRecord?> GetLineageAsync(string cluster, string lineage, CancellationToken ct) => inner.GetLineageAsync(cluster, lineage, ct);
-    public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) => inner.PutLineageAsync(record, ct);
-    public ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) => inner.TakeRelaunchSlotAsync(cluster, minute, ct);
-    public ValueTask AppendAuditAsync(AuditEntry entry, CancellationToken ct) => inner.AppendAuditAsync(entry, ct);
-    public ValueTask<InstanceSeenRecord?> GetInstanceSeenAsync(string cluster, string containerInstanceArn, CancellationToken ct) => inner.GetInstanceSeenAsync(cluster, containerInstanceArn, ct);
-    public ValueTask<bool> TryPutInstanceSeenAsync(InstanceSeenRecord record, CancellationToken ct) => inner.TryPutInstanceSeenAsync(record, ct);
-    public ValueTask<DrainMoveRecord?> GetDrainMoveAsync(string cluster, string lineage, CancellationToken ct) => inner.GetDrainMoveAsync(cluster, lineage, ct);
-    public ValueTask PutDrainMoveAsync(DrainMoveRecord record, CancellationToken ct) => inner.PutDrainMoveAsync(record, ct);
-    public ValueTask<ServicePlacementRecord?> GetServicePlacementAsync(string cluster, string service, CancellationToken ct) => inner.GetServicePlacementAsync(cluster, service, ct);
-    public ValueTask PutServicePlacementAsync(ServicePlacementRecord record, CancellationToken ct) => inner.PutServicePlacementAsync(record, ct);
 }

@@ -242,9 +242,8 @@ public sealed class AwsTransport : IDisposable
             // Not JSON (a proxy's HTML page, a truncated body): the status and the raw text say what is known.
         }
         if (response.Headers.TryGetValues("x-amzn-ErrorType", out var types) && types.FirstOrDefault() is { Length: > 0 } header) code ??= header;
-        var error = Error(service, operation, response, code, message, body, attempt, null);
-        return code is not null && body.Length is > 0 and <= 64 * 1024 ? new AwsServiceException(error.Service, error.Operation, error.Kind, error.ErrorCode,
-            error.ErrorMessage, error.StatusCode, error.RequestId, error.Attempts) { ErrorBody = body } : error;
+        // A JSON error's body is kept (within 64 KiB) for what it carries beyond code and message (DynamoDB's refusing item).
+        return Error(service, operation, response, code, message, body, attempt, null, keepBody: code is not null && body.Length is > 0 and <= 64 * 1024);
     }
 
     private static AwsServiceException ParseQueryError(AwsService service, string operation, HttpResponseMessage response, byte[] body, int attempt)
@@ -266,13 +265,16 @@ public sealed class AwsTransport : IDisposable
     }
 
     private static AwsServiceException Error(AwsService service, string operation, HttpResponseMessage response, string? rawCode, string? message,
-        byte[] body, int attempt, string? requestId)
+        byte[] body, int attempt, string? requestId, bool keepBody = false)
     {
         var status = response.StatusCode;
         var code = rawCode is null ? $"Http{(int)status}" : NormalizeCode(rawCode);
         if (code.Length == 0) code = $"Http{(int)status}";
         message ??= body.Length == 0 ? $"HTTP {(int)status} {response.ReasonPhrase} with an empty body" : Snippet(body);
-        return new AwsServiceException(service.Name, operation, Classify(code, status), code, message, status, RequestId(response, requestId), attempt);
+        return new AwsServiceException(service.Name, operation, Classify(code, status), code, message, status, RequestId(response, requestId), attempt)
+        {
+            ErrorBody = keepBody ? body : null,
+        };
     }
 
     private static string Snippet(byte[] body)

@@ -87,12 +87,17 @@ public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName
     {
         if (condition.Kind == ConditionKind.None)
             return Unconditional(dynamo.PutItemAsync(new PutItemRequest { TableName = tableName, Item = ToAttributes(item) }, ct));
+        return WhenConditionHolds(dynamo.PutItemAsync(ConditionalPut(item, condition), ct));
+    }
+
+    private PutItemRequest ConditionalPut(StoredItem item, WriteCondition condition)
+    {
         var (expression, names, values) = Expression(condition);
-        return WhenConditionHolds(dynamo.PutItemAsync(new PutItemRequest
+        return new PutItemRequest
         {
             TableName = tableName, Item = ToAttributes(item),
             ConditionExpression = expression, ExpressionAttributeNames = names, ExpressionAttributeValues = values,
-        }, ct));
+        };
     }
 
     /// <summary>
@@ -101,15 +106,9 @@ public sealed class DynamoDbStateBackend(DynamoDbClient dynamo, string tableName
     /// </summary>
     public async ValueTask<(bool Written, StoredItem? Refusing)> PutOrReadAsync(StoredItem item, WriteCondition condition, CancellationToken ct)
     {
-        var (expression, names, values) = Expression(condition);
         try
         {
-            await dynamo.PutItemAsync(new PutItemRequest
-            {
-                TableName = tableName, Item = ToAttributes(item),
-                ConditionExpression = expression, ExpressionAttributeNames = names, ExpressionAttributeValues = values,
-                ReturnValuesOnConditionCheckFailure = "ALL_OLD",
-            }, ct).ConfigureAwait(false);
+            await dynamo.PutItemAsync(ConditionalPut(item, condition) with { ReturnValuesOnConditionCheckFailure = "ALL_OLD" }, ct).ConfigureAwait(false);
             return (true, null);
         }
         catch (AwsServiceException ex) when (ex.ErrorCode == DynamoDbClient.ConditionalCheckFailed)

@@ -246,6 +246,9 @@ public static class TaskRescheduler
         return Relaunch(t, cluster, rule, chain, record, observed, c, NextAttempt(c.Kind, rule, current, resetAfter), prefix, stoppedAt, now);
     }
 
+    /// <summary>The lineage a stopped task belongs to (<see cref="LineageOf"/>): its chain's when EcsReflex started it, else its own id.</summary>
+    public static string LineageIdOf(TaskStateChange t) => LineageOf(t).Lineage;
+
     /// <summary>The lineage a task carries on (<c>reflex/&lt;lineage&gt;/&lt;attempt&gt;</c>), or the one it starts: its own id, attempt 0.</summary>
     private static TaskLineage LineageOf(TaskStateChange t) =>
         TryParseLineage(t.StartedBy, out var lineage, out var attempt) ? new(lineage, attempt, true) : new(t.TaskId, 0, false);
@@ -316,17 +319,28 @@ public static class TaskRescheduler
     private readonly record struct Attempt(int Number, TimeSpan Delay, string CountNote);
 
     /// <summary>The next attempt: infrastructure keeps the count and goes at once, a success starts none, a failure counts one and backs off.</summary>
-    private static Attempt NextAttempt(StopKind kind, RescheduleRule rule, int current, TimeSpan? resetAfter) => kind switch
+    private static Attempt NextAttempt(StopKind kind, RescheduleRule rule, int current, TimeSpan? resetAfter)
     {
-        StopKind.Infrastructure => new(current, TimeSpan.Zero, $"infrastructure, not counted (attempt {current} of {rule.MaxAttempts})"),
-        StopKind.Success => new(0, TimeSpan.Zero, "restart: Always"),
-        _ => Backoff(rule, current + 1, resetAfter),
-    };
+        var delay = Backoff(kind, rule, current);
+        return kind switch
+        {
+            StopKind.Infrastructure => new(current, delay, $"infrastructure, not counted (attempt {current} of {rule.MaxAttempts})"),
+            StopKind.Success => new(0, delay, "restart: Always"),
+            _ => new(current + 1, delay,
+                $"attempt {current + 1} of {rule.MaxAttempts}" + (resetAfter is { } ranFor ? $", count reset after {Seconds(ranFor)} of running" : "")),
+        };
+    }
 
-    /// <summary>Back-off: attempt n waits <c>min(initial × multiplier^(n−1), max)</c> (<see cref="Policy.Backoff.DelayFor"/>).</summary>
-    private static Attempt Backoff(RescheduleRule rule, int next, TimeSpan? resetAfter) =>
-        new(next, rule.Backoff.DelayFor(next),
-            $"attempt {next} of {rule.MaxAttempts}" + (resetAfter is { } ranFor ? $", count reset after {Seconds(ranFor)} of running" : ""));
+    /// <summary>
+    /// Back-off: attempt n waits <c>min(initial × multiplier^(n−1), max)</c> (<see cref="Policy.Backoff.DelayFor"/>); infrastructure
+    /// and a success wait for nothing.
+    /// </summary>
+    private static TimeSpan Backoff(StopKind kind, RescheduleRule rule, int current) =>
+        kind is StopKind.Infrastructure or StopKind.Success ? TimeSpan.Zero : rule.Backoff.DelayFor(current + 1);
+
+    /// <summary>When a relaunch after <paramref name="delay"/> is due: zero back-off means at once, whatever the stop's own timestamp says.</summary>
+    private static DateTimeOffset DueAt(TimeSpan delay, DateTimeOffset stoppedAt, DateTimeOffset now) =>
+        delay > TimeSpan.Zero ? stoppedAt + delay : now;
 
     /// <summary>The relaunch: rejected when the task cannot be reproduced, deferred to the back-off's due time, else now.</summary>
     private static Decision Relaunch(TaskStateChange t, ClusterPolicy cluster, RescheduleRule rule, TaskLineage chain, LineageRecord? record,
@@ -335,8 +349,7 @@ public static class TaskRescheduler
         var built = BuildRunTask(RelaunchSource.Of(t), rule, chain.Lineage, next.Number, record, FailedInstanceToAvoid(t, rule, c, observed), observed.Tags);
         if (built.Problem is not null)
             return Decision.Rejected(ReasonCodes.ReschedulerCannotRelaunch, $"{prefix} ({next.CountNote}), but {built.Problem}");
-        // Zero back-off means at once, whatever the stop's own timestamp says.
-        var due = next.Delay > TimeSpan.Zero ? stoppedAt + next.Delay : now;
+        var due = DueAt(next.Delay, stoppedAt, now);
         if (due > now)
         {
             return new Decision
@@ -372,10 +385,6 @@ public static class TaskRescheduler
     };
 
     /// <summary>
-    /// Placement away from the failed instance, when the rule wants it and the stop may be the instance's fault: not a
-    /// failed start, not a success.
-    /// </summary>
-    /// <summary>
     /// Whether the decision on <paramref name="t"/> places its relaunch away from the EC2 instance it failed on (the rule's
     /// <c>avoidFailedInstance</c>, a failure after the task started, on EC2): only then is the instance's id worth asking
     /// ECS for when the container instance record does not keep it. <paramref name="record"/>: the chain's lineage record.
@@ -384,14 +393,20 @@ public static class TaskRescheduler
     {
         if (t.ContainerInstanceArn is null || IsFargate(t) || policy.FindCluster(t.ClusterArn) is not { } cluster) return false;
         var reflexStarted = TryParseLineage(t.StartedBy, out _, out _);
-        if (FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, reflexStarted, record) is not { AvoidFailedInstance: true } rule) return false;
-        return Classify(t, rule.IgnoreExitCodes).Kind is not (StopKind.Start or StopKind.Success);
+        return FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, reflexStarted, record) is { } rule
+               && AvoidsFailedInstance(rule, Classify(t, rule.IgnoreExitCodes).Kind);
     }
 
+    /// <summary>
+    /// Placement away from the failed instance, when the rule wants it and the stop may be the instance's fault: not a
+    /// failed start, not a success.
+    /// </summary>
     private static FailedInstance? FailedInstanceToAvoid(TaskStateChange t, RescheduleRule rule, Classification c, TaskObservation observed) =>
-        rule.AvoidFailedInstance && c.Kind != StopKind.Start && c.Kind != StopKind.Success && t.ContainerInstanceArn is { } ci
+        AvoidsFailedInstance(rule, c.Kind) && t.ContainerInstanceArn is { } ci
             ? new FailedInstance(ci, observed.FailedEc2InstanceId)
             : null;
+
+    private static bool AvoidsFailedInstance(RescheduleRule rule, StopKind kind) => rule.AvoidFailedInstance && kind is not (StopKind.Start or StopKind.Success);
 
     /// <summary>
     /// Whether the decision on this stop, from its event alone, relaunches it now with a rule that copies tags: the attempt
@@ -406,10 +421,9 @@ public static class TaskRescheduler
         if (FindRule(cluster, t.Group, t.TaskDefinitionArn, t.StartedBy, chain.ReflexStarted, null) is not { CopyTags: true } rule) return false;
         var c = Classify(t, rule.IgnoreExitCodes);
         var stoppedAt = t.StoppedAt ?? t.UpdatedAt ?? now;
-        var current = CountSoFar(t, rule, chain.Attempt, stoppedAt, out var resetAfter);
+        var current = CountSoFar(t, rule, chain.Attempt, stoppedAt, out _);
         if (GivesUp(c.Kind, current, rule)) return false;
-        var delay = c.Kind switch { StopKind.Infrastructure or StopKind.Success => TimeSpan.Zero, _ => rule.Backoff.DelayFor(current + 1) };
-        return delay <= TimeSpan.Zero || stoppedAt + delay <= now;
+        return DueAt(Backoff(c.Kind, rule, current), stoppedAt, now) <= now;
     }
 
     /// <summary>

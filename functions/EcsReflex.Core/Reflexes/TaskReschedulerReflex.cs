@@ -40,13 +40,13 @@ public sealed class TaskReschedulerReflex : IReflex
     public static async ValueTask<TaskObservation> ObserveAsync(ReflexContext context, TaskStateChange t, CancellationToken ct)
     {
         if (t.LastStatus != "STOPPED" || context.Policy.FindCluster(t.ClusterArn) is not { } cluster) return TaskObservation.None;
-        var lineage = TaskRescheduler.TryParseLineage(t.StartedBy, out var l, out _) ? l : t.TaskId;
+        var lineage = TaskRescheduler.LineageIdOf(t);
         // The reads depend on nothing but the event: sent together, one round trip. The failed instance's EC2 id is kept
         // with its container instance record (the guard writes it from the instance's events); ECS is asked only when
         // the record does not have it and the decision places the relaunch away from it.
         var recordRead = context.State.GetLineageAsync(cluster.Name, lineage, ct);
         var moveRead = context.State.GetDrainMoveAsync(cluster.Name, lineage, ct);
-        var onEc2 = t.ContainerInstanceArn is { } ci && !TaskRescheduler.IsFargate(t);
+        var onEc2 = t.ContainerInstanceArn is not null && !TaskRescheduler.IsFargate(t);
         var seenRead = onEc2 ? context.State.GetInstanceSeenAsync(cluster.Name, t.ContainerInstanceArn!, ct) : ValueTask.FromResult<InstanceSeenRecord?>(null);
         var record = await recordRead;
         var move = await moveRead;

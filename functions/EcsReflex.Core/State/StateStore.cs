@@ -60,15 +60,18 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
 
     /// <summary><see cref="ClaimCondition.Free"/>: no live item under the key; <see cref="ClaimCondition.Holds"/>: the stored item carries the token.</summary>
     public ValueTask<bool> TryPutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct) =>
-        backend.PutAsync(ClaimItem(record), condition.HeldBy is { } token ? WriteCondition.HeldBy(token) : WriteCondition.Absent(Now), ct);
+        backend.PutAsync(ClaimItem(record), Condition(condition), ct);
 
     /// <summary>One <see cref="IStateBackend.PutOrReadAsync"/>: the claim written, or the live record that refused it.</summary>
     public async ValueTask<ClaimPut> PutClaimAsync(ClaimRecord record, ClaimCondition condition, CancellationToken ct)
     {
-        var (written, refusing) = await backend.PutOrReadAsync(ClaimItem(record),
-            condition.HeldBy is { } token ? WriteCondition.HeldBy(token) : WriteCondition.Absent(Now), ct).ConfigureAwait(false);
+        var (written, refusing) = await backend.PutOrReadAsync(ClaimItem(record), Condition(condition), ct).ConfigureAwait(false);
         return written ? new ClaimPut(true, null) : new ClaimPut(false, AsClaim(record.Key, refusing));
     }
+
+    /// <summary>A claim's condition as the backend checks it: the key free by this store's clock, or held by the token.</summary>
+    private WriteCondition Condition(ClaimCondition condition) =>
+        condition.HeldBy is { } token ? WriteCondition.HeldBy(token) : WriteCondition.Absent(Now);
 
     private ClaimRecord? AsClaim(string key, StoredItem? item) =>
         item is { ExpiresAt: { } expires } && item.IsLiveAt(Now)
@@ -127,7 +130,7 @@ public class StateStore(IStateBackend backend, TimeProvider? time = null) : ISta
         new(ItemKind.RelaunchSlots, cluster, minute.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture) + "Z");
 
     public ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) =>
-        backend.IncrementAsync(RelaunchSlotsKey(cluster, minute), RelaunchesKind, minute + Retention.RelaunchSlot, ct);
+        TakeRelaunchSlotsAsync(cluster, minute, 1, ct);
 
     /// <summary>One increment by <paramref name="count"/>: one round trip for a drain's k replacements.</summary>
     public ValueTask<long> TakeRelaunchSlotsAsync(string cluster, DateTimeOffset minute, int count, CancellationToken ct) =>

@@ -163,7 +163,7 @@ public sealed class Actuator(IEcsApi ecs, IStateStore store, ReflexPolicy policy
                 var clusterName = cluster?.Name ?? Arns.ClusterName(run.Cluster);
                 var minute = RelaunchSlots.MinuteOf(now);
                 var k = end - i;
-                var last = k == 1 ? await store.TakeRelaunchSlotAsync(clusterName, minute, ct) : await store.TakeRelaunchSlotsAsync(clusterName, minute, k, ct);
+                var last = await store.TakeRelaunchSlotsAsync(clusterName, minute, k, ct);
                 var first = last - k + 1;
                 allowed = (int)Math.Clamp(limit - first + 1, 0, k);
                 if (allowed < k) held = new DeferredBy(clusterName, minute, first + allowed, limit);

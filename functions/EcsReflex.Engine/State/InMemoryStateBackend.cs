@@ -36,26 +36,24 @@ public sealed class InMemoryStateBackend : IStateBackend
             return ValueTask.FromResult(_items.TryGetValue(key, out var e) ? e.Item : null);
     }
 
-    public ValueTask<bool> PutAsync(StoredItem item, WriteCondition condition, CancellationToken ct)
-    {
-        lock (_gate)
-        {
-            var exists = _items.TryGetValue(item.Key, out var old);
-            if (!condition.HoldsFor(exists ? old.Item : null)) return ValueTask.FromResult(false);
-            Write(item, exists ? old : null);
-            return ValueTask.FromResult(true);
-        }
-    }
+    public ValueTask<bool> PutAsync(StoredItem item, WriteCondition condition, CancellationToken ct) =>
+        ValueTask.FromResult(TryPut(item, condition, out _));
 
     /// <summary>The write, or the item that refused it, under one lock (one step, as DynamoDB's ALL_OLD refusal).</summary>
-    public ValueTask<(bool Written, StoredItem? Refusing)> PutOrReadAsync(StoredItem item, WriteCondition condition, CancellationToken ct)
+    public ValueTask<(bool Written, StoredItem? Refusing)> PutOrReadAsync(StoredItem item, WriteCondition condition, CancellationToken ct) =>
+        ValueTask.FromResult<(bool, StoredItem?)>(TryPut(item, condition, out var refusing) ? (true, null) : (false, refusing));
+
+    /// <summary>Writes <paramref name="item"/> when <paramref name="condition"/> holds, checked and written under the lock; else <paramref name="refusing"/> is what is stored.</summary>
+    private bool TryPut(StoredItem item, WriteCondition condition, out StoredItem? refusing)
     {
         lock (_gate)
         {
             var exists = _items.TryGetValue(item.Key, out var old);
-            if (!condition.HoldsFor(exists ? old.Item : null)) return ValueTask.FromResult<(bool, StoredItem?)>((false, exists ? old.Item : null));
+            refusing = exists ? old.Item : null;
+            if (!condition.HoldsFor(refusing)) return false;
+            refusing = null;
             Write(item, exists ? old : null);
-            return ValueTask.FromResult<(bool, StoredItem?)>((true, null));
+            return true;
         }
     }
 

@@ -86,9 +86,7 @@ public sealed class RelaunchDueHandler(HostServices services, JsonLog log, TimeP
     {
         try
         {
-            return EventParser.Parse(DeferredWorkJson.Parse(body).EventJson).Detail is TaskStateChange t
-                ? (TaskRescheduler.TryParseLineage(t.StartedBy, out var lineage, out _) ? lineage : t.TaskId)
-                : null;
+            return EventParser.Parse(DeferredWorkJson.Parse(body).EventJson).Detail is TaskStateChange t ? TaskRescheduler.LineageIdOf(t) : null;
         }
         catch (EventRejectedException)
         {

@@ -59,8 +59,8 @@ public sealed class EmulatorServicesClient : IStateStore, IClusterObserver, IEcs
     public ValueTask PutLineageAsync(LineageRecord record, CancellationToken ct) =>
         new ValueTask(PostAsync(LocalProtocol.PutLineage, record, Json.LineageRecord, Json.BoolResult, ct));
 
-    public async ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) =>
-        (await PostAsync(LocalProtocol.TakeSlot, new RelaunchSlotRequest(cluster, minute), Json.RelaunchSlotRequest, Json.CountResult, ct)).Value;
+    public ValueTask<long> TakeRelaunchSlotAsync(string cluster, DateTimeOffset minute, CancellationToken ct) =>
+        TakeRelaunchSlotsAsync(cluster, minute, 1, ct);
 
     /// <summary>One call for the k relaunches, as one UpdateItem in AWS.</summary>
     public async ValueTask<long> TakeRelaunchSlotsAsync(string cluster, DateTimeOffset minute, int count, CancellationToken ct) =>
